@@ -1,0 +1,6 @@
+/**
+ * The Tempest appliances backend plugin.
+ *
+ * @packageDocumentation
+ */
+export { appliancesPlugin as default } from './plugin';

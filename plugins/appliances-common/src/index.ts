@@ -1,0 +1,11 @@
+/**
+ * Shared types, the OpenAPI-typed clients, and permissions for Tempest appliances.
+ *
+ * @packageDocumentation
+ */
+export * from './permissions/permissions';
+export * from './client/AppliancesClient';
+export type {
+  paths as AppliancesApiPaths,
+  components as AppliancesApiComponents,
+} from './generated/appliancesApi';

@@ -1,0 +1,1 @@
+export { AppliancesPage } from './AppliancesPage';

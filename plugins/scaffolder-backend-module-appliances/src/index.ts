@@ -1,0 +1,6 @@
+/**
+ * Scaffolder actions for Tempest appliances.
+ *
+ * @packageDocumentation
+ */
+export { scaffolderModuleAppliances as default } from './module';
