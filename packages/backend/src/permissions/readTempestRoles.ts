@@ -23,6 +23,9 @@ export function readTempestRoles(config: Config): TempestRoles {
           defaultKind: 'group',
           defaultNamespace: 'default',
         });
+        if (!['group', 'user'].includes(parsed.kind.toLocaleLowerCase('en-US'))) {
+          throw new Error('roles are held by groups or users');
+        }
         return stringifyEntityRef(parsed);
       } catch (e) {
         throw new InputError(
