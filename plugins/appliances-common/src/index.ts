@@ -9,3 +9,5 @@ export type {
   paths as AppliancesApiPaths,
   components as AppliancesApiComponents,
 } from './generated/appliancesApi';
+export * from './pricing/pricing';
+export * from './placement/placeHost';

@@ -1,0 +1,119 @@
+import { HostPricing } from '../pricing/pricing';
+import { PlacementHost, placeHost } from './placeHost';
+
+const pricing: HostPricing = {
+  speedUnitMhz: 1000,
+  speedPriceMinor: 1,
+  memoryUnitMb: 1024,
+  memoryPriceMinor: 1,
+  runningPeriodSeconds: 3600,
+  storageUnitMb: 1024,
+  storagePriceMinor: 0,
+  storagePeriodSeconds: 86400,
+};
+
+function host(id: string, overrides: Partial<PlacementHost> = {}): PlacementHost {
+  return {
+    id,
+    name: `host-${id}`,
+    state: 'online',
+    poweredOn: true,
+    coreSpeedMhz: 1000,
+    capacity: { cpuCores: 8, memoryMb: 16384, storageMb: 100000 },
+    used: { cpuCores: 0, memoryMb: 0, storageMb: 0 },
+    pricing,
+    ...overrides,
+  };
+}
+
+const small = { cpuCores: 2, memoryMb: 2048, storageMb: 10000 };
+
+describe('placeHost', () => {
+  it('packs onto the fullest host that still fits (best fit)', () => {
+    const decision = placeHost(
+      [
+        host('a', { used: { cpuCores: 2, memoryMb: 2048, storageMb: 10000 } }),
+        host('b', { used: { cpuCores: 6, memoryMb: 12288, storageMb: 80000 } }),
+        host('c'),
+      ],
+      { demand: small },
+    );
+    expect(decision.chosen?.hostId).toBe('b');
+    expect(decision.candidates).toBe(3);
+    expect(decision.summary).toMatch(/Chose host-b/);
+  });
+
+  it('prefers a powered-on host, and powers one on only when nothing else fits', () => {
+    const off = host('off', { poweredOn: false, used: { cpuCores: 6, memoryMb: 0, storageMb: 0 } });
+    expect(placeHost([off, host('on')], { demand: small }).chosen?.hostId).toBe('on');
+
+    const full = host('on', { used: { cpuCores: 8, memoryMb: 0, storageMb: 0 } });
+    const decision = placeHost([off, full], { demand: small });
+    expect(decision.chosen).toMatchObject({ hostId: 'off', poweredOn: false });
+    expect(decision.summary).toMatch(/to be powered on/);
+    expect(decision.rejected).toEqual([
+      expect.objectContaining({ hostId: 'on', reason: 'cpu', detail: 'needs 2 cores, 0 free' }),
+    ]);
+  });
+
+  it('skips offline and maintenance hosts and says why', () => {
+    const decision = placeHost(
+      [host('x', { state: 'offline' }), host('y', { state: 'maintenance' })],
+      { demand: small },
+    );
+    expect(decision.chosen).toBeUndefined();
+    expect(decision.rejected.map(r => r.reason)).toEqual(['offline', 'maintenance']);
+    expect(decision.summary).toMatch(/No host fits 2 cores/);
+  });
+
+  it('rejects each resource that does not fit', () => {
+    const decision = placeHost(
+      [
+        host('m', { used: { cpuCores: 0, memoryMb: 15000, storageMb: 0 } }),
+        host('s', { used: { cpuCores: 0, memoryMb: 0, storageMb: 95000 } }),
+      ],
+      { demand: small },
+    );
+    expect(decision.rejected.map(r => [r.hostId, r.reason])).toEqual([
+      ['m', 'memory'],
+      ['s', 'storage'],
+    ]);
+  });
+
+  it("honours the buyer's maximum hourly price", () => {
+    const cheap = host('cheap');
+    const dear = host('dear', {
+      pricing: { ...pricing, speedPriceMinor: 10 },
+      used: { cpuCores: 6, memoryMb: 14336, storageMb: 90000 },
+    });
+    // cheap: 2 speed chunks + 2 memory chunks = 4/h; dear: 20 + 2 = 22/h
+    const decision = placeHost([cheap, dear], { demand: small, maxPricePerHourMinor: 10 });
+    expect(decision.chosen).toMatchObject({ hostId: 'cheap', pricePerHourMinor: 4 });
+    expect(decision.rejected).toEqual([
+      expect.objectContaining({ hostId: 'dear', reason: 'price', detail: 'costs 22 per hour, limit 10' }),
+    ]);
+    expect(placeHost([dear], { demand: small, maxPricePerHourMinor: 3 }).chosen).toBeUndefined();
+  });
+
+  it('places on an explicitly chosen host or nowhere', () => {
+    const hosts = [host('a', { used: { cpuCores: 6, memoryMb: 0, storageMb: 0 } }), host('b')];
+    expect(placeHost(hosts, { demand: small, hostId: 'b' }).chosen?.hostId).toBe('b');
+    const full = placeHost(
+      [host('a'), host('b', { used: { cpuCores: 8, memoryMb: 0, storageMb: 0 } })],
+      { demand: small, hostId: 'b' },
+    );
+    expect(full.chosen).toBeUndefined();
+    expect(full.rejected).toEqual([expect.objectContaining({ hostId: 'b', reason: 'cpu' })]);
+    expect(placeHost(hosts, { demand: small, hostId: 'zzz' }).summary).toMatch(/does not exist/);
+  });
+
+  it('locks the chosen host price', () => {
+    const decision = placeHost([host('a')], { demand: small });
+    expect(decision.chosen?.price).toEqual({
+      runningPriceMinor: 4,
+      runningPeriodSeconds: 3600,
+      storagePriceMinor: 0,
+      storagePeriodSeconds: 86400,
+    });
+  });
+});
