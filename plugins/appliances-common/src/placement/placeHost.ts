@@ -65,23 +65,30 @@ export type PlacementDecision = {
 const POWERED_OFF_PENALTY = 10;
 
 function fitRejection(host: PlacementHost, demand: ResourceDemand): PlacementRejection | undefined {
-  const dims: [keyof ResourceDemand, 'cpu' | 'memory' | 'storage', string][] = [
-    ['cpuCores', 'cpu', 'cores'],
-    ['memoryMb', 'memory', 'MB memory'],
-    ['storageMb', 'storage', 'MB storage'],
-  ];
-  for (const [key, reason, label] of dims) {
-    const free = host.capacity[key] - host.used[key];
-    if (demand[key] > free) {
-      return {
-        hostId: host.id,
-        hostName: host.name,
-        reason,
-        detail: `needs ${demand[key]} ${label}, ${free} free`,
-      };
-    }
+  const freeCores = host.capacity.cpuCores - host.used.cpuCores;
+  const freeMemory = host.capacity.memoryMb - host.used.memoryMb;
+  const freeStorage = host.capacity.storageMb - host.used.storageMb;
+  if (demand.cpuCores <= freeCores && demand.memoryMb <= freeMemory && demand.storageMb <= freeStorage) {
+    return undefined;
   }
-  return undefined;
+  let misfit: [PlacementRejection['reason'], number, number, string] = [
+    'storage',
+    demand.storageMb,
+    freeStorage,
+    'MB storage',
+  ];
+  if (demand.cpuCores > freeCores) {
+    misfit = ['cpu', demand.cpuCores, freeCores, 'cores'];
+  } else if (demand.memoryMb > freeMemory) {
+    misfit = ['memory', demand.memoryMb, freeMemory, 'MB memory'];
+  }
+  const [reason, need, free, label] = misfit;
+  return {
+    hostId: host.id,
+    hostName: host.name,
+    reason,
+    detail: `needs ${need} ${label}, ${free} free`,
+  };
 }
 
 /**
