@@ -175,12 +175,12 @@ export function placeHost(
     };
   }
 
+  const limit =
+    request.maxPricePerHourMinor === undefined
+      ? ''
+      : ` within ${request.maxPricePerHourMinor} per hour`;
   const summary = chosen
     ? `Chose ${chosen.hostName}${chosen.poweredOn ? '' : ' (to be powered on)'}: best fit of ${candidates} fitting host(s), score ${chosen.score.toFixed(3)}, ${chosen.pricePerHourMinor} per hour`
-    : `No host fits ${demand.cpuCores} cores, ${demand.memoryMb} MB memory, ${demand.storageMb} MB storage` +
-      (request.maxPricePerHourMinor !== undefined
-        ? ` within ${request.maxPricePerHourMinor} per hour`
-        : '') +
-      ` (${rejected.length} host(s) rejected)`;
+    : `No host fits ${demand.cpuCores} cores, ${demand.memoryMb} MB memory, ${demand.storageMb} MB storage${limit} (${rejected.length} host(s) rejected)`;
   return { chosen, rejected, candidates, summary };
 }
