@@ -11,3 +11,4 @@ export type {
 } from './generated/appliancesApi';
 export * from './pricing/pricing';
 export * from './placement/placeHost';
+export * from './lifecycle/instanceStateMachine';
