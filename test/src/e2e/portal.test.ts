@@ -1,0 +1,54 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { Browser } from 'playwright-core';
+import { CHROMIUM, launchBrowser } from '../support/launchBrowser';
+import { describeWithTool } from '../support/requireTool';
+import { Portal, repoRoot, startPortal } from '../support/startPortal';
+
+jest.setTimeout(240_000);
+
+describeWithTool(CHROMIUM, 'the portal end-to-end test drives a real browser')('the portal in a real browser', () => {
+  let portal: Portal;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    portal = await startPortal({ appPort: 3310, backendPort: 7310 });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.stop();
+  });
+
+  it('signs in as guest and shows the Appliances page with live data from the backend', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${portal.appUrl}/appliances`);
+    await page.getByRole('button', { name: /enter/i }).click({ timeout: 90_000 });
+
+    await page.getByText('Virtual appliances').waitFor({ timeout: 60_000 });
+    await expect(page.getByRole('link', { name: 'Appliances' }).count()).resolves.toBeGreaterThan(0);
+    await expect(page.getByRole('link', { name: 'Catalog' }).count()).resolves.toBeGreaterThan(0);
+
+    // The page shows what the backend says, not a constant.
+    const token = await page.evaluate(async backend => {
+      const res = await fetch(`${backend}/api/auth/guest/refresh`, {
+        credentials: 'include',
+        headers: { 'X-Requested-With': 'XMLHttpRequest' },
+      });
+      return (await res.json()).backstageIdentity.token as string;
+    }, portal.backendUrl);
+    const summary = await (
+      await fetch(`${portal.backendUrl}/api/appliances/summary`, {
+        headers: { Authorization: `Bearer ${token}` },
+      })
+    ).json();
+    await page.getByText('Summary').waitFor();
+    const body = await page.innerText('body');
+    expect(body).toMatch(new RegExp(`Channels\\s+${summary.channels}`));
+
+    const out = path.join(repoRoot, 'test-results');
+    fs.mkdirSync(out, { recursive: true });
+    await page.screenshot({ path: path.join(out, 'appliances-page.png') });
+  });
+});

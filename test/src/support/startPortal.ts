@@ -1,0 +1,86 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// Tests run from source, so the source location is the repository's.
+// eslint-disable-next-line no-restricted-syntax
+export const repoRoot = path.resolve(__dirname, '../../..');
+
+export type Portal = {
+  appUrl: string;
+  backendUrl: string;
+  logs: () => string;
+  stop: () => Promise<void>;
+};
+
+async function waitFor(url: string, deadline: number, child: ChildProcess, logs: () => string) {
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`The portal exited with ${child.exitCode}:\n${logs().slice(-4000)}`);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not answer in time:\n${logs().slice(-4000)}`);
+}
+
+/**
+ * Starts the portal the way the README does (`backstage-cli repo start`), on
+ * ports of its own so a developer's running portal is left alone.
+ */
+export async function startPortal(options: { appPort: number; backendPort: number }): Promise<Portal> {
+  const { appPort, backendPort } = options;
+  const appUrl = `http://localhost:${appPort}`;
+  const backendUrl = `http://localhost:${backendPort}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-e2e-'));
+  const override = path.join(dir, 'app-config.e2e.yaml');
+  fs.writeFileSync(
+    override,
+    [
+      'app:',
+      `  baseUrl: ${appUrl}`,
+      'backend:',
+      `  baseUrl: ${backendUrl}`,
+      '  listen:',
+      `    port: ${backendPort}`,
+      '  cors:',
+      `    origin: ${appUrl}`,
+    ].join('\n'),
+  );
+  let output = '';
+  const child = spawn(
+    path.join(repoRoot, 'node_modules/.bin/backstage-cli'),
+    ['repo', 'start', '--config', path.join(repoRoot, 'app-config.yaml'), '--config', override],
+    {
+      cwd: repoRoot,
+      detached: true,
+      env: { ...process.env, BROWSER: 'none', NODE_ENV: 'development' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout!.on('data', d => (output += d));
+  child.stderr!.on('data', d => (output += d));
+  const logs = () => output;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      process.kill(-child.pid!, 'SIGTERM');
+      await new Promise(r => child.once('exit', r));
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + 150_000;
+    await waitFor(`${backendUrl}/api/appliances/health`, deadline, child, logs);
+    await waitFor(appUrl, deadline, child, logs);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { appUrl, backendUrl, logs, stop };
+}
