@@ -8,7 +8,10 @@ import {
   PolicyQuery,
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
-import { channelManagePermission } from '@tempest/backstage-plugin-appliances-common';
+import {
+  appliancesAdminPermission,
+  channelManagePermission,
+} from '@tempest/backstage-plugin-appliances-common';
 import { TempestRoles, rolesOf } from './readTempestRoles';
 
 /**
@@ -27,7 +30,10 @@ export class TempestPermissionPolicy implements PermissionPolicy {
     if (held.has('admin')) {
       return { result: AuthorizeResult.ALLOW };
     }
-    if (isPermission(request.permission, channelManagePermission)) {
+    if (
+      isPermission(request.permission, channelManagePermission) ||
+      isPermission(request.permission, appliancesAdminPermission)
+    ) {
       return { result: AuthorizeResult.DENY };
     }
     return { result: AuthorizeResult.ALLOW };

@@ -1,0 +1,156 @@
+import {
+  AuditorService,
+  DiscoveryService,
+  LoggerService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Knex } from 'knex';
+import { ApplianceDirectory } from '../appliances/ApplianceDirectory';
+import { ApplianceStore } from '../database/ApplianceStore';
+import { ChannelStore } from '../database/ChannelStore';
+import { AgentConnector } from '../hosts/AgentConnector';
+import { BackendPki } from '../hosts/BackendPki';
+import { HostEnrolment } from '../hosts/HostEnrolment';
+import { HostMonitor } from '../hosts/HostMonitor';
+import { HostStore } from '../hosts/HostStore';
+import { SecretBox } from '../hosts/SecretBox';
+import { InstanceStore } from '../instances/InstanceStore';
+import { ProvisioningService } from '../instances/ProvisioningService';
+import { ImageDigests } from '../operations/ImageDigests';
+import { ImageLayers } from '../operations/ImageLayers';
+import { OperationStore } from '../operations/OperationStore';
+import { ProvisionRunner } from '../operations/ProvisionRunner';
+import { EmbeddedHosts } from './EmbeddedHosts';
+import { readHostingConfig } from './readHostingConfig';
+
+export type Hosting = Awaited<ReturnType<typeof createHosting>>;
+
+async function secretKeyOf(dataDir: string, configured: string | undefined, logger: LoggerService) {
+  if (configured) return configured;
+  const file = path.join(dataDir, 'secret.key');
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    const key = randomBytes(32).toString('base64url');
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(file, key, { mode: 0o600, flag: 'wx' });
+    logger.warn(`appliances.secretKey is not set; generated one in ${file}. Set it in production.`);
+    return key;
+  }
+}
+
+/**
+ * Hosts, enrolment, heartbeats, instances and provisioning operations:
+ * builds the services, schedules the offline check and the resumption of
+ * unfinished operations, and starts the embedded hosts when configured.
+ */
+export async function createHosting(deps: {
+  config: Config;
+  db: Knex;
+  logger: LoggerService;
+  auditor: AuditorService;
+  scheduler: SchedulerService;
+  discovery: DiscoveryService;
+  channels: ChannelStore;
+  appliances: ApplianceStore;
+  directory: ApplianceDirectory;
+}) {
+  const config = readHostingConfig(deps.config);
+  const logger = deps.logger.child({ part: 'hosting' });
+  const secrets = new SecretBox(await secretKeyOf(config.dataDir, config.secretKey, logger));
+  const pki = await BackendPki.open(config.dataDir, logger);
+  const hosts = new HostStore(deps.db, secrets);
+  const enrolment = new HostEnrolment(hosts, pki, config.enrolmentTokenMinutes * 60_000);
+  const instances = new InstanceStore(deps.db);
+  const operations = new OperationStore(deps.db);
+  const agents = new AgentConnector(pki);
+  const layers = new ImageLayers({
+    appliances: deps.appliances,
+    channels: deps.channels,
+    digests: new ImageDigests(deps.db, { maxBytes: config.maxImageBytes, timeoutMs: 60_000 }),
+    osImages: config.osImages,
+  });
+  const runner = new ProvisionRunner({
+    db: deps.db,
+    hosts,
+    instances,
+    operations,
+    appliances: deps.appliances,
+    layers,
+    agents,
+    logger: logger.child({ part: 'provisioning' }),
+    auditor: deps.auditor,
+  });
+  const provisioning = new ProvisioningService({
+    db: deps.db,
+    directory: deps.directory,
+    hosts,
+    instances,
+    operations,
+  });
+  const monitor = new HostMonitor(hosts, {
+    offlineAfterMs: config.offlineAfterSeconds * 1000,
+    logger,
+    auditor: deps.auditor,
+  });
+
+  let embedded: EmbeddedHosts | undefined;
+
+  return {
+    config,
+    hosts,
+    enrolment,
+    instances,
+    operations,
+    provisioning,
+    runner,
+    pki,
+    /** Schedules background work, resumes unfinished operations and starts embedded hosts. */
+    async start() {
+      await deps.scheduler.scheduleTask({
+        id: 'appliances-host-heartbeats',
+        scope: 'global',
+        frequency: { seconds: Math.max(5, Math.floor(config.offlineAfterSeconds / 3)) },
+        timeout: { minutes: 1 },
+        fn: async () => {
+          await monitor.markMissedHeartbeats();
+        },
+      });
+      // Operations whose runner died (a restart, another replica gone) are
+      // resumed or rolled back; their leases lapse first.
+      await deps.scheduler.scheduleTask({
+        id: 'appliances-operations-resume',
+        scope: 'global',
+        frequency: { seconds: 15 },
+        timeout: { minutes: 5 },
+        initialDelay: { seconds: 1 },
+        fn: async () => {
+          const resumed = await runner.resumeOrphaned();
+          if (resumed.length) logger.info(`Resuming ${resumed.length} unfinished operation(s)`);
+        },
+      });
+      if (config.embeddedHosts) {
+        embedded = new EmbeddedHosts({
+          ...config.embeddedHosts,
+          dataDir: config.dataDir,
+          owner: 'group:default/tempest-providers',
+          heartbeatUrl: `${await deps.discovery.getBaseUrl('appliances')}/agent/heartbeat`,
+          heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+          hosts,
+          enrolment,
+          logger,
+        });
+        await embedded.start();
+      }
+    },
+    async stop() {
+      runner.stop();
+      await embedded?.stop();
+      agents.close();
+    },
+  };
+}

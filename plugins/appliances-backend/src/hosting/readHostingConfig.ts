@@ -1,0 +1,69 @@
+import { Config, ConfigReader } from '@backstage/config';
+import path from 'node:path';
+import { OsImage } from '../operations/ImageLayers';
+
+export type HostingConfig = {
+  dataDir: string;
+  secretKey?: string;
+  heartbeatIntervalSeconds: number;
+  offlineAfterSeconds: number;
+  enrolmentTokenMinutes: number;
+  maxImageBytes: number;
+  osImages: OsImage[];
+  osImageDirectory?: string;
+  embeddedHosts?: { count: number; cpus: number; memoryMiB: number; diskGiB: number };
+};
+
+function whole(config: Config, key: string, fallback: number, min = 1): number {
+  const value = config.getOptionalNumber(key) ?? fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`Invalid config at appliances.${key}: expected a whole number of at least ${min}`);
+  }
+  return value;
+}
+
+/** Reads the hosts, enrolment and provisioning keys of `appliances` (see config.d.ts). */
+export function readHostingConfig(root: Config): HostingConfig {
+  const config = root.getOptionalConfig('appliances') ?? new ConfigReader({});
+  const dataDir = path.resolve(config.getOptionalString('dataDir') ?? '.tempest');
+  const secretKey = config.getOptionalString('secretKey');
+  if (secretKey !== undefined && secretKey.length < 32) {
+    throw new Error('Invalid config at appliances.secretKey: expected at least 32 characters');
+  }
+  const osImages = (config.getOptionalConfigArray('osImages') ?? []).map(c => ({
+    ostype: c.getString('ostype'),
+    name: c.getString('name'),
+    version: c.getString('version'),
+    url: c.getString('url'),
+    signatureUrl: c.getString('signatureUrl'),
+    trustedKeys: c.getStringArray('trustedKeys'),
+    sha256: c.getOptionalString('sha256'),
+  }));
+  for (const os of osImages) {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(os.name)) {
+      throw new Error(`Invalid config at appliances.osImages: name '${os.name}' is not a valid image name`);
+    }
+  }
+  const embedded = config.getOptionalConfig('embeddedHosts');
+  const count = embedded ? whole(embedded, 'count', 0, 0) : 0;
+  return {
+    dataDir,
+    secretKey,
+    heartbeatIntervalSeconds: whole(config, 'hosts.heartbeatIntervalSeconds', 10),
+    offlineAfterSeconds: whole(config, 'hosts.offlineAfterSeconds', 45),
+    enrolmentTokenMinutes: whole(config, 'hosts.enrolmentTokenMinutes', 60),
+    maxImageBytes: whole(config, 'provisioning.maxImageBytes', 8 * 1024 ** 3),
+    osImages,
+    osImageDirectory: config.getOptionalString('osImageDirectory'),
+    ...(embedded && count > 0
+      ? {
+          embeddedHosts: {
+            count: Math.min(count, 8),
+            cpus: whole(embedded, 'cpus', 16),
+            memoryMiB: whole(embedded, 'memoryMiB', 65536),
+            diskGiB: whole(embedded, 'diskGiB', 1024),
+          },
+        }
+      : {}),
+  };
+}

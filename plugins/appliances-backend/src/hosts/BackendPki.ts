@@ -1,0 +1,151 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { X509Certificate, createHash } from 'node:crypto';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import {
+  CertificateAuthority,
+  createCertificateAuthority,
+} from '@tempest/provider-agent/src/pki/createCertificateAuthority';
+import { issueCertificate } from '@tempest/provider-agent/src/pki/issueCertificate';
+import { writeCertificate, writePrivateKey } from '@tempest/provider-agent/src/pki/pemFiles';
+import {
+  keyAlgorithm,
+  privateKeyFromPem,
+  randomSerial,
+  x509,
+} from '@tempest/provider-agent/src/pki/x509Provider';
+
+export type IssuedAgentCertificate = { cert: string; key?: string; fingerprint: string };
+
+const AGENT_CERT_DAYS = 397;
+
+/**
+ * The backend's CA: it signs each enrolled agent's server certificate and the
+ * backend's own client certificate, so agents and backend trust each other
+ * through one root. Kept under `<dataDir>/pki`, created on first start.
+ */
+export class BackendPki {
+  private constructor(
+    readonly ca: CertificateAuthority,
+    readonly client: { cert: string; key: string },
+  ) {}
+
+  static async open(dataDir: string, logger: LoggerService): Promise<BackendPki> {
+    const dir = path.join(dataDir, 'pki');
+    const file = (name: string) => path.join(dir, name);
+    let ca: CertificateAuthority;
+    try {
+      ca = {
+        cert: await fs.readFile(file('ca.crt'), 'utf8'),
+        key: await fs.readFile(file('ca.key'), 'utf8'),
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      ca = await createCertificateAuthority({ commonName: 'Tempest backend CA' });
+      await writePrivateKey(file('ca.key'), ca.key);
+      await writeCertificate(file('ca.crt'), ca.cert);
+      logger.info(`Created the agent CA in ${dir}`);
+    }
+    let client: { cert: string; key: string };
+    try {
+      client = {
+        cert: await fs.readFile(file('backend-client.crt'), 'utf8'),
+        key: await fs.readFile(file('backend-client.key'), 'utf8'),
+      };
+      const x = new X509Certificate(client.cert);
+      const expiresSoon = new Date(x.validTo).getTime() < Date.now() + 7 * 86_400_000;
+      if (expiresSoon || !x.verify(new X509Certificate(ca.cert).publicKey)) {
+        throw Object.assign(new Error('renew'), { code: 'ENOENT' });
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      client = await issueCertificate({ ca, kind: 'client', name: 'tempest-backend' });
+      await writePrivateKey(file('backend-client.key'), client.key);
+      await writeCertificate(file('backend-client.crt'), client.cert);
+    }
+    return new BackendPki(ca, client);
+  }
+
+  /** An in-memory CA, for tests. */
+  static async ephemeral(): Promise<BackendPki> {
+    const ca = await createCertificateAuthority({ commonName: 'Tempest test CA' });
+    const client = await issueCertificate({ ca, kind: 'client', name: 'tempest-backend' });
+    return new BackendPki(ca, client);
+  }
+
+  /**
+   * Issues an agent's server certificate. With a CSR (PEM PKCS#10) the agent
+   * keeps its private key; without one a key is made and returned once.
+   */
+  async issueAgentCertificate(options: {
+    name: string;
+    sans: string[];
+    csr?: string;
+  }): Promise<IssuedAgentCertificate> {
+    if (!options.csr) {
+      const issued = await issueCertificate({
+        ca: this.ca,
+        kind: 'server',
+        name: options.name,
+        sans: [options.name, ...options.sans],
+        validDays: AGENT_CERT_DAYS,
+      });
+      return { ...issued, fingerprint: fingerprint(issued.cert) };
+    }
+    let request: x509.Pkcs10CertificateRequest;
+    try {
+      request = new x509.Pkcs10CertificateRequest(options.csr);
+    } catch {
+      throw new InputError('csr is not a PEM PKCS#10 certificate request');
+    }
+    if (!(await request.verify())) {
+      throw new InputError('The certificate request is not signed by its own key');
+    }
+    const caCert = new x509.X509Certificate(this.ca.cert);
+    const publicKey = await request.publicKey.export();
+    const notBefore = new Date(Date.now() - 60_000);
+    const dnsNames = [...new Set([options.name, 'localhost', ...options.sans.filter(s => !isIpLike(s))])];
+    const ips = [...new Set(['127.0.0.1', ...options.sans.filter(isIpLike)])];
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: randomSerial(),
+      subject: `CN=${options.name}`,
+      issuer: caCert.subject,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + AGENT_CERT_DAYS * 86_400_000),
+      signingAlgorithm: keyAlgorithm,
+      publicKey,
+      signingKey: await privateKeyFromPem(this.ca.key),
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement,
+          true,
+        ),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+        await x509.AuthorityKeyIdentifierExtension.create(caCert),
+        new x509.SubjectAlternativeNameExtension(
+          [
+            ...dnsNames.map(value => ({ type: 'dns' as const, value })),
+            ...ips.map(value => ({ type: 'ip' as const, value })),
+          ],
+          false,
+        ),
+      ],
+    });
+    const pem = cert.toString('pem');
+    return { cert: pem, fingerprint: fingerprint(pem) };
+  }
+}
+
+function isIpLike(value: string) {
+  return /^[0-9.]+$/.test(value) || value.includes(':');
+}
+
+export function fingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}

@@ -1,0 +1,365 @@
+import { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import {
+  HostPricing,
+  PlacementHost,
+  ResourceDemand,
+} from '@tempest/backstage-plugin-appliances-common';
+import { SecretBox } from './SecretBox';
+
+export type HostState = 'pending' | 'online' | 'offline' | 'maintenance';
+
+/** What a provider gives at registration (Virtuoso's pmseller fields). */
+export type HostInput = {
+  name: string;
+  owner: string;
+  cpuModel: string;
+  coreSpeedMhz: number;
+  cpuCores: number;
+  memoryMb: number;
+  storageMb: number;
+  pricing: HostPricing;
+  agentUrl: string;
+  bmc?: { address: string; username: string; password: string };
+};
+
+/** A host as the API shows it: never the BMC credentials, never token hashes. */
+export type Host = {
+  id: string;
+  name: string;
+  owner: string;
+  cpuModel: string;
+  coreSpeedMhz: number;
+  cpuCores: number;
+  memoryMb: number;
+  storageMb: number;
+  pricing: HostPricing;
+  agentUrl: string;
+  bmc?: { address: string; hasCredentials: boolean };
+  state: HostState;
+  poweredOn: boolean;
+  used: ResourceDemand;
+  enrolledAt?: string;
+  enrolmentExpiresAt?: string;
+  lastHeartbeatAt?: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
+type HostRow = {
+  id: string;
+  name: string;
+  owner: string;
+  cpu_model: string;
+  core_speed_mhz: number;
+  cpu_cores: number;
+  memory_mb: number | string;
+  storage_mb: number | string;
+  speed_unit_mhz: number;
+  speed_price_minor: number | string;
+  memory_unit_mb: number;
+  memory_price_minor: number | string;
+  running_period_seconds: number;
+  storage_unit_mb: number;
+  storage_price_minor: number | string;
+  storage_period_seconds: number;
+  agent_url: string;
+  bmc_address: string | null;
+  bmc_credentials: string | null;
+  state: HostState;
+  powered_on: boolean | number;
+  used_cpu_cores: number;
+  used_memory_mb: number | string;
+  used_storage_mb: number | string;
+  enrolment_token_hash: string | null;
+  enrolment_expires_at: Date | string | number | null;
+  enrolled_at: Date | string | number | null;
+  agent_token_hash: string | null;
+  certificate_fingerprint: string | null;
+  last_heartbeat_at: Date | string | number | null;
+  last_info: string | null;
+  created_at: Date | string | number;
+  updated_at: Date | string | number;
+};
+
+const iso = (value: Date | string | number | null) =>
+  value === null ? undefined : new Date(value).toISOString();
+
+function toHost(row: HostRow): Host {
+  return {
+    id: row.id,
+    name: row.name,
+    owner: row.owner,
+    cpuModel: row.cpu_model,
+    coreSpeedMhz: row.core_speed_mhz,
+    cpuCores: row.cpu_cores,
+    memoryMb: Number(row.memory_mb),
+    storageMb: Number(row.storage_mb),
+    pricing: {
+      speedUnitMhz: row.speed_unit_mhz,
+      speedPriceMinor: Number(row.speed_price_minor),
+      memoryUnitMb: row.memory_unit_mb,
+      memoryPriceMinor: Number(row.memory_price_minor),
+      runningPeriodSeconds: row.running_period_seconds,
+      storageUnitMb: row.storage_unit_mb,
+      storagePriceMinor: Number(row.storage_price_minor),
+      storagePeriodSeconds: row.storage_period_seconds,
+    },
+    agentUrl: row.agent_url,
+    ...(row.bmc_address
+      ? { bmc: { address: row.bmc_address, hasCredentials: row.bmc_credentials !== null } }
+      : {}),
+    state: row.state,
+    poweredOn: Boolean(row.powered_on),
+    used: {
+      cpuCores: row.used_cpu_cores,
+      memoryMb: Number(row.used_memory_mb),
+      storageMb: Number(row.used_storage_mb),
+    },
+    enrolledAt: iso(row.enrolled_at),
+    enrolmentExpiresAt: row.enrolled_at ? undefined : iso(row.enrolment_expires_at),
+    lastHeartbeatAt: iso(row.last_heartbeat_at),
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+  };
+}
+
+function pricingColumns(pricing: HostPricing) {
+  return {
+    speed_unit_mhz: pricing.speedUnitMhz,
+    speed_price_minor: pricing.speedPriceMinor,
+    memory_unit_mb: pricing.memoryUnitMb,
+    memory_price_minor: pricing.memoryPriceMinor,
+    running_period_seconds: pricing.runningPeriodSeconds,
+    storage_unit_mb: pricing.storageUnitMb,
+    storage_price_minor: pricing.storagePriceMinor,
+    storage_period_seconds: pricing.storagePeriodSeconds,
+  };
+}
+
+/** Hosts, their enrolment, heartbeats and reserved capacity. */
+export class HostStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async create(
+    input: HostInput,
+    enrolment: { tokenHash: string; expiresAt: Date },
+  ): Promise<Host> {
+    const id = randomUUID();
+    const now = new Date();
+    await this.db<HostRow>('hosts').insert({
+      id,
+      name: input.name,
+      owner: input.owner,
+      cpu_model: input.cpuModel,
+      core_speed_mhz: input.coreSpeedMhz,
+      cpu_cores: input.cpuCores,
+      memory_mb: input.memoryMb,
+      storage_mb: input.storageMb,
+      ...pricingColumns(input.pricing),
+      agent_url: input.agentUrl,
+      bmc_address: input.bmc?.address ?? null,
+      bmc_credentials: input.bmc
+        ? this.secrets.seal(
+            JSON.stringify({ username: input.bmc.username, password: input.bmc.password }),
+            id,
+          )
+        : null,
+      state: 'pending',
+      powered_on: true,
+      used_cpu_cores: 0,
+      used_memory_mb: 0,
+      used_storage_mb: 0,
+      enrolment_token_hash: enrolment.tokenHash,
+      enrolment_expires_at: enrolment.expiresAt,
+      created_at: now,
+      updated_at: now,
+    } as any);
+    return (await this.get(id))!;
+  }
+
+  async get(id: string): Promise<Host | undefined> {
+    const row = await this.db<HostRow>('hosts').where({ id }).first();
+    return row ? toHost(row) : undefined;
+  }
+
+  async getByName(name: string): Promise<Host | undefined> {
+    const row = await this.db<HostRow>('hosts').where({ name }).first();
+    return row ? toHost(row) : undefined;
+  }
+
+  /** All hosts, or those owned by one of `owners`. */
+  async list(filter: { owners?: string[] } = {}): Promise<Host[]> {
+    const query = this.db<HostRow>('hosts').orderBy('name');
+    if (filter.owners) query.whereIn('owner', filter.owners);
+    return (await query).map(toHost);
+  }
+
+  async count(): Promise<number> {
+    const [{ n }] = await this.db('hosts').count({ n: '*' });
+    return Number(n);
+  }
+
+  /** New prices apply to instances placed from now on; placed instances keep the price locked into them. */
+  async updatePricing(id: string, pricing: HostPricing): Promise<Host | undefined> {
+    await this.db('hosts')
+      .where({ id })
+      .update({ ...pricingColumns(pricing), updated_at: new Date() });
+    return this.get(id);
+  }
+
+  /** Maintenance on takes the host out of placement; off returns it to offline until its next heartbeat. */
+  async setMaintenance(id: string, maintenance: boolean): Promise<Host | undefined> {
+    const query = this.db('hosts').where({ id });
+    if (maintenance) {
+      await query.update({ state: 'maintenance', updated_at: new Date() });
+    } else {
+      await query
+        .where({ state: 'maintenance' })
+        .update({ state: 'offline', updated_at: new Date() });
+    }
+    return this.get(id);
+  }
+
+  async setEnrolmentToken(id: string, tokenHash: string, expiresAt: Date) {
+    await this.db('hosts').where({ id }).update({
+      enrolment_token_hash: tokenHash,
+      enrolment_expires_at: expiresAt,
+      updated_at: new Date(),
+    });
+  }
+
+  /** The host waiting for this (unexpired) enrolment token. */
+  async findByEnrolmentToken(tokenHash: string, now = new Date()): Promise<Host | undefined> {
+    const row = await this.db<HostRow>('hosts').where({ enrolment_token_hash: tokenHash }).first();
+    if (!row?.enrolment_expires_at || new Date(row.enrolment_expires_at) <= now) return undefined;
+    return toHost(row);
+  }
+
+  /**
+   * Consumes a one-time enrolment token: only one caller can win it, and
+   * only before it expires. Returns the host it enrolled.
+   */
+  async consumeEnrolmentToken(
+    tokenHash: string,
+    enrolled: { agentTokenHash: string; certificateFingerprint: string; agentUrl?: string },
+    now = new Date(),
+  ): Promise<Host | undefined> {
+    const row = await this.db<HostRow>('hosts')
+      .where({ enrolment_token_hash: tokenHash })
+      .first();
+    if (!row || !row.enrolment_expires_at || new Date(row.enrolment_expires_at) <= now) {
+      return undefined;
+    }
+    const updated = await this.db('hosts')
+      .where({ id: row.id, enrolment_token_hash: tokenHash })
+      .update({
+        enrolment_token_hash: null,
+        enrolment_expires_at: null,
+        enrolled_at: now,
+        agent_token_hash: enrolled.agentTokenHash,
+        certificate_fingerprint: enrolled.certificateFingerprint,
+        ...(enrolled.agentUrl ? { agent_url: enrolled.agentUrl } : {}),
+        updated_at: now,
+      });
+    return updated === 1 ? this.get(row.id) : undefined;
+  }
+
+  /**
+   * Records a heartbeat from the agent holding this token. A pending or
+   * offline host comes online; maintenance stays maintenance.
+   */
+  async recordHeartbeat(
+    agentTokenHash: string,
+    heartbeat: { info: unknown; agentUrl?: string },
+    now = new Date(),
+  ): Promise<{ host: Host; cameOnline: boolean } | undefined> {
+    const row = await this.db<HostRow>('hosts')
+      .where({ agent_token_hash: agentTokenHash })
+      .first();
+    if (!row) return undefined;
+    const cameOnline = row.state === 'pending' || row.state === 'offline';
+    await this.db('hosts')
+      .where({ id: row.id })
+      .update({
+        last_heartbeat_at: now,
+        last_info: JSON.stringify(heartbeat.info ?? null),
+        ...(cameOnline ? { state: 'online' } : {}),
+        ...(heartbeat.agentUrl ? { agent_url: heartbeat.agentUrl } : {}),
+        updated_at: now,
+      });
+    return { host: (await this.get(row.id))!, cameOnline };
+  }
+
+  /** Online hosts whose last heartbeat is older than `cutoff` go offline. Returns them. */
+  async markStaleOffline(cutoff: Date): Promise<Host[]> {
+    const stale = await this.db<HostRow>('hosts')
+      .where({ state: 'online' })
+      .andWhere(q => q.where('last_heartbeat_at', '<', cutoff).orWhereNull('last_heartbeat_at'));
+    const marked: Host[] = [];
+    for (const row of stale) {
+      const n = await this.db('hosts')
+        .where({ id: row.id, state: 'online' })
+        .andWhere(q => q.where('last_heartbeat_at', '<', cutoff).orWhereNull('last_heartbeat_at'))
+        .update({ state: 'offline', updated_at: new Date() });
+      if (n) marked.push({ ...toHost(row), state: 'offline' });
+    }
+    return marked;
+  }
+
+  /**
+   * Reserves capacity if it still fits: one conditional update, so two
+   * operations racing for the last cores cannot both win.
+   */
+  async reserve(hostId: string, demand: ResourceDemand, trx: Knex = this.db): Promise<boolean> {
+    const n = await trx('hosts')
+      .where({ id: hostId, state: 'online' })
+      .andWhereRaw('used_cpu_cores + ? <= cpu_cores', [demand.cpuCores])
+      .andWhereRaw('used_memory_mb + ? <= memory_mb', [demand.memoryMb])
+      .andWhereRaw('used_storage_mb + ? <= storage_mb', [demand.storageMb])
+      .update({
+        used_cpu_cores: trx.raw('used_cpu_cores + ?', [demand.cpuCores]),
+        used_memory_mb: trx.raw('used_memory_mb + ?', [demand.memoryMb]),
+        used_storage_mb: trx.raw('used_storage_mb + ?', [demand.storageMb]),
+      });
+    return n === 1;
+  }
+
+  async release(hostId: string, demand: ResourceDemand, trx: Knex = this.db): Promise<void> {
+    await trx('hosts')
+      .where({ id: hostId })
+      .update({
+        used_cpu_cores: trx.raw('used_cpu_cores - ?', [demand.cpuCores]),
+        used_memory_mb: trx.raw('used_memory_mb - ?', [demand.memoryMb]),
+        used_storage_mb: trx.raw('used_storage_mb - ?', [demand.storageMb]),
+      });
+  }
+
+  /** Every registered host as placement sees it. */
+  async placementHosts(): Promise<PlacementHost[]> {
+    const rows = await this.db<HostRow>('hosts').whereNot({ state: 'pending' });
+    return rows.map(row => {
+      const host = toHost(row);
+      return {
+        id: host.id,
+        name: host.name,
+        state: host.state === 'pending' ? 'offline' : host.state,
+        poweredOn: host.poweredOn,
+        coreSpeedMhz: host.coreSpeedMhz,
+        capacity: { cpuCores: host.cpuCores, memoryMb: host.memoryMb, storageMb: host.storageMb },
+        used: host.used,
+        pricing: host.pricing,
+      };
+    });
+  }
+
+  /** The BMC credentials, opened for the power driver; never for the API. */
+  async bmcCredentials(id: string): Promise<{ username: string; password: string } | undefined> {
+    const row = await this.db<HostRow>('hosts').where({ id }).first();
+    if (!row?.bmc_credentials) return undefined;
+    return JSON.parse(this.secrets.open(row.bmc_credentials, id));
+  }
+}

@@ -1,0 +1,176 @@
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import { Knex } from 'knex';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  PlacementDecision,
+  ResourceDemand,
+  placeHost,
+} from '@tempest/backstage-plugin-appliances-common';
+import { ApplianceDirectory, ApplianceDetailView } from '../appliances/ApplianceDirectory';
+import { HostStore } from '../hosts/HostStore';
+import { OperationStore } from '../operations/OperationStore';
+import { InstanceStore } from './InstanceStore';
+
+export type ProvisionRequest = {
+  applianceId: string;
+  hostname: string;
+  size: ResourceDemand;
+  hostId?: string;
+  maxPricePerHourMinor?: number;
+};
+
+export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** The least an appliance runs on: its hardware's CPUs and memory, its image plus blank disks. */
+export function minimumSize(appliance: Pick<ApplianceDetailView, 'sizeMb' | 'hardware'>): ResourceDemand {
+  return {
+    cpuCores: appliance.hardware.cpus,
+    memoryMb: Math.ceil(appliance.hardware.memoryKib / 1024),
+    storageMb:
+      appliance.sizeMb + appliance.hardware.disks.reduce((sum, d) => sum + (d.sizeMb ?? 0), 0),
+  };
+}
+
+function requestHash(request: ProvisionRequest): string {
+  const canonical = JSON.stringify({
+    applianceId: request.applianceId,
+    hostname: request.hostname,
+    size: [request.size.cpuCores, request.size.memoryMb, request.size.storageMb],
+    hostId: request.hostId ?? null,
+    maxPricePerHourMinor: request.maxPricePerHourMinor ?? null,
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err.code === '23505' || /UNIQUE constraint failed/i.test(err.message ?? '');
+}
+
+/**
+ * Accepts provisioning requests: validates them against the appliance and
+ * the hosts, applies Idempotency-Key semantics, and records the instance and
+ * its operation in one transaction. The runner does the rest.
+ */
+export class ProvisioningService {
+  constructor(
+    private readonly deps: {
+      db: Knex;
+      directory: ApplianceDirectory;
+      hosts: HostStore;
+      instances: InstanceStore;
+      operations: OperationStore;
+    },
+  ) {}
+
+  /** Checks what can be checked before anything is recorded; returns the appliance. */
+  async validate(request: ProvisionRequest): Promise<ApplianceDetailView> {
+    if (!HOSTNAME.test(request.hostname)) {
+      throw new InputError(
+        `hostname '${request.hostname}' must be lower-case letters, digits and dashes, at most 63 characters`,
+      );
+    }
+    let appliance: ApplianceDetailView;
+    try {
+      appliance = await this.deps.directory.get(request.applianceId);
+    } catch (e) {
+      if (e instanceof NotFoundError) throw new InputError(`Unknown appliance '${request.applianceId}'`);
+      throw e;
+    }
+    if (!appliance.signature.provisionable) {
+      throw new InputError(
+        `Appliance ${appliance.id} cannot be provisioned: its image signature is ${appliance.signature.state}`,
+      );
+    }
+    const min = minimumSize(appliance);
+    const small: string[] = [];
+    if (request.size.cpuCores < min.cpuCores) small.push(`${request.size.cpuCores} cores < ${min.cpuCores}`);
+    if (request.size.memoryMb < min.memoryMb) small.push(`${request.size.memoryMb} MB memory < ${min.memoryMb}`);
+    if (request.size.storageMb < min.storageMb) small.push(`${request.size.storageMb} MB storage < ${min.storageMb}`);
+    if (small.length) {
+      throw new InputError(`Size below ${appliance.id}'s minimum: ${small.join(', ')}`);
+    }
+    if (request.hostId && !(await this.deps.hosts.get(request.hostId))) {
+      throw new InputError(`Unknown host '${request.hostId}'`);
+    }
+    return appliance;
+  }
+
+  /** What placing this request now would choose and cost; nothing is reserved. */
+  async estimate(request: ProvisionRequest): Promise<PlacementDecision & { minimum: ResourceDemand }> {
+    const appliance = await this.validate(request);
+    const decision = placeHost(await this.deps.hosts.placementHosts(), {
+      demand: request.size,
+      maxPricePerHourMinor: request.maxPricePerHourMinor,
+      hostId: request.hostId,
+    });
+    return { ...decision, minimum: minimumSize(appliance) };
+  }
+
+  /**
+   * Records the instance and its operation. The same Idempotency-Key with
+   * the same body gives back the first operation; with another body it is
+   * refused.
+   */
+  async request(
+    request: ProvisionRequest,
+    requestedBy: string,
+    idempotencyKey?: string,
+  ): Promise<{ operationId: string; instanceId: string; created: boolean }> {
+    const hash = requestHash(request);
+    const previous = idempotencyKey
+      ? await this.replay(requestedBy, idempotencyKey, hash)
+      : undefined;
+    if (previous) return previous;
+
+    await this.validate(request);
+    if (await this.deps.instances.hostnameTaken(request.hostname)) {
+      throw new ConflictError(`Hostname '${request.hostname}' is already in use`);
+    }
+    const instanceId = randomUUID();
+    const operationId = randomUUID();
+    const now = new Date();
+    try {
+      await this.deps.db.transaction(async trx => {
+        await this.deps.operations.insert(
+          trx,
+          { id: operationId, instanceId, requestedBy, idempotencyKey, requestHash: hash, request },
+          now,
+        );
+        await this.deps.instances.insert(
+          trx,
+          {
+            id: instanceId,
+            hostname: request.hostname,
+            owner: requestedBy,
+            applianceId: request.applianceId,
+            size: request.size,
+            requestedHostId: request.hostId,
+            maxPricePerHourMinor: request.maxPricePerHourMinor,
+            operationId,
+          },
+          now,
+        );
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      // Either a concurrent request with the same key won, or the hostname was taken meanwhile.
+      const raced = idempotencyKey ? await this.replay(requestedBy, idempotencyKey, hash) : undefined;
+      if (raced) return raced;
+      throw new ConflictError(`Hostname '${request.hostname}' is already in use`);
+    }
+    return { operationId, instanceId, created: true };
+  }
+
+  private async replay(requestedBy: string, key: string, hash: string) {
+    const found = await this.deps.operations.findByIdempotencyKey(requestedBy, key);
+    if (!found) return undefined;
+    if (found.requestHash !== hash) {
+      throw new ConflictError(
+        `Idempotency-Key '${key}' was already used with a different request; use a new key`,
+      );
+    }
+    const op = (await this.deps.operations.get(found.id))!;
+    return { operationId: op.id, instanceId: op.instanceId, created: false };
+  }
+}

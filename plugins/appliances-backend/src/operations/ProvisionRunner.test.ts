@@ -1,0 +1,205 @@
+import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
+import { randomUUID } from 'node:crypto';
+import { startChannel, waitFor } from '@tempest/provider-agent/src/testing/channelFixture';
+import { startTestAgent, TestAgent } from '@tempest/provider-agent/src/testing/startTestAgent';
+import { migrateDatabase } from '../database/migrateDatabase';
+import { AgentConnector } from '../hosts/AgentConnector';
+import { HostStore } from '../hosts/HostStore';
+import { SecretBox } from '../hosts/SecretBox';
+import { InstanceStore } from '../instances/InstanceStore';
+import { ImageLayer } from './ImageLayers';
+import { OperationStore } from './OperationStore';
+import { ProvisionRunner, diskNameOf } from './ProvisionRunner';
+
+jest.setTimeout(90_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+const pricing = {
+  speedUnitMhz: 1000,
+  speedPriceMinor: 3,
+  memoryUnitMb: 1024,
+  memoryPriceMinor: 2,
+  runningPeriodSeconds: 3600,
+  storageUnitMb: 10240,
+  storagePriceMinor: 7,
+  storagePeriodSeconds: 86400,
+};
+
+describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId => {
+  let agent: TestAgent;
+  let channel: Awaited<ReturnType<typeof startChannel>>;
+  let layers: ImageLayer[];
+
+  beforeAll(async () => {
+    agent = await startTestAgent();
+    channel = await startChannel();
+    const os = await channel.publish('/os.img', Buffer.alloc(256 * 1024, 1), { version: '1.0' });
+    const app = await channel.publish('/app.img', Buffer.alloc(512 * 1024, 2), { version: '2.0', os: 'base' });
+    layers = [
+      { kind: 'os', name: 'base', request: os },
+      { kind: 'appliance', name: 'webserv', request: app },
+    ];
+  });
+
+  afterAll(async () => {
+    await agent?.close();
+    await channel?.close();
+  });
+
+  async function setup(options: { layers?: () => Promise<ImageLayer[]> } = {}) {
+    const knex = await databases.init(databaseId);
+    const db = await migrateDatabase(mockServices.database({ knex }));
+    const hosts = new HostStore(db, new SecretBox('k'.repeat(32)));
+    const instances = new InstanceStore(db);
+    const operations = new OperationStore(db);
+    const connector = new AgentConnector({ ca: agent.pki.ca, client: agent.pki.client });
+    const runner = new ProvisionRunner({
+      db,
+      hosts,
+      instances,
+      operations,
+      appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
+      layers: { layersFor: options.layers ?? (async () => layers) },
+      agents: connector,
+      logger: mockServices.logger.mock(),
+      auditor: mockServices.auditor.mock(),
+      pollMs: 20,
+    });
+    const host = await hosts.create(
+      {
+        name: `h-${randomUUID().slice(0, 8)}`,
+        owner: 'user:default/provider',
+        cpuModel: 'Sim',
+        coreSpeedMhz: 2000,
+        cpuCores: 8,
+        memoryMb: 16384,
+        storageMb: 100000,
+        pricing,
+        agentUrl: agent.agent.url,
+      },
+      { tokenHash: randomUUID().replace(/-/g, ''), expiresAt: new Date(Date.now() + 60_000) },
+    );
+    await db('hosts').where({ id: host.id }).update({ state: 'online', last_heartbeat_at: new Date() });
+
+    async function request(hostname: string, size = { cpuCores: 2, memoryMb: 2048, storageMb: 20480 }) {
+      const instanceId = randomUUID();
+      const operationId = randomUUID();
+      await db.transaction(async trx => {
+        await operations.insert(
+          trx,
+          { id: operationId, instanceId, requestedBy: 'user:default/buyer', requestHash: 'h', request: {} },
+          new Date(),
+        );
+        await instances.insert(
+          trx,
+          { id: instanceId, hostname, owner: 'user:default/buyer', applianceId: 'sample.webserv.2.0', size, operationId },
+          new Date(),
+        );
+      });
+      return { instanceId, operationId };
+    }
+    return { db, hosts, instances, operations, runner, host, request, connector };
+  }
+
+  it('drives every step to a started instance with the price locked at placement', async () => {
+    const { hosts, instances, operations, runner, host, request, connector } = await setup();
+    const { instanceId, operationId } = await request('web-1');
+    await runner.kick(operationId);
+
+    const op = (await operations.get(operationId))!;
+    expect(op.state).toBe('succeeded');
+    expect(op.steps.map(s => [s.name, s.state])).toEqual([
+      ['place', 'done'],
+      ['reserve-capacity', 'done'],
+      ['install-images', 'done'],
+      ['create-disk', 'done'],
+      ['define', 'done'],
+      ['start', 'done'],
+      ['publish', 'done'],
+    ]);
+    expect(op.steps[2].detail!.layers).toEqual([
+      expect.objectContaining({ kind: 'os', name: 'base', verified: true }),
+      expect.objectContaining({ kind: 'appliance', name: 'webserv', verified: true }),
+    ]);
+    const instance = (await instances.get(instanceId))!;
+    expect(instance).toMatchObject({ state: 'started', hostId: host.id, version: 2 });
+    // 2 cores × 2000 MHz = 4 speed units × 3 + 2 memory units × 2; 2 storage units × 7.
+    expect(instance.price).toMatchObject({ runningPriceMinor: 16, storagePriceMinor: 14 });
+    expect(instance.placement!.chosen!.hostId).toBe(host.id);
+    expect((await hosts.get(host.id))!.used).toEqual({ cpuCores: 2, memoryMb: 2048, storageMb: 20480 });
+
+    // A later price change does not touch the locked price.
+    await hosts.updatePricing(host.id, { ...pricing, speedPriceMinor: 300 });
+    expect((await instances.get(instanceId))!.price!.runningPriceMinor).toBe(16);
+
+    const client = connector.forHost(host);
+    const state = await client.GET('/v1/domains/{name}/state', { params: { path: { name: diskNameOf(instanceId) } } });
+    expect(state.data!.state).toBe('running');
+  });
+
+  it('rolls back what earlier steps did when one fails, naming the step', async () => {
+    const { hosts, instances, operations, runner, host, request, connector } = await setup();
+    const { instanceId, operationId } = await request('web-2');
+    // The domain name is taken by a foreign disk of another size: define fails after the disk was created.
+    const client = connector.forHost(host);
+    await client.PUT('/v1/domains/{name}', {
+      params: { path: { name: diskNameOf(instanceId) } },
+      body: { vcpus: 1, memoryMiB: 64, disk: 'no-such-disk' },
+    });
+    await runner.kick(operationId);
+
+    const op = (await operations.get(operationId))!;
+    expect(op.state).toBe('failed');
+    expect(op.failedStep).toBeDefined();
+    expect(op.error).toMatch(new RegExp(`^${op.failedStep} failed: `));
+    const instance = (await instances.get(instanceId))!;
+    expect(instance.state).toBe('error');
+    expect(instance.error).toBe(op.error);
+    expect((await hosts.get(host.id))!.used).toEqual({ cpuCores: 0, memoryMb: 0, storageMb: 0 });
+    const disk = await client.GET('/v1/disks/{name}', { params: { path: { name: diskNameOf(instanceId) } } });
+    expect(disk.response.status).toBe(404);
+    // The hostname is free again.
+    expect(await instances.hostnameTaken('web-2')).toBe(false);
+  });
+
+  it('fails cleanly when no host fits, with the reasons', async () => {
+    const { operations, instances, runner, request } = await setup();
+    const { instanceId, operationId } = await request('huge', { cpuCores: 64, memoryMb: 1024, storageMb: 1024 });
+    await runner.kick(operationId);
+    const op = (await operations.get(operationId))!;
+    expect(op).toMatchObject({ state: 'failed', failedStep: 'place' });
+    expect(op.error).toMatch(/needs 64 cores, 8 free/);
+    expect((await instances.get(instanceId))!.placement!.rejected[0].reason).toBe('cpu');
+  });
+
+  it('rolls back when the host goes offline mid-operation', async () => {
+    const { db, hosts, operations, runner, host, request } = await setup({
+      layers: async () => {
+        await db('hosts').update({ state: 'offline' });
+        return layers;
+      },
+    });
+    const { operationId } = await request('web-3');
+    await runner.kick(operationId);
+    const op = (await operations.get(operationId))!;
+    expect(op.state).toBe('failed');
+    expect(op.error).toMatch(/went offline/);
+    expect((await hosts.get(host.id))!.used.cpuCores).toBe(0);
+  });
+
+  it('resumes an operation whose runner died mid-way', async () => {
+    const { operations, instances, runner, request, db } = await setup();
+    const { instanceId, operationId } = await request('web-4');
+    // A previous process placed and reserved, then died holding a lapsed lease.
+    await db('operations').where({ id: operationId }).update({
+      state: 'running',
+      lease_owner: 'dead-runner',
+      lease_expires_at: new Date(Date.now() - 1000),
+    });
+    expect(await runner.resumeOrphaned()).toContain(operationId);
+    await runner.idle();
+    await waitFor(() => operations.get(operationId), o => o!.state === 'succeeded');
+    expect((await instances.get(instanceId))!.state).toBe('started');
+  });
+});

@@ -1,0 +1,44 @@
+import {
+  AuditorService,
+  DiscoveryService,
+  HttpAuthService,
+  PermissionsService,
+  UserInfoService,
+} from '@backstage/backend-plugin-api';
+import type { Hosting } from '../hosting/createHosting';
+import { addAgentRoutes } from './agentRoutes';
+import { addHostRoutes } from './hostRoutes';
+import { addInstanceRoutes } from './instanceRoutes';
+import { addOperationRoutes } from './operationRoutes';
+import { AppliancesRouter } from './types';
+
+/** Mounts the host, agent, instance and operation routes. */
+export function addHostingRoutes(
+  router: AppliancesRouter,
+  options: {
+    auditor: AuditorService;
+    httpAuth: HttpAuthService;
+    permissions: PermissionsService;
+    discovery: DiscoveryService;
+    userInfo: UserInfoService;
+    hosting: Hosting;
+  },
+) {
+  const { hosting } = options;
+  addHostRoutes(router, { ...options, hosts: hosting.hosts, enrolment: hosting.enrolment });
+  addAgentRoutes(router, {
+    ...options,
+    hosts: hosting.hosts,
+    enrolment: hosting.enrolment,
+    heartbeatIntervalSeconds: hosting.config.heartbeatIntervalSeconds,
+    osImageDirectory: hosting.config.osImageDirectory,
+  });
+  addInstanceRoutes(router, {
+    ...options,
+    hosts: hosting.hosts,
+    instances: hosting.instances,
+    provisioning: hosting.provisioning,
+    runner: hosting.runner,
+  });
+  addOperationRoutes(router, { ...options, operations: hosting.operations, instances: hosting.instances });
+}

@@ -1,0 +1,85 @@
+import { AuditorService, DiscoveryService } from '@backstage/backend-plugin-api';
+import { AuthenticationError, NotFoundError } from '@backstage/errors';
+import fs from 'node:fs';
+import path from 'node:path';
+import { sha256Hex } from '../hosts/BackendPki';
+import { HostEnrolment } from '../hosts/HostEnrolment';
+import { HostStore } from '../hosts/HostStore';
+import { AppliancesRouter } from './types';
+
+export type AgentRoutesOptions = {
+  auditor: AuditorService;
+  discovery: DiscoveryService;
+  hosts: HostStore;
+  enrolment: HostEnrolment;
+  heartbeatIntervalSeconds: number;
+  osImageDirectory?: string;
+};
+
+/**
+ * Routes agents call without a Backstage identity: enrolment (one-time
+ * token) and heartbeats (the heartbeat token issued at enrolment). Both are
+ * opened with an unauthenticated auth policy in plugin.ts.
+ */
+export function addAgentRoutes(router: AppliancesRouter, options: AgentRoutesOptions) {
+  const { hosts, enrolment } = options;
+
+  router.post('/agent/enroll', async (req, res) => {
+    const event = await options.auditor.createEvent({
+      eventId: 'host-enrol',
+      request: req,
+      severityLevel: 'high',
+      meta: {},
+    });
+    try {
+      const result = await enrolment.enrol(req.body);
+      await event.success({ meta: { hostId: result.host.id, hostName: result.host.name } });
+      const base = await options.discovery.getExternalBaseUrl('appliances');
+      res.json({
+        hostId: result.host.id,
+        name: result.host.name,
+        caCert: result.caCert,
+        cert: result.cert,
+        ...(result.key ? { key: result.key } : {}),
+        heartbeatUrl: `${base}/agent/heartbeat`,
+        heartbeatToken: result.heartbeatToken,
+        heartbeatIntervalSeconds: options.heartbeatIntervalSeconds,
+      });
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.post('/agent/heartbeat', async (req, res) => {
+    const match = /^Bearer (\S+)$/.exec(req.header('authorization') ?? '');
+    if (!match) throw new AuthenticationError('A heartbeat needs the token issued at enrolment');
+    const recorded = await hosts.recordHeartbeat(sha256Hex(match[1]), {
+      info: req.body.info,
+      agentUrl: req.body.agentUrl,
+    });
+    if (!recorded) throw new AuthenticationError('Unknown heartbeat token');
+    if (recorded.cameOnline) {
+      const event = await options.auditor.createEvent({
+        eventId: 'host-online',
+        severityLevel: 'low',
+        meta: { hostId: recorded.host.id, hostName: recorded.host.name },
+      });
+      await event.success();
+    }
+    res.status(204).end();
+  });
+
+  if (options.osImageDirectory) {
+    const root = path.resolve(options.osImageDirectory);
+    router.get('/static/os-images/:file', async (req, res) => {
+      const target = path.join(root, req.params.file);
+      if (path.dirname(target) !== root || !fs.existsSync(target)) {
+        throw new NotFoundError(`No OS image file ${req.params.file}`);
+      }
+      await new Promise<void>((resolve, reject) =>
+        res.sendFile(target, { dotfiles: 'deny' }, err => (err ? reject(err) : resolve())),
+      );
+    });
+  }
+}

@@ -1,0 +1,69 @@
+import {
+  BackstageCredentials,
+  BackstageUserPrincipal,
+  HttpAuthService,
+  PermissionsService,
+  UserInfoService,
+} from '@backstage/backend-plugin-api';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import { appliancesAdminPermission } from '@tempest/backstage-plugin-appliances-common';
+import { Request } from 'express';
+
+export type CallerScopeDeps = {
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  userInfo: UserInfoService;
+};
+
+/** Who is calling and what they may see: everything (admins, other plugins) or what their refs own. */
+export type CallerScope = {
+  credentials: BackstageCredentials;
+  /** The user's entity ref; for services, `service:<subject>`. */
+  principalRef: string;
+  all: boolean;
+  ownershipRefs: string[];
+};
+
+/**
+ * Checks `permission` and works out the caller's scope. Providers act on
+ * their own hosts, buyers on their own instances, admins on all; backend
+ * plugins (the catalog module) read all.
+ */
+export async function callerScope(
+  deps: CallerScopeDeps,
+  req: Request<any, any, any, any>,
+  permission: BasicPermission,
+  refusal: string,
+  allow: Array<'user' | 'service'> = ['user', 'service'],
+): Promise<CallerScope> {
+  const credentials = await deps.httpAuth.credentials(req, { allow });
+  const [decision, admin] = await deps.permissions.authorize(
+    [{ permission }, { permission: appliancesAdminPermission }],
+    { credentials },
+  );
+  if (decision.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(refusal);
+  if (credentials.principal.type === 'service') {
+    return {
+      credentials,
+      principalRef: `service:${credentials.principal.subject}`,
+      all: true,
+      ownershipRefs: [],
+    };
+  }
+  const user = credentials as BackstageCredentials<BackstageUserPrincipal>;
+  const info = await deps.userInfo.getUserInfo(user);
+  return {
+    credentials,
+    principalRef: user.principal.userEntityRef,
+    all: admin.result === AuthorizeResult.ALLOW,
+    ownershipRefs: info.ownershipEntityRefs,
+  };
+}
+
+/** Throws NotFound (not 403, so existence does not leak) unless the scope covers `owner`. */
+export function assertOwns(scope: CallerScope, owner: string, what: string) {
+  if (!scope.all && !scope.ownershipRefs.includes(owner)) {
+    throw new NotFoundError(`No ${what}`);
+  }
+}
