@@ -1,3 +1,5 @@
+import { SchedulerServiceTaskScheduleDefinitionConfig } from '@backstage/backend-plugin-api';
+
 export interface Config {
   /** Tempest appliances backend plugin. */
   appliances?: {
@@ -6,5 +8,127 @@ export interface Config {
      * signature does not verify. Default false: such appliances are refused.
      */
     allowUnsigned?: boolean;
+
+    /**
+     * Channels subscribed from config. They are re-applied at every start:
+     * added, updated, and removed when they leave the config.
+     */
+    channels?: Array<{
+      /** Lower-case letters, digits and dashes; part of every appliance's id. */
+      id: string;
+      /** The channel's RSS 2.0 feed, http or https. */
+      url: string;
+      /** Entity ref owning the channel's appliances in the catalog, e.g. group:default/platform. */
+      owner: string;
+      /** Armored OpenPGP public keys trusted to sign the channel's images (`$file:` works). */
+      trustedKeys?: string[];
+      /** Minutes between fetches of this channel. Default 60. */
+      refreshMinutes?: number;
+    }>;
+
+    /**
+     * How often the refresh task looks for channels that are due (global
+     * scope: one replica at a time). Default every minute, 15 minute timeout,
+     * first run 5 s after start.
+     */
+    schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+
+    /** Limits on fetching feeds, definitions, signatures and images. */
+    fetch?: {
+      /** Whole request, headers and body. Default 30. */
+      timeoutSeconds?: number;
+      /** Largest feed accepted, counted while streaming. Default 16 MiB. */
+      maxFeedBytes?: number;
+      /** Largest appliance definition accepted. Default 256 KiB. */
+      maxDefinitionBytes?: number;
+      /** Redirects followed per request. Default 5. */
+      maxRedirects?: number;
+      /** Most items a feed may hold. Default 20000. */
+      maxItems?: number;
+      /** Definitions fetched at once. Default 16. */
+      concurrency?: number;
+      /**
+       * Images up to this many bytes are downloaded and their signature
+       * verified at ingest; larger ones are verified by the agent when it
+       * installs them. 0 never downloads images at ingest. Default 8 MiB.
+       */
+      verifyImagesUpToBytes?: number;
+    };
+
+    /**
+     * Serve channels kept on disk (each a directory with a feed.xml) at
+     * /api/appliances/static/channels/<channel>/<file>, without sign-in.
+     * Used by the embedded default to serve catalog/channels.
+     */
+    /**
+     * Where the backend keeps its agent CA (pki/ca.key, 0600), its client
+     * certificate and, when secretKey is unset, a generated secret key.
+     * Relative to the backend's working directory. Default `.tempest`.
+     */
+    dataDir?: string;
+
+    /**
+     * Key (at least 32 characters) that seals BMC credentials with
+     * AES-256-GCM. Set it in production; when unset one is generated in dataDir.
+     * @visibility secret
+     */
+    secretKey?: string;
+
+    /** Host heartbeats and enrolment. */
+    hosts?: {
+      /** How often enrolled agents are told to heartbeat. Default 10. */
+      heartbeatIntervalSeconds?: number;
+      /** An online host with no heartbeat for this long goes offline. Default 45. */
+      offlineAfterSeconds?: number;
+      /** How long a one-time enrolment token stays valid. Default 60. */
+      enrolmentTokenMinutes?: number;
+    };
+
+    /** Provisioning limits. */
+    provisioning?: {
+      /** Largest image the backend streams to work out its SHA-256. Default 8 GiB. */
+      maxImageBytes?: number;
+    };
+
+    /**
+     * OS substrate images appliances layer on, one per ostype. The agent
+     * checks each against its SHA-256 (worked out by the backend when not
+     * given) and its detached signature.
+     */
+    osImages?: Array<{
+      /** The appliance ostype this image serves, e.g. linux. */
+      ostype: string;
+      /** Image name on the agent: lower-case letters, digits, dashes. */
+      name: string;
+      version: string;
+      url: string;
+      signatureUrl: string;
+      /** Armored OpenPGP public keys (`$file:` works). */
+      trustedKeys: string[];
+      sha256?: string;
+    }>;
+
+    /** Serve OS images from this directory at /api/appliances/static/os-images/<file>, without sign-in. */
+    osImageDirectory?: string;
+
+    /**
+     * Run simulated-driver agents inside the backend, registered and
+     * enrolled as hosts. For the embedded default only.
+     */
+    embeddedHosts?: {
+      /** How many (0 to 8). */
+      count: number;
+      /** Cores each reports. Default 16. */
+      cpus?: number;
+      /** Memory each reports. Default 65536. */
+      memoryMiB?: number;
+      /** Storage each reports. Default 1024. */
+      diskGiB?: number;
+    };
+
+    staticChannels?: {
+      /** Directory holding one sub-directory per channel; relative to the backend's working directory. */
+      directory: string;
+    };
   };
 }

@@ -151,7 +151,7 @@ describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId =
 
     const op = (await operations.get(operationId))!;
     expect(op.state).toBe('failed');
-    expect(op.failedStep).toBeDefined();
+    expect(op.failedStep).toBe('define');
     expect(op.error).toMatch(new RegExp(`^${op.failedStep} failed: `));
     const instance = (await instances.get(instanceId))!;
     expect(instance.state).toBe('error');
