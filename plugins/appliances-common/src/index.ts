@@ -12,3 +12,4 @@ export type {
 export * from './pricing/pricing';
 export * from './placement/placeHost';
 export * from './lifecycle/instanceStateMachine';
+export * from './catalog/entityNames';

@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { catalogModuleAppliances as default } from './module';
+export { catalogModuleApplianceHosting } from './hosting/hostingModule';

@@ -1,7 +1,7 @@
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
-import { PlacementDecision, placeHost } from '@tempest/backstage-plugin-appliances-common';
+import { PlacementDecision, instanceEntityRef, placeHost } from '@tempest/backstage-plugin-appliances-common';
 import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/src/agent';
 import { ApplianceStore } from '../database/ApplianceStore';
 import { Host, HostStore } from '../hosts/HostStore';
@@ -271,7 +271,7 @@ export class ProvisionRunner {
       case 'publish': {
         await this.o.db.transaction(async trx => {
           await this.o.instances.transition(instance.id, 'started', { trx });
-          await done({ entityRef: `resource:default/${instanceEntityName(instance)}` }, trx);
+          await done({ entityRef: instanceEntityRef(instance.hostname) }, trx);
         });
         const event = await this.o.auditor.createEvent({
           eventId: 'instance-provisioned',
@@ -436,11 +436,6 @@ export class ProvisionRunner {
         return;
     }
   }
-}
-
-/** The catalog entity name of an instance: its hostname, unique while the instance lives. */
-export function instanceEntityName(instance: Pick<Instance, 'hostname'>) {
-  return instance.hostname.toLowerCase();
 }
 
 function describeRejection(decision: PlacementDecision): string {

@@ -2,12 +2,13 @@ import { AuditorService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import {
   instanceCreatePermission,
+  instanceEntityRef,
   instanceReadPermission,
 } from '@tempest/backstage-plugin-appliances-common';
 import { HostStore } from '../hosts/HostStore';
 import { Instance, InstanceStore } from '../instances/InstanceStore';
 import { ProvisioningService } from '../instances/ProvisioningService';
-import { ProvisionRunner, instanceEntityName } from '../operations/ProvisionRunner';
+import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { audited } from './audited';
 import { CallerScopeDeps, assertOwns, callerScope } from './callerScope';
 import { AppliancesRouter } from './types';
@@ -38,7 +39,7 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
     return {
       ...instance,
       ...(hostName ? { hostName } : {}),
-      entityRef: `resource:default/${instanceEntityName(instance)}`,
+      entityRef: instanceEntityRef(instance.hostname),
     };
   }
 

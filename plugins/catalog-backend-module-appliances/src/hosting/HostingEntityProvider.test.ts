@@ -1,0 +1,89 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import { HostingEntityProvider } from './HostingEntityProvider';
+
+const host = {
+  id: 'h1',
+  name: 'rack1-node4',
+  owner: 'group:default/tempest-providers',
+  cpuModel: 'EPYC',
+  coreSpeedMhz: 2850,
+  cpuCores: 24,
+  memoryMb: 131072,
+  storageMb: 2000000,
+  pricing: {},
+  agentUrl: 'https://rack1-node4:7443',
+  state: 'online',
+  poweredOn: true,
+  used: { cpuCores: 2, memoryMb: 2048, storageMb: 10000 },
+  createdAt: '2026-11-24T10:00:00Z',
+  updatedAt: '2026-11-24T10:00:00Z',
+};
+const instance = (hostname: string, state: string) => ({
+  id: `i-${hostname}`,
+  hostname,
+  owner: 'user:default/buyer',
+  applianceId: 'sample.webserv.1.1.0',
+  hostId: 'h1',
+  size: { cpuCores: 2, memoryMb: 2048, storageMb: 10000 },
+  state,
+  version: 2,
+  entityRef: `resource:default/${hostname}`,
+  createdAt: '2026-11-24T10:00:00Z',
+  updatedAt: '2026-11-24T10:00:00Z',
+});
+
+function setup(responses: Record<string, { status: number; body: unknown }>) {
+  const fetchMock = jest.fn(async (url: string) => {
+    const path = new URL(url).pathname.replace('/api/appliances', '');
+    const r = responses[path];
+    return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
+  });
+  const connection: EntityProviderConnection = { applyMutation: jest.fn(), refresh: jest.fn() };
+  const provider = new HostingEntityProvider({
+    discovery: mockServices.discovery(),
+    auth: mockServices.auth(),
+    logger: mockServices.logger.mock(),
+    taskRunner: { run: jest.fn() },
+    fetch: fetchMock as any,
+  });
+  return { provider, connection };
+}
+
+describe('HostingEntityProvider', () => {
+  it('emits hosts and live instances with owners and dependsOn in one full mutation', async () => {
+    const { provider, connection } = setup({
+      '/hosts': { status: 200, body: { items: [host] } },
+      '/instances': { status: 200, body: { items: [instance('web-1', 'started'), instance('web-2', 'error'), instance('web-3', 'provisioning')] } },
+    });
+    await provider.connect(connection);
+    expect(await provider.refresh()).toEqual({ hosts: 1, instances: 1 });
+    const mutation = (connection.applyMutation as jest.Mock).mock.calls[0][0];
+    expect(mutation.type).toBe('full');
+    const [hostEntity, instanceEntity] = mutation.entities.map((e: any) => e.entity);
+    expect(hostEntity).toMatchObject({
+      kind: 'Resource',
+      metadata: { name: 'rack1-node4.host' },
+      spec: { type: 'appliance-host', owner: 'group:default/tempest-providers' },
+    });
+    expect(instanceEntity).toMatchObject({
+      metadata: { name: 'web-1' },
+      spec: {
+        type: 'appliance-instance',
+        owner: 'user:default/buyer',
+        dependsOn: ['resource:default/sample.webserv.1.1.0', 'resource:default/rack1-node4.host'],
+      },
+    });
+    expect(mutation.entities).toHaveLength(2);
+  });
+
+  it('applies nothing when a list cannot be read', async () => {
+    const { provider, connection } = setup({
+      '/hosts': { status: 200, body: { items: [host] } },
+      '/instances': { status: 500, body: { error: { name: 'Error', message: 'down' } } },
+    });
+    await provider.connect(connection);
+    await expect(provider.refresh()).rejects.toThrow();
+    expect(connection.applyMutation).not.toHaveBeenCalled();
+  });
+});

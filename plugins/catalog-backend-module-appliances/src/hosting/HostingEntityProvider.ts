@@ -1,0 +1,80 @@
+import {
+  AuthService,
+  DiscoveryService,
+  LoggerService,
+  SchedulerServiceTaskRunner,
+} from '@backstage/backend-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import { Entity } from '@backstage/catalog-model';
+import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import {
+  HOSTING_LOCATION,
+  HostView,
+  InstanceView,
+  hostToEntity,
+  instanceToEntity,
+} from './hostingEntities';
+
+/**
+ * Emits registered hosts and live instances from the appliances backend as
+ * catalog entities. Each run reads both lists in full and applies one full
+ * mutation; a failed read applies nothing, so nothing is deleted by accident.
+ */
+export class HostingEntityProvider implements EntityProvider {
+  private connection?: EntityProviderConnection;
+
+  constructor(
+    private readonly deps: {
+      discovery: DiscoveryService;
+      auth: AuthService;
+      logger: LoggerService;
+      taskRunner: SchedulerServiceTaskRunner;
+      fetch?: typeof fetch;
+    },
+  ) {}
+
+  getProviderName() {
+    return 'tempest-appliance-hosting';
+  }
+
+  async connect(connection: EntityProviderConnection) {
+    this.connection = connection;
+    await this.deps.taskRunner.run({
+      id: `${this.getProviderName()}:refresh`,
+      fn: () => this.refresh(),
+    });
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const base = await this.deps.discovery.getBaseUrl('appliances');
+    const { token } = await this.deps.auth.getPluginRequestToken({
+      onBehalfOf: await this.deps.auth.getOwnServiceCredentials(),
+      targetPluginId: 'appliances',
+    });
+    const res = await (this.deps.fetch ?? fetch)(`${base}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (!res.ok) throw await ResponseError.fromResponse(res);
+    return (await res.json()) as T;
+  }
+
+  async refresh(): Promise<{ hosts: number; instances: number }> {
+    if (!this.connection) throw new Error('Not connected');
+    const [hosts, instances] = await Promise.all([
+      this.get<{ items: HostView[] }>('/hosts'),
+      this.get<{ items: InstanceView[] }>('/instances'),
+    ]);
+    const hostNames = new Map(hosts.items.map(h => [h.id, h.name]));
+    const entities: Entity[] = hosts.items.map(hostToEntity);
+    for (const instance of instances.items) {
+      const entity = instanceToEntity(instance, hostNames);
+      if (entity) entities.push(entity);
+    }
+    await this.connection.applyMutation({
+      type: 'full',
+      entities: entities.map(entity => ({ entity, locationKey: HOSTING_LOCATION })),
+    });
+    this.deps.logger.debug(`Applied ${entities.length} host and instance entities`);
+    return { hosts: hosts.items.length, instances: entities.length - hosts.items.length };
+  }
+}

@@ -1,0 +1,70 @@
+import { Entity, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION } from '@backstage/catalog-model';
+import {
+  AppliancesApiComponents,
+  applianceEntityRef,
+  hostEntityName,
+  hostEntityRef,
+  instanceEntityName,
+} from '@tempest/backstage-plugin-appliances-common';
+
+export type HostView = AppliancesApiComponents['schemas']['Host'];
+export type InstanceView = AppliancesApiComponents['schemas']['Instance'];
+
+export const HOSTING_LOCATION = 'tempest-appliances:hosting';
+
+/** States in which an instance exists on a host and is shown in the catalog. */
+const PUBLISHED_STATES = new Set(['stored', 'started', 'stopped', 'suspended', 'migrating', 'deleting']);
+
+function annotations(kind: string, id: string) {
+  return {
+    [ANNOTATION_LOCATION]: `${HOSTING_LOCATION}/${kind}`,
+    [ANNOTATION_ORIGIN_LOCATION]: `${HOSTING_LOCATION}/${kind}`,
+    [`tempest.dev/${kind}-id`]: id,
+  };
+}
+
+/** A host as a `Resource` of type `appliance-host`, owned by its provider. */
+export function hostToEntity(host: HostView): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: {
+      name: hostEntityName(host.name),
+      title: host.name,
+      description: `${host.cpuCores} × ${host.cpuModel} at ${host.coreSpeedMhz} MHz, ${host.memoryMb} MB memory, ${host.storageMb} MB storage`,
+      annotations: annotations('host', host.id),
+      labels: { 'tempest.dev/host-state': host.state },
+      links: [],
+    },
+    spec: {
+      type: 'appliance-host',
+      owner: host.owner,
+      system: 'tempest',
+    },
+  };
+}
+
+/** An instance as a `Resource` of type `appliance-instance`, owned by its requester. */
+export function instanceToEntity(instance: InstanceView, hostNames: Map<string, string>): Entity | undefined {
+  if (!PUBLISHED_STATES.has(instance.state)) return undefined;
+  const hostName = instance.hostName ?? (instance.hostId ? hostNames.get(instance.hostId) : undefined);
+  const dependsOn = [applianceEntityRef(instance.applianceId)];
+  if (hostName) dependsOn.push(hostEntityRef(hostName));
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: {
+      name: instanceEntityName(instance.hostname),
+      title: instance.hostname,
+      description: `${instance.applianceId} with ${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB memory, ${instance.size.storageMb} MB storage`,
+      annotations: annotations('instance', instance.id),
+      labels: { 'tempest.dev/instance-state': instance.state },
+    },
+    spec: {
+      type: 'appliance-instance',
+      owner: instance.owner,
+      system: 'tempest',
+      dependsOn,
+    },
+  };
+}
