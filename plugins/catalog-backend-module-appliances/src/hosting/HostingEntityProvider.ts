@@ -41,7 +41,9 @@ export class HostingEntityProvider implements EntityProvider {
     this.connection = connection;
     await this.deps.taskRunner.run({
       id: `${this.getProviderName()}:refresh`,
-      fn: () => this.refresh(),
+      fn: async () => {
+        await this.refresh();
+      },
     });
   }
 
