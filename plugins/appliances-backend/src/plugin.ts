@@ -6,6 +6,11 @@ import { appliancesPermissions } from '@tempest/backstage-plugin-appliances-comm
 import { createRouter } from './service/createRouter';
 import { migrateDatabase } from './database/migrateDatabase';
 import { ChannelStore } from './database/ChannelStore';
+import { ApplianceStore } from './database/ApplianceStore';
+import { ApplianceDirectory } from './appliances/ApplianceDirectory';
+import { ChannelRefresher } from './channels/ChannelRefresher';
+import { readAppliancesConfig } from './config/readAppliancesConfig';
+import { createHosting } from './hosting/createHosting';
 
 /** The Tempest appliances backend plugin (pluginId `appliances`). */
 export const appliancesPlugin = createBackendPlugin({
@@ -21,24 +26,75 @@ export const appliancesPlugin = createBackendPlugin({
         logger: coreServices.logger,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        scheduler: coreServices.scheduler,
+        discovery: coreServices.discovery,
+        userInfo: coreServices.userInfo,
+        lifecycle: coreServices.lifecycle,
       },
       async init(deps) {
+        const config = await readAppliancesConfig(deps.config);
         deps.permissionsRegistry.addPermissions(appliancesPermissions);
         const db = await migrateDatabase(deps.database);
         const channels = new ChannelStore(db);
+        const appliances = new ApplianceStore(db);
+        const directory = new ApplianceDirectory(appliances, {
+          allowUnsigned: config.allowUnsigned,
+        });
+        await channels.syncConfigChannels(config.channels);
+        const refresher = new ChannelRefresher({
+          db,
+          channels,
+          appliances,
+          logger: deps.logger.child({ task: 'channel-refresh' }),
+          auditor: deps.auditor,
+          feedLimits: config.feedLimits,
+          definitionLimits: config.definitionLimits,
+          verifyImagesUpToBytes: config.verifyImagesUpToBytes,
+          maxItems: config.maxItems,
+          concurrency: config.concurrency,
+          onIngested: () => directory.invalidate(),
+        });
+        await deps.scheduler.scheduleTask({
+          id: 'appliances-channel-refresh',
+          scope: 'global',
+          ...config.schedule,
+          fn: () => refresher.refreshDue(),
+        });
+
+        const hosting = await createHosting({ ...deps, db, channels, appliances, directory });
+        deps.lifecycle.addShutdownHook(() => hosting.stop());
 
         deps.httpRouter.use(
           await createRouter({
+            hosting,
+            discovery: deps.discovery,
+            userInfo: deps.userInfo,
             auditor: deps.auditor,
             httpAuth: deps.httpAuth,
             permissions: deps.permissions,
             channels,
+            appliances,
+            directory,
+            refresher,
+            staticChannelsDirectory: config.staticChannelsDirectory,
           }),
         );
         deps.httpRouter.addAuthPolicy({
           path: '/health',
           allow: 'unauthenticated',
         });
+        if (config.staticChannelsDirectory) {
+          deps.httpRouter.addAuthPolicy({
+            path: '/static/channels',
+            allow: 'unauthenticated',
+          });
+        }
+        // Agents enrol with a one-time token and heartbeat with their own token.
+        deps.httpRouter.addAuthPolicy({ path: '/agent', allow: 'unauthenticated' });
+        if (hosting.config.osImageDirectory) {
+          deps.httpRouter.addAuthPolicy({ path: '/static/os-images', allow: 'unauthenticated' });
+        }
+        await hosting.start();
       },
     });
   },

@@ -114,7 +114,8 @@ export const spec = {
           "owner",
           "trustedKeys",
           "source",
-          "createdAt"
+          "createdAt",
+          "status"
         ],
         "properties": {
           "id": {
@@ -143,8 +144,322 @@ export const spec = {
           "createdAt": {
             "type": "string",
             "format": "date-time"
+          },
+          "status": {
+            "$ref": "#/components/schemas/ChannelStatus"
           }
         }
+      },
+      "ChannelStatus": {
+        "type": "object",
+        "required": [
+          "itemErrors"
+        ],
+        "description": "How the last fetch went. A failed fetch keeps the appliances of the last good one.",
+        "properties": {
+          "title": {
+            "type": "string",
+            "description": "The feed's own title."
+          },
+          "lastFetchAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "lastSuccessAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "result": {
+            "type": "string",
+            "enum": [
+              "ok",
+              "not-modified",
+              "failed"
+            ]
+          },
+          "error": {
+            "type": "string"
+          },
+          "itemErrors": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ItemError"
+            }
+          }
+        }
+      },
+      "ItemError": {
+        "type": "object",
+        "required": [
+          "item",
+          "field",
+          "message"
+        ],
+        "description": "One feed item that was skipped or only partly ingested, the field at fault and what was expected.",
+        "properties": {
+          "item": {
+            "type": "string"
+          },
+          "field": {
+            "type": "string"
+          },
+          "message": {
+            "type": "string"
+          }
+        }
+      },
+      "RefreshResult": {
+        "type": "object",
+        "required": [
+          "result",
+          "channel"
+        ],
+        "properties": {
+          "result": {
+            "type": "string",
+            "enum": [
+              "ok",
+              "not-modified",
+              "failed"
+            ]
+          },
+          "appliances": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "error": {
+            "type": "string"
+          },
+          "itemErrors": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ItemError"
+            }
+          },
+          "channel": {
+            "$ref": "#/components/schemas/Channel"
+          }
+        }
+      },
+      "SignatureState": {
+        "type": "string",
+        "enum": [
+          "verified",
+          "trusted-signer",
+          "untrusted",
+          "invalid",
+          "unsigned",
+          "unavailable"
+        ],
+        "description": "verified: the image's detached signature was checked at ingest with a trusted key; trusted-signer: signed by a trusted key, the image is checked when installed; untrusted: signed by a key the channel does not trust; invalid: the signature does not verify; unsigned: no signature or the channel has no trusted keys; unavailable: the signature could not be fetched.\n"
+      },
+      "Disk": {
+        "type": "object",
+        "required": [
+          "name",
+          "type"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "type": {
+            "type": "string",
+            "enum": [
+              "system",
+              "swap",
+              "user",
+              "data"
+            ]
+          },
+          "file": {
+            "type": "string",
+            "description": "An image file inside the appliance."
+          },
+          "sizeMb": {
+            "type": "integer",
+            "description": "A blank disk of this size."
+          }
+        }
+      },
+      "Dependency": {
+        "type": "object",
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "version": {
+            "type": "string",
+            "description": "The lowest acceptable version."
+          },
+          "resolvedId": {
+            "type": "string",
+            "description": "The appliance that satisfies it, from any channel."
+          }
+        }
+      },
+      "Appliance": {
+        "type": "object",
+        "required": [
+          "id",
+          "channel",
+          "provides",
+          "version",
+          "latest",
+          "label",
+          "description",
+          "sizeMb",
+          "imageUrl",
+          "signature",
+          "hardware",
+          "dependencies",
+          "unresolvedDependencies",
+          "definitionUrl",
+          "ingestedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "channel": {
+            "type": "string"
+          },
+          "provides": {
+            "type": "string"
+          },
+          "version": {
+            "type": "string"
+          },
+          "latest": {
+            "type": "boolean",
+            "description": "No appliance provides the same service at a newer version."
+          },
+          "label": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "sizeMb": {
+            "type": "integer"
+          },
+          "imageUrl": {
+            "type": "string"
+          },
+          "signatureUrl": {
+            "type": "string"
+          },
+          "signature": {
+            "type": "object",
+            "required": [
+              "state",
+              "provisionable"
+            ],
+            "properties": {
+              "state": {
+                "$ref": "#/components/schemas/SignatureState"
+              },
+              "provisionable": {
+                "type": "boolean",
+                "description": "False unless the signature state allows it or appliances.allowUnsigned is set."
+              }
+            }
+          },
+          "webpanel": {
+            "type": "string",
+            "description": "A path on the instance or an http(s) URL."
+          },
+          "hardware": {
+            "type": "object",
+            "required": [
+              "cpus",
+              "memoryKib",
+              "ostype",
+              "disks"
+            ],
+            "properties": {
+              "cpus": {
+                "type": "integer"
+              },
+              "memoryKib": {
+                "type": "integer"
+              },
+              "ostype": {
+                "type": "string"
+              },
+              "disks": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/Disk"
+                }
+              }
+            }
+          },
+          "dependencies": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Dependency"
+            }
+          },
+          "unresolvedDependencies": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "definitionUrl": {
+            "type": "string"
+          },
+          "ingestedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "ApplianceDetail": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/Appliance"
+          },
+          {
+            "type": "object",
+            "required": [
+              "versions"
+            ],
+            "properties": {
+              "versions": {
+                "type": "array",
+                "description": "Every version of the same service in every channel, newest first.",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "channel",
+                    "version",
+                    "latest"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "channel": {
+                      "type": "string"
+                    },
+                    "version": {
+                      "type": "string"
+                    },
+                    "latest": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        ]
       },
       "ChannelId": {
         "type": "string",
@@ -175,6 +490,798 @@ export const spec = {
         "type": "integer",
         "minimum": 1,
         "maximum": 10080
+      },
+      "HostPricing": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Virtuoso's pmseller prices: resources sold in units at an integer price in minor currency units per unit and period. Changes apply to instances placed afterwards only.\n",
+        "required": [
+          "speedUnitMhz",
+          "speedPriceMinor",
+          "memoryUnitMb",
+          "memoryPriceMinor",
+          "runningPeriodSeconds",
+          "storageUnitMb",
+          "storagePriceMinor",
+          "storagePeriodSeconds"
+        ],
+        "properties": {
+          "speedUnitMhz": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "speedPriceMinor": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Per speed unit per running period."
+          },
+          "memoryUnitMb": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "memoryPriceMinor": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Per memory unit per running period."
+          },
+          "runningPeriodSeconds": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "storageUnitMb": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "storagePriceMinor": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Per storage unit per storage period."
+          },
+          "storagePeriodSeconds": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      },
+      "HostName": {
+        "type": "string",
+        "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+      },
+      "HostInput": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "cpuModel",
+          "coreSpeedMhz",
+          "cpuCores",
+          "memoryMb",
+          "storageMb",
+          "pricing",
+          "agentUrl"
+        ],
+        "properties": {
+          "name": {
+            "$ref": "#/components/schemas/HostName"
+          },
+          "owner": {
+            "$ref": "#/components/schemas/OwnerRef"
+          },
+          "cpuModel": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "coreSpeedMhz": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000000
+          },
+          "cpuCores": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4096
+          },
+          "memoryMb": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "storageMb": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "pricing": {
+            "$ref": "#/components/schemas/HostPricing"
+          },
+          "agentUrl": {
+            "type": "string",
+            "pattern": "^https://",
+            "maxLength": 2048
+          },
+          "bmc": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "address",
+              "username",
+              "password"
+            ],
+            "description": "Stored encrypted; never returned.",
+            "properties": {
+              "address": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": "^[A-Za-z0-9.:\\[\\]-]+$"
+              },
+              "username": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64
+              },
+              "password": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 128
+              }
+            }
+          }
+        }
+      },
+      "ResourceSize": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "cpuCores",
+          "memoryMb",
+          "storageMb"
+        ],
+        "properties": {
+          "cpuCores": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4096
+          },
+          "memoryMb": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "storageMb": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      },
+      "Host": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "owner",
+          "cpuModel",
+          "coreSpeedMhz",
+          "cpuCores",
+          "memoryMb",
+          "storageMb",
+          "pricing",
+          "agentUrl",
+          "state",
+          "poweredOn",
+          "used",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          },
+          "owner": {
+            "type": "string"
+          },
+          "cpuModel": {
+            "type": "string"
+          },
+          "coreSpeedMhz": {
+            "type": "integer"
+          },
+          "cpuCores": {
+            "type": "integer"
+          },
+          "memoryMb": {
+            "type": "integer"
+          },
+          "storageMb": {
+            "type": "integer"
+          },
+          "pricing": {
+            "$ref": "#/components/schemas/HostPricing"
+          },
+          "agentUrl": {
+            "type": "string"
+          },
+          "bmc": {
+            "type": "object",
+            "required": [
+              "address",
+              "hasCredentials"
+            ],
+            "properties": {
+              "address": {
+                "type": "string"
+              },
+              "hasCredentials": {
+                "type": "boolean"
+              }
+            }
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "pending",
+              "online",
+              "offline",
+              "maintenance"
+            ],
+            "description": "pending until the agent enrols and sends its first heartbeat."
+          },
+          "poweredOn": {
+            "type": "boolean"
+          },
+          "used": {
+            "$ref": "#/components/schemas/ResourceSize"
+          },
+          "enrolledAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "enrolmentExpiresAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "lastHeartbeatAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "HostRegistration": {
+        "type": "object",
+        "required": [
+          "host",
+          "enrolment"
+        ],
+        "properties": {
+          "host": {
+            "$ref": "#/components/schemas/Host"
+          },
+          "enrolment": {
+            "$ref": "#/components/schemas/EnrolmentToken"
+          }
+        }
+      },
+      "EnrolmentToken": {
+        "type": "object",
+        "required": [
+          "token",
+          "expiresAt",
+          "enrolUrl",
+          "command"
+        ],
+        "description": "Shown once; only its hash is kept.",
+        "properties": {
+          "token": {
+            "type": "string"
+          },
+          "expiresAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "enrolUrl": {
+            "type": "string"
+          },
+          "command": {
+            "type": "string",
+            "description": "The command to run on the host."
+          }
+        }
+      },
+      "EnrolRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "token"
+        ],
+        "properties": {
+          "token": {
+            "type": "string",
+            "minLength": 16,
+            "maxLength": 128
+          },
+          "csr": {
+            "type": "string",
+            "maxLength": 16384,
+            "description": "PEM PKCS#10 request; without it the backend makes the key and returns it once."
+          },
+          "agentUrl": {
+            "type": "string",
+            "pattern": "^https://",
+            "maxLength": 2048
+          }
+        }
+      },
+      "EnrolResponse": {
+        "type": "object",
+        "required": [
+          "hostId",
+          "name",
+          "caCert",
+          "cert",
+          "heartbeatUrl",
+          "heartbeatToken",
+          "heartbeatIntervalSeconds"
+        ],
+        "properties": {
+          "hostId": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          },
+          "caCert": {
+            "type": "string"
+          },
+          "cert": {
+            "type": "string"
+          },
+          "key": {
+            "type": "string"
+          },
+          "heartbeatUrl": {
+            "type": "string"
+          },
+          "heartbeatToken": {
+            "type": "string"
+          },
+          "heartbeatIntervalSeconds": {
+            "type": "integer"
+          }
+        }
+      },
+      "Heartbeat": {
+        "type": "object",
+        "required": [
+          "name",
+          "sentAt"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "maxLength": 63
+          },
+          "sentAt": {
+            "type": "string"
+          },
+          "agentUrl": {
+            "type": "string",
+            "pattern": "^https://",
+            "maxLength": 2048
+          },
+          "info": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "stats": {
+            "type": "object",
+            "additionalProperties": true
+          }
+        }
+      },
+      "ProvisionRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "applianceId",
+          "hostname",
+          "size"
+        ],
+        "properties": {
+          "applianceId": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 63
+          },
+          "hostname": {
+            "$ref": "#/components/schemas/HostName"
+          },
+          "size": {
+            "$ref": "#/components/schemas/ResourceSize"
+          },
+          "hostId": {
+            "type": "string",
+            "maxLength": 63,
+            "description": "The id or the name of the only host to place on."
+          },
+          "maxPricePerHourMinor": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      "LockedPrice": {
+        "type": "object",
+        "required": [
+          "runningPriceMinor",
+          "runningPeriodSeconds",
+          "storagePriceMinor",
+          "storagePeriodSeconds"
+        ],
+        "properties": {
+          "runningPriceMinor": {
+            "type": "integer"
+          },
+          "runningPeriodSeconds": {
+            "type": "integer"
+          },
+          "storagePriceMinor": {
+            "type": "integer"
+          },
+          "storagePeriodSeconds": {
+            "type": "integer"
+          },
+          "pricePerHourMinor": {
+            "type": "integer"
+          },
+          "lockedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "PlacementDecision": {
+        "type": "object",
+        "required": [
+          "rejected",
+          "candidates",
+          "summary"
+        ],
+        "properties": {
+          "chosen": {
+            "type": "object",
+            "required": [
+              "hostId",
+              "hostName",
+              "score",
+              "poweredOn",
+              "price",
+              "pricePerHourMinor"
+            ],
+            "properties": {
+              "hostId": {
+                "type": "string"
+              },
+              "hostName": {
+                "type": "string"
+              },
+              "score": {
+                "type": "number"
+              },
+              "poweredOn": {
+                "type": "boolean"
+              },
+              "price": {
+                "$ref": "#/components/schemas/LockedPrice"
+              },
+              "pricePerHourMinor": {
+                "type": "integer"
+              }
+            }
+          },
+          "rejected": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "hostId",
+                "hostName",
+                "reason",
+                "detail"
+              ],
+              "properties": {
+                "hostId": {
+                  "type": "string"
+                },
+                "hostName": {
+                  "type": "string"
+                },
+                "reason": {
+                  "type": "string",
+                  "enum": [
+                    "offline",
+                    "maintenance",
+                    "cpu",
+                    "memory",
+                    "storage",
+                    "price"
+                  ]
+                },
+                "detail": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "candidates": {
+            "type": "integer"
+          },
+          "summary": {
+            "type": "string"
+          }
+        }
+      },
+      "Estimate": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/PlacementDecision"
+          },
+          {
+            "type": "object",
+            "required": [
+              "minimum"
+            ],
+            "properties": {
+              "minimum": {
+                "$ref": "#/components/schemas/ResourceSize"
+              }
+            }
+          }
+        ]
+      },
+      "Instance": {
+        "type": "object",
+        "required": [
+          "id",
+          "hostname",
+          "owner",
+          "applianceId",
+          "size",
+          "state",
+          "version",
+          "entityRef",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "hostname": {
+            "type": "string"
+          },
+          "owner": {
+            "type": "string"
+          },
+          "applianceId": {
+            "type": "string"
+          },
+          "hostId": {
+            "type": "string"
+          },
+          "hostName": {
+            "type": "string"
+          },
+          "requestedHostId": {
+            "type": "string"
+          },
+          "maxPricePerHourMinor": {
+            "type": "integer"
+          },
+          "size": {
+            "$ref": "#/components/schemas/ResourceSize"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "registered",
+              "provisioning",
+              "stored",
+              "started",
+              "stopped",
+              "suspended",
+              "migrating",
+              "deleting",
+              "deleted",
+              "error"
+            ]
+          },
+          "version": {
+            "type": "integer"
+          },
+          "price": {
+            "$ref": "#/components/schemas/LockedPrice"
+          },
+          "placement": {
+            "$ref": "#/components/schemas/PlacementDecision"
+          },
+          "domainName": {
+            "type": "string"
+          },
+          "operationId": {
+            "type": "string"
+          },
+          "error": {
+            "type": "string"
+          },
+          "entityRef": {
+            "type": "string"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "OperationAccepted": {
+        "type": "object",
+        "required": [
+          "operationId",
+          "instanceId",
+          "created"
+        ],
+        "properties": {
+          "operationId": {
+            "type": "string"
+          },
+          "instanceId": {
+            "type": "string"
+          },
+          "created": {
+            "type": "boolean",
+            "description": "false when an Idempotency-Key replayed an earlier request."
+          }
+        }
+      },
+      "Operation": {
+        "type": "object",
+        "required": [
+          "id",
+          "kind",
+          "instanceId",
+          "requestedBy",
+          "state",
+          "steps",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "provision"
+            ]
+          },
+          "instanceId": {
+            "type": "string"
+          },
+          "requestedBy": {
+            "type": "string"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "pending",
+              "running",
+              "rolling-back",
+              "succeeded",
+              "failed"
+            ]
+          },
+          "failedStep": {
+            "type": "string"
+          },
+          "error": {
+            "type": "string"
+          },
+          "steps": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/OperationStep"
+            }
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "OperationStep": {
+        "type": "object",
+        "required": [
+          "name",
+          "state",
+          "progress"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "enum": [
+              "place",
+              "reserve-capacity",
+              "install-images",
+              "create-disk",
+              "define",
+              "start",
+              "publish"
+            ]
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "pending",
+              "running",
+              "done",
+              "failed",
+              "undone"
+            ]
+          },
+          "progress": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "detail": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "error": {
+            "type": "string"
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      }
+    },
+    "responses": {
+      "ErrorResponse": {
+        "description": "An error.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
       }
     }
   },
@@ -226,6 +1333,60 @@ export const spec = {
                 }
               }
             }
+          },
+          "default": {
+            "description": "An error.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/static/channels/{channel}/{file}": {
+      "get": {
+        "operationId": "getChannelFile",
+        "security": [],
+        "description": "Serves a channel kept in this repository (appliances.staticChannels.directory) so the embedded default can subscribe to it over HTTP. Answers ETag and Last-Modified.\n",
+        "parameters": [
+          {
+            "name": "channel",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"
+            }
+          },
+          {
+            "name": "file",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]+)*$",
+              "maxLength": 128
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The file.",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "304": {
+            "description": "Unchanged."
           },
           "default": {
             "description": "An error.",
@@ -319,6 +1480,835 @@ export const spec = {
                 }
               }
             }
+          }
+        }
+      }
+    },
+    "/channels/{id}": {
+      "delete": {
+        "operationId": "deleteChannel",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "$ref": "#/components/schemas/ChannelId"
+            }
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "The channel and its appliances were removed."
+          },
+          "default": {
+            "description": "An error.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/channels/{id}/refresh": {
+      "post": {
+        "operationId": "refreshChannel",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "$ref": "#/components/schemas/ChannelId"
+            }
+          },
+          {
+            "name": "force",
+            "in": "query",
+            "required": false,
+            "description": "Ignore ETag and Last-Modified and fetch everything.",
+            "schema": {
+              "type": "boolean"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "What the fetch did; a failed fetch changed nothing.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RefreshResult"
+                }
+              }
+            }
+          },
+          "default": {
+            "description": "An error.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/appliances": {
+      "get": {
+        "operationId": "listAppliances",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "q",
+            "in": "query",
+            "required": false,
+            "description": "Free text matched against label, description, provides and id.",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "ostype",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 32
+            }
+          },
+          {
+            "name": "provides",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 63
+            }
+          },
+          {
+            "name": "channel",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/ChannelId"
+            }
+          },
+          {
+            "name": "offset",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "default": 0
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 50
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of appliances, ordered by label.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items",
+                    "totalCount",
+                    "offset",
+                    "limit"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Appliance"
+                      }
+                    },
+                    "totalCount": {
+                      "type": "integer"
+                    },
+                    "offset": {
+                      "type": "integer"
+                    },
+                    "limit": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "default": {
+            "description": "An error.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/appliances/{id}": {
+      "get": {
+        "operationId": "getAppliance",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 63
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One appliance with every version of its service.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ApplianceDetail"
+                }
+              }
+            }
+          },
+          "default": {
+            "description": "An error.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/appliance-facets": {
+      "get": {
+        "operationId": "getApplianceFacets",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The values the appliance filters can take.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "ostypes",
+                    "provides",
+                    "channels"
+                  ],
+                  "properties": {
+                    "ostypes": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "provides": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "channels": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "default": {
+            "description": "An error.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/hosts": {
+      "get": {
+        "operationId": "listHosts",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "Hosts the caller owns (providers), or all of them (admins).",
+        "responses": {
+          "200": {
+            "description": "Hosts.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Host"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      },
+      "post": {
+        "operationId": "registerHost",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "Registers a host running the agent. Capacity is locked from now on. Answers a one-time enrolment token that `tempest-agent enroll` trades for a certificate.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/HostInput"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Registered, waiting for the agent to enrol.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HostRegistration"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/hosts/{id}": {
+      "get": {
+        "operationId": "getHost",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The host.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Host"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/hosts/{id}/pricing": {
+      "put": {
+        "operationId": "updateHostPricing",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "New prices apply to instances placed afterwards; placed instances keep their locked prices.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/HostPricing"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The host with its new prices.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Host"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/hosts/{id}/maintenance": {
+      "put": {
+        "operationId": "setHostMaintenance",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "maintenance"
+                ],
+                "properties": {
+                  "maintenance": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The host.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Host"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/hosts/{id}/enrolment-token": {
+      "post": {
+        "operationId": "renewEnrolmentToken",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "A new one-time token for a host that has not enrolled yet (the old one stops working).",
+        "responses": {
+          "200": {
+            "description": "The token.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EnrolmentToken"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/agent/enroll": {
+      "post": {
+        "operationId": "enrollAgent",
+        "security": [],
+        "description": "Called by `tempest-agent enroll` with the one-time token; no Backstage identity.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/EnrolRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The agent's certificate, the CA and the heartbeat token.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EnrolResponse"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/agent/heartbeat": {
+      "post": {
+        "operationId": "agentHeartbeat",
+        "security": [],
+        "description": "Sent by enrolled agents with `Authorization: Bearer <heartbeat token>`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/Heartbeat"
+              }
+            }
+          }
+        },
+        "responses": {
+          "204": {
+            "description": "Recorded."
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/static/os-images/{file}": {
+      "get": {
+        "operationId": "getOsImageFile",
+        "security": [],
+        "description": "Serves OS substrate images kept on disk (appliances.osImageDirectory) for the embedded default.",
+        "parameters": [
+          {
+            "name": "file",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]+)*$",
+              "maxLength": 128
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The file.",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/instances": {
+      "get": {
+        "operationId": "listInstances",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "Instances the caller owns, or all of them (admins and catalog).",
+        "responses": {
+          "200": {
+            "description": "Instances, newest first.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Instance"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      },
+      "post": {
+        "operationId": "provisionInstance",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "Starts provisioning. The same Idempotency-Key and body give back the same operation; the same key with another body is refused (409).\n",
+        "parameters": [
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 255
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProvisionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "202": {
+            "description": "Accepted; follow the operation.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OperationAccepted"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/instances/estimate": {
+      "post": {
+        "operationId": "estimateInstance",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "Where the request would be placed now and what it would cost; nothing is reserved.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProvisionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The placement it would get.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Estimate"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/instances/{id}": {
+      "get": {
+        "operationId": "getInstance",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The instance with its locked price and placement reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Instance"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/operations/{id}": {
+      "get": {
+        "operationId": "getOperation",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The operation and its steps with progress.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Operation"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
           }
         }
       }

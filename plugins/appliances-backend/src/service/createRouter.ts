@@ -1,24 +1,42 @@
 import {
   AuditorService,
+  DiscoveryService,
+  UserInfoService,
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { createValidatedOpenApiRouter } from '@backstage/backend-openapi-utils';
-import { NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { channelManagePermission } from '@tempest/backstage-plugin-appliances-common';
+import { applianceReadPermission } from '@tempest/backstage-plugin-appliances-common';
 import { spec } from '../schema/openapi.generated';
 import { ChannelStore } from '../database/ChannelStore';
+import { ApplianceStore } from '../database/ApplianceStore';
+import { ApplianceDirectory } from '../appliances/ApplianceDirectory';
+import { ChannelRefresher } from '../channels/ChannelRefresher';
+import { addChannelRoutes } from './channelRoutes';
+import { addApplianceRoutes } from './applianceRoutes';
+import { addStaticChannelRoutes } from './staticChannelRoutes';
+import { authorize } from './authorize';
+import type { Hosting } from '../hosting/createHosting';
+import { addHostingRoutes } from './addHostingRoutes';
 
 export interface RouterOptions {
   auditor: AuditorService;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   channels: ChannelStore;
+  /** Optional so the foundation's router tests keep working without them. */
+  appliances?: ApplianceStore;
+  directory?: ApplianceDirectory;
+  refresher?: ChannelRefresher;
+  staticChannelsDirectory?: string;
+  /** Hosts, instances and operations; absent in the foundation's router tests. */
+  hosting?: Hosting;
+  discovery?: DiscoveryService;
+  userInfo?: UserInfoService;
 }
 
 export async function createRouter(options: RouterOptions) {
-  const { auditor, httpAuth, permissions, channels } = options;
+  const { channels, appliances } = options;
   const router = await createValidatedOpenApiRouter<typeof spec>(spec);
 
   router.get('/health', (_req, res) => {
@@ -26,46 +44,30 @@ export async function createRouter(options: RouterOptions) {
   });
 
   router.get('/summary', async (req, res) => {
-    await httpAuth.credentials(req, { allow: ['user', 'service'] });
-    res.json({ channels: await channels.count() });
-  });
-
-  router.get('/channels', async (req, res) => {
-    await httpAuth.credentials(req, { allow: ['user', 'service'] });
-    res.json({ items: await channels.list() });
-  });
-
-  router.post('/channels', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const auditorEvent = await auditor.createEvent({
-      eventId: 'channel-create',
-      request: req,
-      severityLevel: 'medium',
-      meta: { channelId: req.body.id, url: req.body.url },
+    await authorize(options, req, applianceReadPermission, ['user', 'service'], 'Not allowed to read the summary');
+    res.json({
+      channels: await channels.count(),
+      ...(appliances ? { appliances: await appliances.count() } : {}),
+      ...(options.hosting
+        ? { hosts: await options.hosting.hosts.count(), instances: await options.hosting.instances.count() }
+        : {}),
     });
-    try {
-      const [decision] = await permissions.authorize(
-        [{ permission: channelManagePermission }],
-        { credentials },
-      );
-      if (decision.result !== AuthorizeResult.ALLOW) {
-        throw new NotAllowedError('Only admins may subscribe channels');
-      }
-      const channel = await channels.create({
-        id: req.body.id,
-        url: req.body.url,
-        owner: req.body.owner,
-        trustedKeys: req.body.trustedKeys ?? [],
-        refreshMinutes: req.body.refreshMinutes,
-        source: 'api',
-      });
-      await auditorEvent.success();
-      res.status(201).json(channel);
-    } catch (error) {
-      await auditorEvent.fail({ error });
-      throw error;
-    }
   });
 
+  addChannelRoutes(router, options);
+  if (appliances && options.directory) {
+    addApplianceRoutes(router, { ...options, appliances, directory: options.directory });
+  }
+  if (options.staticChannelsDirectory) {
+    addStaticChannelRoutes(router, options.staticChannelsDirectory);
+  }
+  if (options.hosting && options.discovery && options.userInfo) {
+    addHostingRoutes(router, {
+      ...options,
+      hosting: options.hosting,
+      discovery: options.discovery,
+      userInfo: options.userInfo,
+    });
+  }
   return router;
 }

@@ -33,6 +33,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/static/channels/{channel}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Serves a channel kept in this repository (appliances.staticChannels.directory) so the embedded default can subscribe to it over HTTP. Answers ETag and Last-Modified. */
+        get: operations["getChannelFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/channels": {
         parameters: {
             query?: never;
@@ -43,6 +60,288 @@ export interface paths {
         get: operations["listChannels"];
         put?: never;
         post: operations["createChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["deleteChannel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/{id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["refreshChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appliances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listAppliances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appliances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getAppliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appliance-facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getApplianceFacets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Hosts the caller owns (providers), or all of them (admins). */
+        get: operations["listHosts"];
+        put?: never;
+        /** @description Registers a host running the agent. Capacity is locked from now on. Answers a one-time enrolment token that `tempest-agent enroll` trades for a certificate. */
+        post: operations["registerHost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getHost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts/{id}/pricing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description New prices apply to instances placed afterwards; placed instances keep their locked prices. */
+        put: operations["updateHostPricing"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts/{id}/maintenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["setHostMaintenance"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts/{id}/enrolment-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A new one-time token for a host that has not enrolled yet (the old one stops working). */
+        post: operations["renewEnrolmentToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agent/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Called by `tempest-agent enroll` with the one-time token; no Backstage identity. */
+        post: operations["enrollAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agent/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Sent by enrolled agents with `Authorization: Bearer <heartbeat token>`. */
+        post: operations["agentHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/static/os-images/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Serves OS substrate images kept on disk (appliances.osImageDirectory) for the embedded default. */
+        get: operations["getOsImageFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Instances the caller owns, or all of them (admins and catalog). */
+        get: operations["listInstances"];
+        put?: never;
+        /** @description Starts provisioning. The same Idempotency-Key and body give back the same operation; the same key with another body is refused (409). */
+        post: operations["provisionInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Where the request would be placed now and what it would cost; nothing is reserved. */
+        post: operations["estimateInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getInstance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -94,6 +393,95 @@ export interface components {
             source: "config" | "api";
             /** Format: date-time */
             createdAt: string;
+            status: components["schemas"]["ChannelStatus"];
+        };
+        /** @description How the last fetch went. A failed fetch keeps the appliances of the last good one. */
+        ChannelStatus: {
+            /** @description The feed's own title. */
+            title?: string;
+            /** Format: date-time */
+            lastFetchAt?: string;
+            /** Format: date-time */
+            lastSuccessAt?: string;
+            /** @enum {string} */
+            result?: "ok" | "not-modified" | "failed";
+            error?: string;
+            itemErrors: components["schemas"]["ItemError"][];
+        };
+        /** @description One feed item that was skipped or only partly ingested, the field at fault and what was expected. */
+        ItemError: {
+            item: string;
+            field: string;
+            message: string;
+        };
+        RefreshResult: {
+            /** @enum {string} */
+            result: "ok" | "not-modified" | "failed";
+            appliances?: number;
+            error?: string;
+            itemErrors?: components["schemas"]["ItemError"][];
+            channel: components["schemas"]["Channel"];
+        };
+        /**
+         * @description verified: the image's detached signature was checked at ingest with a trusted key; trusted-signer: signed by a trusted key, the image is checked when installed; untrusted: signed by a key the channel does not trust; invalid: the signature does not verify; unsigned: no signature or the channel has no trusted keys; unavailable: the signature could not be fetched.
+         * @enum {string}
+         */
+        SignatureState: "verified" | "trusted-signer" | "untrusted" | "invalid" | "unsigned" | "unavailable";
+        Disk: {
+            name: string;
+            /** @enum {string} */
+            type: "system" | "swap" | "user" | "data";
+            /** @description An image file inside the appliance. */
+            file?: string;
+            /** @description A blank disk of this size. */
+            sizeMb?: number;
+        };
+        Dependency: {
+            name: string;
+            /** @description The lowest acceptable version. */
+            version?: string;
+            /** @description The appliance that satisfies it, from any channel. */
+            resolvedId?: string;
+        };
+        Appliance: {
+            id: string;
+            channel: string;
+            provides: string;
+            version: string;
+            /** @description No appliance provides the same service at a newer version. */
+            latest: boolean;
+            label: string;
+            description: string;
+            sizeMb: number;
+            imageUrl: string;
+            signatureUrl?: string;
+            signature: {
+                state: components["schemas"]["SignatureState"];
+                /** @description False unless the signature state allows it or appliances.allowUnsigned is set. */
+                provisionable: boolean;
+            };
+            /** @description A path on the instance or an http(s) URL. */
+            webpanel?: string;
+            hardware: {
+                cpus: number;
+                memoryKib: number;
+                ostype: string;
+                disks: components["schemas"]["Disk"][];
+            };
+            dependencies: components["schemas"]["Dependency"][];
+            unresolvedDependencies: string[];
+            definitionUrl: string;
+            /** Format: date-time */
+            ingestedAt: string;
+        };
+        ApplianceDetail: components["schemas"]["Appliance"] & {
+            /** @description Every version of the same service in every channel, newest first. */
+            versions: {
+                id: string;
+                channel: string;
+                version: string;
+                latest: boolean;
+            }[];
         };
         /** @description Lower-case letters, digits and dashes. */
         ChannelId: string;
@@ -103,8 +491,230 @@ export interface components {
         /** @description Armored OpenPGP public keys trusted to sign this channel's images. */
         TrustedKeys: string[];
         RefreshMinutes: number;
+        /** @description Virtuoso's pmseller prices: resources sold in units at an integer price in minor currency units per unit and period. Changes apply to instances placed afterwards only. */
+        HostPricing: {
+            speedUnitMhz: number;
+            /** @description Per speed unit per running period. */
+            speedPriceMinor: number;
+            memoryUnitMb: number;
+            /** @description Per memory unit per running period. */
+            memoryPriceMinor: number;
+            runningPeriodSeconds: number;
+            storageUnitMb: number;
+            /** @description Per storage unit per storage period. */
+            storagePriceMinor: number;
+            storagePeriodSeconds: number;
+        };
+        HostName: string;
+        HostInput: {
+            name: components["schemas"]["HostName"];
+            owner?: components["schemas"]["OwnerRef"];
+            cpuModel: string;
+            coreSpeedMhz: number;
+            cpuCores: number;
+            memoryMb: number;
+            storageMb: number;
+            pricing: components["schemas"]["HostPricing"];
+            agentUrl: string;
+            /** @description Stored encrypted; never returned. */
+            bmc?: {
+                address: string;
+                username: string;
+                password: string;
+            };
+        };
+        ResourceSize: {
+            cpuCores: number;
+            memoryMb: number;
+            storageMb: number;
+        };
+        Host: {
+            id: string;
+            name: string;
+            owner: string;
+            cpuModel: string;
+            coreSpeedMhz: number;
+            cpuCores: number;
+            memoryMb: number;
+            storageMb: number;
+            pricing: components["schemas"]["HostPricing"];
+            agentUrl: string;
+            bmc?: {
+                address: string;
+                hasCredentials: boolean;
+            };
+            /**
+             * @description pending until the agent enrols and sends its first heartbeat.
+             * @enum {string}
+             */
+            state: "pending" | "online" | "offline" | "maintenance";
+            poweredOn: boolean;
+            used: components["schemas"]["ResourceSize"];
+            /** Format: date-time */
+            enrolledAt?: string;
+            /** Format: date-time */
+            enrolmentExpiresAt?: string;
+            /** Format: date-time */
+            lastHeartbeatAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        HostRegistration: {
+            host: components["schemas"]["Host"];
+            enrolment: components["schemas"]["EnrolmentToken"];
+        };
+        /** @description Shown once; only its hash is kept. */
+        EnrolmentToken: {
+            token: string;
+            /** Format: date-time */
+            expiresAt: string;
+            enrolUrl: string;
+            /** @description The command to run on the host. */
+            command: string;
+        };
+        EnrolRequest: {
+            token: string;
+            /** @description PEM PKCS#10 request; without it the backend makes the key and returns it once. */
+            csr?: string;
+            agentUrl?: string;
+        };
+        EnrolResponse: {
+            hostId: string;
+            name: string;
+            caCert: string;
+            cert: string;
+            key?: string;
+            heartbeatUrl: string;
+            heartbeatToken: string;
+            heartbeatIntervalSeconds: number;
+        };
+        Heartbeat: {
+            name: string;
+            sentAt: string;
+            agentUrl?: string;
+            info?: {
+                [key: string]: unknown;
+            };
+            stats?: {
+                [key: string]: unknown;
+            };
+        };
+        ProvisionRequest: {
+            applianceId: string;
+            hostname: components["schemas"]["HostName"];
+            size: components["schemas"]["ResourceSize"];
+            /** @description The id or the name of the only host to place on. */
+            hostId?: string;
+            maxPricePerHourMinor?: number;
+        };
+        LockedPrice: {
+            runningPriceMinor: number;
+            runningPeriodSeconds: number;
+            storagePriceMinor: number;
+            storagePeriodSeconds: number;
+            pricePerHourMinor?: number;
+            /** Format: date-time */
+            lockedAt?: string;
+        };
+        PlacementDecision: {
+            chosen?: {
+                hostId: string;
+                hostName: string;
+                score: number;
+                poweredOn: boolean;
+                price: components["schemas"]["LockedPrice"];
+                pricePerHourMinor: number;
+            };
+            rejected: {
+                hostId: string;
+                hostName: string;
+                /** @enum {string} */
+                reason: "offline" | "maintenance" | "cpu" | "memory" | "storage" | "price";
+                detail: string;
+            }[];
+            candidates: number;
+            summary: string;
+        };
+        Estimate: components["schemas"]["PlacementDecision"] & {
+            minimum: components["schemas"]["ResourceSize"];
+        };
+        Instance: {
+            id: string;
+            hostname: string;
+            owner: string;
+            applianceId: string;
+            hostId?: string;
+            hostName?: string;
+            requestedHostId?: string;
+            maxPricePerHourMinor?: number;
+            size: components["schemas"]["ResourceSize"];
+            /** @enum {string} */
+            state: "registered" | "provisioning" | "stored" | "started" | "stopped" | "suspended" | "migrating" | "deleting" | "deleted" | "error";
+            version: number;
+            price?: components["schemas"]["LockedPrice"];
+            placement?: components["schemas"]["PlacementDecision"];
+            domainName?: string;
+            operationId?: string;
+            error?: string;
+            entityRef: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        OperationAccepted: {
+            operationId: string;
+            instanceId: string;
+            /** @description false when an Idempotency-Key replayed an earlier request. */
+            created: boolean;
+        };
+        Operation: {
+            id: string;
+            /** @enum {string} */
+            kind: "provision";
+            instanceId: string;
+            requestedBy: string;
+            /** @enum {string} */
+            state: "pending" | "running" | "rolling-back" | "succeeded" | "failed";
+            failedStep?: string;
+            error?: string;
+            steps: components["schemas"]["OperationStep"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            finishedAt?: string;
+        };
+        OperationStep: {
+            /** @enum {string} */
+            name: "place" | "reserve-capacity" | "install-images" | "create-disk" | "define" | "start" | "publish";
+            /** @enum {string} */
+            state: "pending" | "running" | "done" | "failed" | "undone";
+            progress: number;
+            detail?: {
+                [key: string]: unknown;
+            };
+            error?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+        };
     };
-    responses: never;
+    responses: {
+        /** @description An error. */
+        ErrorResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -152,6 +762,45 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Summary"];
                 };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getChannelFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel: string;
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Unchanged. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description An error. */
             default: {
@@ -226,6 +875,517 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    deleteChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["ChannelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel and its appliances were removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refreshChannel: {
+        parameters: {
+            query?: {
+                /** @description Ignore ETag and Last-Modified and fetch everything. */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                id: components["schemas"]["ChannelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the fetch did; a failed fetch changed nothing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefreshResult"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAppliances: {
+        parameters: {
+            query?: {
+                /** @description Free text matched against label, description, provides and id. */
+                q?: string;
+                ostype?: string;
+                provides?: string;
+                channel?: components["schemas"]["ChannelId"];
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of appliances, ordered by label. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Appliance"][];
+                        totalCount: number;
+                        offset: number;
+                        limit: number;
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAppliance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One appliance with every version of its service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplianceDetail"];
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApplianceFacets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The values the appliance filters can take. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ostypes: string[];
+                        provides: string[];
+                        channels: string[];
+                    };
+                };
+            };
+            /** @description An error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listHosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Hosts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Host"][];
+                    };
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    registerHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostInput"];
+            };
+        };
+        responses: {
+            /** @description Registered, waiting for the agent to enrol. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostRegistration"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    getHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Host"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    updateHostPricing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostPricing"];
+            };
+        };
+        responses: {
+            /** @description The host with its new prices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Host"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    setHostMaintenance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    maintenance: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Host"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    renewEnrolmentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentToken"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    enrollAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolRequest"];
+            };
+        };
+        responses: {
+            /** @description The agent's certificate, the CA and the heartbeat token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolResponse"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    agentHeartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Heartbeat"];
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    getOsImageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listInstances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Instances, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Instance"][];
+                    };
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    provisionInstance: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProvisionRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; follow the operation. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationAccepted"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    estimateInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProvisionRequest"];
+            };
+        };
+        responses: {
+            /** @description The placement it would get. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Estimate"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    getInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance with its locked price and placement reason. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation and its steps with progress. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
         };
     };
 }
