@@ -9,6 +9,7 @@ import { AppliancesClient } from '@tempest/backstage-plugin-appliances-common';
 import StorageIcon from '@material-ui/icons/Storage';
 import { appliancesApiRef } from './api';
 import { rootRouteRef } from './routes';
+import { applianceCostEstimateField, operationPage } from './hostingExtensions';
 
 export const appliancesApi = ApiBlueprint.make({
   params: defineParams =>
@@ -37,5 +38,5 @@ export const appliancesPlugin = createFrontendPlugin({
   title: 'Appliances',
   icon: <StorageIcon fontSize="inherit" />,
   routes: { root: rootRouteRef },
-  extensions: [appliancesApi, appliancesPage],
+  extensions: [appliancesApi, appliancesPage, operationPage, applianceCostEstimateField],
 });

@@ -2,6 +2,9 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { createProvisionInstanceAction } from './actions/provisionInstance';
+import { createRegisterHostAction } from './actions/registerHost';
 
 /** Scaffolder actions that drive the appliances backend. */
 export const scaffolderModuleAppliances = createBackendModule({
@@ -9,9 +12,16 @@ export const scaffolderModuleAppliances = createBackendModule({
   moduleId: 'appliances',
   register(reg) {
     reg.registerInit({
-      deps: { logger: coreServices.logger },
-      async init({ logger }) {
-        logger.info('Tempest scaffolder module registered');
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+      },
+      async init({ scaffolder, discovery, auth }) {
+        scaffolder.addActions(
+          createProvisionInstanceAction({ discovery, auth }),
+          createRegisterHostAction({ discovery, auth }),
+        );
       },
     });
   },

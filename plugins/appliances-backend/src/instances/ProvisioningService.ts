@@ -63,6 +63,15 @@ export class ProvisioningService {
     },
   ) {}
 
+  /** The host id for a host given by id or by name. */
+  private async resolveHost(request: ProvisionRequest): Promise<ProvisionRequest> {
+    if (!request.hostId) return request;
+    const host =
+      (await this.deps.hosts.get(request.hostId)) ?? (await this.deps.hosts.getByName(request.hostId));
+    if (!host) throw new InputError(`Unknown host '${request.hostId}'`);
+    return { ...request, hostId: host.id };
+  }
+
   /** Checks what can be checked before anything is recorded; returns the appliance. */
   async validate(request: ProvisionRequest): Promise<ApplianceDetailView> {
     if (!HOSTNAME.test(request.hostname)) {
@@ -90,14 +99,12 @@ export class ProvisioningService {
     if (small.length) {
       throw new InputError(`Size below ${appliance.id}'s minimum: ${small.join(', ')}`);
     }
-    if (request.hostId && !(await this.deps.hosts.get(request.hostId))) {
-      throw new InputError(`Unknown host '${request.hostId}'`);
-    }
     return appliance;
   }
 
   /** What placing this request now would choose and cost; nothing is reserved. */
-  async estimate(request: ProvisionRequest): Promise<PlacementDecision & { minimum: ResourceDemand }> {
+  async estimate(given: ProvisionRequest): Promise<PlacementDecision & { minimum: ResourceDemand }> {
+    const request = await this.resolveHost(given);
     const appliance = await this.validate(request);
     const decision = placeHost(await this.deps.hosts.placementHosts(), {
       demand: request.size,
@@ -113,16 +120,17 @@ export class ProvisioningService {
    * refused.
    */
   async request(
-    request: ProvisionRequest,
+    given: ProvisionRequest,
     requestedBy: string,
     idempotencyKey?: string,
   ): Promise<{ operationId: string; instanceId: string; created: boolean }> {
-    const hash = requestHash(request);
+    const hash = requestHash(given);
     const previous = idempotencyKey
       ? await this.replay(requestedBy, idempotencyKey, hash)
       : undefined;
     if (previous) return previous;
 
+    const request = await this.resolveHost(given);
     await this.validate(request);
     if (await this.deps.instances.hostnameTaken(request.hostname)) {
       throw new ConflictError(`Hostname '${request.hostname}' is already in use`);

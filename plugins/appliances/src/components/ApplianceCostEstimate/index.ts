@@ -1,0 +1,1 @@
+export { ApplianceCostEstimate } from './ApplianceCostEstimate';

@@ -1,0 +1,159 @@
+import { useEffect, useState } from 'react';
+import {
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+  StructuredMetadataTable,
+} from '@backstage/core-components';
+import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import Grid from '@material-ui/core/Grid';
+import LinearProgress from '@material-ui/core/LinearProgress';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableHead from '@material-ui/core/TableHead';
+import TableRow from '@material-ui/core/TableRow';
+import Typography from '@material-ui/core/Typography';
+import Alert from '@material-ui/lab/Alert';
+import { Instance, Operation, OperationStep, formatMinor, formatSpeed, hostingApi } from '../../hosting/hostingApi';
+
+const FINISHED = new Set(['succeeded', 'failed']);
+
+function stepDetail(step: OperationStep): string {
+  const detail = (step.detail ?? {}) as Record<string, any>;
+  if (step.error) return step.error;
+  if (step.name === 'install-images') {
+    const current = detail.current as Record<string, any> | undefined;
+    const layers = (detail.layers as Record<string, any>[] | undefined) ?? [];
+    const done = layers.map(l => `${l.kind} ${l.name} ${l.version} verified`).join(', ');
+    if (step.state === 'running' && current) {
+      const speed = formatSpeed(current.speedBytesPerSecond);
+      const mb = current.receivedBytes !== undefined ? `${(current.receivedBytes / 1048576).toFixed(1)} MiB` : '';
+      return [`${current.kind} ${current.name} ${current.version}`, mb, speed].filter(Boolean).join(' · ');
+    }
+    return done;
+  }
+  if (step.name === 'place' && detail.decision) return detail.decision.summary;
+  if (step.name === 'reserve-capacity' && detail.hostName) return `on ${detail.hostName}`;
+  if (detail.disk) return `disk ${detail.disk}`;
+  if (detail.domain) return `domain ${detail.domain}${detail.state ? ` ${detail.state}` : ''}`;
+  if (detail.entityRef) return String(detail.entityRef);
+  return '';
+}
+
+/** Follows an operation live: its steps, progress and download speed, and the instance's placement reason. */
+export function OperationView(props: { operationId: string; pollMs?: number }) {
+  const discoveryApi = useApi(discoveryApiRef);
+  const fetchApi = useApi(fetchApiRef);
+  const [operation, setOperation] = useState<Operation>();
+  const [instance, setInstance] = useState<Instance>();
+  const [error, setError] = useState<Error>();
+
+  useEffect(() => {
+    const api = hostingApi({ discoveryApi, fetchApi });
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const op = await api.getOperation(props.operationId);
+        if (stopped) return;
+        setOperation(op);
+        setInstance(await api.getInstance(op.instanceId));
+        setError(undefined);
+        if (!FINISHED.has(op.state)) timer = setTimeout(poll, props.pollMs ?? 1000);
+      } catch (e) {
+        if (!stopped) setError(e as Error);
+      }
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }, [discoveryApi, fetchApi, props.operationId, props.pollMs]);
+
+  if (error) return <ResponseErrorPanel error={error} />;
+  if (!operation) return <Progress />;
+  const placement = instance?.placement;
+
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12} md={8}>
+        <InfoCard title={`Provisioning ${instance?.hostname ?? ''}`} subheader={`Operation ${operation.id} · ${operation.state}`}>
+          {operation.state === 'failed' && (
+            <Alert severity="error">
+              {operation.failedStep} failed; everything done before it was undone. {operation.error}
+            </Alert>
+          )}
+          {operation.state === 'rolling-back' && (
+            <Alert severity="warning">Rolling back: {operation.error}</Alert>
+          )}
+          <Table size="small" aria-label="steps">
+            <TableHead>
+              <TableRow>
+                <TableCell>Step</TableCell>
+                <TableCell>State</TableCell>
+                <TableCell style={{ width: '30%' }}>Progress</TableCell>
+                <TableCell>Detail</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {operation.steps.map(step => (
+                <TableRow key={step.name}>
+                  <TableCell>{step.name}</TableCell>
+                  <TableCell>{step.state}</TableCell>
+                  <TableCell>
+                    <LinearProgress
+                      variant="determinate"
+                      value={Math.round(step.progress * 100)}
+                      color={step.state === 'failed' ? 'secondary' : 'primary'}
+                      aria-label={`${step.name} progress`}
+                    />
+                    <Typography variant="caption">{Math.round(step.progress * 100)}%</Typography>
+                  </TableCell>
+                  <TableCell>{stepDetail(step)}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </InfoCard>
+      </Grid>
+      <Grid item xs={12} md={4}>
+        <InfoCard title="Placement">
+          {placement ? (
+            <>
+              <Typography paragraph>{placement.summary}</Typography>
+              {placement.rejected.length > 0 && (
+                <Table size="small" aria-label="rejected hosts">
+                  <TableBody>
+                    {placement.rejected.map(r => (
+                      <TableRow key={r.hostId}>
+                        <TableCell>{r.hostName}</TableCell>
+                        <TableCell>{r.reason}: {r.detail}</TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+              )}
+            </>
+          ) : (
+            <Typography>Not placed yet.</Typography>
+          )}
+        </InfoCard>
+        {instance && (
+          <InfoCard title="Instance">
+            <StructuredMetadataTable
+              metadata={{
+                state: instance.state,
+                host: instance.hostName ?? '—',
+                size: `${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB, ${instance.size.storageMb} MB`,
+                'price per hour (locked)': formatMinor(instance.price?.pricePerHourMinor),
+                catalog: instance.state === 'started' ? instance.entityRef : '—',
+              }}
+            />
+          </InfoCard>
+        )}
+      </Grid>
+    </Grid>
+  );
+}

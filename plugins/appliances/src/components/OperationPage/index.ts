@@ -1,0 +1,2 @@
+export { OperationPage } from './OperationPage';
+export { OperationView } from './OperationView';

@@ -1,0 +1,19 @@
+import Button from '@material-ui/core/Button';
+import { Link as RouterLink } from 'react-router-dom';
+
+/** The Provision appliance template, opened with the appliance already picked. */
+export function provisionTemplateUrl(applianceEntityRef?: string): string {
+  const base = '/create/templates/default/provision-appliance';
+  return applianceEntityRef
+    ? `${base}?formData=${encodeURIComponent(JSON.stringify({ appliance: applianceEntityRef }))}`
+    : base;
+}
+
+/** A Provision button that opens the template pre-filled with this appliance. */
+export function ProvisionButton(props: { applianceEntityRef?: string }) {
+  return (
+    <Button component={RouterLink} to={provisionTemplateUrl(props.applianceEntityRef)} color="primary" variant="contained">
+      Provision
+    </Button>
+  );
+}

@@ -1,0 +1,100 @@
+import { mockServices, mockCredentials } from '@backstage/backend-test-utils';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { createProvisionInstanceAction } from './provisionInstance';
+
+const estimate = {
+  chosen: { hostId: 'h1', hostName: 'sim-host-1', score: 0.5, poweredOn: true, price: {}, pricePerHourMinor: 12 },
+  rejected: [],
+  candidates: 1,
+  summary: 'Chose sim-host-1',
+  minimum: { cpuCores: 1, memoryMb: 256, storageMb: 576 },
+};
+
+function backend(operationStates: string[]) {
+  const calls: { method: string; path: string; headers: Record<string, string>; body?: any }[] = [];
+  let polls = 0;
+  const fetchMock = jest.fn(async (url: string, init: RequestInit) => {
+    const path = new URL(url).pathname.replace('/api/appliances', '');
+    calls.push({ method: init.method!, path, headers: init.headers as any, body: init.body ? JSON.parse(String(init.body)) : undefined });
+    const json = (status: number, body: unknown) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (path === '/instances/estimate') return json(200, estimate);
+    if (path === '/instances' && init.method === 'POST') return json(202, { operationId: 'op1', instanceId: 'i1', created: true });
+    if (path === '/operations/op1') {
+      const state = operationStates[Math.min(polls++, operationStates.length - 1)];
+      return json(200, {
+        id: 'op1',
+        state,
+        ...(state === 'failed' ? { failedStep: 'create-disk', error: 'create-disk failed: DISK_FULL' } : {}),
+        steps: [
+          { name: 'place', state: 'done', progress: 1 },
+          { name: 'install-images', state: 'running', progress: 0.5, detail: { current: { kind: 'appliance', name: 'webserv', receivedBytes: 10, speedBytesPerSecond: 2097152 } } },
+        ],
+      });
+    }
+    if (path === '/instances/i1') {
+      return json(200, { id: 'i1', hostname: 'web-1', state: 'started', hostName: 'sim-host-1', entityRef: 'resource:default/web-1', price: { pricePerHourMinor: 12 } });
+    }
+    return json(404, { error: { name: 'NotFoundError', message: 'nope' } });
+  });
+  const action = createProvisionInstanceAction({
+    discovery: mockServices.discovery(),
+    auth: mockServices.auth(),
+    fetch: fetchMock as any,
+    pollMs: 1,
+  });
+  return { action, calls };
+}
+
+const input = {
+  appliance: 'resource:default/sample.webserv.1.1.0',
+  hostname: 'web-1',
+  cpuCores: 2,
+  memoryMb: 2048,
+  storageMb: 20480,
+  timeoutSeconds: 30,
+};
+
+describe('appliances:instance:provision', () => {
+  it('requests once with an Idempotency-Key, follows the operation and outputs the entity ref', async () => {
+    const { action, calls } = backend(['running', 'running', 'succeeded']);
+    const logger = mockServices.logger.mock();
+    const ctx = createMockActionContext({
+      input,
+      logger,
+      getInitiatorCredentials: async () => mockCredentials.user('user:default/buyer'),
+    });
+    await action.handler(ctx as any);
+    const posts = calls.filter(c => c.path === '/instances');
+    expect(posts).toHaveLength(1);
+    expect(posts[0].body).toEqual({ applianceId: 'sample.webserv.1.1.0', hostname: 'web-1', size: { cpuCores: 2, memoryMb: 2048, storageMb: 20480 } });
+    expect(posts[0].headers['idempotency-key']).toMatch(/^scaffolder:.+:web-1$/);
+    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'resource:default/web-1');
+    expect(ctx.output).toHaveBeenCalledWith('pricePerHourMinor', 12);
+    expect(logger.info.mock.calls.flat().join('\n')).toMatch(/install-images: appliance webserv 50%, 2.0 MiB\/s/);
+  });
+
+  it('does not request again when the checkpoint already holds the accepted operation', async () => {
+    const { action, calls } = backend(['succeeded']);
+    const ctx = createMockActionContext({ input });
+    ctx.checkpoint = jest.fn(async () => ({ operationId: 'op1', instanceId: 'i1', created: true })) as any;
+    await action.handler(ctx as any);
+    expect(calls.filter(c => c.path === '/instances')).toHaveLength(0);
+    expect(ctx.output).toHaveBeenCalledWith('instanceId', 'i1');
+  });
+
+  it('dry-run estimates and provisions nothing', async () => {
+    const { action, calls } = backend(['succeeded']);
+    const ctx = createMockActionContext({ input });
+    ctx.isDryRun = true;
+    await action.handler(ctx as any);
+    expect(calls.map(c => c.path)).toEqual(['/instances/estimate']);
+    expect(ctx.output).toHaveBeenCalledWith('hostName', 'sim-host-1');
+  });
+
+  it('fails the task with the failed step and its reason', async () => {
+    const { action } = backend(['running', 'failed']);
+    const ctx = createMockActionContext({ input });
+    await expect(action.handler(ctx as any)).rejects.toThrow(/rolled back: create-disk failed: DISK_FULL/);
+  });
+});
