@@ -1,6 +1,5 @@
 import { Knex } from 'knex';
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
 
 /**
  * The agent checks every image against a SHA-256, but channel definitions
@@ -28,22 +27,17 @@ export class ImageDigests {
   }
 
   private async compute(url: string, urlHash: string) {
-    const response = await request(url, {
-      method: 'GET',
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-      maxRedirections: 5,
-    } as any);
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      throw new Error(`Fetching ${url} to hash it answered ${response.statusCode}`);
+    const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(this.options.timeoutMs) });
+    if (response.status !== 200 || !response.body) {
+      await response.body?.cancel();
+      throw new Error(`Fetching ${url} to hash it answered ${response.status}`);
     }
     const hash = createHash('sha256');
     let sizeBytes = 0;
-    for await (const chunk of response.body) {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       sizeBytes += chunk.length;
       if (sizeBytes > this.options.maxBytes) {
-        response.body.destroy();
+        await response.body.cancel().catch(() => undefined);
         throw new Error(`${url} is larger than ${this.options.maxBytes} bytes`);
       }
       hash.update(chunk);
