@@ -88,6 +88,8 @@ export interface Config {
     provisioning?: {
       /** Largest image the backend streams to work out its SHA-256. Default 8 GiB. */
       maxImageBytes?: number;
+      /** Operations one backend replica drives at once; more wait their turn. Default 8. */
+      concurrency?: number;
     };
 
     /**

@@ -84,6 +84,7 @@ export async function createHosting(deps: {
     agents,
     logger: logger.child({ part: 'provisioning' }),
     auditor: deps.auditor,
+    concurrency: config.provisioningConcurrency,
   });
   const provisioning = new ProvisioningService({
     db: deps.db,

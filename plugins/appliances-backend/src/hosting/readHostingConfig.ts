@@ -9,6 +9,7 @@ export type HostingConfig = {
   offlineAfterSeconds: number;
   enrolmentTokenMinutes: number;
   maxImageBytes: number;
+  provisioningConcurrency: number;
   osImages: OsImage[];
   osImageDirectory?: string;
   embeddedHosts?: { count: number; cpus: number; memoryMiB: number; diskGiB: number };
@@ -53,6 +54,7 @@ export function readHostingConfig(root: Config): HostingConfig {
     offlineAfterSeconds: whole(config, 'hosts.offlineAfterSeconds', 45),
     enrolmentTokenMinutes: whole(config, 'hosts.enrolmentTokenMinutes', 60),
     maxImageBytes: whole(config, 'provisioning.maxImageBytes', 8 * 1024 ** 3),
+    provisioningConcurrency: whole(config, 'provisioning.concurrency', 8),
     osImages,
     osImageDirectory: config.getOptionalString('osImageDirectory'),
     ...(embedded && count > 0

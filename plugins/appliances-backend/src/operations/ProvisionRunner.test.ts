@@ -141,12 +141,23 @@ describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId =
   it('rolls back what earlier steps did when one fails, naming the step', async () => {
     const { hosts, instances, operations, runner, host, request, connector } = await setup();
     const { instanceId, operationId } = await request('web-2');
-    // The domain name is taken by a foreign disk of another size: define fails after the disk was created.
+    // The domain name is taken by a foreign domain: define fails after the disk was created.
     const client = connector.forHost(host);
-    await client.PUT('/v1/domains/{name}', {
+    for (const layer of layers) {
+      await client.PUT('/v1/images/{kind}/{name}', { params: { path: { kind: layer.kind, name: layer.name } }, body: layer.request });
+      await waitFor(
+        () => client.POST('/v1/images/{kind}/{name}/check', { params: { path: { kind: layer.kind, name: layer.name } } }),
+        r => Boolean(r.data?.installed),
+      );
+    }
+    const foreignDisk = `foreign-${instanceId.slice(0, 8)}`;
+    await client.DELETE('/v1/disks/{name}', { params: { path: { name: foreignDisk } } });
+    expect((await client.POST('/v1/disks', { body: { name: foreignDisk, appliance: 'webserv' } })).response.status).toBe(201);
+    const defined = await client.PUT('/v1/domains/{name}', {
       params: { path: { name: diskNameOf(instanceId) } },
-      body: { vcpus: 1, memoryMiB: 64, disk: 'no-such-disk' },
+      body: { vcpus: 1, memoryMiB: 64, disk: foreignDisk },
     });
+    expect(defined.response.status).toBe(201);
     await runner.kick(operationId);
 
     const op = (await operations.get(operationId))!;
@@ -157,8 +168,12 @@ describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId =
     expect(instance.state).toBe('error');
     expect(instance.error).toBe(op.error);
     expect((await hosts.get(host.id))!.used).toEqual({ cpuCores: 0, memoryMb: 0, storageMb: 0 });
+    expect(op.error).toMatch(/already exists on the host and is not this instance's/);
     const disk = await client.GET('/v1/disks/{name}', { params: { path: { name: diskNameOf(instanceId) } } });
     expect(disk.response.status).toBe(404);
+    // The foreign domain is left alone.
+    const foreign = await client.GET('/v1/domains/{name}', { params: { path: { name: diskNameOf(instanceId) } } });
+    expect(foreign.data!.spec.disk).toBe(foreignDisk);
     // The hostname is free again.
     expect(await instances.hostnameTaken('web-2')).toBe(false);
   });

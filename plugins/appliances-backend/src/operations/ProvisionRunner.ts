@@ -39,6 +39,8 @@ export type ProvisionRunnerOptions = {
   leaseMs?: number;
   /** How often download progress is read from the agent. */
   pollMs?: number;
+  /** Operations driven at once by this process; the rest wait their turn. */
+  concurrency?: number;
 };
 
 const PLACE_ATTEMPTS = 3;
@@ -59,6 +61,8 @@ export class ProvisionRunner {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private stopped = false;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly o: ProvisionRunnerOptions) {
     this.leaseMs = o.leaseMs ?? 30_000;
@@ -69,12 +73,24 @@ export class ProvisionRunner {
   kick(operationId: string): Promise<void> {
     let run = this.running.get(operationId);
     if (!run) {
-      run = this.drive(operationId)
+      run = this.slot()
+        .then(release => this.drive(operationId).finally(release))
         .catch(e => this.o.logger.error(`Operation ${operationId} stopped: ${e}`))
         .finally(() => this.running.delete(operationId));
       this.running.set(operationId, run);
     }
     return run;
+  }
+
+  /** Waits for a free slot so accepting requests is never starved by running operations. */
+  private async slot(): Promise<() => void> {
+    const limit = this.o.concurrency ?? 8;
+    if (this.active >= limit) await new Promise<void>(resolve => this.waiting.push(resolve));
+    this.active++;
+    return () => {
+      this.active--;
+      this.waiting.shift()?.();
+    };
   }
 
   /** Picks up every unfinished operation no live runner holds (at start-up and on a schedule). */
@@ -215,13 +231,14 @@ export class ProvisionRunner {
         if (!appliance) throw new StepError(`Appliance ${instance.applianceId} is no longer subscribed`);
         const layers = op.steps[2].detail!.layers as { kind: string; name: string }[];
         const name = diskNameOf(instance.id);
+        const applianceImage = layers.find(l => l.kind === 'appliance')!.name;
         try {
           await agentCall(
             'create disk',
             agent.POST('/v1/disks', {
               body: {
                 name,
-                appliance: layers.find(l => l.kind === 'appliance')!.name,
+                appliance: applianceImage,
                 sizeGiB: Math.max(1, Math.ceil(instance.size.storageMb / 1024)),
                 seed: { hostname: instance.hostname },
               },
@@ -229,6 +246,11 @@ export class ProvisionRunner {
           );
         } catch (e) {
           if (!(e instanceof AgentCallError && e.code === 'DISK_EXISTS')) throw e;
+          // Resumed after a crash: adopt the disk only if it is this instance's.
+          const { data: disk } = await agentCall('read disk', agent.GET('/v1/disks/{name}', { params: { path: { name } } }));
+          if (disk.appliance.name !== applianceImage) {
+            throw new StepError(`A disk named ${name} already exists on the host and is not this instance's`);
+          }
         }
         await done({ disk: name, seed: { hostname: instance.hostname } });
         return 'done';
@@ -246,6 +268,15 @@ export class ProvisionRunner {
           );
         } catch (e) {
           if (!(e instanceof AgentCallError && e.code === 'DOMAIN_EXISTS')) throw e;
+          // Resumed after a crash: adopt the domain only if it is this instance's.
+          const { data: domain } = await agentCall('read domain', agent.GET('/v1/domains/{name}', { params: { path: { name } } }));
+          if (
+            domain.spec.disk !== name ||
+            domain.spec.vcpus !== instance.size.cpuCores ||
+            domain.spec.memoryMiB !== instance.size.memoryMb
+          ) {
+            throw new StepError(`A domain named ${name} already exists on the host and is not this instance's`);
+          }
         }
         await this.o.instances.setDomain(instance.id, name);
         await done({ domain: name });
@@ -369,8 +400,9 @@ export class ProvisionRunner {
     const { operations, instances } = this.o;
     const instance = (await instances.get(op.instanceId))!;
     for (const step of [...op.steps].reverse()) {
-      if (step.state !== 'done' && step.state !== 'failed' && step.state !== 'running') continue;
-      if (step.state !== 'done' && step.name === 'reserve-capacity') continue; // nothing was reserved
+      // Agent calls either happen or not, so a failed step left nothing behind,
+      // except a start that failed after the domain (defined by an earlier step) began to run.
+      if (step.state !== 'done' && !(step.state === 'failed' && step.name === 'start')) continue;
       try {
         await this.undoStep(step.name, instance);
       } catch (e) {

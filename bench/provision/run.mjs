@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+/* eslint-disable no-console */
+// bench/provision: provisioning requests accepted per second with p50/p99
+// latency (target ≥ 200 req/s, p99 < 100 ms), and request-to-running time
+// with the simulated driver (target ≤ 1 s median). Runs the real backend on
+// PostgreSQL with three embedded simulated agents.
+//
+// Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432),
+// BENCH_PORT (default 7207), BENCH_REQUESTS (default 1000), BENCH_CONCURRENCY
+// (default 32), BENCH_SERIAL (default 20).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const port = Number(process.env.BENCH_PORT ?? 7207);
+const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
+const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const serial = Number(process.env.BENCH_SERIAL ?? 20);
+const base = `http://localhost:${port}`;
+const api = `${base}/api/appliances`;
+const runId = Date.now().toString(36);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-provision-'));
+const key = `${root}/catalog/channels/TEST-ONLY-signing-key/public-key.TEST-ONLY.asc`;
+
+fs.writeFileSync(
+  path.join(work, 'bench.yaml'),
+  `backend:
+  baseUrl: ${base}
+  listen: { port: ${port} }
+  database:
+    client: pg
+    connection: ${pg}
+    prefix: bench_${runId}_
+catalog:
+  providers:
+    tempestHosting:
+      schedule: { frequency: { minutes: 10 }, timeout: { minutes: 1 } }
+appliances:
+  dataDir: ${work}/data
+  embeddedHosts: { count: 3, cpus: 100000, memoryMiB: 100000000, diskGiB: 1000000 }
+  channels:
+    - id: sample
+      url: ${api}/static/channels/sample/feed.xml
+      owner: group:default/tempest-admins
+      trustedKeys: [{ $file: ${key} }]
+  osImages:
+    - ostype: linux
+      name: linux-base
+      version: '1.0'
+      url: ${api}/static/os-images/linux-base-1.0.img
+      signatureUrl: ${api}/static/os-images/linux-base-1.0.img.asc
+      trustedKeys: [{ $file: ${key} }]
+`,
+);
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+async function waitFor(what, probe, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+const backend = spawn(
+  'npx',
+  ['backstage-cli', 'package', 'start', '--config', '../../app-config.yaml', '--config', path.join(work, 'bench.yaml')],
+  { cwd: path.join(root, 'packages/backend'), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+);
+const log = fs.createWriteStream(path.join(work, 'backend.log'));
+backend.stdout.pipe(log);
+backend.stderr.pipe(log);
+
+async function main() {
+  await waitFor('the backend', async () => (await fetch(`${api}/health`)).ok, 180_000);
+  // The guest's groups (tempest-admins, so it sees every host) come from the
+  // catalog; sign in again until the catalog has them.
+  const headers = { 'content-type': 'application/json' };
+  const signIn = async () => {
+    const { backstageIdentity } = await (
+      await fetch(`${base}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })
+    ).json();
+    headers.authorization = `Bearer ${backstageIdentity.token}`;
+  };
+  const get = async p => (await fetch(`${api}${p}`, { headers })).json();
+  await waitFor(
+    'three online hosts',
+    async () => {
+      await signIn();
+      return (await get('/hosts')).items.filter(h => h.state === 'online').length === 3;
+    },
+    90_000,
+  );
+  const appliance = await waitFor('the sample channel', async () => (await get('/appliances?provides=dns')).items[0], 60_000);
+  const size = { cpuCores: appliance.hardware.cpus, memoryMb: Math.ceil(appliance.hardware.memoryKib / 1024), storageMb: 4096 };
+
+  const provision = async (hostname, keySuffix) => {
+    const started = performance.now();
+    const res = await fetch(`${api}/instances`, {
+      method: 'POST',
+      headers: { ...headers, 'idempotency-key': `bench-${runId}-${keySuffix}` },
+      body: JSON.stringify({ applianceId: appliance.id, hostname, size }),
+    });
+    const body = await res.json();
+    return { status: res.status, ms: performance.now() - started, body, started };
+  };
+
+  // Request-to-running, one at a time (also warms images on every host).
+  const toRunning = [];
+  const outcomes = {};
+  for (let i = 0; i < serial; i++) {
+    const r = await provision(`serial-${runId}-${i}`, `s${i}`);
+    if (r.status !== 202) throw new Error(`provision answered ${r.status}: ${JSON.stringify(r.body)}`);
+    const op = await waitFor('the operation to finish', async () => {
+      const o = await get(`/operations/${r.body.operationId}`);
+      return o.state === 'succeeded' || o.state === 'failed' ? o : undefined;
+    }, 60_000);
+    outcomes[op.state] = (outcomes[op.state] ?? 0) + 1;
+    if (op.state === 'succeeded') toRunning.push(performance.now() - r.started);
+    else if (outcomes.failed === 1) console.log(`  first failure: ${op.error}`);
+  }
+
+  // The same load on GET /health shows what the server itself allows here.
+  const healthT0 = performance.now();
+  let healthNext = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (healthNext++ < requests) await (await fetch(`${api}/health`)).json();
+    }),
+  );
+  const healthRate = requests / ((performance.now() - healthT0) / 1000);
+
+  // Accepted requests per second under concurrency.
+  const latencies = [];
+  let next = 0;
+  let refused = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const i = next++;
+        const r = await provision(`load-${runId}-${i}`, `l${i}`);
+        if (r.status === 202) latencies.push(r.ms);
+        else refused++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  toRunning.sort((a, b) => a - b);
+
+  console.log(`provision requests: ${latencies.length} accepted, ${refused} refused, concurrency ${concurrency}, PostgreSQL`);
+  console.log(`  accepted per second: ${(latencies.length / seconds).toFixed(0)} (target ≥ 200)`);
+  console.log(`  latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target p99 < 100 ms)`);
+  console.log(`  baseline GET /health: ${healthRate.toFixed(0)} req/s`);
+  console.log(`request to running (simulated driver): ${JSON.stringify(outcomes)} of ${serial}`);
+  if (toRunning.length) {
+    console.log(
+      `  median ${percentile(toRunning, 50).toFixed(0)} ms, p90 ${percentile(toRunning, 90).toFixed(0)} ms (target median ≤ 1000 ms)`,
+    );
+  }
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  console.error(`bench/provision failed: ${e.message} (backend log: ${path.join(work, 'backend.log')})`);
+  code = 1;
+} finally {
+  try {
+    process.kill(-backend.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  await sleep(3000);
+  await dropDatabases().catch(e => console.error(`could not drop bench databases: ${e.message}`));
+}
+
+/** Drops the per-plugin databases this run created (prefix bench_<runId>_). */
+async function dropDatabases() {
+  const { Client } = (await import('pg')).default;
+  const client = new Client({ connectionString: pg });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`bench_${runId}_%`]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+process.exit(code);
