@@ -1,0 +1,52 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from './startPortal';
+
+export type Backend = { url: string; logs: () => string; stop: () => Promise<void> };
+
+/** Starts packages/backend alone with extra config, on a port of its own. */
+export async function startBackend(options: { port: number; configFile: string }): Promise<Backend> {
+  const url = `http://localhost:${options.port}`;
+  let output = '';
+  const child: ChildProcess = spawn(
+    path.join(repoRoot, 'node_modules/.bin/backstage-cli'),
+    ['package', 'start', '--config', '../../app-config.yaml', '--config', options.configFile],
+    {
+      cwd: path.join(repoRoot, 'packages/backend'),
+      detached: true,
+      env: { ...process.env, NODE_ENV: 'development' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout!.on('data', d => (output += d));
+  child.stderr!.on('data', d => (output += d));
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise(r => child.once('exit', r));
+    process.kill(-child.pid!, 'SIGTERM');
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }, 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`The backend exited:\n${output.slice(-4000)}`);
+    try {
+      if ((await fetch(`${url}/api/appliances/health`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`The backend did not answer:\n${output.slice(-4000)}`);
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  return { url, logs: () => output, stop };
+}
