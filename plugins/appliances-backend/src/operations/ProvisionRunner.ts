@@ -139,8 +139,9 @@ export class ProvisionRunner {
   }
 
   /** Runs the steps not yet done; returns the failure, if any. */
-  private async forward(op: Operation): Promise<{ step: ProvisionStepName; message: string } | undefined> {
+  private async forward(started: Operation): Promise<{ step: ProvisionStepName; message: string } | undefined> {
     const { operations, instances } = this.o;
+    let op = started;
     for (let i = 0; i < PROVISION_STEPS.length; i++) {
       const step = op.steps[i];
       if (step.state === 'done') continue;
@@ -230,14 +231,14 @@ export class ProvisionRunner {
         const appliance = await this.o.appliances.get(instance.applianceId);
         if (!appliance) throw new StepError(`Appliance ${instance.applianceId} is no longer subscribed`);
         const layers = op.steps[2].detail!.layers as { kind: string; name: string }[];
-        const name = diskNameOf(instance.id);
+        const domainName = diskNameOf(instance.id);
         const applianceImage = layers.find(l => l.kind === 'appliance')!.name;
         try {
           await agentCall(
             'create disk',
             agent.POST('/v1/disks', {
               body: {
-                name,
+                name: domainName,
                 appliance: applianceImage,
                 sizeGiB: Math.max(1, Math.ceil(instance.size.storageMb / 1024)),
                 seed: { hostname: instance.hostname },
@@ -247,56 +248,56 @@ export class ProvisionRunner {
         } catch (e) {
           if (!(e instanceof AgentCallError && e.code === 'DISK_EXISTS')) throw e;
           // Resumed after a crash: adopt the disk only if it is this instance's.
-          const { data: disk } = await agentCall('read disk', agent.GET('/v1/disks/{name}', { params: { path: { name } } }));
+          const { data: disk } = await agentCall('read disk', agent.GET('/v1/disks/{name}', { params: { path: { name: domainName } } }));
           if (disk.appliance.name !== applianceImage) {
             throw new StepError(`A disk named ${name} already exists on the host and is not this instance's`);
           }
         }
-        await done({ disk: name, seed: { hostname: instance.hostname } });
+        await done({ disk: domainName, seed: { hostname: instance.hostname } });
         return 'done';
       }
       case 'define': {
         const { agent } = await this.hostOf(instance);
-        const name = diskNameOf(instance.id);
+        const domainName = diskNameOf(instance.id);
         try {
           await agentCall(
             'define domain',
             agent.PUT('/v1/domains/{name}', {
-              params: { path: { name } },
-              body: { vcpus: instance.size.cpuCores, memoryMiB: instance.size.memoryMb, disk: name },
+              params: { path: { name: domainName } },
+              body: { vcpus: instance.size.cpuCores, memoryMiB: instance.size.memoryMb, disk: domainName },
             }),
           );
         } catch (e) {
           if (!(e instanceof AgentCallError && e.code === 'DOMAIN_EXISTS')) throw e;
           // Resumed after a crash: adopt the domain only if it is this instance's.
-          const { data: domain } = await agentCall('read domain', agent.GET('/v1/domains/{name}', { params: { path: { name } } }));
+          const { data: domain } = await agentCall('read domain', agent.GET('/v1/domains/{name}', { params: { path: { name: domainName } } }));
           if (
-            domain.spec.disk !== name ||
+            domain.spec.disk !== domainName ||
             domain.spec.vcpus !== instance.size.cpuCores ||
             domain.spec.memoryMiB !== instance.size.memoryMb
           ) {
             throw new StepError(`A domain named ${name} already exists on the host and is not this instance's`);
           }
         }
-        await this.o.instances.setDomain(instance.id, name);
-        await done({ domain: name });
+        await this.o.instances.setDomain(instance.id, domainName);
+        await done({ domain: domainName });
         return 'done';
       }
       case 'start': {
         const { agent } = await this.hostOf(instance);
-        const name = diskNameOf(instance.id);
+        const domainName = diskNameOf(instance.id);
         const { data: current } = await agentCall(
           'domain state',
-          agent.GET('/v1/domains/{name}/state', { params: { path: { name } } }),
+          agent.GET('/v1/domains/{name}/state', { params: { path: { name: domainName } } }),
         );
         let state = current.state;
         if (state !== 'running') {
           state = (
-            await agentCall('start domain', agent.POST('/v1/domains/{name}/start', { params: { path: { name } } }))
+            await agentCall('start domain', agent.POST('/v1/domains/{name}/start', { params: { path: { name: domainName } } }))
           ).data.state;
         }
         if (state !== 'running') throw new StepError(`The domain is ${state} after starting`);
-        await done({ domain: name, state });
+        await done({ domain: domainName, state });
         return 'done';
       }
       case 'publish': {

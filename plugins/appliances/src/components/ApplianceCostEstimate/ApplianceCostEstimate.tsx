@@ -34,7 +34,7 @@ export function ApplianceCostEstimate(props: FieldExtensionComponentProps<string
   const key = JSON.stringify(form);
 
   useEffect(() => {
-    if (!form.appliance || !form.cpuCores || !form.memoryMb || !form.storageMb) return;
+    if (!form.appliance || !form.cpuCores || !form.memoryMb || !form.storageMb) return () => {};
     let cancelled = false;
     hostingApi({ discoveryApi, fetchApi })
       .estimate({
