@@ -1,5 +1,4 @@
-import Button from '@material-ui/core/Button';
-import { Link as RouterLink } from 'react-router-dom';
+import { LinkButton } from '@backstage/core-components';
 
 /** The Provision appliance template, opened with the appliance already picked. */
 export function provisionTemplateUrl(applianceEntityRef?: string): string {
@@ -12,8 +11,8 @@ export function provisionTemplateUrl(applianceEntityRef?: string): string {
 /** A Provision button that opens the template pre-filled with this appliance. */
 export function ProvisionButton(props: { applianceEntityRef?: string }) {
   return (
-    <Button component={RouterLink} to={provisionTemplateUrl(props.applianceEntityRef)} color="primary" variant="contained">
+    <LinkButton to={provisionTemplateUrl(props.applianceEntityRef)} color="primary" variant="contained">
       Provision
-    </Button>
+    </LinkButton>
   );
 }

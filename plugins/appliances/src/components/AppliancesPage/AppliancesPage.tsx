@@ -10,6 +10,7 @@ import { useApi } from '@backstage/frontend-plugin-api';
 import Grid from '@material-ui/core/Grid';
 import useAsync from 'react-use/esm/useAsync';
 import { appliancesApiRef } from '../../api';
+import { ProvisionButton } from '../ProvisionButton';
 
 /** The Appliances page: what Tempest holds, straight from the backend. */
 export function AppliancesPage() {
@@ -24,7 +25,9 @@ export function AppliancesPage() {
 
   return (
     <Content>
-      <ContentHeader title="Virtual appliances" />
+      <ContentHeader title="Virtual appliances">
+        <ProvisionButton />
+      </ContentHeader>
       {loading && <Progress />}
       {error && <ResponseErrorPanel error={error} />}
       {value && (
