@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { AgentError } from '../errors/AgentError';
+import { NAME_PATTERN } from '../validation/names';
+
+/** Everything the agent reads; see README "Configuration" for each key. */
+export interface AgentConfig {
+  /** Host name reported to the backend (and in heartbeats). */
+  name: string;
+  listen: { host: string; port: number };
+  dataDir: string;
+  driver: 'libvirt' | 'simulated';
+  hypervisor: { uri: string; domainType?: string };
+  tls: { cert: string; key: string; ca: string };
+  backend: { heartbeatUrl?: string; heartbeatIntervalSeconds: number; token?: string };
+  downloads: { stallTimeoutSeconds: number; reserveBytes: number };
+  /** Capacity the simulated host reports. */
+  simulated: { cpus: number; memoryMiB: number; diskGiB?: number; defaultLoad: number };
+  logLevel: string;
+}
+
+export type AgentConfigInput = {
+  [K in keyof AgentConfig]?: AgentConfig[K] extends object ? Partial<AgentConfig[K]> : AgentConfig[K];
+};
+
+export const defaultConfig: AgentConfig = {
+  name: 'localhost',
+  listen: { host: '127.0.0.1', port: 7443 },
+  dataDir: '/var/lib/tempest-agent',
+  driver: 'libvirt',
+  hypervisor: { uri: 'qemu:///system' },
+  tls: { cert: '', key: '', ca: '' },
+  backend: { heartbeatIntervalSeconds: 15 },
+  downloads: { stallTimeoutSeconds: 30, reserveBytes: 0 },
+  simulated: { cpus: 16, memoryMiB: 65536, defaultLoad: 0.05 },
+  logLevel: 'info',
+};
+
+function merge(base: any, over: any): any {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over ?? {})) {
+    if (value === undefined) continue;
+    out[key] = value && typeof value === 'object' && !Array.isArray(value) ? merge(base?.[key] ?? {}, value) : value;
+  }
+  return out;
+}
+
+/** Defaults, then the YAML file, then flags; relative paths resolve against the file's directory. */
+export function loadAgentConfig(options: { file?: string; overrides?: AgentConfigInput }): AgentConfig {
+  let fromFile: AgentConfigInput = {};
+  let base = process.cwd();
+  if (options.file) {
+    base = path.dirname(path.resolve(options.file));
+    try {
+      fromFile = YAML.parse(fs.readFileSync(options.file, 'utf8')) ?? {};
+    } catch (e) {
+      throw new AgentError('INVALID_REQUEST', `Cannot read config ${options.file}: ${(e as Error).message}`);
+    }
+    fromFile = resolvePaths(fromFile, base);
+  }
+  const config: AgentConfig = merge(merge(defaultConfig, fromFile), resolvePaths(options.overrides ?? {}, process.cwd()));
+  return validateConfig(config);
+}
+
+function resolvePaths(input: AgentConfigInput, base: string): AgentConfigInput {
+  const abs = (p?: string) => (p ? path.resolve(base, p) : p);
+  return {
+    ...input,
+    ...(input.dataDir ? { dataDir: abs(input.dataDir) } : {}),
+    ...(input.tls ? { tls: { cert: abs(input.tls.cert), key: abs(input.tls.key), ca: abs(input.tls.ca) } } : {}),
+  };
+}
+
+export function validateConfig(config: AgentConfig): AgentConfig {
+  const fail = (message: string) => {
+    throw new AgentError('INVALID_REQUEST', `Invalid agent configuration: ${message}`);
+  };
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(config.name)) fail(`name ${JSON.stringify(config.name)}`);
+  if (!['libvirt', 'simulated'].includes(config.driver)) fail(`driver must be libvirt or simulated`);
+  if (!Number.isInteger(config.listen.port) || config.listen.port < 0 || config.listen.port > 65535) {
+    fail(`listen.port ${config.listen.port}`);
+  }
+  if (!config.dataDir) fail('dataDir is required');
+  if (!config.tls.cert || !config.tls.key || !config.tls.ca) fail('tls.cert, tls.key and tls.ca are required');
+  if (config.backend.heartbeatUrl && !/^https?:\/\//.test(config.backend.heartbeatUrl)) {
+    fail('backend.heartbeatUrl must be an http(s) URL');
+  }
+  if (!(config.backend.heartbeatIntervalSeconds > 0)) fail('backend.heartbeatIntervalSeconds must be positive');
+  if (!(config.downloads.stallTimeoutSeconds > 0)) fail('downloads.stallTimeoutSeconds must be positive');
+  if (config.hypervisor.domainType && !NAME_PATTERN.test(config.hypervisor.domainType)) fail('hypervisor.domainType');
+  return config;
+}

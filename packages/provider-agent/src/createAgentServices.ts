@@ -1,0 +1,151 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { AgentConfig } from './config/AgentConfig';
+import { DiskStore } from './disks/DiskStore';
+import { InstanceDisks } from './disks/InstanceDisks';
+import { QemuImgDiskStore } from './disks/QemuImgDiskStore';
+import { SimulatedDiskStore } from './disks/SimulatedDiskStore';
+import { DomainService } from './domains/DomainService';
+import { Hypervisor } from './hypervisor/Hypervisor';
+import { SimulatedHypervisor } from './hypervisor/SimulatedHypervisor';
+import { VirshHypervisor } from './hypervisor/VirshHypervisor';
+import { ImageStore } from './images/ImageStore';
+import { GenisoimageSeedBuilder } from './seed/GenisoimageSeedBuilder';
+import { SeedBuilder } from './seed/SeedBuilder';
+import { SimulatedSeedBuilder } from './seed/SimulatedSeedBuilder';
+import { allocatedBytes, filesystemSpace } from './stats/diskUsage';
+import { StatsSampler } from './stats/StatsSampler';
+import { agentVersion } from './version';
+
+export interface AgentServices {
+  config: AgentConfig;
+  logger: Logger;
+  startedAt: Date;
+  hypervisor: Hypervisor;
+  diskStore: DiskStore;
+  seedBuilder: SeedBuilder;
+  images: ImageStore;
+  disks: InstanceDisks;
+  domains: DomainService;
+  stats: StatsSampler;
+  info(): Promise<AgentInfo>;
+  /** Cancels running downloads and waits for their cleanup. */
+  close(): Promise<void>;
+}
+
+export interface AgentInfo {
+  name: string;
+  version: string;
+  apiVersion: 'v1';
+  driver: Hypervisor['driver'];
+  hypervisorUri: string;
+  diskStore: DiskStore['driver'];
+  seedBuilder: SeedBuilder['driver'];
+  capabilities: string[];
+  startedAt: string;
+  uptimeSeconds: number;
+  hostUptimeSeconds: number;
+  cpu: { count: number; model: string; percent: number };
+  memory: { totalBytes: number; freeBytes: number };
+  disk: { totalBytes: number; freeBytes: number; usedByAgentBytes: number };
+}
+
+export const CAPABILITIES = ['images', 'downloads', 'disks', 'seed', 'domains', 'console', 'stats', 'heartbeat'];
+
+/** Builds the drivers the config names and the services on top of them. */
+export async function createAgentServices(
+  config: AgentConfig,
+  logger: Logger,
+  drivers: { hypervisor?: Hypervisor; diskStore?: DiskStore; seedBuilder?: SeedBuilder } = {},
+): Promise<AgentServices> {
+  const dataDir = path.resolve(config.dataDir);
+  await fs.mkdir(dataDir, { recursive: true });
+  const stateDir = path.join(dataDir, 'simulated');
+  const simulated = config.driver === 'simulated';
+
+  const hypervisor =
+    drivers.hypervisor ??
+    (simulated
+      ? new SimulatedHypervisor({
+          stateDir,
+          node: { cpus: config.simulated.cpus, memoryBytes: config.simulated.memoryMiB * 1024 ** 2 },
+          defaultLoad: config.simulated.defaultLoad,
+        })
+      : new VirshHypervisor({ uri: config.hypervisor.uri, domainType: config.hypervisor.domainType }));
+  const diskStore = drivers.diskStore ?? (simulated ? new SimulatedDiskStore(dataDir, stateDir) : new QemuImgDiskStore(dataDir));
+  const seedBuilder =
+    drivers.seedBuilder ?? (simulated ? new SimulatedSeedBuilder(dataDir) : new GenisoimageSeedBuilder(dataDir));
+
+  const space = async () => {
+    const real = await filesystemSpace(dataDir);
+    if (!simulated || !config.simulated.diskGiB) return real;
+    const totalBytes = config.simulated.diskGiB * 1024 ** 3;
+    const used = await allocatedBytes(dataDir);
+    return { totalBytes, freeBytes: Math.max(0, Math.min(real.freeBytes, totalBytes - used)) };
+  };
+
+  let disks: InstanceDisks;
+  let domains: DomainService;
+  const images = new ImageStore({
+    dataDir,
+    diskStore,
+    logger,
+    stallTimeoutMs: config.downloads.stallTimeoutSeconds * 1000,
+    freeBytes: async () => (await space()).freeBytes - config.downloads.reserveBytes,
+    layersInUse: () => disks.layersInUse(),
+  });
+  await images.init();
+  disks = new InstanceDisks(dataDir, diskStore, seedBuilder, () => images, name => domains.domainUsingDisk(name));
+  domains = new DomainService(dataDir, hypervisor, disks, images);
+  const stats = new StatsSampler(hypervisor, () => domains.vcpus());
+  const startedAt = new Date();
+
+  const info = async (): Promise<AgentInfo> => {
+    const [node, snapshot, disk, usedByAgentBytes] = await Promise.all([
+      hypervisor.nodeInfo(),
+      stats.current(),
+      space(),
+      Promise.all(['images', 'deployments', 'disks'].map(d => allocatedBytes(path.join(dataDir, d)))).then(s =>
+        s.reduce((a, b) => a + b, 0),
+      ),
+    ]);
+    let freeMemory = os.freemem();
+    if (simulated) {
+      const running = (await domains.list()).filter(d => d.state !== 'shutoff' && d.state !== 'crashed');
+      freeMemory = Math.max(0, node.memoryBytes - running.reduce((sum, d) => sum + d.spec.memoryMiB * 1024 ** 2, 0));
+    }
+    return {
+      name: config.name,
+      version: agentVersion,
+      apiVersion: 'v1',
+      driver: hypervisor.driver,
+      hypervisorUri: hypervisor.uri,
+      diskStore: diskStore.driver,
+      seedBuilder: seedBuilder.driver,
+      capabilities: simulated ? [...CAPABILITIES, 'simulated-load'] : CAPABILITIES,
+      startedAt: startedAt.toISOString(),
+      uptimeSeconds: Math.floor((Date.now() - startedAt.getTime()) / 1000),
+      hostUptimeSeconds: Math.floor(os.uptime()),
+      cpu: { count: node.cpus, model: node.cpuModel, percent: snapshot.host.cpuPercent },
+      memory: { totalBytes: node.memoryBytes, freeBytes: Math.min(freeMemory, node.memoryBytes) },
+      disk: { ...disk, usedByAgentBytes },
+    };
+  };
+
+  return {
+    config,
+    logger,
+    startedAt,
+    hypervisor,
+    diskStore,
+    seedBuilder,
+    images,
+    disks,
+    domains,
+    stats,
+    info,
+    close: () => images.close(),
+  };
+}

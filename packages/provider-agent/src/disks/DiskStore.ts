@@ -1,0 +1,25 @@
+export interface LayerInfo {
+  /** Absolute path of the layer. */
+  path: string;
+  format: string;
+  virtualSizeBytes: number;
+  /** Bytes the layer occupies on disk (sparse files count allocated blocks). */
+  actualSizeBytes: number;
+  /** Absolute path of the layer below, if any. */
+  backingPath?: string;
+}
+
+/** Image and disk layers: qcow2 backing chains through qemu-img, or simulated. */
+export interface DiskStore {
+  readonly driver: 'qemu-img' | 'simulated';
+  /**
+   * Accepts a downloaded image as a layer: checks its format and points it at
+   * `backingPath` (the OS layer under an appliance), or checks it stands alone.
+   */
+  adoptImage(path: string, options: { backingPath?: string }): Promise<LayerInfo>;
+  /** Creates a copy-on-write layer over `backingPath`; refuses an existing path. */
+  createOverlay(path: string, backingPath: string, options?: { sizeBytes?: number }): Promise<LayerInfo>;
+  /** The layer and everything below it, top first. */
+  chain(path: string): Promise<LayerInfo[]>;
+  remove(path: string): Promise<void>;
+}

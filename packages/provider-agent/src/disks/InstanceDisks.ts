@@ -1,0 +1,168 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AgentError } from '../errors/AgentError';
+import { ImageStore } from '../images/ImageStore';
+import { SeedBuilder, SeedConfig } from '../seed/SeedBuilder';
+import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
+import { resolveInside } from '../validation/dataPath';
+import { validateName } from '../validation/names';
+import { DiskStore, LayerInfo } from './DiskStore';
+
+export interface CreateDiskRequest {
+  name: string;
+  appliance: string;
+  /** Site customisation layer shared by instances of one appliance version; `default` if not given. */
+  deployment?: string;
+  sizeGiB?: number;
+  seed?: Omit<SeedConfig, 'instanceId' | 'hostname'> & { hostname?: string };
+}
+
+export interface DiskRecord {
+  name: string;
+  appliance: { name: string; version: string };
+  deployment: string;
+  path: string;
+  seedPath?: string;
+  seed?: SeedConfig;
+  /** Layer paths, instance first, OS last. */
+  chain: string[];
+  createdAt: string;
+}
+
+export interface DiskView extends DiskRecord {
+  layers: LayerInfo[];
+}
+
+/** Instance disks: OS → appliance → deployment → instance, plus a cloud-init seed. */
+export class InstanceDisks {
+  private readonly root: string;
+  private readonly deploymentsRoot: string;
+  private readonly creating = new Set<string>();
+  private deploymentLock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    dataDir: string,
+    private readonly diskStore: DiskStore,
+    private readonly seedBuilder: SeedBuilder,
+    private readonly images: () => ImageStore,
+    private readonly diskInUse: (name: string) => Promise<string | undefined>,
+  ) {
+    this.root = resolveInside(dataDir, 'disks');
+    this.deploymentsRoot = resolveInside(dataDir, 'deployments');
+  }
+
+  async create(request: CreateDiskRequest): Promise<DiskView> {
+    const name = validateName(request.name, 'disk name');
+    validateName(request.appliance, 'appliance name');
+    const deployment = validateName(request.deployment ?? 'default', 'deployment name');
+    if (request.sizeGiB !== undefined && !(Number.isInteger(request.sizeGiB) && request.sizeGiB > 0 && request.sizeGiB <= 65536)) {
+      throw new AgentError('INVALID_REQUEST', 'sizeGiB must be a whole number from 1 to 65536');
+    }
+    if (this.creating.has(name) || (await this.read(name))) {
+      throw new AgentError('DISK_EXISTS', `Disk ${name} already exists`);
+    }
+    this.creating.add(name);
+    const dir = this.dir(name);
+    try {
+      const appliance = await this.images().resolve('appliance', request.appliance);
+      const seed: SeedConfig | undefined = request.seed && {
+        ...request.seed,
+        instanceId: name,
+        hostname: request.seed.hostname ?? name,
+      };
+      const deploymentPath = await this.ensureDeployment(request.appliance, appliance, deployment);
+      await fs.mkdir(dir, { recursive: true });
+      const diskPath = path.join(dir, 'disk.qcow2');
+      await this.diskStore.createOverlay(diskPath, deploymentPath, {
+        sizeBytes: request.sizeGiB ? request.sizeGiB * 1024 ** 3 : undefined,
+      });
+      const seedPath = seed ? path.join(dir, 'seed.iso') : undefined;
+      if (seed) await this.seedBuilder.build(seedPath!, seed);
+      const layers = await this.diskStore.chain(diskPath);
+      const record: DiskRecord = {
+        name,
+        appliance: { name: request.appliance, version: appliance.version },
+        deployment,
+        path: diskPath,
+        ...(seedPath ? { seedPath, seed } : {}),
+        chain: layers.map(l => l.path),
+        createdAt: new Date().toISOString(),
+      };
+      await writeJsonAtomic(path.join(dir, 'disk.json'), record);
+      return { ...record, layers };
+    } catch (e) {
+      await this.diskStore.remove(path.join(dir, 'disk.qcow2')).catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+      throw e;
+    } finally {
+      this.creating.delete(name);
+    }
+  }
+
+  async get(name: string): Promise<DiskView> {
+    const record = await this.require(name);
+    return { ...record, layers: await this.diskStore.chain(record.path) };
+  }
+
+  async list(): Promise<DiskRecord[]> {
+    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const records = await Promise.all(names.sort().map(n => this.read(n)));
+    return records.filter((r): r is DiskRecord => !!r);
+  }
+
+  async require(name: string): Promise<DiskRecord> {
+    const record = await this.read(validateName(name, 'disk name'));
+    if (!record) throw new AgentError('UNKNOWN_DISK', `No disk named ${name}`);
+    return record;
+  }
+
+  async remove(name: string): Promise<void> {
+    const record = await this.require(name);
+    const domain = await this.diskInUse(name);
+    if (domain) throw new AgentError('DISK_IN_USE', `Disk ${name} is attached to domain ${domain}`);
+    await this.diskStore.remove(record.path);
+    await fs.rm(this.dir(name), { recursive: true, force: true });
+    // The deployment layer goes with its last instance.
+    const deploymentPath = record.chain[1];
+    if (deploymentPath && !(await this.layersInUse()).has(deploymentPath)) {
+      await this.diskStore.remove(deploymentPath);
+    }
+  }
+
+  /** Every layer below an instance disk: what image removal must not touch. */
+  async layersInUse(): Promise<Set<string>> {
+    const used = new Set<string>();
+    for (const record of await this.list()) for (const layer of record.chain.slice(1)) used.add(layer);
+    return used;
+  }
+
+  private ensureDeployment(
+    applianceName: string,
+    appliance: { path: string; version: string },
+    deployment: string,
+  ): Promise<string> {
+    const file = resolveInside(this.deploymentsRoot, applianceName, appliance.version, `${deployment}.qcow2`);
+    // Serialised so concurrent first instances share one deployment layer.
+    const run = this.deploymentLock.then(async () => {
+      const exists = await fs.stat(file).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) {
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await this.diskStore.createOverlay(file, appliance.path);
+      }
+      return file;
+    });
+    this.deploymentLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private dir(name: string) {
+    return resolveInside(this.root, name);
+  }
+
+  private read(name: string) {
+    return readJson<DiskRecord>(path.join(this.dir(name), 'disk.json'));
+  }
+}

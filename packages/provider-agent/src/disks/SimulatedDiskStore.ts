@@ -1,0 +1,111 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AgentError, fromFsError } from '../errors/AgentError';
+import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
+import { assertInside } from '../validation/dataPath';
+import { DiskStore, LayerInfo } from './DiskStore';
+
+interface SimLayer {
+  virtualSizeBytes: number;
+  backingPath?: string;
+}
+
+/**
+ * Layers as small placeholder files plus an index (`disks.json` in its state
+ * directory). Unlike qemu-img it accepts any downloaded bytes as an image and
+ * an overlay holds no data.
+ */
+export class SimulatedDiskStore implements DiskStore {
+  readonly driver = 'simulated' as const;
+  private readonly indexFile: string;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly root: string,
+    stateDir: string,
+  ) {
+    this.indexFile = path.join(stateDir, 'disks.json');
+  }
+
+  adoptImage(file: string, options: { backingPath?: string }): Promise<LayerInfo> {
+    return this.withIndex(async index => {
+      assertInside(this.root, file);
+      const stat = await fs.stat(file).catch(() => {
+        throw new AgentError('UNKNOWN_IMAGE', `No image at ${file}`);
+      });
+      if (options.backingPath) {
+        assertInside(this.root, options.backingPath);
+        if (!index[options.backingPath]) {
+          throw new AgentError('UNKNOWN_IMAGE', `The backing layer ${options.backingPath} does not exist`);
+        }
+      }
+      index[file] = { virtualSizeBytes: Math.max(stat.size, 1), backingPath: options.backingPath };
+    }).then(() => this.chain(file).then(c => c[0]));
+  }
+
+  createOverlay(file: string, backingPath: string, options: { sizeBytes?: number } = {}) {
+    return this.withIndex(async index => {
+      assertInside(this.root, file);
+      assertInside(this.root, backingPath);
+      if (index[file] || (await exists(file))) throw new AgentError('DISK_EXISTS', `A layer already exists at ${file}`);
+      const backing = index[backingPath];
+      if (!backing || !(await exists(backingPath))) {
+        throw new AgentError('UNKNOWN_IMAGE', `The backing layer ${backingPath} does not exist`);
+      }
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, 'simulated qcow2 overlay\n', { flag: 'wx' }).catch(e => {
+        throw fromFsError(e, file);
+      });
+      index[file] = { virtualSizeBytes: options.sizeBytes ?? backing.virtualSizeBytes, backingPath };
+    }).then(() => this.chain(file).then(c => c[0]));
+  }
+
+  async chain(file: string): Promise<LayerInfo[]> {
+    assertInside(this.root, file);
+    const index = await this.readIndex();
+    const layers: LayerInfo[] = [];
+    for (let current: string | undefined = file; current; current = index[current]?.backingPath) {
+      const layer: SimLayer | undefined = index[current];
+      const stat = await fs.stat(current).catch(() => undefined);
+      if (!layer || !stat) throw new AgentError('UNKNOWN_DISK', `No layer at ${current}`);
+      layers.push({
+        path: current,
+        format: 'qcow2',
+        virtualSizeBytes: layer.virtualSizeBytes,
+        actualSizeBytes: stat.blocks * 512,
+        backingPath: layer.backingPath,
+      });
+    }
+    return layers;
+  }
+
+  remove(file: string): Promise<void> {
+    return this.withIndex(async index => {
+      assertInside(this.root, file);
+      delete index[file];
+      await fs.rm(file, { force: true });
+    });
+  }
+
+  private async readIndex(): Promise<Record<string, SimLayer>> {
+    return (await readJson<Record<string, SimLayer>>(this.indexFile)) ?? {};
+  }
+
+  /** Serialises index updates so concurrent calls never lose one another's writes. */
+  private withIndex(fn: (index: Record<string, SimLayer>) => Promise<void>): Promise<void> {
+    const run = this.lock.then(async () => {
+      const index = await this.readIndex();
+      await fn(index);
+      await writeJsonAtomic(this.indexFile, index);
+    });
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+async function exists(file: string) {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}

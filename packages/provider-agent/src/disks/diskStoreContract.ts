@@ -1,0 +1,104 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { isAgentError } from '../errors/AgentError';
+import { DiskStore } from './DiskStore';
+
+export interface DiskStoreFixture {
+  store: DiskStore;
+  /** The data directory the store is confined to. */
+  root: string;
+  /** Writes a standalone image as a download would leave it. */
+  writeImage(file: string): Promise<void>;
+  /** Whether the store refuses bytes that are not a qcow2 image (simulated accepts anything). */
+  rejectsGarbage: boolean;
+}
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'OK';
+  } catch (e) {
+    if (isAgentError(e)) return e.code;
+    throw e;
+  }
+}
+
+/** The behaviour every DiskStore must share: OS → appliance → deployment → instance. */
+export function diskStoreContract(fixture: () => DiskStoreFixture) {
+  const layers = async (prefix: string) => {
+    const { root, writeImage } = fixture();
+    const dir = path.join(root, prefix);
+    await fs.mkdir(dir, { recursive: true });
+    const p = (n: string) => path.join(dir, n);
+    await writeImage(p('os.qcow2'));
+    await writeImage(p('app.qcow2'));
+    return { p, os: p('os.qcow2'), app: p('app.qcow2') };
+  };
+
+  it('adopts an OS image standing alone and an appliance image over it', async () => {
+    const { store } = fixture();
+    const { os, app } = await layers('adopt');
+    const base = await store.adoptImage(os, {});
+    expect(base).toMatchObject({ path: os, format: 'qcow2' });
+    expect(base.backingPath).toBeUndefined();
+    await store.adoptImage(app, { backingPath: os });
+    expect((await store.chain(app)).map(l => l.path)).toEqual([app, os]);
+  });
+
+  it('builds the four-layer chain with absolute backing paths', async () => {
+    const { store } = fixture();
+    const { p, os, app } = await layers('chain');
+    await store.adoptImage(os, {});
+    await store.adoptImage(app, { backingPath: os });
+    await store.createOverlay(p('deploy.qcow2'), app);
+    const top = await store.createOverlay(p('instance.qcow2'), p('deploy.qcow2'), { sizeBytes: 2 * 1024 ** 3 });
+    expect(top.virtualSizeBytes).toBe(2 * 1024 ** 3);
+    const chain = await store.chain(p('instance.qcow2'));
+    expect(chain.map(l => l.path)).toEqual([p('instance.qcow2'), p('deploy.qcow2'), app, os]);
+    expect(chain.map(l => l.backingPath)).toEqual([p('deploy.qcow2'), app, os, undefined]);
+    for (const l of chain) expect(path.isAbsolute(l.path)).toBe(true);
+  });
+
+  it('refuses to overwrite a layer, and leaves it intact', async () => {
+    const { store } = fixture();
+    const { p, os } = await layers('exists');
+    await store.adoptImage(os, {});
+    await store.createOverlay(p('instance.qcow2'), os);
+    expect(await code(store.createOverlay(p('instance.qcow2'), os))).toBe('DISK_EXISTS');
+    expect((await store.chain(p('instance.qcow2'))).map(l => l.path)).toEqual([p('instance.qcow2'), os]);
+  });
+
+  it('answers UNKNOWN_IMAGE for a missing backing layer and UNKNOWN_DISK for a missing layer', async () => {
+    const { store } = fixture();
+    const { p } = await layers('missing');
+    expect(await code(store.createOverlay(p('i.qcow2'), p('nope.qcow2')))).toBe('UNKNOWN_IMAGE');
+    expect(await code(store.chain(p('nope.qcow2')))).toBe('UNKNOWN_DISK');
+    await expect(fs.stat(p('i.qcow2'))).rejects.toThrow();
+  });
+
+  it('refuses paths outside its data directory', async () => {
+    const { store, root } = fixture();
+    const { os } = await layers('outside');
+    expect(await code(store.createOverlay('/tmp/evil.qcow2', os))).toBe('INVALID_PATH');
+    expect(await code(store.createOverlay(path.join(root, 'x.qcow2'), '/etc/passwd'))).toBe('INVALID_PATH');
+    expect(await code(store.chain(`${root}/../etc/passwd`))).toBe('INVALID_PATH');
+    expect(await code(store.remove('/etc/passwd'))).toBe('INVALID_PATH');
+  });
+
+  it('removes the top layer only', async () => {
+    const { store } = fixture();
+    const { p, os } = await layers('remove');
+    await store.adoptImage(os, {});
+    await store.createOverlay(p('instance.qcow2'), os);
+    await store.remove(p('instance.qcow2'));
+    expect(await code(store.chain(p('instance.qcow2')))).toBe('UNKNOWN_DISK');
+    expect((await store.chain(os)).map(l => l.path)).toEqual([os]);
+  });
+
+  it('handles garbage downloads as the driver can', async () => {
+    const { store, root, rejectsGarbage } = fixture();
+    const file = path.join(root, 'garbage.qcow2');
+    await fs.writeFile(file, 'not an image at all');
+    expect(await code(store.adoptImage(file, {}))).toBe(rejectsGarbage ? 'IMAGE_INVALID' : 'OK');
+  });
+}

@@ -1,0 +1,67 @@
+/** Domain states as libvirt names them (virsh domstate), shared by every driver. */
+export type DomainState =
+  | 'running'
+  | 'blocked'
+  | 'paused'
+  | 'shutdown'
+  | 'shutoff'
+  | 'crashed'
+  | 'pmsuspended'
+  | 'nostate';
+
+export interface DomainDiskSpec {
+  /** Absolute path inside the data directory. */
+  path: string;
+  format: 'qcow2' | 'raw';
+  /** Guest device name, e.g. vda. */
+  target: string;
+  readOnly?: boolean;
+}
+
+/** A fully resolved domain: every path absolute and already validated. */
+export interface ResolvedDomainSpec {
+  name: string;
+  vcpus: number;
+  memoryMiB: number;
+  disks: DomainDiskSpec[];
+  /** Direct kernel boot, for appliances without a boot loader. */
+  kernel?: { path: string; initrdPath?: string; cmdline?: string };
+  /** Serial console written to this file. */
+  consoleLogPath?: string;
+  /** libvirt network names to attach (virtio NICs). */
+  networks?: string[];
+}
+
+export interface DomainStatus {
+  name: string;
+  state: DomainState;
+  vcpus: number;
+  memoryMiB: number;
+}
+
+export interface NodeInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryBytes: number;
+}
+
+/** Hypervisor driver: libvirt through virsh, or simulated. */
+export interface Hypervisor {
+  readonly driver: 'libvirt' | 'simulated';
+  readonly uri: string;
+  nodeInfo(): Promise<NodeInfo>;
+  define(spec: ResolvedDomainSpec): Promise<void>;
+  start(name: string): Promise<void>;
+  /** Asks the guest to shut down (ACPI); returns at once. */
+  shutdown(name: string): Promise<void>;
+  /** Powers the domain off at once. */
+  destroy(name: string): Promise<void>;
+  suspend(name: string): Promise<void>;
+  resume(name: string): Promise<void>;
+  /** Removes the definition; the domain must be shut off. */
+  undefine(name: string): Promise<void>;
+  status(name: string): Promise<DomainStatus>;
+  list(): Promise<DomainStatus[]>;
+  /** Cumulative CPU time in nanoseconds of each running or paused domain. */
+  cpuTimes(): Promise<Map<string, number>>;
+}

@@ -1,0 +1,49 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { hypervisorContract, HypervisorFixture } from './hypervisorContract';
+import { SimulatedHypervisor } from './SimulatedHypervisor';
+
+describe('SimulatedHypervisor', () => {
+  let dir: string;
+  let fixture: HypervisorFixture;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sim-hv-'));
+    fixture = {
+      hypervisor: new SimulatedHypervisor({ stateDir: dir, defaultLoad: 0.5 }),
+      specFor: async name => ({
+        name,
+        vcpus: 2,
+        memoryMiB: 256,
+        disks: [{ path: path.join(dir, `${name}.qcow2`), format: 'qcow2', target: 'vda' }],
+      }),
+      honoursShutdown: true,
+      prefix: 'sim-',
+    };
+  });
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  describe('contract', () => hypervisorContract(() => fixture));
+
+  it('keeps its domains across a restart (state file in its data dir)', async () => {
+    const first = new SimulatedHypervisor({ stateDir: dir });
+    await first.define(await fixture.specFor('persisted'));
+    await first.start('persisted');
+    const second = new SimulatedHypervisor({ stateDir: dir });
+    await expect(second.status('persisted')).resolves.toMatchObject({ state: 'running', vcpus: 2 });
+  });
+
+  it('derives CPU time from the configured load', async () => {
+    const hv = new SimulatedHypervisor({ stateDir: dir });
+    await hv.define(await fixture.specFor('loaded'));
+    await hv.start('loaded');
+    await hv.setLoad('loaded', 1);
+    const t1 = (await hv.cpuTimes()).get('loaded')!;
+    await new Promise(r => setTimeout(r, 200));
+    const t2 = (await hv.cpuTimes()).get('loaded')!;
+    // 2 vCPUs fully busy: about 2 × 200 ms of CPU time.
+    expect((t2 - t1) / 1e6).toBeGreaterThan(300);
+    expect((t2 - t1) / 1e6).toBeLessThan(800);
+  });
+});

@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AgentError } from '../errors/AgentError';
+import { writeJsonAtomic } from '../storage/writeJsonAtomic';
+import { validateName } from '../validation/names';
+import { DomainState, DomainStatus, Hypervisor, NodeInfo, ResolvedDomainSpec } from './Hypervisor';
+
+interface SimulatedDomain {
+  spec: ResolvedDomainSpec;
+  state: DomainState;
+  /** CPU time accumulated up to `since`, in ns. */
+  cpuTimeNs: number;
+  since: number;
+  /** Fraction of its vCPUs the guest keeps busy while running. */
+  load: number;
+}
+
+export interface SimulatedHypervisorOptions {
+  /** Directory holding `hypervisor.json`, the simulated host's state. */
+  stateDir: string;
+  node?: Partial<NodeInfo>;
+  defaultLoad?: number;
+}
+
+/**
+ * A hypervisor in a JSON file: for the embedded default and fast tests.
+ * Differences from libvirt: shutdown completes at once (a real guest may
+ * ignore it), and CPU time follows each domain's configured load.
+ */
+export class SimulatedHypervisor implements Hypervisor {
+  readonly driver = 'simulated' as const;
+  readonly uri: string;
+  private readonly file: string;
+  private readonly domains = new Map<string, SimulatedDomain>();
+  private readonly node: NodeInfo;
+  private readonly defaultLoad: number;
+
+  constructor(options: SimulatedHypervisorOptions) {
+    this.file = path.join(options.stateDir, 'hypervisor.json');
+    this.uri = `simulated://${this.file}`;
+    this.node = {
+      cpus: options.node?.cpus ?? 16,
+      cpuModel: options.node?.cpuModel ?? 'Simulated x86_64',
+      memoryBytes: options.node?.memoryBytes ?? 64 * 1024 ** 3,
+    };
+    this.defaultLoad = options.defaultLoad ?? 0.05;
+    if (fs.existsSync(this.file)) {
+      const saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { domains: SimulatedDomain[] };
+      for (const d of saved.domains) this.domains.set(d.spec.name, d);
+    }
+  }
+
+  async nodeInfo(): Promise<NodeInfo> {
+    return { ...this.node };
+  }
+
+  async define(spec: ResolvedDomainSpec): Promise<void> {
+    validateName(spec.name, 'domain name');
+    if (this.domains.has(spec.name)) {
+      throw new AgentError('DOMAIN_EXISTS', `Domain ${spec.name} is already defined`);
+    }
+    this.domains.set(spec.name, {
+      spec: structuredClone(spec),
+      state: 'shutoff',
+      cpuTimeNs: 0,
+      since: Date.now(),
+      load: this.defaultLoad,
+    });
+    await this.save();
+  }
+
+  async start(name: string): Promise<void> {
+    await this.transition(name, ['shutoff', 'crashed'], 'running', 'is already active');
+  }
+
+  async shutdown(name: string): Promise<void> {
+    await this.transition(name, ['running', 'blocked'], 'shutoff', 'is not running');
+  }
+
+  async destroy(name: string): Promise<void> {
+    await this.transition(name, ['running', 'blocked', 'paused', 'shutdown', 'pmsuspended'], 'shutoff', 'is not running');
+  }
+
+  async suspend(name: string): Promise<void> {
+    await this.transition(name, ['running', 'blocked'], 'paused', 'is not running');
+  }
+
+  async resume(name: string): Promise<void> {
+    await this.transition(name, ['paused'], 'running', 'is not paused');
+  }
+
+  async undefine(name: string): Promise<void> {
+    const domain = this.get(name);
+    if (domain.state !== 'shutoff' && domain.state !== 'crashed') {
+      throw new AgentError('DOMAIN_STATE_CONFLICT', `Domain ${name} must be shut off before it is undefined`);
+    }
+    this.domains.delete(name);
+    await this.save();
+  }
+
+  async status(name: string): Promise<DomainStatus> {
+    return this.toStatus(this.get(name));
+  }
+
+  async list(): Promise<DomainStatus[]> {
+    return [...this.domains.values()].map(d => this.toStatus(d));
+  }
+
+  async cpuTimes(): Promise<Map<string, number>> {
+    const now = Date.now();
+    const times = new Map<string, number>();
+    for (const [name, d] of this.domains) {
+      if (d.state === 'shutoff' || d.state === 'crashed') continue;
+      times.set(name, d.cpuTimeNs + this.busyNs(d, now));
+    }
+    return times;
+  }
+
+  /** Sets how busy a simulated guest is (0..1 of its vCPUs), to drive load-based scaling. */
+  async setLoad(name: string, load: number): Promise<void> {
+    const d = this.get(name);
+    this.settle(d, Date.now());
+    d.load = Math.min(1, Math.max(0, load));
+    await this.save();
+  }
+
+  private busyNs(d: SimulatedDomain, now: number): number {
+    return d.state === 'running' ? (now - d.since) * 1e6 * d.load * d.spec.vcpus : 0;
+  }
+
+  private settle(d: SimulatedDomain, now: number) {
+    d.cpuTimeNs += this.busyNs(d, now);
+    d.since = now;
+  }
+
+  private get(name: string): SimulatedDomain {
+    validateName(name, 'domain name');
+    const d = this.domains.get(name);
+    if (!d) throw new AgentError('UNKNOWN_DOMAIN', `Domain ${name} is not defined`);
+    return d;
+  }
+
+  private async transition(name: string, from: DomainState[], to: DomainState, problem: string) {
+    const d = this.get(name);
+    if (!from.includes(d.state)) {
+      throw new AgentError('DOMAIN_STATE_CONFLICT', `Domain ${name} ${problem} (state ${d.state})`);
+    }
+    this.settle(d, Date.now());
+    if (to === 'shutoff') d.cpuTimeNs = 0;
+    d.state = to;
+    await this.save();
+  }
+
+  private toStatus(d: SimulatedDomain): DomainStatus {
+    return { name: d.spec.name, state: d.state, vcpus: d.spec.vcpus, memoryMiB: d.spec.memoryMiB };
+  }
+
+  private async save() {
+    await writeJsonAtomic(this.file, { domains: [...this.domains.values()] });
+  }
+}

@@ -1,0 +1,203 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AgentError } from '../errors/AgentError';
+import { CommandFailedError, runCommand } from '../exec/runCommand';
+import { validateName } from '../validation/names';
+import { buildDomainXml } from './buildDomainXml';
+import { DomainState, DomainStatus, Hypervisor, NodeInfo, ResolvedDomainSpec } from './Hypervisor';
+
+export interface VirshHypervisorOptions {
+  /** libvirt URI: qemu:///system, test:///default, qemu+unix:///system?socket=... */
+  uri: string;
+  /** `<domain type=...>`; defaults to `test` for test:// URIs and `qemu` (TCG) otherwise. */
+  domainType?: string;
+  virsh?: string;
+  timeoutMs?: number;
+}
+
+const STATES: Record<string, DomainState> = {
+  running: 'running',
+  idle: 'blocked',
+  blocked: 'blocked',
+  paused: 'paused',
+  'in shutdown': 'shutdown',
+  'shut off': 'shutoff',
+  crashed: 'crashed',
+  pmsuspended: 'pmsuspended',
+  'no state': 'nostate',
+};
+
+/** The libvirt driver: every call is `virsh -c URI ...` with an argument array. */
+export class VirshHypervisor implements Hypervisor {
+  readonly driver = 'libvirt' as const;
+  readonly uri: string;
+  private readonly domainType: string;
+  private readonly virsh: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: VirshHypervisorOptions) {
+    if (!options.uri || /[\s]/.test(options.uri) || options.uri.startsWith('-')) {
+      throw new AgentError('INVALID_REQUEST', `Invalid hypervisor URI ${JSON.stringify(options.uri)}`);
+    }
+    this.uri = options.uri;
+    this.domainType = options.domainType ?? (/^test(\+|:)/.test(options.uri) ? 'test' : 'qemu');
+    this.virsh = options.virsh ?? 'virsh';
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  async nodeInfo(): Promise<NodeInfo> {
+    const fields = parseFields(await this.run(['nodeinfo']));
+    return {
+      cpus: Number(fields['CPU(s)']),
+      cpuModel: fields['CPU model'] ?? 'unknown',
+      memoryBytes: parseKiB(fields['Memory size']) * 1024,
+    };
+  }
+
+  async define(spec: ResolvedDomainSpec): Promise<void> {
+    validateName(spec.name, 'domain name');
+    if (await this.exists(spec.name)) {
+      throw new AgentError('DOMAIN_EXISTS', `Domain ${spec.name} is already defined`);
+    }
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-domain-'));
+    try {
+      const file = path.join(dir, 'domain.xml');
+      await fs.writeFile(file, buildDomainXml(spec, this.domainType));
+      await this.run(['define', '--file', file]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async start(name: string) {
+    await this.domainCommand('start', name);
+  }
+
+  async shutdown(name: string) {
+    await this.domainCommand('shutdown', name);
+  }
+
+  async destroy(name: string) {
+    await this.domainCommand('destroy', name);
+  }
+
+  async suspend(name: string) {
+    await this.domainCommand('suspend', name);
+  }
+
+  async resume(name: string) {
+    await this.domainCommand('resume', name);
+  }
+
+  async undefine(name: string) {
+    const { state } = await this.status(name);
+    if (state !== 'shutoff' && state !== 'crashed') {
+      throw new AgentError('DOMAIN_STATE_CONFLICT', `Domain ${name} must be shut off before it is undefined`);
+    }
+    await this.domainCommand('undefine', name);
+  }
+
+  async status(name: string): Promise<DomainStatus> {
+    validateName(name, 'domain name');
+    const fields = parseFields(await this.run(['dominfo', '--domain', name]));
+    return {
+      name,
+      state: STATES[fields.State] ?? 'nostate',
+      vcpus: Number(fields['CPU(s)']),
+      memoryMiB: Math.round(parseKiB(fields['Max memory']) / 1024),
+    };
+  }
+
+  async list(): Promise<DomainStatus[]> {
+    const names = (await this.run(['list', '--all', '--name']))
+      .split('\n')
+      .map(n => n.trim())
+      .filter(n => n && /^[a-z0-9][a-z0-9-]{0,62}$/.test(n));
+    const result: DomainStatus[] = [];
+    for (const name of names) {
+      try {
+        result.push(await this.status(name));
+      } catch (e) {
+        if (!(e instanceof AgentError && e.code === 'UNKNOWN_DOMAIN')) throw e; // undefined meanwhile
+      }
+    }
+    return result;
+  }
+
+  async cpuTimes(): Promise<Map<string, number>> {
+    const out = await this.run(['domstats', '--cpu-total', '--list-active', '--raw']);
+    const times = new Map<string, number>();
+    let current: string | undefined;
+    const missing: string[] = [];
+    for (const line of out.split('\n')) {
+      const domain = /^Domain: '(.*)'$/.exec(line.trim());
+      if (domain) {
+        if (current && !times.has(current)) missing.push(current);
+        current = domain[1];
+        continue;
+      }
+      const time = /^cpu\.time=(\d+)$/.exec(line.trim());
+      if (time && current) times.set(current, Number(time[1]));
+    }
+    if (current && !times.has(current)) missing.push(current);
+    // Some drivers (the test driver) report no cpu.time in domstats; dominfo has it.
+    for (const name of missing) {
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) continue;
+      const fields = parseFields(await this.run(['dominfo', '--domain', name]));
+      const seconds = parseFloat(fields['CPU time'] ?? '');
+      if (Number.isFinite(seconds)) times.set(name, Math.round(seconds * 1e9));
+    }
+    return times;
+  }
+
+  private async exists(name: string): Promise<boolean> {
+    try {
+      await this.run(['domstate', '--domain', name]);
+      return true;
+    } catch (e) {
+      if (e instanceof AgentError && e.code === 'UNKNOWN_DOMAIN') return false;
+      throw e;
+    }
+  }
+
+  private async domainCommand(command: string, name: string) {
+    validateName(name, 'domain name');
+    await this.run([command, '--domain', name]);
+  }
+
+  private async run(args: string[]): Promise<string> {
+    try {
+      return (await runCommand(this.virsh, ['-q', '-c', this.uri, ...args], { timeoutMs: this.timeoutMs })).stdout;
+    } catch (e) {
+      throw mapVirshError(e);
+    }
+  }
+}
+
+function mapVirshError(e: unknown): AgentError {
+  if (!(e instanceof CommandFailedError)) return e as AgentError;
+  const text = e.stderr.replace(/\s+/g, ' ').replace(/^error: /, '').trim();
+  if (/failed to get domain|domain not found|no domain with matching/i.test(text)) {
+    return new AgentError('UNKNOWN_DOMAIN', text, { cause: e });
+  }
+  if (/already exists/i.test(text)) return new AgentError('DOMAIN_EXISTS', text, { cause: e });
+  if (/already active|already running|not running|not paused|is not active|operation is not valid/i.test(text)) {
+    return new AgentError('DOMAIN_STATE_CONFLICT', text, { cause: e });
+  }
+  return new AgentError('HYPERVISOR_ERROR', `virsh ${e.args.slice(3, 4).join(' ')}: ${text}`, { cause: e });
+}
+
+function parseFields(out: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) fields[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return fields;
+}
+
+function parseKiB(value: string | undefined): number {
+  const match = /^(\d+)\s*KiB$/.exec(value ?? '');
+  return match ? Number(match[1]) : 0;
+}

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Finds a program on PATH (or sbin dirs, where libvirtd lives) without a shell. */
+export function findTool(tool: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = path.join(dir, tool);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+export function missingTools(tools: string[]): string[] {
+  return tools.filter(t => !findTool(t));
+}
+
+/**
+ * A describe block for tests that need host tools. Without them it is skipped
+ * with a printed reason, except under CI=true, where a missing tool fails.
+ */
+export function describeWithTools(tools: string[], title: string, body: () => void) {
+  const missing = missingTools(tools);
+  if (missing.length === 0) {
+    describe(title, body);
+    return;
+  }
+  const reason = `needs ${missing.join(', ')} on PATH`;
+  if (process.env.CI === 'true') {
+    describe(title, () => {
+      it(`has its host tools (${tools.join(', ')})`, () => {
+        throw new Error(`${title} ${reason}; under CI=true these tests must run`);
+      });
+    });
+    return;
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`Skipping "${title}": ${reason} (install the Debian packages in ../shared/TOOLCHAIN.md)`);
+  describe.skip(title, body);
+}

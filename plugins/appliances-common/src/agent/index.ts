@@ -1,0 +1,3 @@
+export { createAgentClient } from './createAgentClient';
+export type { AgentClient, AgentClientOptions } from './createAgentClient';
+export type { paths as AgentApiPaths, components as AgentApiComponents } from '../generated/agentApi';
