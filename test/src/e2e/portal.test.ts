@@ -5,13 +5,14 @@ import { CHROMIUM, launchBrowser } from '../support/launchBrowser';
 import { describeWithTool } from '../support/requireTool';
 import { Portal, repoRoot, startPortal } from '../support/startPortal';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 describeWithTool(CHROMIUM, 'the portal end-to-end test drives a real browser')('the portal in a real browser', () => {
   let portal: Portal;
   let browser: Browser;
 
   beforeAll(async () => {
+    fs.mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
     portal = await startPortal({ appPort: 3310, backendPort: 7310 });
     browser = await launchBrowser();
   });
@@ -26,7 +27,13 @@ describeWithTool(CHROMIUM, 'the portal end-to-end test drives a real browser')('
     await page.goto(`${portal.appUrl}/appliances`);
     await page.getByRole('button', { name: /enter/i }).click({ timeout: 90_000 });
 
-    await page.getByText('Virtual appliances').waitFor({ timeout: 60_000 });
+    await page
+      .getByText('Virtual appliances')
+      .waitFor({ timeout: 60_000 })
+      .catch(async e => {
+        await page.screenshot({ path: path.join(repoRoot, 'test-results', 'portal-failure.png') });
+        throw new Error(`${e.message}\nThe page said:\n${await page.innerText('body')}`);
+      });
     await expect(page.getByRole('link', { name: 'Appliances' }).count()).resolves.toBeGreaterThan(0);
     await expect(page.getByRole('link', { name: 'Catalog' }).count()).resolves.toBeGreaterThan(0);
 

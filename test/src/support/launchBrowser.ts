@@ -1,13 +1,13 @@
 import { chromium, Browser } from 'playwright-core';
-import os from 'node:os';
-import fs from 'node:fs';
-import path from 'node:path';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Debian's Chromium, headless, with the flags this machine kind needs. */
+/**
+ * Debian's Chromium, headless, with the flags this machine kind needs
+ * (no background networking: the machine's closed network refuses it).
+ * Playwright gives each launch a fresh profile of its own.
+ */
 export async function launchBrowser(): Promise<Browser> {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-chromium-'));
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -19,7 +19,6 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${userDataDir}`,
     ],
   });
 }

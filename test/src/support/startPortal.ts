@@ -20,7 +20,7 @@ async function waitFor(url: string, deadline: number, child: ChildProcess, logs:
       throw new Error(`The portal exited with ${child.exitCode}:\n${logs().slice(-4000)}`);
     }
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (res.status < 500) return;
     } catch {
       // not up yet
@@ -75,7 +75,7 @@ export async function startPortal(options: { appPort: number; backendPort: numbe
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const deadline = Date.now() + 150_000;
+    const deadline = Date.now() + 200_000;
     await waitFor(`${backendUrl}/api/appliances/health`, deadline, child, logs);
     await waitFor(appUrl, deadline, child, logs);
   } catch (e) {
