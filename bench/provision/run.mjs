@@ -5,10 +5,13 @@
 // with the simulated driver (target ≤ 1 s median). Runs the real backend on
 // PostgreSQL with three embedded simulated agents.
 //
+// Agents run as separate processes, as on real hosts, registered and enrolled
+// through the API (BENCH_AGENTS=embedded runs them inside the backend instead).
 // Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432),
 // BENCH_PORT (default 7207), BENCH_REQUESTS (default 1000), BENCH_CONCURRENCY
 // (default 32), BENCH_SERIAL (default 20).
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +23,8 @@ const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const serial = Number(process.env.BENCH_SERIAL ?? 20);
+const embedded = process.env.BENCH_AGENTS === 'embedded';
+const agents = [];
 const base = `http://localhost:${port}`;
 const api = `${base}/api/appliances`;
 const runId = Date.now().toString(36);
@@ -41,7 +46,7 @@ catalog:
       schedule: { frequency: { minutes: 10 }, timeout: { minutes: 1 } }
 appliances:
   dataDir: ${work}/data
-  embeddedHosts: { count: 3, cpus: 100000, memoryMiB: 100000000, diskGiB: 1000000 }
+  embeddedHosts: { count: ${embedded ? 3 : 0}, cpus: 100000, memoryMiB: 100000000, diskGiB: 1000000 }
   channels:
     - id: sample
       url: ${api}/static/channels/sample/feed.xml
@@ -95,6 +100,13 @@ async function main() {
     headers.authorization = `Bearer ${backstageIdentity.token}`;
   };
   const get = async p => (await fetch(`${api}${p}`, { headers })).json();
+  if (!embedded) {
+    await waitFor('the guest to be a provider', async () => {
+      await signIn();
+      return (await fetch(`${base}/api/catalog/entities/by-name/group/default/tempest-providers`, { headers })).ok;
+    }, 90_000);
+    for (let i = 1; i <= 3; i++) await startAgent(`sim-host-${i}`, headers);
+  }
   await waitFor(
     'three online hosts',
     async () => {
@@ -141,6 +153,21 @@ async function main() {
     }),
   );
   const healthRate = requests / ((performance.now() - healthT0) / 1000);
+  // And on the estimate, which takes the same auth, permission and validation path but writes nothing.
+  const estimateT0 = performance.now();
+  let estimateNext = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (estimateNext++ < requests) {
+        await (await fetch(`${api}/instances/estimate`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ applianceId: appliance.id, hostname: 'estimate', size }),
+        })).json();
+      }
+    }),
+  );
+  const estimateRate = requests / ((performance.now() - estimateT0) / 1000);
 
   // Accepted requests per second under concurrency.
   const latencies = [];
@@ -161,16 +188,72 @@ async function main() {
   latencies.sort((a, b) => a - b);
   toRunning.sort((a, b) => a - b);
 
-  console.log(`provision requests: ${latencies.length} accepted, ${refused} refused, concurrency ${concurrency}, PostgreSQL`);
+  console.log(
+    `provision requests: ${latencies.length} accepted, ${refused} refused, concurrency ${concurrency}, PostgreSQL, agents ${embedded ? 'in the backend' : 'as processes'}`,
+  );
   console.log(`  accepted per second: ${(latencies.length / seconds).toFixed(0)} (target ≥ 200)`);
   console.log(`  latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target p99 < 100 ms)`);
-  console.log(`  baseline GET /health: ${healthRate.toFixed(0)} req/s`);
+  console.log(`  baseline GET /health: ${healthRate.toFixed(0)} req/s; POST /instances/estimate: ${estimateRate.toFixed(0)} req/s`);
   console.log(`request to running (simulated driver): ${JSON.stringify(outcomes)} of ${serial}`);
   if (toRunning.length) {
     console.log(
       `  median ${percentile(toRunning, 50).toFixed(0)} ms, p90 ${percentile(toRunning, 90).toFixed(0)} ms (target median ≤ 1000 ms)`,
     );
   }
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port: p } = server.address();
+      server.close(() => resolve(p));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Registers a host, enrols it with its one-time token and runs its agent as a process. */
+async function startAgent(name, headers) {
+  const agentPort = await freePort();
+  const post = async (url, body) => {
+    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+    return res.json();
+  };
+  const registered = await post(`${api}/hosts`, {
+    name,
+    cpuModel: 'Simulated CPU',
+    coreSpeedMhz: 2400,
+    cpuCores: 4096,
+    memoryMb: 100000000,
+    storageMb: 1000000000,
+    pricing: {
+      speedUnitMhz: 1000, speedPriceMinor: 2, memoryUnitMb: 1024, memoryPriceMinor: 1,
+      runningPeriodSeconds: 3600, storageUnitMb: 10240, storagePriceMinor: 3, storagePeriodSeconds: 86400,
+    },
+    agentUrl: `https://127.0.0.1:${agentPort}`,
+  });
+  const enrolled = await post(registered.enrolment.enrolUrl, { token: registered.enrolment.token });
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'ca.crt'), enrolled.caCert);
+  fs.writeFileSync(path.join(dir, 'agent.crt'), enrolled.cert);
+  fs.writeFileSync(path.join(dir, 'agent.key'), enrolled.key, { mode: 0o600 });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'packages/provider-agent/bin/tempest-agent'), 'serve',
+      '--name', name, '--driver', 'simulated', '--host', '127.0.0.1', '--port', String(agentPort),
+      '--data-dir', path.join(dir, 'data'),
+      '--tls-cert', path.join(dir, 'agent.crt'), '--tls-key', path.join(dir, 'agent.key'), '--tls-ca', path.join(dir, 'ca.crt'),
+      '--backend-url', enrolled.heartbeatUrl, '--heartbeat-interval', '2',
+      '--sim-cpus', '100000', '--sim-memory-mib', '100000000', '--sim-disk-gib', '1000000', '--log-level', 'warn',
+    ],
+    { env: { ...process.env, TEMPEST_AGENT_BACKEND_TOKEN: enrolled.heartbeatToken }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  child.stderr.pipe(fs.createWriteStream(path.join(dir, 'agent.log')));
+  agents.push(child);
 }
 
 let code = 0;
@@ -180,6 +263,7 @@ try {
   console.error(`bench/provision failed: ${e.message} (backend log: ${path.join(work, 'backend.log')})`);
   code = 1;
 } finally {
+  for (const agent of agents) agent.kill('SIGTERM');
   try {
     process.kill(-backend.pid, 'SIGTERM');
   } catch {

@@ -234,6 +234,7 @@ export class OperationStore {
         ...(change.detail ? { detail: JSON.stringify(change.detail) } : {}),
         ...(change.error !== undefined ? { error: change.error } : {}),
       });
-    await trx('operations').where({ id }).update({ updated_at: now });
+    // Progress alone does not touch the operation row: a download reports often.
+    if (change.state) await trx('operations').where({ id }).update({ updated_at: now });
   }
 }

@@ -162,7 +162,8 @@ export class ProvisionRunner {
         this.o.logger.warn(`Operation ${op.id}: ${step.name} failed: ${message}`);
         return { step: step.name, message };
       }
-      op = (await operations.get(op.id))!;
+      // Later steps read what place and install-images recorded.
+      if (step.name === 'place' || step.name === 'install-images') op = (await operations.get(op.id))!;
     }
     await operations.setState(op.id, 'succeeded');
     return undefined;

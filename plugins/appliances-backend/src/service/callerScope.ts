@@ -38,6 +38,52 @@ export async function callerScope(
   allow: Array<'user' | 'service'> = ['user', 'service'],
 ): Promise<CallerScope> {
   const credentials = await deps.httpAuth.credentials(req, { allow });
+  // Deciding costs two calls to other plugins (permission, user info); the
+  // same token asking for the same permission within a few seconds reuses
+  // the answer, so a burst of requests does not repeat them.
+  const token = req.header('authorization') ?? '';
+  const key = `${permission.name} ${token}`;
+  const cache = cacheOf(deps);
+  const now = Date.now();
+  const hit = token ? cache.get(key) : undefined;
+  if (hit && hit.expires > now) {
+    if (hit.scope instanceof Error) throw hit.scope;
+    return { ...hit.scope, credentials };
+  }
+  let scope: CallerScope | Error;
+  try {
+    scope = await decide(deps, credentials, permission, refusal);
+  } catch (e) {
+    if (!(e instanceof NotAllowedError)) throw e;
+    scope = e;
+  }
+  if (token) {
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(key, { scope, expires: now + DECISION_TTL_MS });
+  }
+  if (scope instanceof Error) throw scope;
+  return scope;
+}
+
+const DECISION_TTL_MS = 5_000;
+const MAX_CACHED = 10_000;
+const caches = new WeakMap<object, Map<string, { scope: CallerScope | Error; expires: number }>>();
+
+function cacheOf(deps: CallerScopeDeps) {
+  let cache = caches.get(deps.permissions);
+  if (!cache) {
+    cache = new Map();
+    caches.set(deps.permissions, cache);
+  }
+  return cache;
+}
+
+async function decide(
+  deps: CallerScopeDeps,
+  credentials: BackstageCredentials,
+  permission: BasicPermission,
+  refusal: string,
+): Promise<CallerScope> {
   const [decision, admin] = await deps.permissions.authorize(
     [{ permission }, { permission: appliancesAdminPermission }],
     { credentials },
