@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from './createProgram';
+
+const BIN = path.resolve(__dirname, '../../bin/tempest-agent');
+
+describe('tempest-agent CLI', () => {
+  let dir: string;
+  let stderr: jest.SpyInstance;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-cli-'));
+  });
+  beforeEach(() => {
+    process.exitCode = undefined;
+    stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  const cli = (...args: string[]) => runCli(['node', 'tempest-agent', ...args]);
+
+  it('creates a CA and issues server and client certificates with 0600 keys', async () => {
+    await cli('ca', 'init', '--dir', path.join(dir, 'ca'));
+    await cli('cert', 'issue', '--ca-dir', path.join(dir, 'ca'), '--kind', 'server', '--name', 'localhost', '--san', 'IP:127.0.0.1');
+    await cli('cert', 'issue', '--ca-dir', path.join(dir, 'ca'), '--kind', 'client', '--name', 'backend', '--out', path.join(dir, 'client'));
+    expect(process.exitCode).toBeUndefined();
+    for (const key of ['ca/ca.key', 'ca/localhost.key', 'client/backend.key']) {
+      expect((await fs.stat(path.join(dir, key))).mode & 0o777).toBe(0o600);
+    }
+    await cli('ca', 'init', '--dir', path.join(dir, 'ca'));
+    expect(process.exitCode).toBe(1);
+    expect(stderr).toHaveBeenCalledWith(expect.stringContaining('pass --force'));
+  });
+
+  it('reserves enroll with a clear error and a non-zero exit', async () => {
+    await cli('enroll', '--backend', 'https://tempest.example');
+    expect(process.exitCode).toBe(1);
+    expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/NOT_SUPPORTED: enroll is not yet available: it needs the backend's host registration/));
+  });
+
+  it('serves from flags alone and stops cleanly on SIGTERM', async () => {
+    const ca = path.join(dir, 'ca');
+    const child = spawn(process.execPath, [
+      BIN, 'serve', '--driver', 'simulated', '--name', 'sim-host-1', '--port', '0',
+      '--data-dir', path.join(dir, 'data'),
+      '--tls-cert', path.join(ca, 'localhost.crt'), '--tls-key', path.join(ca, 'localhost.key'), '--tls-ca', path.join(ca, 'ca.crt'),
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', c => (out += c));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        const match = /"port":(\d+)/.exec(out);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+    });
+    const [caCert, cert, key] = await Promise.all(
+      ['ca/ca.crt', 'client/backend.crt', 'client/backend.key'].map(f => fs.readFile(path.join(dir, f))),
+    );
+    const info = await new Promise<any>((resolve, reject) => {
+      https
+        .get(`https://127.0.0.1:${port}/v1/info`, { ca: caCert, cert, key, agent: false, servername: 'localhost' }, res => {
+          let body = '';
+          res.on('data', c => (body += c));
+          res.on('end', () => resolve(JSON.parse(body)));
+        })
+        .on('error', reject);
+    });
+    expect(info).toMatchObject({ name: 'sim-host-1', driver: 'simulated' });
+    child.kill('SIGTERM');
+    const code = await new Promise(r => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(out).toContain('agent stopped');
+  }, 60_000);
+});
