@@ -45,8 +45,13 @@ describe('appliances plugin', () => {
       .set('Authorization', mockCredentials.user.header());
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
+    // Served with the plugin's mount path, so a client can call what it reads.
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/health', '/summary', '/channels']),
+      expect.arrayContaining([
+        '/api/appliances/health',
+        '/api/appliances/summary',
+        '/api/appliances/channels',
+      ]),
     );
   });
 
