@@ -14,10 +14,19 @@ import { randomBytes } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
 require('@backstage/cli/config/nodeTransform.cjs');
-const { startTestAgent } = require('../../packages/provider-agent/src/testing/startTestAgent.ts');
-const { startChannel, waitFor } = require('../../packages/provider-agent/src/testing/channelFixture.ts');
-const { allocatedBytes } = require('../../packages/provider-agent/src/stats/diskUsage.ts');
-const { createAgentClient } = require('../../plugins/appliances-common/src/agent/createAgentClient.ts');
+const {
+  startTestAgent,
+} = require('../../packages/provider-agent/src/testing/startTestAgent.ts');
+const {
+  startChannel,
+  waitFor,
+} = require('../../packages/provider-agent/src/testing/channelFixture.ts');
+const {
+  allocatedBytes,
+} = require('../../packages/provider-agent/src/stats/diskUsage.ts');
+const {
+  createAgentClient,
+} = require('../../plugins/appliances-common/src/agent/createAgentClient.ts');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,18 +39,29 @@ const REQUESTS = arg('requests', 40);
 
 const mib = n => `${(n / 1024 ** 2).toFixed(1)} MiB`;
 const ms = n => `${n.toFixed(1)} ms`;
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const pct = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function install(t, channel, kind, name, file, extra = {}) {
-  const body = await channel.publish(`/${kind}/${name}`, await fs.readFile(file), extra);
-  const res = await t.client.PUT('/v1/images/{kind}/{name}', { params: { path: { kind, name } }, body });
+  const body = await channel.publish(
+    `/${kind}/${name}`,
+    await fs.readFile(file),
+    extra,
+  );
+  const res = await t.client.PUT('/v1/images/{kind}/{name}', {
+    params: { path: { kind, name } },
+    body,
+  });
   const id = res.data.id;
   const done = await waitFor(
-    async () => (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } })).data,
+    async () =>
+      (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } }))
+        .data,
     d => !['downloading', 'verifying', 'installing'].includes(d.state),
     600_000,
   );
-  if (done.state !== 'done') throw new Error(`install ${name}: ${JSON.stringify(done.error)}`);
+  if (done.state !== 'done')
+    throw new Error(`install ${name}: ${JSON.stringify(done.error)}`);
 }
 
 async function layeredDisks() {
@@ -55,25 +75,57 @@ async function layeredDisks() {
     // A fully written base: random data, so neither side gains from sparse files.
     const raw = path.join(work, 'os.raw');
     const handle = await fs.open(raw, 'w');
-    for (let i = 0; i < BASE_MIB; i++) await handle.write(randomBytes(1024 * 1024));
+    for (let i = 0; i < BASE_MIB; i++)
+      await handle.write(randomBytes(1024 * 1024));
     await handle.close();
     const osImage = path.join(work, 'os.qcow2');
-    execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, osImage]);
+    execFileSync('qemu-img', [
+      'convert',
+      '-q',
+      '-f',
+      'raw',
+      '-O',
+      'qcow2',
+      raw,
+      osImage,
+    ]);
     await fs.rm(raw);
     const appImage = path.join(work, 'app.qcow2');
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', appImage, `${BASE_MIB}M`]);
-    execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x61 0 16M', appImage]);
+    execFileSync('qemu-img', [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      appImage,
+      `${BASE_MIB}M`,
+    ]);
+    execFileSync('qemu-io', [
+      '-f',
+      'qcow2',
+      '-c',
+      'write -P 0x61 0 16M',
+      appImage,
+    ]);
 
     await install(t, channel, 'os', 'bench-os', osImage);
-    await install(t, channel, 'appliance', 'bench-app', appImage, { os: 'bench-os' });
-    const imagesBytes = await allocatedBytes(path.join(t.config.dataDir, 'images'));
+    await install(t, channel, 'appliance', 'bench-app', appImage, {
+      os: 'bench-os',
+    });
+    const imagesBytes = await allocatedBytes(
+      path.join(t.config.dataDir, 'images'),
+    );
 
     const started = process.hrtime.bigint();
     for (let i = 0; i < DISKS; i++) {
       const res = await t.client.POST('/v1/disks', {
-        body: { name: `i-${i}`, appliance: 'bench-app', seed: { hostname: `i-${i}`, domain: 'bench.example' } },
+        body: {
+          name: `i-${i}`,
+          appliance: 'bench-app',
+          seed: { hostname: `i-${i}`, domain: 'bench.example' },
+        },
       });
-      if (res.response.status !== 201) throw new Error(JSON.stringify(res.error));
+      if (res.response.status !== 201)
+        throw new Error(JSON.stringify(res.error));
     }
     const overlayMs = Number(process.hrtime.bigint() - started) / 1e6;
     const overlayBytes =
@@ -82,7 +134,14 @@ async function layeredDisks() {
 
     // Full copies: the appliance flattened once, then copied per instance.
     const flat = path.join(work, 'flat.qcow2');
-    execFileSync('qemu-img', ['convert', '-q', '-O', 'qcow2', path.join(t.config.dataDir, 'images/appliance/bench-app/1.0.0.qcow2'), flat]);
+    execFileSync('qemu-img', [
+      'convert',
+      '-q',
+      '-O',
+      'qcow2',
+      path.join(t.config.dataDir, 'images/appliance/bench-app/1.0.0.qcow2'),
+      flat,
+    ]);
     const copies = path.join(work, 'copies');
     await fs.mkdir(copies);
     const copyStarted = process.hrtime.bigint();
@@ -103,11 +162,19 @@ async function layeredDisks() {
     const copyMs = Number(process.hrtime.bigint() - copyStarted) / 1e6;
     const copyBytes = await allocatedBytes(copies);
 
-    console.log(`\n## ${DISKS} instance disks over one appliance (base ${BASE_MIB} MiB of random data)`);
+    console.log(
+      `\n## ${DISKS} instance disks over one appliance (base ${BASE_MIB} MiB of random data)`,
+    );
     console.log(`shared OS + appliance images:     ${mib(imagesBytes)}`);
-    console.log(`layered (API, qcow2 + seed ISO):  ${ms(overlayMs)} total, ${ms(overlayMs / DISKS)} per disk, ${mib(overlayBytes)} on disk`);
-    console.log(`full copies (flattened qcow2):    ${ms(copyMs)} total, ${ms(copyMs / DISKS)} per disk, ${mib(copyBytes)} on disk`);
-    console.log(`space: layered is ${(copyBytes / overlayBytes).toFixed(0)}x smaller; time: ${(copyMs / overlayMs).toFixed(1)}x faster`);
+    console.log(
+      `layered (API, qcow2 + seed ISO):  ${ms(overlayMs)} total, ${ms(overlayMs / DISKS)} per disk, ${mib(overlayBytes)} on disk`,
+    );
+    console.log(
+      `full copies (flattened qcow2):    ${ms(copyMs)} total, ${ms(copyMs / DISKS)} per disk, ${mib(copyBytes)} on disk`,
+    );
+    console.log(
+      `space: layered is ${(copyBytes / overlayBytes).toFixed(0)}x smaller; time: ${(copyMs / overlayMs).toFixed(1)}x faster`,
+    );
   } finally {
     await t.close();
     await channel.close();
@@ -124,12 +191,24 @@ async function latency() {
     await install(t, channel, 'os', 'os', tiny);
     await install(t, channel, 'appliance', 'app', tiny, { os: 'os' });
     await channel.close();
-    await t.client.POST('/v1/disks', { body: { name: 'web-1', appliance: 'app' } });
-    await t.client.PUT('/v1/domains/{name}', { params: { path: { name: 'web-1' } }, body: { vcpus: 1, memoryMiB: 512, disk: 'web-1' } });
-    await t.client.POST('/v1/domains/{name}/start', { params: { path: { name: 'web-1' } } });
+    await t.client.POST('/v1/disks', {
+      body: { name: 'web-1', appliance: 'app' },
+    });
+    await t.client.PUT('/v1/domains/{name}', {
+      params: { path: { name: 'web-1' } },
+      body: { vcpus: 1, memoryMiB: 512, disk: 'web-1' },
+    });
+    await t.client.POST('/v1/domains/{name}/start', {
+      params: { path: { name: 'web-1' } },
+    });
 
     const callers = Array.from({ length: CALLERS }, () =>
-      createAgentClient({ baseUrl: t.agent.url, ca: t.pki.ca.cert, cert: t.pki.client.cert, key: t.pki.client.key }),
+      createAgentClient({
+        baseUrl: t.agent.url,
+        ca: t.pki.ca.cert,
+        cert: t.pki.client.cert,
+        key: t.pki.client.key,
+      }),
     );
     const times = { info: [], state: [] };
     const call = async (client, kind) => {
@@ -137,8 +216,11 @@ async function latency() {
       const res =
         kind === 'info'
           ? await client.GET('/v1/info')
-          : await client.GET('/v1/domains/{name}/state', { params: { path: { name: 'web-1' } } });
-      if (res.response.status !== 200) throw new Error(`${kind}: ${res.response.status}`);
+          : await client.GET('/v1/domains/{name}/state', {
+              params: { path: { name: 'web-1' } },
+            });
+      if (res.response.status !== 200)
+        throw new Error(`${kind}: ${res.response.status}`);
       times[kind].push(Number(process.hrtime.bigint() - start) / 1e6);
     };
     // Warm-up: TLS handshakes and first-use compilation are not what we measure.
@@ -147,23 +229,33 @@ async function latency() {
     const wall = process.hrtime.bigint();
     await Promise.all(
       callers.map(async (client, n) => {
-        for (let i = 0; i < REQUESTS; i++) await call(client, (i + n) % 2 ? 'info' : 'state');
+        for (let i = 0; i < REQUESTS; i++)
+          await call(client, (i + n) % 2 ? 'info' : 'state');
       }),
     );
     const wallMs = Number(process.hrtime.bigint() - wall) / 1e6;
     for (const c of callers) c.close();
-    console.log(`\n## API latency, ${CALLERS} concurrent mTLS callers x ${REQUESTS} requests (simulated driver)`);
+    console.log(
+      `\n## API latency, ${CALLERS} concurrent mTLS callers x ${REQUESTS} requests (simulated driver)`,
+    );
     for (const kind of ['info', 'state']) {
       const sorted = times[kind].sort((a, b) => a - b);
-      const label = kind === 'info' ? 'GET /v1/info' : 'GET /v1/domains/{name}/state';
-      console.log(`${label.padEnd(30)} n=${sorted.length} p50 ${ms(pct(sorted, 50))}  p99 ${ms(pct(sorted, 99))}  max ${ms(sorted[sorted.length - 1])}`);
+      const label =
+        kind === 'info' ? 'GET /v1/info' : 'GET /v1/domains/{name}/state';
+      console.log(
+        `${label.padEnd(30)} n=${sorted.length} p50 ${ms(pct(sorted, 50))}  p99 ${ms(pct(sorted, 99))}  max ${ms(sorted[sorted.length - 1])}`,
+      );
     }
-    console.log(`throughput: ${((CALLERS * REQUESTS) / (wallMs / 1000)).toFixed(0)} requests/s`);
+    console.log(
+      `throughput: ${((CALLERS * REQUESTS) / (wallMs / 1000)).toFixed(0)} requests/s`,
+    );
   } finally {
     await t.close();
   }
 }
 
-console.log(`tempest-agent bench on ${os.cpus().length} CPUs, node ${process.version}`);
+console.log(
+  `tempest-agent bench on ${os.cpus().length} CPUs, node ${process.version}`,
+);
 await layeredDisks();
 await latency();

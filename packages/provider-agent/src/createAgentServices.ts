@@ -52,13 +52,26 @@ export interface AgentInfo {
   disk: { totalBytes: number; freeBytes: number; usedByAgentBytes: number };
 }
 
-export const CAPABILITIES = ['images', 'downloads', 'disks', 'seed', 'domains', 'console', 'stats', 'heartbeat'];
+export const CAPABILITIES = [
+  'images',
+  'downloads',
+  'disks',
+  'seed',
+  'domains',
+  'console',
+  'stats',
+  'heartbeat',
+];
 
 /** Builds the drivers the config names and the services on top of them. */
 export async function createAgentServices(
   config: AgentConfig,
   logger: Logger,
-  drivers: { hypervisor?: Hypervisor; diskStore?: DiskStore; seedBuilder?: SeedBuilder } = {},
+  drivers: {
+    hypervisor?: Hypervisor;
+    diskStore?: DiskStore;
+    seedBuilder?: SeedBuilder;
+  } = {},
 ): Promise<AgentServices> {
   const dataDir = path.resolve(config.dataDir);
   await fs.mkdir(dataDir, { recursive: true });
@@ -70,35 +83,59 @@ export async function createAgentServices(
     (simulated
       ? new SimulatedHypervisor({
           stateDir,
-          node: { cpus: config.simulated.cpus, memoryBytes: config.simulated.memoryMiB * 1024 ** 2 },
+          node: {
+            cpus: config.simulated.cpus,
+            memoryBytes: config.simulated.memoryMiB * 1024 ** 2,
+          },
           defaultLoad: config.simulated.defaultLoad,
         })
-      : new VirshHypervisor({ uri: config.hypervisor.uri, domainType: config.hypervisor.domainType }));
-  const diskStore = drivers.diskStore ?? (simulated ? new SimulatedDiskStore(dataDir, stateDir) : new QemuImgDiskStore(dataDir));
+      : new VirshHypervisor({
+          uri: config.hypervisor.uri,
+          domainType: config.hypervisor.domainType,
+        }));
+  const diskStore =
+    drivers.diskStore ??
+    (simulated
+      ? new SimulatedDiskStore(dataDir, stateDir)
+      : new QemuImgDiskStore(dataDir));
   const seedBuilder =
-    drivers.seedBuilder ?? (simulated ? new SimulatedSeedBuilder(dataDir) : new GenisoimageSeedBuilder(dataDir));
+    drivers.seedBuilder ??
+    (simulated
+      ? new SimulatedSeedBuilder(dataDir)
+      : new GenisoimageSeedBuilder(dataDir));
 
   const space = async () => {
     const real = await filesystemSpace(dataDir);
     if (!simulated || !config.simulated.diskGiB) return real;
     const totalBytes = config.simulated.diskGiB * 1024 ** 3;
     const used = await allocatedBytes(dataDir);
-    return { totalBytes, freeBytes: Math.max(0, Math.min(real.freeBytes, totalBytes - used)) };
+    return {
+      totalBytes,
+      freeBytes: Math.max(0, Math.min(real.freeBytes, totalBytes - used)),
+    };
   };
 
-  let disks: InstanceDisks;
-  let domains: DomainService;
+  // images, disks and domains consult one another, so each finds the others here at call time.
+  const late: { disks?: InstanceDisks; domains?: DomainService } = {};
   const images = new ImageStore({
     dataDir,
     diskStore,
     logger,
     stallTimeoutMs: config.downloads.stallTimeoutSeconds * 1000,
-    freeBytes: async () => (await space()).freeBytes - config.downloads.reserveBytes,
-    layersInUse: () => disks.layersInUse(),
+    freeBytes: async () =>
+      (await space()).freeBytes - config.downloads.reserveBytes,
+    layersInUse: () => late.disks!.layersInUse(),
   });
   await images.init();
-  disks = new InstanceDisks(dataDir, diskStore, seedBuilder, () => images, name => domains.domainUsingDisk(name));
-  domains = new DomainService(dataDir, hypervisor, disks, images);
+  const disks = new InstanceDisks(
+    dataDir,
+    diskStore,
+    seedBuilder,
+    () => images,
+    name => late.domains!.domainUsingDisk(name),
+  );
+  const domains = new DomainService(dataDir, hypervisor, disks, images);
+  Object.assign(late, { disks, domains });
   const stats = new StatsSampler(hypervisor, () => domains.vcpus());
   const startedAt = new Date();
 
@@ -107,14 +144,22 @@ export async function createAgentServices(
       hypervisor.nodeInfo(),
       stats.current(),
       space(),
-      Promise.all(['images', 'deployments', 'disks'].map(d => allocatedBytes(path.join(dataDir, d)))).then(s =>
-        s.reduce((a, b) => a + b, 0),
-      ),
+      Promise.all(
+        ['images', 'deployments', 'disks'].map(d =>
+          allocatedBytes(path.join(dataDir, d)),
+        ),
+      ).then(s => s.reduce((a, b) => a + b, 0)),
     ]);
     let freeMemory = os.freemem();
     if (simulated) {
-      const running = (await domains.list()).filter(d => d.state !== 'shutoff' && d.state !== 'crashed');
-      freeMemory = Math.max(0, node.memoryBytes - running.reduce((sum, d) => sum + d.spec.memoryMiB * 1024 ** 2, 0));
+      const running = (await domains.list()).filter(
+        d => d.state !== 'shutoff' && d.state !== 'crashed',
+      );
+      freeMemory = Math.max(
+        0,
+        node.memoryBytes -
+          running.reduce((sum, d) => sum + d.spec.memoryMiB * 1024 ** 2, 0),
+      );
     }
     return {
       name: config.name,
@@ -124,12 +169,21 @@ export async function createAgentServices(
       hypervisorUri: hypervisor.uri,
       diskStore: diskStore.driver,
       seedBuilder: seedBuilder.driver,
-      capabilities: simulated ? [...CAPABILITIES, 'simulated-load'] : CAPABILITIES,
+      capabilities: simulated
+        ? [...CAPABILITIES, 'simulated-load']
+        : CAPABILITIES,
       startedAt: startedAt.toISOString(),
       uptimeSeconds: Math.floor((Date.now() - startedAt.getTime()) / 1000),
       hostUptimeSeconds: Math.floor(os.uptime()),
-      cpu: { count: node.cpus, model: node.cpuModel, percent: snapshot.host.cpuPercent },
-      memory: { totalBytes: node.memoryBytes, freeBytes: Math.min(freeMemory, node.memoryBytes) },
+      cpu: {
+        count: node.cpus,
+        model: node.cpuModel,
+        percent: snapshot.host.cpuPercent,
+      },
+      memory: {
+        totalBytes: node.memoryBytes,
+        freeBytes: Math.min(freeMemory, node.memoryBytes),
+      },
       disk: { ...disk, usedByAgentBytes },
     };
   };

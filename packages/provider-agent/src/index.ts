@@ -4,21 +4,41 @@
  * and tests can create a CA in-process.
  */
 export { createCertificateAuthority } from './pki/createCertificateAuthority';
-export type { CertificateAuthority, CreateCaOptions } from './pki/createCertificateAuthority';
+export type {
+  CertificateAuthority,
+  CreateCaOptions,
+} from './pki/createCertificateAuthority';
 export { issueCertificate } from './pki/issueCertificate';
-export type { CertificateKind, IssueCertificateOptions, IssuedCertificate } from './pki/issueCertificate';
-export { writePrivateKey, writeCertificate, readCertificateAuthority } from './pki/pemFiles';
+export type {
+  CertificateKind,
+  IssueCertificateOptions,
+  IssuedCertificate,
+} from './pki/issueCertificate';
+export {
+  writePrivateKey,
+  writeCertificate,
+  readCertificateAuthority,
+} from './pki/pemFiles';
 
 export { loadAgentConfig, defaultConfig } from './config/AgentConfig';
 export type { AgentConfig, AgentConfigInput } from './config/AgentConfig';
 export { startAgentServer } from './server/startAgentServer';
-export type { RunningAgent, StartAgentOptions } from './server/startAgentServer';
+export type {
+  RunningAgent,
+  StartAgentOptions,
+} from './server/startAgentServer';
 export { createAgentServices } from './createAgentServices';
 export type { AgentServices, AgentInfo } from './createAgentServices';
 export { AgentError, errorStatus } from './errors/AgentError';
 export type { AgentErrorCode } from './errors/AgentError';
 
-export type { Hypervisor, ResolvedDomainSpec, DomainStatus, DomainState, NodeInfo } from './hypervisor/Hypervisor';
+export type {
+  Hypervisor,
+  ResolvedDomainSpec,
+  DomainStatus,
+  DomainState,
+  NodeInfo,
+} from './hypervisor/Hypervisor';
 export { SimulatedHypervisor } from './hypervisor/SimulatedHypervisor';
 export { VirshHypervisor } from './hypervisor/VirshHypervisor';
 export type { DiskStore, LayerInfo } from './disks/DiskStore';

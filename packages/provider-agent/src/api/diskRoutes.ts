@@ -5,9 +5,22 @@ import { asyncHandler } from './asyncHandler';
 export function diskRoutes(agent: AgentServices): Router {
   const router = Router();
   const { disks } = agent;
-  router.get('/v1/disks', asyncHandler(async (_req, res) => res.json({ items: await disks.list() })));
-  router.post('/v1/disks', asyncHandler(async (req, res) => res.status(201).json(await disks.create(req.body))));
-  router.get('/v1/disks/:name', asyncHandler(async (req, res) => res.json(await disks.get(req.params.name))));
+  router.get(
+    '/v1/disks',
+    asyncHandler(async (_req, res) => res.json({ items: await disks.list() })),
+  );
+  router.post(
+    '/v1/disks',
+    asyncHandler(async (req, res) =>
+      res.status(201).json(await disks.create(req.body)),
+    ),
+  );
+  router.get(
+    '/v1/disks/:name',
+    asyncHandler(async (req, res) =>
+      res.json(await disks.get(req.params.name)),
+    ),
+  );
   router.delete(
     '/v1/disks/:name',
     asyncHandler(async (req, res) => {

@@ -7,11 +7,20 @@ describe('disks, domains and stats API (simulated driver)', () => {
   let t: TestAgent;
   let channel: Awaited<ReturnType<typeof startChannel>>;
 
-  const install = async (kind: 'os' | 'appliance' | 'boot', name: string, body: any) => {
-    const res = await t.client.PUT('/v1/images/{kind}/{name}', { params: { path: { kind, name } }, body });
+  const install = async (
+    kind: 'os' | 'appliance' | 'boot',
+    name: string,
+    body: any,
+  ) => {
+    const res = await t.client.PUT('/v1/images/{kind}/{name}', {
+      params: { path: { kind, name } },
+      body,
+    });
     const id = (res.data as any).id;
     return waitFor(
-      async () => (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } })).data!,
+      async () =>
+        (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } }))
+          .data!,
       d => d.state === 'done' || d.state === 'failed',
     );
   };
@@ -19,9 +28,23 @@ describe('disks, domains and stats API (simulated driver)', () => {
   beforeAll(async () => {
     channel = await startChannel();
     t = await startTestAgent();
-    await install('os', 'debian', await channel.publish('/os.qcow2', Buffer.alloc(4096, 1)));
-    await install('appliance', 'mail', await channel.publish('/mail.qcow2', Buffer.alloc(4096, 2), { os: 'debian' }));
-    await install('boot', 'vmlinuz', await channel.publish('/vmlinuz', Buffer.from('kernel')));
+    await install(
+      'os',
+      'debian',
+      await channel.publish('/os.qcow2', Buffer.alloc(4096, 1)),
+    );
+    await install(
+      'appliance',
+      'mail',
+      await channel.publish('/mail.qcow2', Buffer.alloc(4096, 2), {
+        os: 'debian',
+      }),
+    );
+    await install(
+      'boot',
+      'vmlinuz',
+      await channel.publish('/vmlinuz', Buffer.from('kernel')),
+    );
   });
   afterAll(async () => {
     await t.close();
@@ -35,7 +58,11 @@ describe('disks, domains and stats API (simulated driver)', () => {
         appliance: 'mail',
         deployment: 'acme',
         sizeGiB: 8,
-        seed: { domain: 'acme.example', sshAuthorizedKeys: ['ssh-ed25519 AAAAC3Nza alice'], variables: { RELAY: 'smtp.acme' } },
+        seed: {
+          domain: 'acme.example',
+          sshAuthorizedKeys: ['ssh-ed25519 AAAAC3Nza alice'],
+          variables: { RELAY: 'smtp.acme' },
+        },
       },
     });
     expect(created.response.status).toBe(201);
@@ -46,18 +73,30 @@ describe('disks, domains and stats API (simulated driver)', () => {
       path.join(data, 'images/appliance/mail/1.0.0.qcow2'),
       path.join(data, 'images/os/debian/1.0.0.qcow2'),
     ]);
-    expect(created.data!.seed).toMatchObject({ hostname: 'mail-1', domain: 'acme.example', instanceId: 'mail-1' });
-    expect(await t.agent.services.seedBuilder.read(created.data!.seedPath!)).toMatchObject({
+    expect(created.data!.seed).toMatchObject({
+      hostname: 'mail-1',
+      domain: 'acme.example',
+      instanceId: 'mail-1',
+    });
+    expect(
+      await t.agent.services.seedBuilder.read(created.data!.seedPath!),
+    ).toMatchObject({
       hostname: 'mail-1',
       variables: { RELAY: 'smtp.acme' },
     });
 
-    const again = await t.client.POST('/v1/disks', { body: { name: 'mail-1', appliance: 'mail' } });
+    const again = await t.client.POST('/v1/disks', {
+      body: { name: 'mail-1', appliance: 'mail' },
+    });
     expect(again.error).toMatchObject({ error: { code: 'DISK_EXISTS' } });
-    const unknown = await t.client.POST('/v1/disks', { body: { name: 'x-1', appliance: 'nope' } });
+    const unknown = await t.client.POST('/v1/disks', {
+      body: { name: 'x-1', appliance: 'nope' },
+    });
     expect(unknown.error).toMatchObject({ error: { code: 'UNKNOWN_IMAGE' } });
     await expect(fs.stat(path.join(data, 'disks/x-1'))).rejects.toThrow();
-    const badName = await t.client.POST('/v1/disks', { body: { name: 'x/../../y', appliance: 'mail' } });
+    const badName = await t.client.POST('/v1/disks', {
+      body: { name: 'x/../../y', appliance: 'mail' },
+    });
     expect(badName.error).toMatchObject({ error: { code: 'INVALID_NAME' } });
   });
 
@@ -65,20 +104,35 @@ describe('disks, domains and stats API (simulated driver)', () => {
     const name = { params: { path: { name: 'mail-1' } } };
     const defined = await t.client.PUT('/v1/domains/{name}', {
       ...name,
-      body: { vcpus: 2, memoryMiB: 512, disk: 'mail-1', kernel: { kernel: 'vmlinuz', cmdline: 'console=ttyS0' } },
+      body: {
+        vcpus: 2,
+        memoryMiB: 512,
+        disk: 'mail-1',
+        kernel: { kernel: 'vmlinuz', cmdline: 'console=ttyS0' },
+      },
     });
     expect(defined.response.status).toBe(201);
-    expect(defined.data).toMatchObject({ state: 'shutoff', uptimeSeconds: null });
+    expect(defined.data).toMatchObject({
+      state: 'shutoff',
+      uptimeSeconds: null,
+    });
 
     const diskBusy = await t.client.DELETE('/v1/disks/{name}', name);
     expect(diskBusy.error).toMatchObject({ error: { code: 'DISK_IN_USE' } });
 
-    expect((await t.client.POST('/v1/domains/{name}/start', name)).data).toMatchObject({ state: 'running', uptimeSeconds: 0 });
+    expect(
+      (await t.client.POST('/v1/domains/{name}/start', name)).data,
+    ).toMatchObject({ state: 'running', uptimeSeconds: 0 });
     const twice = await t.client.POST('/v1/domains/{name}/start', name);
     expect(twice.response.status).toBe(409);
-    expect(twice.error).toMatchObject({ error: { code: 'DOMAIN_STATE_CONFLICT' } });
+    expect(twice.error).toMatchObject({
+      error: { code: 'DOMAIN_STATE_CONFLICT' },
+    });
 
-    await t.client.PUT('/v1/domains/{name}/simulated-load', { ...name, body: { load: 0.9 } });
+    await t.client.PUT('/v1/domains/{name}/simulated-load', {
+      ...name,
+      body: { load: 0.9 },
+    });
     await t.client.GET('/v1/stats');
     await new Promise(r => setTimeout(r, 300));
     const stats = await t.client.GET('/v1/stats');
@@ -87,33 +141,61 @@ describe('disks, domains and stats API (simulated driver)', () => {
     expect(cpu).toBeLessThanOrEqual(100);
     expect(stats.data!.host.cpuPercent).toBeGreaterThan(0);
 
-    expect((await t.client.POST('/v1/domains/{name}/suspend', name)).data!.state).toBe('paused');
-    expect((await t.client.POST('/v1/domains/{name}/resume', name)).data!.state).toBe('running');
+    expect(
+      (await t.client.POST('/v1/domains/{name}/suspend', name)).data!.state,
+    ).toBe('paused');
+    expect(
+      (await t.client.POST('/v1/domains/{name}/resume', name)).data!.state,
+    ).toBe('running');
     const state = await t.client.GET('/v1/domains/{name}/state', name);
     expect(state.data).toMatchObject({ name: 'mail-1', state: 'running' });
     expect(state.data!.uptimeSeconds).toBeGreaterThanOrEqual(0);
 
     const busy = await t.client.DELETE('/v1/domains/{name}', name);
-    expect(busy.error).toMatchObject({ error: { code: 'DOMAIN_STATE_CONFLICT' } });
-    const stopped = await t.client.POST('/v1/domains/{name}/shutdown', { ...name, body: { timeoutSeconds: 5 } });
-    expect(stopped.data).toMatchObject({ state: 'shutoff', forced: false, uptimeSeconds: null });
+    expect(busy.error).toMatchObject({
+      error: { code: 'DOMAIN_STATE_CONFLICT' },
+    });
+    const stopped = await t.client.POST('/v1/domains/{name}/shutdown', {
+      ...name,
+      body: { timeoutSeconds: 5 },
+    });
+    expect(stopped.data).toMatchObject({
+      state: 'shutoff',
+      forced: false,
+      uptimeSeconds: null,
+    });
   });
 
   it('keeps images, disks and domains across a restart', async () => {
-    const before = (await t.client.GET('/v1/domains')).data!.items.map(d => [d.name, d.state]);
-    await t.client.POST('/v1/domains/{name}/start', { params: { path: { name: 'mail-1' } } });
-    await t.restart();
-    expect((await t.client.GET('/v1/images')).data!.items.map(i => `${i.kind}/${i.name}`)).toEqual([
-      'os/debian',
-      'appliance/mail',
-      'boot/vmlinuz',
+    const before = (await t.client.GET('/v1/domains')).data!.items.map(d => [
+      d.name,
+      d.state,
     ]);
-    expect((await t.client.GET('/v1/disks')).data!.items.map(d => d.name)).toEqual(['mail-1']);
+    await t.client.POST('/v1/domains/{name}/start', {
+      params: { path: { name: 'mail-1' } },
+    });
+    await t.restart();
+    expect(
+      (await t.client.GET('/v1/images')).data!.items.map(
+        i => `${i.kind}/${i.name}`,
+      ),
+    ).toEqual(['os/debian', 'appliance/mail', 'boot/vmlinuz']);
+    expect(
+      (await t.client.GET('/v1/disks')).data!.items.map(d => d.name),
+    ).toEqual(['mail-1']);
     expect(before).toEqual([['mail-1', 'shutoff']]);
-    expect((await t.client.GET('/v1/domains/{name}/state', { params: { path: { name: 'mail-1' } } })).data).toMatchObject({
+    expect(
+      (
+        await t.client.GET('/v1/domains/{name}/state', {
+          params: { path: { name: 'mail-1' } },
+        })
+      ).data,
+    ).toMatchObject({
       state: 'running',
     });
-    await t.client.POST('/v1/domains/{name}/destroy', { params: { path: { name: 'mail-1' } } });
+    await t.client.POST('/v1/domains/{name}/destroy', {
+      params: { path: { name: 'mail-1' } },
+    });
   });
 
   it('answers unknown domains and disks with stable codes', async () => {
@@ -126,9 +208,14 @@ describe('disks, domains and stats API (simulated driver)', () => {
       expect(res.response.status).toBe(404);
       expect(res.error).toMatchObject({ error: { code: 'UNKNOWN_DOMAIN' } });
     }
-    const noDisk = await t.client.PUT('/v1/domains/{name}', { ...ghost, body: { vcpus: 1, memoryMiB: 64, disk: 'ghost' } });
+    const noDisk = await t.client.PUT('/v1/domains/{name}', {
+      ...ghost,
+      body: { vcpus: 1, memoryMiB: 64, disk: 'ghost' },
+    });
     expect(noDisk.error).toMatchObject({ error: { code: 'UNKNOWN_DISK' } });
-    expect((await t.client.GET('/v1/disks/{name}', ghost)).error).toMatchObject({ error: { code: 'UNKNOWN_DISK' } });
+    expect((await t.client.GET('/v1/disks/{name}', ghost)).error).toMatchObject(
+      { error: { code: 'UNKNOWN_DISK' } },
+    );
     const bad = await t.client.PUT('/v1/domains/{name}', {
       ...ghost,
       body: { vcpus: 0, memoryMiB: 64, disk: 'ghost' },
@@ -138,11 +225,21 @@ describe('disks, domains and stats API (simulated driver)', () => {
 
   it('undefines the domain, then removes the disk and its now unused deployment layer', async () => {
     const name = { params: { path: { name: 'mail-1' } } };
-    expect((await t.client.DELETE('/v1/domains/{name}', name)).response.status).toBe(204);
-    expect((await t.client.DELETE('/v1/disks/{name}', name)).response.status).toBe(204);
-    await expect(fs.stat(path.join(t.config.dataDir, 'deployments/mail/1.0.0/acme.qcow2'))).rejects.toThrow();
+    expect(
+      (await t.client.DELETE('/v1/domains/{name}', name)).response.status,
+    ).toBe(204);
+    expect(
+      (await t.client.DELETE('/v1/disks/{name}', name)).response.status,
+    ).toBe(204);
+    await expect(
+      fs.stat(path.join(t.config.dataDir, 'deployments/mail/1.0.0/acme.qcow2')),
+    ).rejects.toThrow();
     const info = await t.client.GET('/v1/info');
-    expect(info.data).toMatchObject({ driver: 'simulated', diskStore: 'simulated', cpu: { count: 16 } });
+    expect(info.data).toMatchObject({
+      driver: 'simulated',
+      diskStore: 'simulated',
+      cpu: { count: 16 },
+    });
     expect(info.data!.disk.usedByAgentBytes).toBeGreaterThan(0);
   });
 });
@@ -151,16 +248,27 @@ describe('graceful stop', () => {
   it('cancels running downloads and removes their partial files', async () => {
     const channel = await startChannel();
     const t = await startTestAgent();
-    const body = await channel.publish('/big.qcow2', Buffer.alloc(4 * 1024 * 1024), { bytesPerSecond: 256 * 1024 });
-    const res = await t.client.PUT('/v1/images/{kind}/{name}', { params: { path: { kind: 'os', name: 'big' } }, body });
+    const body = await channel.publish(
+      '/big.qcow2',
+      Buffer.alloc(4 * 1024 * 1024),
+      { bytesPerSecond: 256 * 1024 },
+    );
+    const res = await t.client.PUT('/v1/images/{kind}/{name}', {
+      params: { path: { kind: 'os', name: 'big' } },
+      body,
+    });
     const id = (res.data as any).id;
     await waitFor(
-      async () => (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } })).data!.receivedBytes,
+      async () =>
+        (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } }))
+          .data!.receivedBytes,
       n => n > 0,
     );
     await t.agent.stop();
     expect(t.agent.services.images.download(id).state).toBe('cancelled');
-    expect(await fs.readdir(path.join(t.config.dataDir, 'images/.partial'))).toEqual([]);
+    expect(
+      await fs.readdir(path.join(t.config.dataDir, 'images/.partial')),
+    ).toEqual([]);
     await t.close();
     await channel.close();
   });

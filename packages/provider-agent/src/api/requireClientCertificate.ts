@@ -11,13 +11,23 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 export const requireClientCertificate: RequestHandler = (req, _res, next) => {
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) {
-    next(new AgentError('CLIENT_CERT_REQUIRED', 'A client certificate issued by the agent CA is required'));
+    next(
+      new AgentError(
+        'CLIENT_CERT_REQUIRED',
+        'A client certificate issued by the agent CA is required',
+      ),
+    );
     return;
   }
   const cert = socket.getPeerCertificate();
   const usages: string[] | undefined = (cert as any).ext_key_usage;
   if (usages && !usages.includes(CLIENT_AUTH)) {
-    next(new AgentError('CLIENT_CERT_REQUIRED', 'The certificate presented is not a client certificate'));
+    next(
+      new AgentError(
+        'CLIENT_CERT_REQUIRED',
+        'The certificate presented is not a client certificate',
+      ),
+    );
     return;
   }
   next();

@@ -28,34 +28,82 @@ describe('tempest-agent CLI', () => {
 
   it('creates a CA and issues server and client certificates with 0600 keys', async () => {
     await cli('ca', 'init', '--dir', path.join(dir, 'ca'));
-    await cli('cert', 'issue', '--ca-dir', path.join(dir, 'ca'), '--kind', 'server', '--name', 'localhost', '--san', 'IP:127.0.0.1');
-    await cli('cert', 'issue', '--ca-dir', path.join(dir, 'ca'), '--kind', 'client', '--name', 'backend', '--out', path.join(dir, 'client'));
+    await cli(
+      'cert',
+      'issue',
+      '--ca-dir',
+      path.join(dir, 'ca'),
+      '--kind',
+      'server',
+      '--name',
+      'localhost',
+      '--san',
+      'IP:127.0.0.1',
+    );
+    await cli(
+      'cert',
+      'issue',
+      '--ca-dir',
+      path.join(dir, 'ca'),
+      '--kind',
+      'client',
+      '--name',
+      'backend',
+      '--out',
+      path.join(dir, 'client'),
+    );
     expect(process.exitCode).toBeUndefined();
     for (const key of ['ca/ca.key', 'ca/localhost.key', 'client/backend.key']) {
       expect((await fs.stat(path.join(dir, key))).mode & 0o777).toBe(0o600);
     }
     await cli('ca', 'init', '--dir', path.join(dir, 'ca'));
     expect(process.exitCode).toBe(1);
-    expect(stderr).toHaveBeenCalledWith(expect.stringContaining('pass --force'));
+    expect(stderr).toHaveBeenCalledWith(
+      expect.stringContaining('pass --force'),
+    );
   });
 
   it('reserves enroll with a clear error and a non-zero exit', async () => {
     await cli('enroll', '--backend', 'https://tempest.example');
     expect(process.exitCode).toBe(1);
-    expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/NOT_SUPPORTED: enroll is not yet available: it needs the backend's host registration/));
+    expect(stderr).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /NOT_SUPPORTED: enroll is not yet available: it needs the backend's host registration/,
+      ),
+    );
   });
 
   it('serves from flags alone and stops cleanly on SIGTERM', async () => {
     const ca = path.join(dir, 'ca');
-    const child = spawn(process.execPath, [
-      BIN, 'serve', '--driver', 'simulated', '--name', 'sim-host-1', '--port', '0',
-      '--data-dir', path.join(dir, 'data'),
-      '--tls-cert', path.join(ca, 'localhost.crt'), '--tls-key', path.join(ca, 'localhost.key'), '--tls-ca', path.join(ca, 'ca.crt'),
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--driver',
+        'simulated',
+        '--name',
+        'sim-host-1',
+        '--port',
+        '0',
+        '--data-dir',
+        path.join(dir, 'data'),
+        '--tls-cert',
+        path.join(ca, 'localhost.crt'),
+        '--tls-key',
+        path.join(ca, 'localhost.key'),
+        '--tls-ca',
+        path.join(ca, 'ca.crt'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', c => (out += c));
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no listening line: ${out}`)),
+        30_000,
+      );
       child.stdout.on('data', () => {
         const match = /"port":(\d+)/.exec(out);
         if (match) {
@@ -65,15 +113,21 @@ describe('tempest-agent CLI', () => {
       });
     });
     const [caCert, cert, key] = await Promise.all(
-      ['ca/ca.crt', 'client/backend.crt', 'client/backend.key'].map(f => fs.readFile(path.join(dir, f))),
+      ['ca/ca.crt', 'client/backend.crt', 'client/backend.key'].map(f =>
+        fs.readFile(path.join(dir, f)),
+      ),
     );
     const info = await new Promise<any>((resolve, reject) => {
       https
-        .get(`https://127.0.0.1:${port}/v1/info`, { ca: caCert, cert, key, agent: false, servername: 'localhost' }, res => {
-          let body = '';
-          res.on('data', c => (body += c));
-          res.on('end', () => resolve(JSON.parse(body)));
-        })
+        .get(
+          `https://127.0.0.1:${port}/v1/info`,
+          { ca: caCert, cert, key, agent: false, servername: 'localhost' },
+          res => {
+            let body = '';
+            res.on('data', c => (body += c));
+            res.on('end', () => resolve(JSON.parse(body)));
+          },
+        )
         .on('error', reject);
     });
     expect(info).toMatchObject({ name: 'sim-host-1', driver: 'simulated' });

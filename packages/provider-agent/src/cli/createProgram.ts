@@ -5,15 +5,26 @@ import { AgentConfigInput, loadAgentConfig } from '../config/AgentConfig';
 import { AgentError } from '../errors/AgentError';
 import { createCertificateAuthority } from '../pki/createCertificateAuthority';
 import { issueCertificate } from '../pki/issueCertificate';
-import { readCertificateAuthority, writeCertificate, writePrivateKey } from '../pki/pemFiles';
+import {
+  readCertificateAuthority,
+  writeCertificate,
+  writePrivateKey,
+} from '../pki/pemFiles';
 import { startAgentServer } from '../server/startAgentServer';
 import { agentVersion } from '../version';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  value,
+];
 
 function parseListen(value: string): { host?: string; port?: number } {
   const match = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(value);
-  if (!match) throw new AgentError('INVALID_REQUEST', `--listen takes [HOST:]PORT, not ${value}`);
+  if (!match)
+    throw new AgentError(
+      'INVALID_REQUEST',
+      `--listen takes [HOST:]PORT, not ${value}`,
+    );
   return { ...(match[1] ? { host: match[1] } : {}), port: Number(match[2]) };
 }
 
@@ -24,19 +35,27 @@ function serveOverrides(opts: Record<string, any>): AgentConfigInput {
     dataDir: opts.dataDir,
     driver: opts.driver,
     logLevel: opts.logLevel,
-    listen: { ...listen, ...(opts.host ? { host: opts.host } : {}), ...(opts.port !== undefined ? { port: Number(opts.port) } : {}) },
+    listen: {
+      ...listen,
+      ...(opts.host ? { host: opts.host } : {}),
+      ...(opts.port !== undefined ? { port: Number(opts.port) } : {}),
+    },
     hypervisor: { uri: opts.hypervisorUri },
     tls: { cert: opts.tlsCert, key: opts.tlsKey, ca: opts.tlsCa },
     backend: {
       heartbeatUrl: opts.backendUrl,
-      ...(opts.heartbeatInterval ? { heartbeatIntervalSeconds: Number(opts.heartbeatInterval) } : {}),
+      ...(opts.heartbeatInterval
+        ? { heartbeatIntervalSeconds: Number(opts.heartbeatInterval) }
+        : {}),
       token: opts.backendToken ?? process.env.TEMPEST_AGENT_BACKEND_TOKEN,
     },
     ...(opts.simCpus || opts.simMemoryMib || opts.simDiskGib
       ? {
           simulated: {
             ...(opts.simCpus ? { cpus: Number(opts.simCpus) } : {}),
-            ...(opts.simMemoryMib ? { memoryMiB: Number(opts.simMemoryMib) } : {}),
+            ...(opts.simMemoryMib
+              ? { memoryMiB: Number(opts.simMemoryMib) }
+              : {}),
             ...(opts.simDiskGib ? { diskGiB: Number(opts.simDiskGib) } : {}),
           },
         }
@@ -46,7 +65,9 @@ function serveOverrides(opts: Record<string, any>): AgentConfigInput {
 
 export function createProgram(): Command {
   const program = new Command('tempest-agent')
-    .description('The Tempest host daemon: images, disks, domains and stats over mutual TLS')
+    .description(
+      'The Tempest host daemon: images, disks, domains and stats over mutual TLS',
+    )
     .version(agentVersion);
 
   program
@@ -56,22 +77,42 @@ export function createProgram(): Command {
     .option('--name <name>', 'host name reported to the backend')
     .option('--listen <[host:]port>', 'listen address')
     .option('--host <host>', 'listen host')
-    .option('--port <port>', 'listen port (0 picks a free one; the log line "agent listening" tells which)')
+    .option(
+      '--port <port>',
+      'listen port (0 picks a free one; the log line "agent listening" tells which)',
+    )
     .option('--data-dir <dir>', 'where images, disks and domain records live')
-    .addOption(new Option('--driver <driver>', 'hypervisor driver').choices(['libvirt', 'simulated']))
-    .option('--hypervisor-uri <uri>', 'libvirt URI, e.g. qemu:///system or test:///default')
+    .addOption(
+      new Option('--driver <driver>', 'hypervisor driver').choices([
+        'libvirt',
+        'simulated',
+      ]),
+    )
+    .option(
+      '--hypervisor-uri <uri>',
+      'libvirt URI, e.g. qemu:///system or test:///default',
+    )
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
-    .option('--tls-ca <file>', 'CA whose client certificates are accepted (PEM)')
+    .option(
+      '--tls-ca <file>',
+      'CA whose client certificates are accepted (PEM)',
+    )
     .option('--backend-url <url>', 'heartbeat URL the agent POSTs to')
-    .option('--backend-token <token>', 'bearer token for heartbeats (or TEMPEST_AGENT_BACKEND_TOKEN)')
+    .option(
+      '--backend-token <token>',
+      'bearer token for heartbeats (or TEMPEST_AGENT_BACKEND_TOKEN)',
+    )
     .option('--heartbeat-interval <seconds>', 'seconds between heartbeats')
     .option('--sim-cpus <n>', 'simulated driver: CPUs reported')
     .option('--sim-memory-mib <n>', 'simulated driver: memory reported')
     .option('--sim-disk-gib <n>', 'simulated driver: disk reported')
     .option('--log-level <level>', 'pino log level')
     .action(async opts => {
-      const config = loadAgentConfig({ file: opts.config, overrides: serveOverrides(opts) });
+      const config = loadAgentConfig({
+        file: opts.config,
+        overrides: serveOverrides(opts),
+      });
       const agent = await startAgentServer(config);
       const log = agent.services.logger;
       let signalled = false;
@@ -91,7 +132,9 @@ export function createProgram(): Command {
       process.on('SIGINT', () => onSignal('SIGINT'));
     });
 
-  const ca = program.command('ca').description('The local certificate authority');
+  const ca = program
+    .command('ca')
+    .description('The local certificate authority');
   ca.command('init')
     .description('Create a CA (ca.crt, ca.key mode 0600) in a directory')
     .requiredOption('--dir <dir>', 'directory for ca.crt and ca.key')
@@ -100,22 +143,38 @@ export function createProgram(): Command {
     .action(async opts => {
       const keyFile = path.join(opts.dir, 'ca.key');
       if (!opts.force && (await fs.stat(keyFile).catch(() => undefined))) {
-        throw new AgentError('INVALID_REQUEST', `${keyFile} exists; pass --force to replace the CA`);
+        throw new AgentError(
+          'INVALID_REQUEST',
+          `${keyFile} exists; pass --force to replace the CA`,
+        );
       }
-      const created = await createCertificateAuthority({ commonName: opts.name });
+      const created = await createCertificateAuthority({
+        commonName: opts.name,
+      });
       await writePrivateKey(keyFile, created.key);
       await writeCertificate(path.join(opts.dir, 'ca.crt'), created.cert);
       process.stdout.write(`Created CA in ${opts.dir} (ca.crt, ca.key)\n`);
     });
 
-  const cert = program.command('cert').description('Certificates issued by the local CA');
+  const cert = program
+    .command('cert')
+    .description('Certificates issued by the local CA');
   cert
     .command('issue')
     .description('Issue a server (agent) or client (controller) certificate')
     .requiredOption('--ca-dir <dir>', 'directory holding ca.crt and ca.key')
-    .addOption(new Option('--kind <kind>', 'certificate kind').choices(['server', 'client']).makeOptionMandatory())
+    .addOption(
+      new Option('--kind <kind>', 'certificate kind')
+        .choices(['server', 'client'])
+        .makeOptionMandatory(),
+    )
     .requiredOption('--name <name>', 'common name (host name for a server)')
-    .option('--san <san>', 'subject alternative name, DNS:x or IP:x (repeatable)', collect, [])
+    .option(
+      '--san <san>',
+      'subject alternative name, DNS:x or IP:x (repeatable)',
+      collect,
+      [],
+    )
     .option('--out <dir>', 'output directory (default: the CA directory)')
     .option('--days <n>', 'validity in days', '825')
     .action(async opts => {
@@ -130,12 +189,16 @@ export function createProgram(): Command {
       const out = opts.out ?? opts.caDir;
       await writeCertificate(path.join(out, `${opts.name}.crt`), issued.cert);
       await writePrivateKey(path.join(out, `${opts.name}.key`), issued.key);
-      process.stdout.write(`Issued ${opts.kind} certificate ${path.join(out, `${opts.name}.crt`)} (key mode 0600)\n`);
+      process.stdout.write(
+        `Issued ${opts.kind} certificate ${path.join(out, `${opts.name}.crt`)} (key mode 0600)\n`,
+      );
     });
 
   program
     .command('enroll')
-    .description('Reserved: enrol this host with a Tempest backend (needs the backend host registration)')
+    .description(
+      'Reserved: enrol this host with a Tempest backend (needs the backend host registration)',
+    )
     .option('--backend <url>', 'backend URL')
     .action(() => {
       throw new AgentError(
@@ -152,7 +215,10 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await createProgram().parseAsync(argv);
   } catch (e) {
-    const message = e instanceof AgentError ? `${e.code}: ${e.message}` : (e as Error).message;
+    const message =
+      e instanceof AgentError
+        ? `${e.code}: ${e.message}`
+        : (e as Error).message;
     process.stderr.write(`tempest-agent: ${message}\n`);
     process.exitCode = 1;
   }

@@ -18,14 +18,23 @@ describe('loadAgentConfig', () => {
         'backend: { heartbeatUrl: "http://localhost:7007/api/appliances/heartbeat" }',
       ].join('\n'),
     );
-    const config = loadAgentConfig({ file, overrides: { listen: { port: 0 }, hypervisor: { uri: 'test:///default' } } });
+    const config = loadAgentConfig({
+      file,
+      overrides: {
+        listen: { port: 0 },
+        hypervisor: { uri: 'test:///default' },
+      },
+    });
     expect(config).toMatchObject({
       name: 'host-1',
       dataDir: path.join(dir, 'data'),
       driver: 'simulated',
       listen: { host: '127.0.0.1', port: 0 },
       hypervisor: { uri: 'test:///default' },
-      tls: { cert: path.join(dir, 'tls/host.crt'), ca: path.join(dir, 'tls/ca.crt') },
+      tls: {
+        cert: path.join(dir, 'tls/host.crt'),
+        ca: path.join(dir, 'tls/ca.crt'),
+      },
       backend: { heartbeatIntervalSeconds: 15 },
       downloads: { stallTimeoutSeconds: 30 },
     });
@@ -33,8 +42,12 @@ describe('loadAgentConfig', () => {
 
   it('refuses what it cannot run with', () => {
     const tls = { cert: '/c', key: '/k', ca: '/a' };
-    expect(() => loadAgentConfig({ overrides: { tls, driver: 'xen' as any } })).toThrow(/driver/);
+    expect(() =>
+      loadAgentConfig({ overrides: { tls, driver: 'xen' as any } }),
+    ).toThrow(/driver/);
     expect(() => loadAgentConfig({ overrides: {} })).toThrow(/tls/);
-    expect(() => loadAgentConfig({ overrides: { tls, name: 'a/b' } })).toThrow(/name/);
+    expect(() => loadAgentConfig({ overrides: { tls, name: 'a/b' } })).toThrow(
+      /name/,
+    );
   });
 });

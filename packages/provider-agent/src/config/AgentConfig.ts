@@ -13,15 +13,26 @@ export interface AgentConfig {
   driver: 'libvirt' | 'simulated';
   hypervisor: { uri: string; domainType?: string };
   tls: { cert: string; key: string; ca: string };
-  backend: { heartbeatUrl?: string; heartbeatIntervalSeconds: number; token?: string };
+  backend: {
+    heartbeatUrl?: string;
+    heartbeatIntervalSeconds: number;
+    token?: string;
+  };
   downloads: { stallTimeoutSeconds: number; reserveBytes: number };
   /** Capacity the simulated host reports. */
-  simulated: { cpus: number; memoryMiB: number; diskGiB?: number; defaultLoad: number };
+  simulated: {
+    cpus: number;
+    memoryMiB: number;
+    diskGiB?: number;
+    defaultLoad: number;
+  };
   logLevel: string;
 }
 
 export type AgentConfigInput = {
-  [K in keyof AgentConfig]?: AgentConfig[K] extends object ? Partial<AgentConfig[K]> : AgentConfig[K];
+  [K in keyof AgentConfig]?: AgentConfig[K] extends object
+    ? Partial<AgentConfig[K]>
+    : AgentConfig[K];
 };
 
 export const defaultConfig: AgentConfig = {
@@ -41,13 +52,19 @@ function merge(base: any, over: any): any {
   const out = { ...base };
   for (const [key, value] of Object.entries(over ?? {})) {
     if (value === undefined) continue;
-    out[key] = value && typeof value === 'object' && !Array.isArray(value) ? merge(base?.[key] ?? {}, value) : value;
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? merge(base?.[key] ?? {}, value)
+        : value;
   }
   return out;
 }
 
 /** Defaults, then the YAML file, then flags; relative paths resolve against the file's directory. */
-export function loadAgentConfig(options: { file?: string; overrides?: AgentConfigInput }): AgentConfig {
+export function loadAgentConfig(options: {
+  file?: string;
+  overrides?: AgentConfigInput;
+}): AgentConfig {
   let fromFile: AgentConfigInput = {};
   let base = process.cwd();
   if (options.file) {
@@ -55,11 +72,17 @@ export function loadAgentConfig(options: { file?: string; overrides?: AgentConfi
     try {
       fromFile = YAML.parse(fs.readFileSync(options.file, 'utf8')) ?? {};
     } catch (e) {
-      throw new AgentError('INVALID_REQUEST', `Cannot read config ${options.file}: ${(e as Error).message}`);
+      throw new AgentError(
+        'INVALID_REQUEST',
+        `Cannot read config ${options.file}: ${(e as Error).message}`,
+      );
     }
     fromFile = resolvePaths(fromFile, base);
   }
-  const config: AgentConfig = merge(merge(defaultConfig, fromFile), resolvePaths(options.overrides ?? {}, process.cwd()));
+  const config: AgentConfig = merge(
+    merge(defaultConfig, fromFile),
+    resolvePaths(options.overrides ?? {}, process.cwd()),
+  );
   return validateConfig(config);
 }
 
@@ -68,26 +91,53 @@ function resolvePaths(input: AgentConfigInput, base: string): AgentConfigInput {
   return {
     ...input,
     ...(input.dataDir ? { dataDir: abs(input.dataDir) } : {}),
-    ...(input.tls ? { tls: { cert: abs(input.tls.cert), key: abs(input.tls.key), ca: abs(input.tls.ca) } } : {}),
+    ...(input.tls
+      ? {
+          tls: {
+            cert: abs(input.tls.cert),
+            key: abs(input.tls.key),
+            ca: abs(input.tls.ca),
+          },
+        }
+      : {}),
   };
 }
 
 export function validateConfig(config: AgentConfig): AgentConfig {
   const fail = (message: string) => {
-    throw new AgentError('INVALID_REQUEST', `Invalid agent configuration: ${message}`);
+    throw new AgentError(
+      'INVALID_REQUEST',
+      `Invalid agent configuration: ${message}`,
+    );
   };
-  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(config.name)) fail(`name ${JSON.stringify(config.name)}`);
-  if (!['libvirt', 'simulated'].includes(config.driver)) fail(`driver must be libvirt or simulated`);
-  if (!Number.isInteger(config.listen.port) || config.listen.port < 0 || config.listen.port > 65535) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(config.name))
+    fail(`name ${JSON.stringify(config.name)}`);
+  if (!['libvirt', 'simulated'].includes(config.driver))
+    fail(`driver must be libvirt or simulated`);
+  if (
+    !Number.isInteger(config.listen.port) ||
+    config.listen.port < 0 ||
+    config.listen.port > 65535
+  ) {
     fail(`listen.port ${config.listen.port}`);
   }
   if (!config.dataDir) fail('dataDir is required');
-  if (!config.tls.cert || !config.tls.key || !config.tls.ca) fail('tls.cert, tls.key and tls.ca are required');
-  if (config.backend.heartbeatUrl && !/^https?:\/\//.test(config.backend.heartbeatUrl)) {
+  if (!config.tls.cert || !config.tls.key || !config.tls.ca)
+    fail('tls.cert, tls.key and tls.ca are required');
+  if (
+    config.backend.heartbeatUrl &&
+    !/^https?:\/\//.test(config.backend.heartbeatUrl)
+  ) {
     fail('backend.heartbeatUrl must be an http(s) URL');
   }
-  if (!(config.backend.heartbeatIntervalSeconds > 0)) fail('backend.heartbeatIntervalSeconds must be positive');
-  if (!(config.downloads.stallTimeoutSeconds > 0)) fail('downloads.stallTimeoutSeconds must be positive');
-  if (config.hypervisor.domainType && !NAME_PATTERN.test(config.hypervisor.domainType)) fail('hypervisor.domainType');
+  if (!(config.backend.heartbeatIntervalSeconds > 0))
+    fail('backend.heartbeatIntervalSeconds must be positive');
+  if (!(config.downloads.stallTimeoutSeconds > 0))
+    fail('downloads.stallTimeoutSeconds must be positive');
+  if (
+    config.hypervisor.domainType &&
+    !NAME_PATTERN.test(config.hypervisor.domainType)
+  )
+    fail('hypervisor.domainType');
   return config;
 }

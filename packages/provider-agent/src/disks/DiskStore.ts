@@ -16,9 +16,16 @@ export interface DiskStore {
    * Accepts a downloaded image as a layer: checks its format and points it at
    * `backingPath` (the OS layer under an appliance), or checks it stands alone.
    */
-  adoptImage(path: string, options: { backingPath?: string }): Promise<LayerInfo>;
+  adoptImage(
+    path: string,
+    options: { backingPath?: string },
+  ): Promise<LayerInfo>;
   /** Creates a copy-on-write layer over `backingPath`; refuses an existing path. */
-  createOverlay(path: string, backingPath: string, options?: { sizeBytes?: number }): Promise<LayerInfo>;
+  createOverlay(
+    path: string,
+    backingPath: string,
+    options?: { sizeBytes?: number },
+  ): Promise<LayerInfo>;
   /** The layer and everything below it, top first. */
   chain(path: string): Promise<LayerInfo[]>;
   remove(path: string): Promise<void>;

@@ -54,9 +54,22 @@ export class InstanceDisks {
   async create(request: CreateDiskRequest): Promise<DiskView> {
     const name = validateName(request.name, 'disk name');
     validateName(request.appliance, 'appliance name');
-    const deployment = validateName(request.deployment ?? 'default', 'deployment name');
-    if (request.sizeGiB !== undefined && !(Number.isInteger(request.sizeGiB) && request.sizeGiB > 0 && request.sizeGiB <= 65536)) {
-      throw new AgentError('INVALID_REQUEST', 'sizeGiB must be a whole number from 1 to 65536');
+    const deployment = validateName(
+      request.deployment ?? 'default',
+      'deployment name',
+    );
+    if (
+      request.sizeGiB !== undefined &&
+      !(
+        Number.isInteger(request.sizeGiB) &&
+        request.sizeGiB > 0 &&
+        request.sizeGiB <= 65536
+      )
+    ) {
+      throw new AgentError(
+        'INVALID_REQUEST',
+        'sizeGiB must be a whole number from 1 to 65536',
+      );
     }
     if (this.creating.has(name) || (await this.read(name))) {
       throw new AgentError('DISK_EXISTS', `Disk ${name} already exists`);
@@ -64,13 +77,20 @@ export class InstanceDisks {
     this.creating.add(name);
     const dir = this.dir(name);
     try {
-      const appliance = await this.images().resolve('appliance', request.appliance);
+      const appliance = await this.images().resolve(
+        'appliance',
+        request.appliance,
+      );
       const seed: SeedConfig | undefined = request.seed && {
         ...request.seed,
         instanceId: name,
         hostname: request.seed.hostname ?? name,
       };
-      const deploymentPath = await this.ensureDeployment(request.appliance, appliance, deployment);
+      const deploymentPath = await this.ensureDeployment(
+        request.appliance,
+        appliance,
+        deployment,
+      );
       await fs.mkdir(dir, { recursive: true });
       const diskPath = path.join(dir, 'disk.qcow2');
       await this.diskStore.createOverlay(diskPath, deploymentPath, {
@@ -91,7 +111,9 @@ export class InstanceDisks {
       await writeJsonAtomic(path.join(dir, 'disk.json'), record);
       return { ...record, layers };
     } catch (e) {
-      await this.diskStore.remove(path.join(dir, 'disk.qcow2')).catch(() => undefined);
+      await this.diskStore
+        .remove(path.join(dir, 'disk.qcow2'))
+        .catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
       throw e;
     } finally {
@@ -119,7 +141,11 @@ export class InstanceDisks {
   async remove(name: string): Promise<void> {
     const record = await this.require(name);
     const domain = await this.diskInUse(name);
-    if (domain) throw new AgentError('DISK_IN_USE', `Disk ${name} is attached to domain ${domain}`);
+    if (domain)
+      throw new AgentError(
+        'DISK_IN_USE',
+        `Disk ${name} is attached to domain ${domain}`,
+      );
     await this.diskStore.remove(record.path);
     await fs.rm(this.dir(name), { recursive: true, force: true });
     // The deployment layer goes with its last instance.
@@ -132,7 +158,8 @@ export class InstanceDisks {
   /** Every layer below an instance disk: what image removal must not touch. */
   async layersInUse(): Promise<Set<string>> {
     const used = new Set<string>();
-    for (const record of await this.list()) for (const layer of record.chain.slice(1)) used.add(layer);
+    for (const record of await this.list())
+      for (const layer of record.chain.slice(1)) used.add(layer);
     return used;
   }
 
@@ -141,7 +168,12 @@ export class InstanceDisks {
     appliance: { path: string; version: string },
     deployment: string,
   ): Promise<string> {
-    const file = resolveInside(this.deploymentsRoot, applianceName, appliance.version, `${deployment}.qcow2`);
+    const file = resolveInside(
+      this.deploymentsRoot,
+      applianceName,
+      appliance.version,
+      `${deployment}.qcow2`,
+    );
     // Serialised so concurrent first instances share one deployment layer.
     const run = this.deploymentLock.then(async () => {
       const exists = await fs.stat(file).then(

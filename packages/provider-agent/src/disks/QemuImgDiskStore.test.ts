@@ -14,24 +14,47 @@ describeWithTools(['qemu-img'], 'QemuImgDiskStore', () => {
       root,
       store: new QemuImgDiskStore(root),
       writeImage: async file => {
-        await runCommand('qemu-img', ['create', '-q', '-f', 'qcow2', file, '64M']);
+        await runCommand('qemu-img', [
+          'create',
+          '-q',
+          '-f',
+          'qcow2',
+          file,
+          '64M',
+        ]);
       },
       rejectsGarbage: true,
     };
   });
   afterAll(() => fs.rm(fixture.root, { recursive: true, force: true }));
 
-  describe('contract', () => diskStoreContract(() => fixture));
+  describe('contract', () => {
+    diskStoreContract(() => fixture);
+  });
 
   it('refuses a raw image and a base image that already has a backing file', async () => {
     const { root, store } = fixture;
     const raw = path.join(root, 'raw.img');
     await runCommand('qemu-img', ['create', '-q', '-f', 'raw', raw, '1M']);
-    await expect(store.adoptImage(raw, {})).rejects.toMatchObject({ code: 'IMAGE_INVALID' });
+    await expect(store.adoptImage(raw, {})).rejects.toMatchObject({
+      code: 'IMAGE_INVALID',
+    });
     const base = path.join(root, 'b.qcow2');
     const top = path.join(root, 't.qcow2');
     await runCommand('qemu-img', ['create', '-q', '-f', 'qcow2', base, '1M']);
-    await runCommand('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, top]);
-    await expect(store.adoptImage(top, {})).rejects.toMatchObject({ code: 'IMAGE_INVALID' });
+    await runCommand('qemu-img', [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-F',
+      'qcow2',
+      '-b',
+      base,
+      top,
+    ]);
+    await expect(store.adoptImage(top, {})).rejects.toMatchObject({
+      code: 'IMAGE_INVALID',
+    });
   });
 });

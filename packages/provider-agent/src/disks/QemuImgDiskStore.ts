@@ -22,38 +22,81 @@ export class QemuImgDiskStore implements DiskStore {
     private readonly qemuImg = 'qemu-img',
   ) {}
 
-  async adoptImage(path: string, options: { backingPath?: string }): Promise<LayerInfo> {
+  async adoptImage(
+    path: string,
+    options: { backingPath?: string },
+  ): Promise<LayerInfo> {
     assertInside(this.root, path);
     let info: QemuImgInfo;
     try {
       info = (await this.info(path, false))[0];
     } catch (e) {
-      throw new AgentError('IMAGE_INVALID', `The image is not readable by qemu-img: ${(e as Error).message}`);
+      throw new AgentError(
+        'IMAGE_INVALID',
+        `The image is not readable by qemu-img: ${(e as Error).message}`,
+      );
     }
     if (info.format !== 'qcow2') {
-      throw new AgentError('IMAGE_INVALID', `The image is ${info.format}, expected qcow2`);
+      throw new AgentError(
+        'IMAGE_INVALID',
+        `The image is ${info.format}, expected qcow2`,
+      );
     }
     if (options.backingPath) {
       assertInside(this.root, options.backingPath);
       // -u rewrites only the header: the appliance's data already sits on this OS layer.
-      await this.run(['rebase', '-u', '-f', 'qcow2', '-F', 'qcow2', '-b', options.backingPath, path]);
+      await this.run([
+        'rebase',
+        '-u',
+        '-f',
+        'qcow2',
+        '-F',
+        'qcow2',
+        '-b',
+        options.backingPath,
+        path,
+      ]);
     } else if (info['backing-filename']) {
-      throw new AgentError('IMAGE_INVALID', 'A base image must not have a backing file');
+      throw new AgentError(
+        'IMAGE_INVALID',
+        'A base image must not have a backing file',
+      );
     }
     await this.run(['check', '-q', '-f', 'qcow2', path]).catch(e => {
-      throw new AgentError('IMAGE_INVALID', `qemu-img check failed: ${(e as Error).message}`);
+      throw new AgentError(
+        'IMAGE_INVALID',
+        `qemu-img check failed: ${(e as Error).message}`,
+      );
     });
     return (await this.chain(path))[0];
   }
 
-  async createOverlay(path: string, backingPath: string, options: { sizeBytes?: number } = {}) {
+  async createOverlay(
+    path: string,
+    backingPath: string,
+    options: { sizeBytes?: number } = {},
+  ) {
     assertInside(this.root, path);
     assertInside(this.root, backingPath);
-    if (await exists(path)) throw new AgentError('DISK_EXISTS', `A layer already exists at ${path}`);
+    if (await exists(path))
+      throw new AgentError('DISK_EXISTS', `A layer already exists at ${path}`);
     if (!(await exists(backingPath))) {
-      throw new AgentError('UNKNOWN_IMAGE', `The backing layer ${backingPath} does not exist`);
+      throw new AgentError(
+        'UNKNOWN_IMAGE',
+        `The backing layer ${backingPath} does not exist`,
+      );
     }
-    const args = ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', backingPath, path];
+    const args = [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-F',
+      'qcow2',
+      '-b',
+      backingPath,
+      path,
+    ];
     if (options.sizeBytes) args.push(String(options.sizeBytes));
     try {
       await this.run(args);
@@ -80,8 +123,12 @@ export class QemuImgDiskStore implements DiskStore {
     await fs.rm(path, { force: true });
   }
 
-  private async info(path: string, backingChain: boolean): Promise<QemuImgInfo[]> {
-    if (!(await exists(path))) throw new AgentError('UNKNOWN_DISK', `No layer at ${path}`);
+  private async info(
+    path: string,
+    backingChain: boolean,
+  ): Promise<QemuImgInfo[]> {
+    if (!(await exists(path)))
+      throw new AgentError('UNKNOWN_DISK', `No layer at ${path}`);
     // -U: the disk may belong to a running guest.
     const args = ['info', '-U', '--output=json', path];
     if (backingChain) args.splice(1, 0, '--backing-chain');
@@ -91,7 +138,8 @@ export class QemuImgDiskStore implements DiskStore {
 
   private async run(args: string[]): Promise<string> {
     try {
-      return (await runCommand(this.qemuImg, args, { timeoutMs: 10 * 60_000 })).stdout;
+      return (await runCommand(this.qemuImg, args, { timeoutMs: 10 * 60_000 }))
+        .stdout;
     } catch (e) {
       if (e instanceof CommandFailedError && /No space left/i.test(e.stderr)) {
         throw fromFsError({ code: 'ENOSPC' }, 'a disk layer');

@@ -18,13 +18,18 @@ describe('SimulatedDiskStore', () => {
   });
   afterAll(() => fs.rm(fixture.root, { recursive: true, force: true }));
 
-  describe('contract', () => diskStoreContract(() => fixture));
+  describe('contract', () => {
+    diskStoreContract(() => fixture);
+  });
 
   it('keeps its index across instances (restart)', async () => {
     const { root } = fixture;
     const base = path.join(root, 'keep-os.qcow2');
     await fs.writeFile(base, 'x');
-    await new SimulatedDiskStore(root, path.join(root, 'state')).adoptImage(base, {});
+    await new SimulatedDiskStore(root, path.join(root, 'state')).adoptImage(
+      base,
+      {},
+    );
     const again = new SimulatedDiskStore(root, path.join(root, 'state'));
     await again.createOverlay(path.join(root, 'keep-i.qcow2'), base);
     expect((await again.chain(path.join(root, 'keep-i.qcow2'))).length).toBe(2);

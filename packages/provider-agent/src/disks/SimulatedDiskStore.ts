@@ -27,7 +27,10 @@ export class SimulatedDiskStore implements DiskStore {
     this.indexFile = path.join(stateDir, 'disks.json');
   }
 
-  adoptImage(file: string, options: { backingPath?: string }): Promise<LayerInfo> {
+  adoptImage(
+    file: string,
+    options: { backingPath?: string },
+  ): Promise<LayerInfo> {
     return this.withIndex(async index => {
       assertInside(this.root, file);
       const stat = await fs.stat(file).catch(() => {
@@ -36,27 +39,49 @@ export class SimulatedDiskStore implements DiskStore {
       if (options.backingPath) {
         assertInside(this.root, options.backingPath);
         if (!index[options.backingPath]) {
-          throw new AgentError('UNKNOWN_IMAGE', `The backing layer ${options.backingPath} does not exist`);
+          throw new AgentError(
+            'UNKNOWN_IMAGE',
+            `The backing layer ${options.backingPath} does not exist`,
+          );
         }
       }
-      index[file] = { virtualSizeBytes: Math.max(stat.size, 1), backingPath: options.backingPath };
+      index[file] = {
+        virtualSizeBytes: Math.max(stat.size, 1),
+        backingPath: options.backingPath,
+      };
     }).then(() => this.chain(file).then(c => c[0]));
   }
 
-  createOverlay(file: string, backingPath: string, options: { sizeBytes?: number } = {}) {
+  createOverlay(
+    file: string,
+    backingPath: string,
+    options: { sizeBytes?: number } = {},
+  ) {
     return this.withIndex(async index => {
       assertInside(this.root, file);
       assertInside(this.root, backingPath);
-      if (index[file] || (await exists(file))) throw new AgentError('DISK_EXISTS', `A layer already exists at ${file}`);
+      if (index[file] || (await exists(file)))
+        throw new AgentError(
+          'DISK_EXISTS',
+          `A layer already exists at ${file}`,
+        );
       const backing = index[backingPath];
       if (!backing || !(await exists(backingPath))) {
-        throw new AgentError('UNKNOWN_IMAGE', `The backing layer ${backingPath} does not exist`);
+        throw new AgentError(
+          'UNKNOWN_IMAGE',
+          `The backing layer ${backingPath} does not exist`,
+        );
       }
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(file, 'simulated qcow2 overlay\n', { flag: 'wx' }).catch(e => {
-        throw fromFsError(e, file);
-      });
-      index[file] = { virtualSizeBytes: options.sizeBytes ?? backing.virtualSizeBytes, backingPath };
+      await fs
+        .writeFile(file, 'simulated qcow2 overlay\n', { flag: 'wx' })
+        .catch(e => {
+          throw fromFsError(e, file);
+        });
+      index[file] = {
+        virtualSizeBytes: options.sizeBytes ?? backing.virtualSizeBytes,
+        backingPath,
+      };
     }).then(() => this.chain(file).then(c => c[0]));
   }
 
@@ -64,10 +89,15 @@ export class SimulatedDiskStore implements DiskStore {
     assertInside(this.root, file);
     const index = await this.readIndex();
     const layers: LayerInfo[] = [];
-    for (let current: string | undefined = file; current; current = index[current]?.backingPath) {
+    for (
+      let current: string | undefined = file;
+      current;
+      current = index[current]?.backingPath
+    ) {
       const layer: SimLayer | undefined = index[current];
       const stat = await fs.stat(current).catch(() => undefined);
-      if (!layer || !stat) throw new AgentError('UNKNOWN_DISK', `No layer at ${current}`);
+      if (!layer || !stat)
+        throw new AgentError('UNKNOWN_DISK', `No layer at ${current}`);
       layers.push({
         path: current,
         format: 'qcow2',
@@ -92,7 +122,9 @@ export class SimulatedDiskStore implements DiskStore {
   }
 
   /** Serialises index updates so concurrent calls never lose one another's writes. */
-  private withIndex(fn: (index: Record<string, SimLayer>) => Promise<void>): Promise<void> {
+  private withIndex(
+    fn: (index: Record<string, SimLayer>) => Promise<void>,
+  ): Promise<void> {
     const run = this.lock.then(async () => {
       const index = await this.readIndex();
       await fn(index);

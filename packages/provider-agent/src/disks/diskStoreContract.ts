@@ -1,3 +1,4 @@
+/* eslint-disable jest/no-export */ // a contract suite is exported for each driver's test file to run
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isAgentError } from '../errors/AgentError';
@@ -51,11 +52,25 @@ export function diskStoreContract(fixture: () => DiskStoreFixture) {
     await store.adoptImage(os, {});
     await store.adoptImage(app, { backingPath: os });
     await store.createOverlay(p('deploy.qcow2'), app);
-    const top = await store.createOverlay(p('instance.qcow2'), p('deploy.qcow2'), { sizeBytes: 2 * 1024 ** 3 });
+    const top = await store.createOverlay(
+      p('instance.qcow2'),
+      p('deploy.qcow2'),
+      { sizeBytes: 2 * 1024 ** 3 },
+    );
     expect(top.virtualSizeBytes).toBe(2 * 1024 ** 3);
     const chain = await store.chain(p('instance.qcow2'));
-    expect(chain.map(l => l.path)).toEqual([p('instance.qcow2'), p('deploy.qcow2'), app, os]);
-    expect(chain.map(l => l.backingPath)).toEqual([p('deploy.qcow2'), app, os, undefined]);
+    expect(chain.map(l => l.path)).toEqual([
+      p('instance.qcow2'),
+      p('deploy.qcow2'),
+      app,
+      os,
+    ]);
+    expect(chain.map(l => l.backingPath)).toEqual([
+      p('deploy.qcow2'),
+      app,
+      os,
+      undefined,
+    ]);
     for (const l of chain) expect(path.isAbsolute(l.path)).toBe(true);
   });
 
@@ -64,14 +79,21 @@ export function diskStoreContract(fixture: () => DiskStoreFixture) {
     const { p, os } = await layers('exists');
     await store.adoptImage(os, {});
     await store.createOverlay(p('instance.qcow2'), os);
-    expect(await code(store.createOverlay(p('instance.qcow2'), os))).toBe('DISK_EXISTS');
-    expect((await store.chain(p('instance.qcow2'))).map(l => l.path)).toEqual([p('instance.qcow2'), os]);
+    expect(await code(store.createOverlay(p('instance.qcow2'), os))).toBe(
+      'DISK_EXISTS',
+    );
+    expect((await store.chain(p('instance.qcow2'))).map(l => l.path)).toEqual([
+      p('instance.qcow2'),
+      os,
+    ]);
   });
 
   it('answers UNKNOWN_IMAGE for a missing backing layer and UNKNOWN_DISK for a missing layer', async () => {
     const { store } = fixture();
     const { p } = await layers('missing');
-    expect(await code(store.createOverlay(p('i.qcow2'), p('nope.qcow2')))).toBe('UNKNOWN_IMAGE');
+    expect(await code(store.createOverlay(p('i.qcow2'), p('nope.qcow2')))).toBe(
+      'UNKNOWN_IMAGE',
+    );
     expect(await code(store.chain(p('nope.qcow2')))).toBe('UNKNOWN_DISK');
     await expect(fs.stat(p('i.qcow2'))).rejects.toThrow();
   });
@@ -79,9 +101,17 @@ export function diskStoreContract(fixture: () => DiskStoreFixture) {
   it('refuses paths outside its data directory', async () => {
     const { store, root } = fixture();
     const { os } = await layers('outside');
-    expect(await code(store.createOverlay('/tmp/evil.qcow2', os))).toBe('INVALID_PATH');
-    expect(await code(store.createOverlay(path.join(root, 'x.qcow2'), '/etc/passwd'))).toBe('INVALID_PATH');
-    expect(await code(store.chain(`${root}/../etc/passwd`))).toBe('INVALID_PATH');
+    expect(await code(store.createOverlay('/tmp/evil.qcow2', os))).toBe(
+      'INVALID_PATH',
+    );
+    expect(
+      await code(
+        store.createOverlay(path.join(root, 'x.qcow2'), '/etc/passwd'),
+      ),
+    ).toBe('INVALID_PATH');
+    expect(await code(store.chain(`${root}/../etc/passwd`))).toBe(
+      'INVALID_PATH',
+    );
     expect(await code(store.remove('/etc/passwd'))).toBe('INVALID_PATH');
   });
 
@@ -99,6 +129,8 @@ export function diskStoreContract(fixture: () => DiskStoreFixture) {
     const { store, root, rejectsGarbage } = fixture();
     const file = path.join(root, 'garbage.qcow2');
     await fs.writeFile(file, 'not an image at all');
-    expect(await code(store.adoptImage(file, {}))).toBe(rejectsGarbage ? 'IMAGE_INVALID' : 'OK');
+    expect(await code(store.adoptImage(file, {}))).toBe(
+      rejectsGarbage ? 'IMAGE_INVALID' : 'OK',
+    );
   });
 }

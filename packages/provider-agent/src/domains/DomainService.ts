@@ -2,7 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InstanceDisks } from '../disks/InstanceDisks';
 import { AgentError, isAgentError } from '../errors/AgentError';
-import { Hypervisor, DomainState, ResolvedDomainSpec } from '../hypervisor/Hypervisor';
+import {
+  Hypervisor,
+  DomainState,
+  ResolvedDomainSpec,
+} from '../hypervisor/Hypervisor';
 import { shutdownGracefully } from '../hypervisor/shutdownGracefully';
 import { ImageStore } from '../images/ImageStore';
 import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
@@ -34,7 +38,13 @@ export interface DomainView {
   definedAt: string;
 }
 
-const ACTIVE: DomainState[] = ['running', 'blocked', 'paused', 'shutdown', 'pmsuspended'];
+const ACTIVE: DomainState[] = [
+  'running',
+  'blocked',
+  'paused',
+  'shutdown',
+  'pmsuspended',
+];
 
 /** Domains this agent defined: typed specs in, libvirt (or simulated) domains out. */
 export class DomainService {
@@ -52,11 +62,20 @@ export class DomainService {
   async define(name: string, spec: DefineDomainRequest): Promise<DomainView> {
     validateName(name, 'domain name');
     checkSize(spec);
-    if (await this.read(name)) throw new AgentError('DOMAIN_EXISTS', `Domain ${name} is already defined`);
+    if (await this.read(name))
+      throw new AgentError(
+        'DOMAIN_EXISTS',
+        `Domain ${name} is already defined`,
+      );
     const disk = await this.disks.require(spec.disk);
     const holder = await this.domainUsingDisk(spec.disk);
-    if (holder) throw new AgentError('DISK_IN_USE', `Disk ${spec.disk} is attached to domain ${holder}`);
-    for (const network of spec.networks ?? []) validateName(network, 'network name');
+    if (holder)
+      throw new AgentError(
+        'DISK_IN_USE',
+        `Disk ${spec.disk} is attached to domain ${holder}`,
+      );
+    for (const network of spec.networks ?? [])
+      validateName(network, 'network name');
 
     const resolved: ResolvedDomainSpec = {
       name,
@@ -66,19 +85,38 @@ export class DomainService {
       consoleLogPath: path.join(this.dir(name), 'console.log'),
       networks: spec.networks,
     };
-    if (disk.seedPath) resolved.disks.push({ path: disk.seedPath, format: 'raw', target: 'vdb', readOnly: true });
+    if (disk.seedPath)
+      resolved.disks.push({
+        path: disk.seedPath,
+        format: 'raw',
+        target: 'vdb',
+        readOnly: true,
+      });
     if (spec.kernel) {
-      if (spec.kernel.cmdline !== undefined && (spec.kernel.cmdline.length > 1024 || /[\0\n\r]/.test(spec.kernel.cmdline))) {
-        throw new AgentError('INVALID_REQUEST', 'kernel.cmdline must be one line of at most 1024 characters');
+      if (
+        spec.kernel.cmdline !== undefined &&
+        (spec.kernel.cmdline.length > 1024 ||
+          /[\0\n\r]/.test(spec.kernel.cmdline))
+      ) {
+        throw new AgentError(
+          'INVALID_REQUEST',
+          'kernel.cmdline must be one line of at most 1024 characters',
+        );
       }
       resolved.kernel = {
         path: (await this.images.resolve('boot', spec.kernel.kernel)).path,
-        initrdPath: spec.kernel.initrd ? (await this.images.resolve('boot', spec.kernel.initrd)).path : undefined,
+        initrdPath: spec.kernel.initrd
+          ? (await this.images.resolve('boot', spec.kernel.initrd)).path
+          : undefined,
         cmdline: spec.kernel.cmdline,
       };
     }
     await fs.mkdir(this.dir(name), { recursive: true });
-    const record: DomainRecord = { name, spec, definedAt: new Date().toISOString() };
+    const record: DomainRecord = {
+      name,
+      spec,
+      definedAt: new Date().toISOString(),
+    };
     await writeJsonAtomic(this.recordFile(name), record);
     try {
       await this.hypervisor.define(resolved);
@@ -105,7 +143,13 @@ export class DomainService {
   async get(name: string): Promise<DomainView> {
     const record = await this.require(name);
     const { state } = await this.hypervisor.status(name);
-    return { name, state, uptimeSeconds: await this.uptime(record, state), spec: record.spec, definedAt: record.definedAt };
+    return {
+      name,
+      state,
+      uptimeSeconds: await this.uptime(record, state),
+      spec: record.spec,
+      definedAt: record.definedAt,
+    };
   }
 
   /** State and uptime only: STORM's get_virt_uptime. */
@@ -125,7 +169,11 @@ export class DomainService {
 
   async shutdown(name: string, timeoutSeconds = 60) {
     await this.require(name);
-    const { forced } = await shutdownGracefully(this.hypervisor, name, timeoutSeconds * 1000);
+    const { forced } = await shutdownGracefully(
+      this.hypervisor,
+      name,
+      timeoutSeconds * 1000,
+    );
     await this.markStopped(name);
     return { ...(await this.state(name)), forced };
   }
@@ -195,7 +243,10 @@ export class DomainService {
     return undefined;
   }
 
-  private async uptime(record: DomainRecord, state: DomainState): Promise<number | null> {
+  private async uptime(
+    record: DomainRecord,
+    state: DomainState,
+  ): Promise<number | null> {
     if (!ACTIVE.includes(state)) {
       if (record.startedAt) {
         // It stopped on its own (guest power-off); the next start counts afresh.
@@ -209,7 +260,10 @@ export class DomainService {
       record.startedAt = new Date().toISOString();
       await writeJsonAtomic(this.recordFile(record.name), record);
     }
-    return Math.max(0, Math.round((Date.now() - Date.parse(record.startedAt)) / 1000));
+    return Math.max(
+      0,
+      Math.round((Date.now() - Date.parse(record.startedAt)) / 1000),
+    );
   }
 
   private async markStopped(name: string) {
@@ -220,7 +274,8 @@ export class DomainService {
 
   private async require(name: string): Promise<DomainRecord> {
     const record = await this.read(validateName(name, 'domain name'));
-    if (!record) throw new AgentError('UNKNOWN_DOMAIN', `No domain named ${name}`);
+    if (!record)
+      throw new AgentError('UNKNOWN_DOMAIN', `No domain named ${name}`);
     return record;
   }
 
@@ -239,9 +294,19 @@ export class DomainService {
 
 function checkSize(spec: DefineDomainRequest) {
   if (!Number.isInteger(spec?.vcpus) || spec.vcpus < 1 || spec.vcpus > 256) {
-    throw new AgentError('INVALID_REQUEST', 'vcpus must be a whole number from 1 to 256');
+    throw new AgentError(
+      'INVALID_REQUEST',
+      'vcpus must be a whole number from 1 to 256',
+    );
   }
-  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 16 || spec.memoryMiB > 4 * 1024 * 1024) {
-    throw new AgentError('INVALID_REQUEST', 'memoryMiB must be a whole number from 16 to 4194304');
+  if (
+    !Number.isInteger(spec.memoryMiB) ||
+    spec.memoryMiB < 16 ||
+    spec.memoryMiB > 4 * 1024 * 1024
+  ) {
+    throw new AgentError(
+      'INVALID_REQUEST',
+      'memoryMiB must be a whole number from 16 to 4194304',
+    );
   }
 }

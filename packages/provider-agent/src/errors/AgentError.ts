@@ -38,7 +38,11 @@ export class AgentError extends Error {
   readonly code: AgentErrorCode;
   readonly status: number;
 
-  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: AgentErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'AgentError';
     this.code = code;
@@ -50,7 +54,10 @@ export class AgentError extends Error {
   }
 }
 
-export function isAgentError(e: unknown, code?: AgentErrorCode): e is AgentError {
+export function isAgentError(
+  e: unknown,
+  code?: AgentErrorCode,
+): e is AgentError {
   return e instanceof AgentError && (code === undefined || e.code === code);
 }
 
@@ -58,7 +65,13 @@ export function isAgentError(e: unknown, code?: AgentErrorCode): e is AgentError
 export function fromFsError(e: any, what: string): AgentError {
   if (e instanceof AgentError) return e;
   if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') {
-    return new AgentError('DISK_FULL', `No space left on the data disk while writing ${what}`, { cause: e });
+    return new AgentError(
+      'DISK_FULL',
+      `No space left on the data disk while writing ${what}`,
+      { cause: e },
+    );
   }
-  return new AgentError('INTERNAL', `${what}: ${e?.message ?? e}`, { cause: e });
+  return new AgentError('INTERNAL', `${what}: ${e?.message ?? e}`, {
+    cause: e,
+  });
 }

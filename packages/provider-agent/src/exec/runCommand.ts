@@ -13,7 +13,10 @@ export class CommandFailedError extends AgentError {
     readonly stderr: string,
     readonly exitCode: number | string | null,
   ) {
-    super('COMMAND_FAILED', `${command} ${args[0] ?? ''} failed: ${stderr.trim() || `exit ${exitCode}`}`);
+    super(
+      'COMMAND_FAILED',
+      `${command} ${args[0] ?? ''} failed: ${stderr.trim() || `exit ${exitCode}`}`,
+    );
   }
 }
 
@@ -36,10 +39,23 @@ export function runCommand(
         if (error) {
           const code = (error as any).code;
           if (code === 'ENOENT') {
-            reject(new AgentError('COMMAND_FAILED', `${command} is not installed or not on PATH`, { cause: error }));
+            reject(
+              new AgentError(
+                'COMMAND_FAILED',
+                `${command} is not installed or not on PATH`,
+                { cause: error },
+              ),
+            );
             return;
           }
-          reject(new CommandFailedError(command, args, String(stderr), code ?? (error as any).signal ?? null));
+          reject(
+            new CommandFailedError(
+              command,
+              args,
+              String(stderr),
+              code ?? (error as any).signal ?? null,
+            ),
+          );
           return;
         }
         resolve({ stdout: String(stdout), stderr: String(stderr) });

@@ -9,7 +9,10 @@ describe('heartbeat', () => {
       let body = '';
       req.on('data', c => (body += c));
       req.on('end', () => {
-        received.push({ auth: req.headers.authorization, body: JSON.parse(body) });
+        received.push({
+          auth: req.headers.authorization,
+          body: JSON.parse(body),
+        });
         res.writeHead(204).end();
       });
     });
@@ -17,7 +20,11 @@ describe('heartbeat', () => {
     const port = (backend.address() as AddressInfo).port;
     const t = await startTestAgent({
       name: 'sim-host-2',
-      backend: { heartbeatUrl: `http://127.0.0.1:${port}/api/appliances/hosts/heartbeat`, heartbeatIntervalSeconds: 3600, token: 'secret' },
+      backend: {
+        heartbeatUrl: `http://127.0.0.1:${port}/api/appliances/hosts/heartbeat`,
+        heartbeatIntervalSeconds: 3600,
+        token: 'secret',
+      },
     });
     try {
       const heartbeat = t.agent.heartbeat!;

@@ -68,19 +68,30 @@ export class HeartbeatSender {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+          ...(this.options.token
+            ? { authorization: `Bearer ${this.options.token}` }
+            : {}),
         },
         body: JSON.stringify(body),
         headersTimeout: 5_000,
         bodyTimeout: 5_000,
       });
       await response.body.dump();
-      if (response.statusCode >= 300) throw new Error(`backend answered ${response.statusCode}`);
-      if (this.failing) logger.info({ url: this.options.url }, 'heartbeat reaches the backend again');
+      if (response.statusCode >= 300)
+        throw new Error(`backend answered ${response.statusCode}`);
+      if (this.failing)
+        logger.info(
+          { url: this.options.url },
+          'heartbeat reaches the backend again',
+        );
       this.failing = false;
       return true;
     } catch (e) {
-      if (!this.failing) logger.warn({ url: this.options.url, err: (e as Error).message }, 'heartbeat failed; will retry');
+      if (!this.failing)
+        logger.warn(
+          { url: this.options.url, err: (e as Error).message },
+          'heartbeat failed; will retry',
+        );
       this.failing = true;
       return false;
     }

@@ -16,7 +16,13 @@ describe('SimulatedHypervisor', () => {
         name,
         vcpus: 2,
         memoryMiB: 256,
-        disks: [{ path: path.join(dir, `${name}.qcow2`), format: 'qcow2', target: 'vda' }],
+        disks: [
+          {
+            path: path.join(dir, `${name}.qcow2`),
+            format: 'qcow2',
+            target: 'vda',
+          },
+        ],
       }),
       honoursShutdown: true,
       prefix: 'sim-',
@@ -24,14 +30,19 @@ describe('SimulatedHypervisor', () => {
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-  describe('contract', () => hypervisorContract(() => fixture));
+  describe('contract', () => {
+    hypervisorContract(() => fixture);
+  });
 
   it('keeps its domains across a restart (state file in its data dir)', async () => {
     const first = new SimulatedHypervisor({ stateDir: dir });
     await first.define(await fixture.specFor('persisted'));
     await first.start('persisted');
     const second = new SimulatedHypervisor({ stateDir: dir });
-    await expect(second.status('persisted')).resolves.toMatchObject({ state: 'running', vcpus: 2 });
+    await expect(second.status('persisted')).resolves.toMatchObject({
+      state: 'running',
+      vcpus: 2,
+    });
   });
 
   it('derives CPU time from the configured load', async () => {

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { AgentError } from '../errors/AgentError';
 import { writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { validateName } from '../validation/names';
-import { DomainState, DomainStatus, Hypervisor, NodeInfo, ResolvedDomainSpec } from './Hypervisor';
+import {
+  DomainState,
+  DomainStatus,
+  Hypervisor,
+  NodeInfo,
+  ResolvedDomainSpec,
+} from './Hypervisor';
 
 interface SimulatedDomain {
   spec: ResolvedDomainSpec;
@@ -45,7 +51,9 @@ export class SimulatedHypervisor implements Hypervisor {
     };
     this.defaultLoad = options.defaultLoad ?? 0.05;
     if (fs.existsSync(this.file)) {
-      const saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { domains: SimulatedDomain[] };
+      const saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as {
+        domains: SimulatedDomain[];
+      };
       for (const d of saved.domains) this.domains.set(d.spec.name, d);
     }
   }
@@ -57,7 +65,10 @@ export class SimulatedHypervisor implements Hypervisor {
   async define(spec: ResolvedDomainSpec): Promise<void> {
     validateName(spec.name, 'domain name');
     if (this.domains.has(spec.name)) {
-      throw new AgentError('DOMAIN_EXISTS', `Domain ${spec.name} is already defined`);
+      throw new AgentError(
+        'DOMAIN_EXISTS',
+        `Domain ${spec.name} is already defined`,
+      );
     }
     this.domains.set(spec.name, {
       spec: structuredClone(spec),
@@ -70,19 +81,39 @@ export class SimulatedHypervisor implements Hypervisor {
   }
 
   async start(name: string): Promise<void> {
-    await this.transition(name, ['shutoff', 'crashed'], 'running', 'is already active');
+    await this.transition(
+      name,
+      ['shutoff', 'crashed'],
+      'running',
+      'is already active',
+    );
   }
 
   async shutdown(name: string): Promise<void> {
-    await this.transition(name, ['running', 'blocked'], 'shutoff', 'is not running');
+    await this.transition(
+      name,
+      ['running', 'blocked'],
+      'shutoff',
+      'is not running',
+    );
   }
 
   async destroy(name: string): Promise<void> {
-    await this.transition(name, ['running', 'blocked', 'paused', 'shutdown', 'pmsuspended'], 'shutoff', 'is not running');
+    await this.transition(
+      name,
+      ['running', 'blocked', 'paused', 'shutdown', 'pmsuspended'],
+      'shutoff',
+      'is not running',
+    );
   }
 
   async suspend(name: string): Promise<void> {
-    await this.transition(name, ['running', 'blocked'], 'paused', 'is not running');
+    await this.transition(
+      name,
+      ['running', 'blocked'],
+      'paused',
+      'is not running',
+    );
   }
 
   async resume(name: string): Promise<void> {
@@ -92,7 +123,10 @@ export class SimulatedHypervisor implements Hypervisor {
   async undefine(name: string): Promise<void> {
     const domain = this.get(name);
     if (domain.state !== 'shutoff' && domain.state !== 'crashed') {
-      throw new AgentError('DOMAIN_STATE_CONFLICT', `Domain ${name} must be shut off before it is undefined`);
+      throw new AgentError(
+        'DOMAIN_STATE_CONFLICT',
+        `Domain ${name} must be shut off before it is undefined`,
+      );
     }
     this.domains.delete(name);
     await this.save();
@@ -125,7 +159,9 @@ export class SimulatedHypervisor implements Hypervisor {
   }
 
   private busyNs(d: SimulatedDomain, now: number): number {
-    return d.state === 'running' ? (now - d.since) * 1e6 * d.load * d.spec.vcpus : 0;
+    return d.state === 'running'
+      ? (now - d.since) * 1e6 * d.load * d.spec.vcpus
+      : 0;
   }
 
   private settle(d: SimulatedDomain, now: number) {
@@ -136,14 +172,23 @@ export class SimulatedHypervisor implements Hypervisor {
   private get(name: string): SimulatedDomain {
     validateName(name, 'domain name');
     const d = this.domains.get(name);
-    if (!d) throw new AgentError('UNKNOWN_DOMAIN', `Domain ${name} is not defined`);
+    if (!d)
+      throw new AgentError('UNKNOWN_DOMAIN', `Domain ${name} is not defined`);
     return d;
   }
 
-  private async transition(name: string, from: DomainState[], to: DomainState, problem: string) {
+  private async transition(
+    name: string,
+    from: DomainState[],
+    to: DomainState,
+    problem: string,
+  ) {
     const d = this.get(name);
     if (!from.includes(d.state)) {
-      throw new AgentError('DOMAIN_STATE_CONFLICT', `Domain ${name} ${problem} (state ${d.state})`);
+      throw new AgentError(
+        'DOMAIN_STATE_CONFLICT',
+        `Domain ${name} ${problem} (state ${d.state})`,
+      );
     }
     this.settle(d, Date.now());
     if (to === 'shutoff') d.cpuTimeNs = 0;
@@ -152,7 +197,12 @@ export class SimulatedHypervisor implements Hypervisor {
   }
 
   private toStatus(d: SimulatedDomain): DomainStatus {
-    return { name: d.spec.name, state: d.state, vcpus: d.spec.vcpus, memoryMiB: d.spec.memoryMiB };
+    return {
+      name: d.spec.name,
+      state: d.state,
+      vcpus: d.spec.vcpus,
+      memoryMiB: d.spec.memoryMiB,
+    };
   }
 
   private async save() {

@@ -6,12 +6,28 @@ import { startChannel, waitFor } from '../testing/channelFixture';
 import { describeWithTools } from '../testing/describeWithTools';
 import { LibvirtdHandle, startLibvirtd } from '../testing/libvirtdHarness';
 import { startTestAgent } from '../testing/startTestAgent';
-import { APPLIANCE_MARKER, buildTinyAppliance, OS_MARKER, TinyAppliance } from '../testing/tinyAppliance';
+import {
+  APPLIANCE_MARKER,
+  buildTinyAppliance,
+  OS_MARKER,
+  TinyAppliance,
+} from '../testing/tinyAppliance';
 import { hypervisorContract, HypervisorFixture } from './hypervisorContract';
 import { VirshHypervisor } from './VirshHypervisor';
 
 const DAEMON_TOOLS = ['virsh', 'libvirtd', 'unshare', 'nsenter'];
-const GUEST_TOOLS = [...DAEMON_TOOLS, 'qemu-system-x86_64', 'qemu-img', 'qemu-io', 'genisoimage', 'isoinfo', 'cpio', 'busybox', 'dpkg-deb', 'apt-get'];
+const GUEST_TOOLS = [
+  ...DAEMON_TOOLS,
+  'qemu-system-x86_64',
+  'qemu-img',
+  'qemu-io',
+  'genisoimage',
+  'isoinfo',
+  'cpio',
+  'busybox',
+  'dpkg-deb',
+  'apt-get',
+];
 
 // One libvirtd per test run (it takes 10-15 s to start), shared by both tiers below.
 let daemon: Promise<LibvirtdHandle> | undefined;
@@ -20,26 +36,38 @@ afterAll(async () => {
   if (daemon) await (await daemon).stop();
 }, 60_000);
 
-describeWithTools(DAEMON_TOOLS, 'VirshHypervisor on libvirtd with the test driver', () => {
-  let fixture: HypervisorFixture;
-  beforeAll(async () => {
-    const handle = await libvirtd();
-    fixture = {
-      hypervisor: new VirshHypervisor({ uri: handle.testUri }),
-      specFor: async name => ({
-        name,
-        vcpus: 1,
-        memoryMiB: 64,
-        disks: [{ path: path.join(handle.dir, `${name}.qcow2`), format: 'qcow2', target: 'vda' }],
-      }),
-      // The test driver completes a shutdown request at once, as the simulated driver does.
-      honoursShutdown: true,
-      prefix: 'vt-',
-    };
-  }, 120_000);
+describeWithTools(
+  DAEMON_TOOLS,
+  'VirshHypervisor on libvirtd with the test driver',
+  () => {
+    let fixture: HypervisorFixture;
+    beforeAll(async () => {
+      const handle = await libvirtd();
+      fixture = {
+        hypervisor: new VirshHypervisor({ uri: handle.testUri }),
+        specFor: async name => ({
+          name,
+          vcpus: 1,
+          memoryMiB: 64,
+          disks: [
+            {
+              path: path.join(handle.dir, `${name}.qcow2`),
+              format: 'qcow2',
+              target: 'vda',
+            },
+          ],
+        }),
+        // The test driver completes a shutdown request at once, as the simulated driver does.
+        honoursShutdown: true,
+        prefix: 'vt-',
+      };
+    }, 120_000);
 
-  describe('contract', () => hypervisorContract(() => fixture));
-});
+    describe('test-driver contract', () => {
+      hypervisorContract(() => fixture);
+    });
+  },
+);
 
 describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
   let handle: LibvirtdHandle;
@@ -54,7 +82,9 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
     const store = new QemuImgDiskStore(handle.dir);
     const seeds = new GenisoimageSeedBuilder(handle.dir);
     await store.adoptImage(appliance.osImage, {});
-    await store.adoptImage(appliance.applianceImage, { backingPath: appliance.osImage });
+    await store.adoptImage(appliance.applianceImage, {
+      backingPath: appliance.osImage,
+    });
     fixture = {
       hypervisor: new VirshHypervisor({ uri: handle.qemuUri }),
       specFor: async name => {
@@ -70,7 +100,11 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
             { path: disk, format: 'qcow2', target: 'vda' },
             { path: seed, format: 'raw', target: 'vdb', readOnly: true },
           ],
-          kernel: { path: appliance.kernel, initrdPath: appliance.initrd, cmdline: 'console=ttyS0 quiet panic=-1' },
+          kernel: {
+            path: appliance.kernel,
+            initrdPath: appliance.initrd,
+            cmdline: 'console=ttyS0 quiet panic=-1',
+          },
           consoleLogPath: path.join(work, `${name}.log`),
         };
       },
@@ -80,7 +114,9 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
     };
   }, 300_000);
 
-  describe('contract', () => hypervisorContract(() => fixture, { shutdownMs: 2_000, testMs: 90_000 }));
+  describe('TCG guest contract', () => {
+    hypervisorContract(() => fixture, { shutdownMs: 2_000, testMs: 90_000 });
+  });
 
   it('boots an appliance installed and layered through the agent API and reads its hostname from the serial console', async () => {
     const channel = await startChannel();
@@ -89,24 +125,51 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
       { dir: await fs.mkdtemp(path.join(handle.dir, 'agent-')) },
     );
     try {
-      const install = async (kind: 'os' | 'appliance' | 'boot', name: string, file: string, os?: string) => {
-        const body = await channel.publish(`/${kind}/${name}`, await fs.readFile(file), { os });
-        const res = await t.client.PUT('/v1/images/{kind}/{name}', { params: { path: { kind, name } }, body });
+      const install = async (
+        kind: 'os' | 'appliance' | 'boot',
+        name: string,
+        file: string,
+        os?: string,
+      ) => {
+        const body = await channel.publish(
+          `/${kind}/${name}`,
+          await fs.readFile(file),
+          { os },
+        );
+        const res = await t.client.PUT('/v1/images/{kind}/{name}', {
+          params: { path: { kind, name } },
+          body,
+        });
         const id = (res.data as any).id;
         const done = await waitFor(
-          async () => (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } })).data!,
+          async () =>
+            (
+              await t.client.GET('/v1/downloads/{id}', {
+                params: { path: { id } },
+              })
+            ).data!,
           d => d.state === 'done' || d.state === 'failed',
           60_000,
         );
         expect(done).toMatchObject({ state: 'done' });
       };
       await install('os', 'busybox-os', appliance.osImage);
-      await install('appliance', 'tiny', appliance.applianceImage, 'busybox-os');
+      await install(
+        'appliance',
+        'tiny',
+        appliance.applianceImage,
+        'busybox-os',
+      );
       await install('boot', 'cloud-kernel', appliance.kernel);
       await install('boot', 'tiny-initrd', appliance.initrd);
 
       const disk = await t.client.POST('/v1/disks', {
-        body: { name: 'tiny-1', appliance: 'tiny', deployment: 'lab', seed: { hostname: 'tiny-one', domain: 'lab.example' } },
+        body: {
+          name: 'tiny-1',
+          appliance: 'tiny',
+          deployment: 'lab',
+          seed: { hostname: 'tiny-one', domain: 'lab.example' },
+        },
       });
       expect(disk.response.status).toBe(201);
       expect(disk.data!.layers!.map(l => l.backingPath ?? null)).toEqual([
@@ -123,14 +186,26 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
           vcpus: 1,
           memoryMiB: 128,
           disk: 'tiny-1',
-          kernel: { kernel: 'cloud-kernel', initrd: 'tiny-initrd', cmdline: 'console=ttyS0 quiet panic=-1' },
+          kernel: {
+            kernel: 'cloud-kernel',
+            initrd: 'tiny-initrd',
+            cmdline: 'console=ttyS0 quiet panic=-1',
+          },
         },
       });
       expect(defined.response.status).toBe(201);
-      expect((await t.client.POST('/v1/domains/{name}/start', params)).data!.state).toBe('running');
+      expect(
+        (await t.client.POST('/v1/domains/{name}/start', params)).data!.state,
+      ).toBe('running');
 
       const console = await waitFor(
-        async () => ((await t.client.GET('/v1/domains/{name}/console', { ...params, parseAs: 'text' })).data as string) ?? '',
+        async () =>
+          ((
+            await t.client.GET('/v1/domains/{name}/console', {
+              ...params,
+              parseAs: 'text',
+            })
+          ).data as string) ?? '',
         text => text.includes('TEMPEST-BOOTED'),
         120_000,
       );
@@ -145,12 +220,22 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
       const guest = stats.data!.domains.find(d => d.name === 'tiny-1');
       expect(guest!.cpuPercent).toBeGreaterThanOrEqual(0);
       expect(guest!.cpuPercent).toBeLessThanOrEqual(100);
-      expect((await t.client.GET('/v1/info')).data).toMatchObject({ driver: 'libvirt', diskStore: 'qemu-img' });
+      expect((await t.client.GET('/v1/info')).data).toMatchObject({
+        driver: 'libvirt',
+        diskStore: 'qemu-img',
+      });
 
-      const stopped = await t.client.POST('/v1/domains/{name}/shutdown', { ...params, body: { timeoutSeconds: 2 } });
+      const stopped = await t.client.POST('/v1/domains/{name}/shutdown', {
+        ...params,
+        body: { timeoutSeconds: 2 },
+      });
       expect(stopped.data).toMatchObject({ state: 'shutoff', forced: true });
-      expect((await t.client.DELETE('/v1/domains/{name}', params)).response.status).toBe(204);
-      expect((await t.client.DELETE('/v1/disks/{name}', params)).response.status).toBe(204);
+      expect(
+        (await t.client.DELETE('/v1/domains/{name}', params)).response.status,
+      ).toBe(204);
+      expect(
+        (await t.client.DELETE('/v1/disks/{name}', params)).response.status,
+      ).toBe(204);
     } finally {
       await t.close();
       await channel.close();
@@ -158,23 +243,38 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
   }, 240_000);
 });
 
-describeWithTools(['virsh'], 'VirshHypervisor on test:///default (no daemon, no state between calls)', () => {
-  const hv = new VirshHypervisor({ uri: 'test:///default' });
+describeWithTools(
+  ['virsh'],
+  'VirshHypervisor on test:///default (no daemon, no state between calls)',
+  () => {
+    const hv = new VirshHypervisor({ uri: 'test:///default' });
 
-  it('reads node info and the built-in running domain', async () => {
-    expect((await hv.nodeInfo()).cpus).toBeGreaterThan(0);
-    await expect(hv.status('test')).resolves.toMatchObject({ name: 'test', state: 'running' });
-    expect((await hv.cpuTimes()).get('test')).toBeGreaterThan(0);
-    expect((await hv.list()).map(d => d.name)).toContain('test');
-  });
+    it('reads node info and the built-in running domain', async () => {
+      expect((await hv.nodeInfo()).cpus).toBeGreaterThan(0);
+      await expect(hv.status('test')).resolves.toMatchObject({
+        name: 'test',
+        state: 'running',
+      });
+      expect((await hv.cpuTimes()).get('test')).toBeGreaterThan(0);
+      expect((await hv.list()).map(d => d.name)).toContain('test');
+    });
 
-  it('maps virsh errors to stable codes', async () => {
-    await expect(hv.status('ghost')).rejects.toMatchObject({ code: 'UNKNOWN_DOMAIN' });
-    await expect(hv.start('test')).rejects.toMatchObject({ code: 'DOMAIN_STATE_CONFLICT' });
-    await expect(hv.resume('test')).rejects.toMatchObject({ code: 'DOMAIN_STATE_CONFLICT' });
-  });
+    it('maps virsh errors to stable codes', async () => {
+      await expect(hv.status('ghost')).rejects.toMatchObject({
+        code: 'UNKNOWN_DOMAIN',
+      });
+      await expect(hv.start('test')).rejects.toMatchObject({
+        code: 'DOMAIN_STATE_CONFLICT',
+      });
+      await expect(hv.resume('test')).rejects.toMatchObject({
+        code: 'DOMAIN_STATE_CONFLICT',
+      });
+    });
 
-  it('refuses a URI that could become a virsh flag', () => {
-    expect(() => new VirshHypervisor({ uri: '--readonly' })).toThrow(/Invalid hypervisor URI/);
-  });
-});
+    it('refuses a URI that could become a virsh flag', () => {
+      expect(() => new VirshHypervisor({ uri: '--readonly' })).toThrow(
+        /Invalid hypervisor URI/,
+      );
+    });
+  },
+);

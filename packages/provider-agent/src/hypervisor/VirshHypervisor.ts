@@ -5,7 +5,13 @@ import { AgentError } from '../errors/AgentError';
 import { CommandFailedError, runCommand } from '../exec/runCommand';
 import { validateName } from '../validation/names';
 import { buildDomainXml } from './buildDomainXml';
-import { DomainState, DomainStatus, Hypervisor, NodeInfo, ResolvedDomainSpec } from './Hypervisor';
+import {
+  DomainState,
+  DomainStatus,
+  Hypervisor,
+  NodeInfo,
+  ResolvedDomainSpec,
+} from './Hypervisor';
 
 export interface VirshHypervisorOptions {
   /** libvirt URI: qemu:///system, test:///default, qemu+unix:///system?socket=... */
@@ -37,11 +43,19 @@ export class VirshHypervisor implements Hypervisor {
   private readonly timeoutMs: number;
 
   constructor(options: VirshHypervisorOptions) {
-    if (!options.uri || /[\s]/.test(options.uri) || options.uri.startsWith('-')) {
-      throw new AgentError('INVALID_REQUEST', `Invalid hypervisor URI ${JSON.stringify(options.uri)}`);
+    if (
+      !options.uri ||
+      /[\s]/.test(options.uri) ||
+      options.uri.startsWith('-')
+    ) {
+      throw new AgentError(
+        'INVALID_REQUEST',
+        `Invalid hypervisor URI ${JSON.stringify(options.uri)}`,
+      );
     }
     this.uri = options.uri;
-    this.domainType = options.domainType ?? (/^test(\+|:)/.test(options.uri) ? 'test' : 'qemu');
+    this.domainType =
+      options.domainType ?? (/^test(\+|:)/.test(options.uri) ? 'test' : 'qemu');
     this.virsh = options.virsh ?? 'virsh';
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }
@@ -58,7 +72,10 @@ export class VirshHypervisor implements Hypervisor {
   async define(spec: ResolvedDomainSpec): Promise<void> {
     validateName(spec.name, 'domain name');
     if (await this.exists(spec.name)) {
-      throw new AgentError('DOMAIN_EXISTS', `Domain ${spec.name} is already defined`);
+      throw new AgentError(
+        'DOMAIN_EXISTS',
+        `Domain ${spec.name} is already defined`,
+      );
     }
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-domain-'));
     try {
@@ -93,7 +110,10 @@ export class VirshHypervisor implements Hypervisor {
   async undefine(name: string) {
     const { state } = await this.status(name);
     if (state !== 'shutoff' && state !== 'crashed') {
-      throw new AgentError('DOMAIN_STATE_CONFLICT', `Domain ${name} must be shut off before it is undefined`);
+      throw new AgentError(
+        'DOMAIN_STATE_CONFLICT',
+        `Domain ${name} must be shut off before it is undefined`,
+      );
     }
     await this.domainCommand('undefine', name);
   }
@@ -126,7 +146,12 @@ export class VirshHypervisor implements Hypervisor {
   }
 
   async cpuTimes(): Promise<Map<string, number>> {
-    const out = await this.run(['domstats', '--cpu-total', '--list-active', '--raw']);
+    const out = await this.run([
+      'domstats',
+      '--cpu-total',
+      '--list-active',
+      '--raw',
+    ]);
     const times = new Map<string, number>();
     let current: string | undefined;
     const missing: string[] = [];
@@ -168,7 +193,11 @@ export class VirshHypervisor implements Hypervisor {
 
   private async run(args: string[]): Promise<string> {
     try {
-      return (await runCommand(this.virsh, ['-q', '-c', this.uri, ...args], { timeoutMs: this.timeoutMs })).stdout;
+      return (
+        await runCommand(this.virsh, ['-q', '-c', this.uri, ...args], {
+          timeoutMs: this.timeoutMs,
+        })
+      ).stdout;
     } catch (e) {
       throw mapVirshError(e);
     }
@@ -177,15 +206,29 @@ export class VirshHypervisor implements Hypervisor {
 
 function mapVirshError(e: unknown): AgentError {
   if (!(e instanceof CommandFailedError)) return e as AgentError;
-  const text = e.stderr.replace(/\s+/g, ' ').replace(/^error: /, '').trim();
-  if (/failed to get domain|domain not found|no domain with matching/i.test(text)) {
+  const text = e.stderr
+    .replace(/\s+/g, ' ')
+    .replace(/^error: /, '')
+    .trim();
+  if (
+    /failed to get domain|domain not found|no domain with matching/i.test(text)
+  ) {
     return new AgentError('UNKNOWN_DOMAIN', text, { cause: e });
   }
-  if (/already exists/i.test(text)) return new AgentError('DOMAIN_EXISTS', text, { cause: e });
-  if (/already active|already running|not running|not paused|is not active|operation is not valid/i.test(text)) {
+  if (/already exists/i.test(text))
+    return new AgentError('DOMAIN_EXISTS', text, { cause: e });
+  if (
+    /already active|already running|not running|not paused|is not active|operation is not valid/i.test(
+      text,
+    )
+  ) {
     return new AgentError('DOMAIN_STATE_CONFLICT', text, { cause: e });
   }
-  return new AgentError('HYPERVISOR_ERROR', `virsh ${e.args.slice(3, 4).join(' ')}: ${text}`, { cause: e });
+  return new AgentError(
+    'HYPERVISOR_ERROR',
+    `virsh ${e.args.slice(3, 4).join(' ')}: ${text}`,
+    { cause: e },
+  );
 }
 
 function parseFields(out: string): Record<string, string> {

@@ -7,21 +7,39 @@ describe('buildDomainXml', () => {
         name: 'web',
         vcpus: 1,
         memoryMiB: 128,
-        disks: [{ path: "/data/a'b<c>&.qcow2", format: 'qcow2', target: 'vda' }],
-        kernel: { path: '/data/k', cmdline: `console=ttyS0 x="</cmdline><devices>"` },
+        disks: [
+          { path: "/data/a'b<c>&.qcow2", format: 'qcow2', target: 'vda' },
+        ],
+        kernel: {
+          path: '/data/k',
+          cmdline: `console=ttyS0 x="</cmdline><devices>"`,
+        },
         consoleLogPath: '/data/console.log',
       },
       'qemu',
     );
-    expect(xml).toContain(`<source file='/data/a&apos;b&lt;c&gt;&amp;.qcow2'/>`);
-    expect(xml).toContain('<cmdline>console=ttyS0 x=&quot;&lt;/cmdline&gt;&lt;devices&gt;&quot;</cmdline>');
+    expect(xml).toContain(
+      `<source file='/data/a&apos;b&lt;c&gt;&amp;.qcow2'/>`,
+    );
+    expect(xml).toContain(
+      '<cmdline>console=ttyS0 x=&quot;&lt;/cmdline&gt;&lt;devices&gt;&quot;</cmdline>',
+    );
     expect(xml).toContain("<domain type='qemu'>");
     expect(xml.match(/<devices>/g)).toHaveLength(1);
   });
 
   it('refuses control characters', () => {
     expect(() =>
-      buildDomainXml({ name: 'a', vcpus: 1, memoryMiB: 1, disks: [], kernel: { path: '/k\u0001' } }, 'qemu'),
+      buildDomainXml(
+        {
+          name: 'a',
+          vcpus: 1,
+          memoryMiB: 1,
+          disks: [],
+          kernel: { path: '/k\u0001' },
+        },
+        'qemu',
+      ),
     ).toThrow(/Control characters/);
   });
 });

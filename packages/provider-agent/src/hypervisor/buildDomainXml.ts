@@ -5,7 +5,10 @@ import { escapeXml as x } from './escapeXml';
  * Builds libvirt domain XML from a typed spec. Every value goes through
  * escapeXml, so no field can add elements or attributes.
  */
-export function buildDomainXml(spec: ResolvedDomainSpec, domainType: string): string {
+export function buildDomainXml(
+  spec: ResolvedDomainSpec,
+  domainType: string,
+): string {
   const lines: string[] = [];
   lines.push(`<domain type='${x(domainType)}'>`);
   lines.push(`  <name>${x(spec.name)}</name>`);
@@ -15,8 +18,10 @@ export function buildDomainXml(spec: ResolvedDomainSpec, domainType: string): st
   lines.push(`    <type arch='x86_64'>hvm</type>`);
   if (spec.kernel) {
     lines.push(`    <kernel>${x(spec.kernel.path)}</kernel>`);
-    if (spec.kernel.initrdPath) lines.push(`    <initrd>${x(spec.kernel.initrdPath)}</initrd>`);
-    if (spec.kernel.cmdline) lines.push(`    <cmdline>${x(spec.kernel.cmdline)}</cmdline>`);
+    if (spec.kernel.initrdPath)
+      lines.push(`    <initrd>${x(spec.kernel.initrdPath)}</initrd>`);
+    if (spec.kernel.cmdline)
+      lines.push(`    <cmdline>${x(spec.kernel.cmdline)}</cmdline>`);
   } else {
     lines.push(`    <boot dev='hd'/>`);
   }

@@ -1,3 +1,4 @@
+/* eslint-disable jest/no-export */ // a contract suite is exported for each driver's test file to run
 import { isAgentError } from '../errors/AgentError';
 import { Hypervisor, ResolvedDomainSpec } from './Hypervisor';
 import { shutdownGracefully } from './shutdownGracefully';
@@ -26,7 +27,10 @@ async function code(promise: Promise<unknown>): Promise<string> {
  * The behaviour every Hypervisor driver must share. Call inside a describe
  * block; `fixture()` is read lazily in each test, after beforeAll ran.
  */
-export function hypervisorContract(fixture: () => HypervisorFixture, timeouts = { shutdownMs: 2_000, testMs: 30_000 }) {
+export function hypervisorContract(
+  fixture: () => HypervisorFixture,
+  timeouts = { shutdownMs: 2_000, testMs: 30_000 },
+) {
   const name = (suffix: string) => `${fixture().prefix}${suffix}`;
 
   it('reports node capacity', async () => {
@@ -35,68 +39,107 @@ export function hypervisorContract(fixture: () => HypervisorFixture, timeouts = 
     expect(node.memoryBytes).toBeGreaterThan(0);
   });
 
-  it('defines a domain once, shut off, and lists it', async () => {
-    const { hypervisor, specFor } = fixture();
-    const spec = await specFor(name('define'));
-    await hypervisor.define(spec);
-    await expect(hypervisor.status(spec.name)).resolves.toMatchObject({
-      name: spec.name,
-      state: 'shutoff',
-      vcpus: spec.vcpus,
-      memoryMiB: spec.memoryMiB,
-    });
-    expect((await hypervisor.list()).map(d => d.name)).toContain(spec.name);
-    expect(await code(hypervisor.define(spec))).toBe('DOMAIN_EXISTS');
-    await hypervisor.undefine(spec.name);
-    expect(await code(hypervisor.status(spec.name))).toBe('UNKNOWN_DOMAIN');
-  }, timeouts.testMs);
+  it(
+    'defines a domain once, shut off, and lists it',
+    async () => {
+      const { hypervisor, specFor } = fixture();
+      const spec = await specFor(name('define'));
+      await hypervisor.define(spec);
+      await expect(hypervisor.status(spec.name)).resolves.toMatchObject({
+        name: spec.name,
+        state: 'shutoff',
+        vcpus: spec.vcpus,
+        memoryMiB: spec.memoryMiB,
+      });
+      expect((await hypervisor.list()).map(d => d.name)).toContain(spec.name);
+      expect(await code(hypervisor.define(spec))).toBe('DOMAIN_EXISTS');
+      await hypervisor.undefine(spec.name);
+      expect(await code(hypervisor.status(spec.name))).toBe('UNKNOWN_DOMAIN');
+    },
+    timeouts.testMs,
+  );
 
-  it('starts, suspends, resumes, shuts down and undefines, refusing wrong-state actions', async () => {
-    const { hypervisor, specFor, honoursShutdown } = fixture();
-    const spec = await specFor(name('life'));
-    await hypervisor.define(spec);
-    expect(await code(hypervisor.suspend(spec.name))).toBe('DOMAIN_STATE_CONFLICT');
-    await hypervisor.start(spec.name);
-    expect((await hypervisor.status(spec.name)).state).toBe('running');
-    expect(await code(hypervisor.start(spec.name))).toBe('DOMAIN_STATE_CONFLICT');
-    expect(await code(hypervisor.resume(spec.name))).toBe('DOMAIN_STATE_CONFLICT');
-    expect(await code(hypervisor.undefine(spec.name))).toBe('DOMAIN_STATE_CONFLICT');
+  it(
+    'starts, suspends, resumes, shuts down and undefines, refusing wrong-state actions',
+    async () => {
+      const { hypervisor, specFor, honoursShutdown } = fixture();
+      const spec = await specFor(name('life'));
+      await hypervisor.define(spec);
+      expect(await code(hypervisor.suspend(spec.name))).toBe(
+        'DOMAIN_STATE_CONFLICT',
+      );
+      await hypervisor.start(spec.name);
+      expect((await hypervisor.status(spec.name)).state).toBe('running');
+      expect(await code(hypervisor.start(spec.name))).toBe(
+        'DOMAIN_STATE_CONFLICT',
+      );
+      expect(await code(hypervisor.resume(spec.name))).toBe(
+        'DOMAIN_STATE_CONFLICT',
+      );
+      expect(await code(hypervisor.undefine(spec.name))).toBe(
+        'DOMAIN_STATE_CONFLICT',
+      );
 
-    const t1 = (await hypervisor.cpuTimes()).get(spec.name);
-    expect(t1).toBeGreaterThanOrEqual(0);
-    await new Promise(r => setTimeout(r, 300));
-    const t2 = (await hypervisor.cpuTimes()).get(spec.name)!;
-    expect(t2).toBeGreaterThanOrEqual(t1!);
+      const t1 = (await hypervisor.cpuTimes()).get(spec.name);
+      expect(t1).toBeGreaterThanOrEqual(0);
+      await new Promise(r => setTimeout(r, 300));
+      const t2 = (await hypervisor.cpuTimes()).get(spec.name)!;
+      expect(t2).toBeGreaterThanOrEqual(t1!);
 
-    await hypervisor.suspend(spec.name);
-    expect((await hypervisor.status(spec.name)).state).toBe('paused');
-    await hypervisor.resume(spec.name);
-    expect((await hypervisor.status(spec.name)).state).toBe('running');
+      await hypervisor.suspend(spec.name);
+      expect((await hypervisor.status(spec.name)).state).toBe('paused');
+      await hypervisor.resume(spec.name);
+      expect((await hypervisor.status(spec.name)).state).toBe('running');
 
-    const { forced } = await shutdownGracefully(hypervisor, spec.name, timeouts.shutdownMs);
-    expect(forced).toBe(!honoursShutdown);
-    expect((await hypervisor.status(spec.name)).state).toBe('shutoff');
-    expect((await hypervisor.cpuTimes()).has(spec.name)).toBe(false);
-    expect(await code(hypervisor.shutdown(spec.name))).toBe('DOMAIN_STATE_CONFLICT');
-    await hypervisor.undefine(spec.name);
-  }, timeouts.testMs);
+      const { forced } = await shutdownGracefully(
+        hypervisor,
+        spec.name,
+        timeouts.shutdownMs,
+      );
+      expect(forced).toBe(!honoursShutdown);
+      expect((await hypervisor.status(spec.name)).state).toBe('shutoff');
+      expect((await hypervisor.cpuTimes()).has(spec.name)).toBe(false);
+      expect(await code(hypervisor.shutdown(spec.name))).toBe(
+        'DOMAIN_STATE_CONFLICT',
+      );
+      await hypervisor.undefine(spec.name);
+    },
+    timeouts.testMs,
+  );
 
-  it('destroys a paused domain', async () => {
-    const { hypervisor, specFor } = fixture();
-    const spec = await specFor(name('paused'));
-    await hypervisor.define(spec);
-    await hypervisor.start(spec.name);
-    await hypervisor.suspend(spec.name);
-    await expect(shutdownGracefully(hypervisor, spec.name, 100)).resolves.toEqual({ forced: true });
-    expect((await hypervisor.status(spec.name)).state).toBe('shutoff');
-    await hypervisor.undefine(spec.name);
-  }, timeouts.testMs);
+  it(
+    'destroys a paused domain',
+    async () => {
+      const { hypervisor, specFor } = fixture();
+      const spec = await specFor(name('paused'));
+      await hypervisor.define(spec);
+      await hypervisor.start(spec.name);
+      await hypervisor.suspend(spec.name);
+      await expect(
+        shutdownGracefully(hypervisor, spec.name, 100),
+      ).resolves.toEqual({ forced: true });
+      expect((await hypervisor.status(spec.name)).state).toBe('shutoff');
+      await hypervisor.undefine(spec.name);
+    },
+    timeouts.testMs,
+  );
 
   it('answers UNKNOWN_DOMAIN for a domain it does not hold', async () => {
     const { hypervisor } = fixture();
     const ghost = name('ghost');
-    for (const op of ['status', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'undefine'] as const) {
-      expect([op, await code(hypervisor[op](ghost))]).toEqual([op, 'UNKNOWN_DOMAIN']);
+    for (const op of [
+      'status',
+      'start',
+      'shutdown',
+      'destroy',
+      'suspend',
+      'resume',
+      'undefine',
+    ] as const) {
+      expect([op, await code(hypervisor[op](ghost))]).toEqual([
+        op,
+        'UNKNOWN_DOMAIN',
+      ]);
     }
   });
 
@@ -107,6 +150,8 @@ export function hypervisorContract(fixture: () => HypervisorFixture, timeouts = 
       expect(await code(hypervisor.start(bad))).toBe('INVALID_NAME');
     }
     const spec = await specFor(name('bad'));
-    expect(await code(hypervisor.define({ ...spec, name: "x'/><evil" }))).toBe('INVALID_NAME');
+    expect(await code(hypervisor.define({ ...spec, name: "x'/><evil" }))).toBe(
+      'INVALID_NAME',
+    );
   });
 }

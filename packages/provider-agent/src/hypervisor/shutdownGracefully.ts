@@ -13,7 +13,10 @@ export async function shutdownGracefully(
 ): Promise<{ forced: boolean }> {
   const before = await hypervisor.status(name);
   if (before.state === 'shutoff') {
-    throw new AgentError('DOMAIN_STATE_CONFLICT', `Domain ${name} is not running`);
+    throw new AgentError(
+      'DOMAIN_STATE_CONFLICT',
+      `Domain ${name} is not running`,
+    );
   }
   if (before.state === 'running' || before.state === 'blocked') {
     await hypervisor.shutdown(name);
@@ -22,14 +25,17 @@ export async function shutdownGracefully(
       const { state } = await hypervisor.status(name);
       if (state === 'shutoff') return { forced: false };
       if (Date.now() >= deadline) break;
-      await new Promise(r => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+      await new Promise(r =>
+        setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))),
+      );
     }
   }
   try {
     await hypervisor.destroy(name);
   } catch (e) {
     // It may have stopped between the last poll and the destroy.
-    if (!(e instanceof AgentError && e.code === 'DOMAIN_STATE_CONFLICT')) throw e;
+    if (!(e instanceof AgentError && e.code === 'DOMAIN_STATE_CONFLICT'))
+      throw e;
   }
   return { forced: true };
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AgentErrorCode } from '../errors/AgentError';
 
-export type DownloadState = 'downloading' | 'verifying' | 'installing' | 'done' | 'failed' | 'cancelled';
+export type DownloadState =
+  'downloading' | 'verifying' | 'installing' | 'done' | 'failed' | 'cancelled';
 
 export interface DownloadView {
   id: string;
@@ -49,12 +50,20 @@ export class Download {
     const now = Date.now();
     const last = this.samples[this.samples.length - 1];
     // The first sample stays at zero so the window always spans real progress.
-    if (this.samples.length === 1 || now - last[0] >= 100) this.samples.push([now, this.receivedBytes]);
+    if (this.samples.length === 1 || now - last[0] >= 100)
+      this.samples.push([now, this.receivedBytes]);
     else last[1] = this.receivedBytes;
-    while (this.samples.length > 2 && now - this.samples[1][0] > SPEED_WINDOW_MS) this.samples.shift();
+    while (
+      this.samples.length > 2 &&
+      now - this.samples[1][0] > SPEED_WINDOW_MS
+    )
+      this.samples.shift();
   }
 
-  finish(state: 'done' | 'failed' | 'cancelled', error?: { code: AgentErrorCode; message: string }) {
+  finish(
+    state: 'done' | 'failed' | 'cancelled',
+    error?: { code: AgentErrorCode; message: string },
+  ) {
     this.state = state;
     this.error = error;
     this.finishedAt = new Date();
@@ -72,6 +81,12 @@ export class Download {
     return Math.round(((this.receivedBytes - b0) * 1000) / elapsed);
   }
 
+  progress(): number | null {
+    if (this.totalBytes)
+      return Math.min(1, this.receivedBytes / this.totalBytes);
+    return this.state === 'done' ? 1 : null;
+  }
+
   view(): DownloadView {
     return {
       id: this.id,
@@ -82,7 +97,7 @@ export class Download {
       state: this.state,
       receivedBytes: this.receivedBytes,
       totalBytes: this.totalBytes,
-      progress: this.totalBytes ? Math.min(1, this.receivedBytes / this.totalBytes) : this.state === 'done' ? 1 : null,
+      progress: this.progress(),
       speedBytesPerSecond: this.speed(),
       startedAt: this.startedAt.toISOString(),
       ...(this.finishedAt ? { finishedAt: this.finishedAt.toISOString() } : {}),

@@ -8,7 +8,11 @@ import { resolveInside } from '../validation/dataPath';
 import { validateName, validateVersion } from '../validation/names';
 import { Download, DownloadView } from './Download';
 import { fetchText, fetchToFile } from './fetchToFile';
-import { readPublicKeys, sha256File, verifyDetachedSignature } from './verifyImage';
+import {
+  readPublicKeys,
+  sha256File,
+  verifyDetachedSignature,
+} from './verifyImage';
 
 export const IMAGE_KINDS = ['os', 'appliance', 'boot'] as const;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
@@ -92,7 +96,9 @@ export class ImageStore {
   async list(): Promise<ImageView[]> {
     const views: ImageView[] = [];
     for (const kind of IMAGE_KINDS) {
-      const names = await fs.readdir(path.join(this.root, kind)).catch(() => [] as string[]);
+      const names = await fs
+        .readdir(path.join(this.root, kind))
+        .catch(() => [] as string[]);
       for (const name of names.sort()) {
         const record = await this.read(kind, name);
         if (record) views.push(toView(record));
@@ -106,9 +112,15 @@ export class ImageStore {
   }
 
   /** The absolute path of an installed image's current version. */
-  async resolve(kind: ImageKind, name: string): Promise<{ path: string; version: string }> {
+  async resolve(
+    kind: ImageKind,
+    name: string,
+  ): Promise<{ path: string; version: string }> {
     const record = await this.require(kind, name);
-    return { path: this.file(kind, name, record.versions[record.current].file), version: record.current };
+    return {
+      path: this.file(kind, name, record.versions[record.current].file),
+      version: record.current,
+    };
   }
 
   async install(kind: ImageKind, name: string, request: InstallImageRequest) {
@@ -117,7 +129,10 @@ export class ImageStore {
     const record = await this.read(kind, name);
     if (record) {
       const current = record.versions[record.current];
-      if (record.current === request.version && current.sha256 === request.sha256.toLowerCase()) {
+      if (
+        record.current === request.version &&
+        current.sha256 === request.sha256.toLowerCase()
+      ) {
         return { status: 'installed' as const, image: toView(record) };
       }
       throw new AgentError(
@@ -125,15 +140,25 @@ export class ImageStore {
         `${kind} image ${name} is installed at version ${record.current}; upgrade it instead`,
       );
     }
-    return { status: 'downloading' as const, download: await this.start(kind, name, request) };
+    return {
+      status: 'downloading' as const,
+      download: await this.start(kind, name, request),
+    };
   }
 
-  async upgrade(kind: ImageKind, name: string, request: InstallImageRequest): Promise<DownloadView> {
+  async upgrade(
+    kind: ImageKind,
+    name: string,
+    request: InstallImageRequest,
+  ): Promise<DownloadView> {
     this.validate(kind, name, request);
     this.refuseIfDownloading(kind, name);
     const record = await this.require(kind, name);
     if (record.versions[request.version]) {
-      throw new AgentError('IMAGE_EXISTS', `${kind} image ${name} already holds version ${request.version}`);
+      throw new AgentError(
+        'IMAGE_EXISTS',
+        `${kind} image ${name} already holds version ${request.version}`,
+      );
     }
     return this.start(kind, name, request);
   }
@@ -142,9 +167,15 @@ export class ImageStore {
   async check(kind: ImageKind, name: string) {
     validateName(name, 'image name');
     const record = await this.read(kind, name);
-    if (!record) return { installed: false as const, downloading: this.active.has(`${kind}/${name}`) };
+    if (!record)
+      return {
+        installed: false as const,
+        downloading: this.active.has(`${kind}/${name}`),
+      };
     const current = record.versions[record.current];
-    const actual = await sha256File(this.file(kind, name, current.file)).catch(() => undefined);
+    const actual = await sha256File(this.file(kind, name, current.file)).catch(
+      () => undefined,
+    );
     return {
       installed: true as const,
       downloading: this.active.has(`${kind}/${name}`),
@@ -160,11 +191,15 @@ export class ImageStore {
     const inUse = await this.usedPaths();
     for (const v of Object.values(record.versions)) {
       if (inUse.has(this.file(kind, name, v.file))) {
-        throw new AgentError('IMAGE_IN_USE', `${kind} image ${name} ${v.version} is used by a disk or another image`);
+        throw new AgentError(
+          'IMAGE_IN_USE',
+          `${kind} image ${name} ${v.version} is used by a disk or another image`,
+        );
       }
     }
     for (const v of Object.values(record.versions)) {
-      if (kind !== 'boot') await this.options.diskStore.remove(this.file(kind, name, v.file));
+      if (kind !== 'boot')
+        await this.options.diskStore.remove(this.file(kind, name, v.file));
     }
     await fs.rm(this.dir(kind, name), { recursive: true, force: true });
   }
@@ -194,38 +229,66 @@ export class ImageStore {
     await Promise.all(running.map(d => d.done));
   }
 
-  private validate(kind: ImageKind, name: string, request: InstallImageRequest) {
-    if (!IMAGE_KINDS.includes(kind)) throw new AgentError('INVALID_REQUEST', `Unknown image kind ${kind}`);
+  private validate(
+    kind: ImageKind,
+    name: string,
+    request: InstallImageRequest,
+  ) {
+    if (!IMAGE_KINDS.includes(kind))
+      throw new AgentError('INVALID_REQUEST', `Unknown image kind ${kind}`);
     validateName(name, 'image name');
     validateVersion(request.version);
     if (!/^[0-9a-fA-F]{64}$/.test(request.sha256 ?? '')) {
       throw new AgentError('INVALID_REQUEST', 'sha256 must be 64 hex digits');
     }
     if (!request.signature && !request.signatureUrl) {
-      throw new AgentError('INVALID_REQUEST', 'A detached signature (signature or signatureUrl) is required');
+      throw new AgentError(
+        'INVALID_REQUEST',
+        'A detached signature (signature or signatureUrl) is required',
+      );
     }
-    if (!request.publicKeys?.length) throw new AgentError('INVALID_REQUEST', 'At least one public key is required');
+    if (!request.publicKeys?.length)
+      throw new AgentError(
+        'INVALID_REQUEST',
+        'At least one public key is required',
+      );
     if (kind === 'appliance') validateName(request.os, 'OS image name');
-    else if (request.os) throw new AgentError('INVALID_REQUEST', 'Only an appliance image layers on an OS image');
+    else if (request.os)
+      throw new AgentError(
+        'INVALID_REQUEST',
+        'Only an appliance image layers on an OS image',
+      );
   }
 
   private refuseIfDownloading(kind: ImageKind, name: string) {
     if (this.active.has(`${kind}/${name}`)) {
-      throw new AgentError('DOWNLOAD_IN_PROGRESS', `${kind} image ${name} is being downloaded`);
+      throw new AgentError(
+        'DOWNLOAD_IN_PROGRESS',
+        `${kind} image ${name} is being downloaded`,
+      );
     }
   }
 
-  private async start(kind: ImageKind, name: string, request: InstallImageRequest): Promise<DownloadView> {
+  private async start(
+    kind: ImageKind,
+    name: string,
+    request: InstallImageRequest,
+  ): Promise<DownloadView> {
     // Resolve the OS layer first so an appliance over a missing OS fails before any byte moves.
-    const os = kind === 'appliance' ? await this.resolve('os', request.os!) : undefined;
+    const os =
+      kind === 'appliance' ? await this.resolve('os', request.os!) : undefined;
     await readPublicKeys(request.publicKeys);
     const download = new Download(kind, name, request.version, request.url);
     const key = `${kind}/${name}`;
     this.active.set(key, download);
     this.remember(download);
-    download.done = this.run(download, kind, name, request, os && { name: request.os!, ...os }).finally(() =>
-      this.active.delete(key),
-    );
+    download.done = this.run(
+      download,
+      kind,
+      name,
+      request,
+      os && { name: request.os!, ...os },
+    ).finally(() => this.active.delete(key));
     return download.view();
   }
 
@@ -236,10 +299,19 @@ export class ImageStore {
     request: InstallImageRequest,
     os?: { name: string; version: string; path: string },
   ): Promise<void> {
-    const log = this.options.logger.child({ download: download.id, kind, image: name, version: request.version });
+    const log = this.options.logger.child({
+      download: download.id,
+      kind,
+      image: name,
+      version: request.version,
+    });
     const signal = download.controller.signal;
     const part = path.join(this.partialDir, `${download.id}.part`);
-    const file = this.file(kind, name, `${request.version}.${kind === 'boot' ? 'bin' : 'qcow2'}`);
+    const file = this.file(
+      kind,
+      name,
+      `${request.version}.${kind === 'boot' ? 'bin' : 'qcow2'}`,
+    );
     let placed = false;
     log.info({ url: request.url }, 'download started');
     try {
@@ -250,13 +322,23 @@ export class ImageStore {
       });
       download.state = 'verifying';
       if (sha256 !== request.sha256.toLowerCase()) {
-        throw new AgentError('CHECKSUM_MISMATCH', `SHA-256 is ${sha256}, expected ${request.sha256.toLowerCase()}`);
+        throw new AgentError(
+          'CHECKSUM_MISMATCH',
+          `SHA-256 is ${sha256}, expected ${request.sha256.toLowerCase()}`,
+        );
       }
       const signature =
         request.signature ??
-        (await fetchText(request.signatureUrl!, { stallTimeoutMs: this.options.stallTimeoutMs, signal }));
+        (await fetchText(request.signatureUrl!, {
+          stallTimeoutMs: this.options.stallTimeoutMs,
+          signal,
+        }));
       await verifyDetachedSignature(part, signature, request.publicKeys);
-      if (signal.aborted) throw new AgentError('DOWNLOAD_CANCELLED', 'The download was cancelled');
+      if (signal.aborted)
+        throw new AgentError(
+          'DOWNLOAD_CANCELLED',
+          'The download was cancelled',
+        );
 
       download.state = 'installing';
       await fs.mkdir(path.dirname(file), { recursive: true });
@@ -264,12 +346,19 @@ export class ImageStore {
       placed = true;
       let fileSha256 = sha256;
       if (kind !== 'boot') {
-        await this.options.diskStore.adoptImage(file, { backingPath: os?.path });
+        await this.options.diskStore.adoptImage(file, {
+          backingPath: os?.path,
+        });
         if (os) fileSha256 = await sha256File(file);
       }
       const sizeBytes = (await fs.stat(file)).size;
       const previous = await this.read(kind, name);
-      const record: ImageRecord = previous ?? { kind, name, current: request.version, versions: {} };
+      const record: ImageRecord = previous ?? {
+        kind,
+        name,
+        current: request.version,
+        versions: {},
+      };
       record.versions[request.version] = {
         version: request.version,
         file: path.basename(file),
@@ -281,7 +370,10 @@ export class ImageStore {
         ...(os ? { os: { name: os.name, version: os.version } } : {}),
       };
       record.current = request.version;
-      await writeJsonAtomic(path.join(this.dir(kind, name), 'image.json'), record);
+      await writeJsonAtomic(
+        path.join(this.dir(kind, name), 'image.json'),
+        record,
+      );
       await this.pruneOldVersions(record);
       download.finish('done');
       log.info({ bytes: download.receivedBytes }, 'image installed');
@@ -292,11 +384,17 @@ export class ImageStore {
         await this.options.diskStore.remove(file).catch(() => undefined);
         await fs.rm(file, { force: true });
       }
-      download.finish(error.code === 'DOWNLOAD_CANCELLED' ? 'cancelled' : 'failed', {
-        code: error.code,
-        message: error.message,
-      });
-      log.warn({ code: error.code, err: error.message }, 'download did not install');
+      download.finish(
+        error.code === 'DOWNLOAD_CANCELLED' ? 'cancelled' : 'failed',
+        {
+          code: error.code,
+          message: error.message,
+        },
+      );
+      log.warn(
+        { code: error.code, err: error.message },
+        'download did not install',
+      );
     }
   }
 
@@ -313,13 +411,19 @@ export class ImageStore {
       delete record.versions[v.version];
       changed = true;
     }
-    if (changed) await writeJsonAtomic(path.join(this.dir(record.kind, record.name), 'image.json'), record);
+    if (changed)
+      await writeJsonAtomic(
+        path.join(this.dir(record.kind, record.name), 'image.json'),
+        record,
+      );
   }
 
   private async usedPaths(): Promise<Set<string>> {
     const used = await this.options.layersInUse();
     // An OS version is in use while an installed appliance sits on it.
-    const appliances = await fs.readdir(path.join(this.root, 'appliance')).catch(() => [] as string[]);
+    const appliances = await fs
+      .readdir(path.join(this.root, 'appliance'))
+      .catch(() => [] as string[]);
     for (const name of appliances) {
       const record = await this.read('appliance', name);
       for (const v of Object.values(record?.versions ?? {})) {
@@ -343,12 +447,20 @@ export class ImageStore {
   private async require(kind: ImageKind, name: string): Promise<ImageRecord> {
     validateName(name, 'image name');
     const record = await this.read(kind, name);
-    if (!record) throw new AgentError('UNKNOWN_IMAGE', `No ${kind} image named ${name} is installed`);
+    if (!record)
+      throw new AgentError(
+        'UNKNOWN_IMAGE',
+        `No ${kind} image named ${name} is installed`,
+      );
     return record;
   }
 
-  private async read(kind: ImageKind, name: string): Promise<ImageRecord | undefined> {
-    if (!IMAGE_KINDS.includes(kind)) throw new AgentError('INVALID_REQUEST', `Unknown image kind ${kind}`);
+  private async read(
+    kind: ImageKind,
+    name: string,
+  ): Promise<ImageRecord | undefined> {
+    if (!IMAGE_KINDS.includes(kind))
+      throw new AgentError('INVALID_REQUEST', `Unknown image kind ${kind}`);
     return readJson<ImageRecord>(path.join(this.dir(kind, name), 'image.json'));
   }
 

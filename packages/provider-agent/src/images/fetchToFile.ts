@@ -8,7 +8,9 @@ import { Download } from './Download';
 
 let defaultDispatcher: Dispatcher | undefined;
 function dispatcher(): Dispatcher {
-  defaultDispatcher ??= new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
+  defaultDispatcher ??= new Agent().compose(
+    interceptors.redirect({ maxRedirections: 5 }),
+  );
   return defaultDispatcher;
 }
 
@@ -25,28 +27,49 @@ export function checkUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new AgentError('INVALID_REQUEST', `Invalid URL ${JSON.stringify(url)}`);
+    throw new AgentError(
+      'INVALID_REQUEST',
+      `Invalid URL ${JSON.stringify(url)}`,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new AgentError('INVALID_REQUEST', `Only http and https URLs can be downloaded, not ${parsed.protocol}`);
+    throw new AgentError(
+      'INVALID_REQUEST',
+      `Only http and https URLs can be downloaded, not ${parsed.protocol}`,
+    );
   }
   return parsed;
 }
 
 export function mapFetchError(e: any, signal?: AbortSignal): AgentError {
   if (e instanceof AgentError) return e;
-  if (signal?.aborted) return new AgentError('DOWNLOAD_CANCELLED', 'The download was cancelled', { cause: e });
+  if (signal?.aborted)
+    return new AgentError('DOWNLOAD_CANCELLED', 'The download was cancelled', {
+      cause: e,
+    });
   switch (e?.code) {
     case 'UND_ERR_BODY_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return new AgentError('DOWNLOAD_STALLED', 'The download stalled: no data arrived within the stall timeout', {
-        cause: e,
-      });
+      return new AgentError(
+        'DOWNLOAD_STALLED',
+        'The download stalled: no data arrived within the stall timeout',
+        {
+          cause: e,
+        },
+      );
     case 'ENOSPC':
     case 'EDQUOT':
-      return new AgentError('DISK_FULL', 'The data disk filled up during the download', { cause: e });
+      return new AgentError(
+        'DISK_FULL',
+        'The data disk filled up during the download',
+        { cause: e },
+      );
     default:
-      return new AgentError('DOWNLOAD_FAILED', `The download failed: ${e?.message ?? e}`, { cause: e });
+      return new AgentError(
+        'DOWNLOAD_FAILED',
+        `The download failed: ${e?.message ?? e}`,
+        { cause: e },
+      );
   }
 }
 
@@ -54,7 +77,11 @@ export function mapFetchError(e: any, signal?: AbortSignal): AgentError {
  * Streams a URL into a new file, updating the download's progress as bytes
  * arrive and hashing them on the way. The file is removed on any failure.
  */
-export async function fetchToFile(download: Download, target: string, options: FetchOptions): Promise<{ sha256: string }> {
+export async function fetchToFile(
+  download: Download,
+  target: string,
+  options: FetchOptions,
+): Promise<{ sha256: string }> {
   checkUrl(download.url);
   const hash = createHash('sha256');
   try {
@@ -66,7 +93,10 @@ export async function fetchToFile(download: Download, target: string, options: F
     });
     if (response.statusCode !== 200) {
       response.body.resume();
-      throw new AgentError('DOWNLOAD_FAILED', `The server answered ${response.statusCode} for ${download.url}`);
+      throw new AgentError(
+        'DOWNLOAD_FAILED',
+        `The server answered ${response.statusCode} for ${download.url}`,
+      );
     }
     const length = Number(response.headers['content-length']);
     if (Number.isFinite(length) && length > 0) {
@@ -74,7 +104,10 @@ export async function fetchToFile(download: Download, target: string, options: F
       const free = await options.freeBytes();
       if (length > free) {
         response.body.destroy();
-        throw new AgentError('DISK_FULL', `The image needs ${length} bytes but only ${free} are free on the data disk`);
+        throw new AgentError(
+          'DISK_FULL',
+          `The image needs ${length} bytes but only ${free} are free on the data disk`,
+        );
       }
     }
     const counter = new Transform({
@@ -84,9 +117,14 @@ export async function fetchToFile(download: Download, target: string, options: F
         callback(null, chunk);
       },
     });
-    await pipeline(response.body, counter, fs.createWriteStream(target, { flags: 'wx', mode: 0o644 }), {
-      signal: options.signal,
-    });
+    await pipeline(
+      response.body,
+      counter,
+      fs.createWriteStream(target, { flags: 'wx', mode: 0o644 }),
+      {
+        signal: options.signal,
+      },
+    );
     return { sha256: hash.digest('hex') };
   } catch (e) {
     await fs.promises.rm(target, { force: true });
@@ -95,7 +133,10 @@ export async function fetchToFile(download: Download, target: string, options: F
 }
 
 /** Fetches a small text resource (a detached signature). */
-export async function fetchText(url: string, options: { stallTimeoutMs: number; signal?: AbortSignal; maxBytes?: number }) {
+export async function fetchText(
+  url: string,
+  options: { stallTimeoutMs: number; signal?: AbortSignal; maxBytes?: number },
+) {
   checkUrl(url);
   try {
     const response = await request(url, {
@@ -106,7 +147,10 @@ export async function fetchText(url: string, options: { stallTimeoutMs: number; 
     });
     if (response.statusCode !== 200) {
       response.body.resume();
-      throw new AgentError('DOWNLOAD_FAILED', `The server answered ${response.statusCode} for ${url}`);
+      throw new AgentError(
+        'DOWNLOAD_FAILED',
+        `The server answered ${response.statusCode} for ${url}`,
+      );
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -114,7 +158,10 @@ export async function fetchText(url: string, options: { stallTimeoutMs: number; 
       size += chunk.length;
       if (size > (options.maxBytes ?? 1024 * 1024)) {
         response.body.destroy();
-        throw new AgentError('DOWNLOAD_FAILED', `${url} is larger than a signature can be`);
+        throw new AgentError(
+          'DOWNLOAD_FAILED',
+          `${url} is larger than a signature can be`,
+        );
       }
       chunks.push(chunk);
     }

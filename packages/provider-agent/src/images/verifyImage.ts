@@ -5,7 +5,8 @@ import { AgentError } from '../errors/AgentError';
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of fs.createReadStream(file))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -19,9 +20,16 @@ function loadOpenpgp(): typeof import('openpgp') {
 export async function readPublicKeys(armoredPublicKeys: string[]) {
   const openpgp = loadOpenpgp();
   try {
-    return (await Promise.all(armoredPublicKeys.map(armoredKeys => openpgp.readKeys({ armoredKeys })))).flat();
+    return (
+      await Promise.all(
+        armoredPublicKeys.map(armoredKeys => openpgp.readKeys({ armoredKeys })),
+      )
+    ).flat();
   } catch (e) {
-    throw new AgentError('INVALID_REQUEST', `A public key could not be read: ${(e as Error).message}`);
+    throw new AgentError(
+      'INVALID_REQUEST',
+      `A public key could not be read: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -40,14 +48,26 @@ export async function verifyDetachedSignature(
   try {
     signature = await openpgp.readSignature({ armoredSignature });
   } catch (e) {
-    throw new AgentError('SIGNATURE_INVALID', `The signature could not be read: ${(e as Error).message}`);
+    throw new AgentError(
+      'SIGNATURE_INVALID',
+      `The signature could not be read: ${(e as Error).message}`,
+    );
   }
   const message = await openpgp.createMessage({
-    binary: Readable.toWeb(fs.createReadStream(file)) as unknown as ReadableStream<Uint8Array>,
+    binary: Readable.toWeb(
+      fs.createReadStream(file),
+    ) as unknown as ReadableStream<Uint8Array>,
   });
-  const result = await openpgp.verify({ message, signature, verificationKeys: keys, format: 'binary' });
+  const result = await openpgp.verify({
+    message,
+    signature,
+    verificationKeys: keys,
+    format: 'binary',
+  });
   // The signed data is streamed through verification; drain it before asking for the verdict.
-  const reader = (result.data as unknown as ReadableStream<Uint8Array>).getReader();
+  const reader = (
+    result.data as unknown as ReadableStream<Uint8Array>
+  ).getReader();
   while (!(await reader.read()).done) {
     // draining
   }
@@ -59,5 +79,8 @@ export async function verifyDetachedSignature(
       // try the next signature packet
     }
   }
-  throw new AgentError('SIGNATURE_INVALID', 'The detached signature does not verify against any trusted key');
+  throw new AgentError(
+    'SIGNATURE_INVALID',
+    'The detached signature does not verify against any trusted key',
+  );
 }

@@ -1,7 +1,14 @@
 import { isIP } from 'node:net';
 import { AgentError } from '../errors/AgentError';
 import { CertificateAuthority } from './createCertificateAuthority';
-import { keyAlgorithm, privateKeyFromPem, privateKeyToPem, randomSerial, subtle, x509 } from './x509Provider';
+import {
+  keyAlgorithm,
+  privateKeyFromPem,
+  privateKeyToPem,
+  randomSerial,
+  subtle,
+  x509,
+} from './x509Provider';
 
 export type CertificateKind = 'server' | 'client';
 
@@ -25,39 +32,63 @@ const COMMON_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
 function parseSan(value: string): { type: 'dns' | 'ip'; value: string } {
   const match = /^(DNS|IP):(.+)$/i.exec(value);
   const raw = match ? match[2] : value;
-  const type = match ? (match[1].toLowerCase() as 'dns' | 'ip') : isIP(raw) ? 'ip' : 'dns';
+  let type: 'dns' | 'ip' = isIP(raw) ? 'ip' : 'dns';
+  if (match) type = match[1].toLowerCase() as 'dns' | 'ip';
   if (type === 'ip' ? !isIP(raw) : !/^(\*\.)?[A-Za-z0-9.-]{1,253}$/.test(raw)) {
-    throw new AgentError('INVALID_REQUEST', `Invalid subject alternative name ${JSON.stringify(value)}`);
+    throw new AgentError(
+      'INVALID_REQUEST',
+      `Invalid subject alternative name ${JSON.stringify(value)}`,
+    );
   }
   return { type, value: raw };
 }
 
 /** Issues a server or client certificate signed by the CA; the key never leaves the caller. */
-export async function issueCertificate(options: IssueCertificateOptions): Promise<IssuedCertificate> {
+export async function issueCertificate(
+  options: IssueCertificateOptions,
+): Promise<IssuedCertificate> {
   if (!COMMON_NAME.test(options.name)) {
-    throw new AgentError('INVALID_NAME', `Invalid certificate name ${JSON.stringify(options.name)}`);
+    throw new AgentError(
+      'INVALID_NAME',
+      `Invalid certificate name ${JSON.stringify(options.name)}`,
+    );
   }
   const caCert = new x509.X509Certificate(options.ca.cert);
   const caKey = await privateKeyFromPem(options.ca.key);
-  const keys = (await subtle.generateKey(keyAlgorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await subtle.generateKey(keyAlgorithm, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
 
   let sans = (options.sans ?? []).map(parseSan);
   if (options.kind === 'server') {
     const defaults = sans.length ? [] : ['localhost', '127.0.0.1', '::1'];
-    sans = [{ type: 'dns' as const, value: options.name }, ...defaults.map(parseSan), ...sans];
+    sans = [
+      { type: 'dns' as const, value: options.name },
+      ...defaults.map(parseSan),
+      ...sans,
+    ];
   }
   const notBefore = new Date(Date.now() - 60_000);
-  const notAfter = new Date(notBefore.getTime() + (options.validDays ?? 825) * 86_400_000);
+  const notAfter = new Date(
+    notBefore.getTime() + (options.validDays ?? 825) * 86_400_000,
+  );
   const usage =
-    options.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth;
+    options.kind === 'server'
+      ? x509.ExtendedKeyUsage.serverAuth
+      : x509.ExtendedKeyUsage.clientAuth;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement,
+      true,
+    ),
     new x509.ExtendedKeyUsageExtension([usage], false),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(caCert),
   ];
-  if (sans.length) extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
+  if (sans.length)
+    extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
 
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
@@ -70,5 +101,8 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
     signingKey: caKey,
     extensions,
   });
-  return { cert: cert.toString('pem'), key: await privateKeyToPem(keys.privateKey) };
+  return {
+    cert: cert.toString('pem'),
+    key: await privateKeyToPem(keys.privateKey),
+  };
 }

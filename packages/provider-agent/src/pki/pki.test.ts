@@ -10,8 +10,17 @@ describe('certificates', () => {
   it('issues server and client certificates that verify against the CA only', async () => {
     const ca = await createCertificateAuthority();
     const other = await createCertificateAuthority({ commonName: 'Other' });
-    const server = await issueCertificate({ ca, kind: 'server', name: 'host-1', sans: ['IP:10.0.0.5'] });
-    const client = await issueCertificate({ ca, kind: 'client', name: 'tempest-backend' });
+    const server = await issueCertificate({
+      ca,
+      kind: 'server',
+      name: 'host-1',
+      sans: ['IP:10.0.0.5'],
+    });
+    const client = await issueCertificate({
+      ca,
+      kind: 'client',
+      name: 'tempest-backend',
+    });
 
     const caX = new X509Certificate(ca.cert);
     const serverX = new X509Certificate(server.cert);
@@ -19,7 +28,9 @@ describe('certificates', () => {
     expect(caX.ca).toBe(true);
     expect(serverX.verify(caX.publicKey)).toBe(true);
     expect(clientX.verify(caX.publicKey)).toBe(true);
-    expect(serverX.verify(new X509Certificate(other.cert).publicKey)).toBe(false);
+    expect(serverX.verify(new X509Certificate(other.cert).publicKey)).toBe(
+      false,
+    );
     expect(serverX.subjectAltName).toContain('DNS:host-1');
     expect(serverX.subjectAltName).toContain('IP Address:10.0.0.5');
     expect(serverX.keyUsage).toContain('1.3.6.1.5.5.7.3.1');
@@ -29,7 +40,9 @@ describe('certificates', () => {
 
   it('rejects names that are not host-like', async () => {
     const ca = await createCertificateAuthority();
-    await expect(issueCertificate({ ca, kind: 'client', name: 'a/b' })).rejects.toMatchObject({
+    await expect(
+      issueCertificate({ ca, kind: 'client', name: 'a/b' }),
+    ).rejects.toMatchObject({
       code: 'INVALID_NAME',
     });
   });

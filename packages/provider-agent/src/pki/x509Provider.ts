@@ -7,7 +7,11 @@ export { x509 };
 export const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
 /** ECDSA P-256: fast to generate, accepted by Node TLS and libvirt alike. */
-export const keyAlgorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+export const keyAlgorithm = {
+  name: 'ECDSA',
+  namedCurve: 'P-256',
+  hash: 'SHA-256',
+} as const;
 
 export async function privateKeyToPem(key: CryptoKey): Promise<string> {
   const der = await subtle.exportKey('pkcs8', key);

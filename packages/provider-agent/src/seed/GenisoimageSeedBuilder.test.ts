@@ -13,11 +13,16 @@ describeWithTools(['genisoimage', 'isoinfo'], 'GenisoimageSeedBuilder', () => {
     fixture = { root, builder: new GenisoimageSeedBuilder(root) };
   });
   afterAll(() => fs.rm(fixture.root, { recursive: true, force: true }));
-  describe('contract', () => seedContract(() => fixture));
+  describe('contract', () => {
+    seedContract(() => fixture);
+  });
 
   it('labels the ISO cidata, as cloud-init NoCloud looks for', async () => {
     const file = path.join(fixture.root, 'label', 'seed.iso');
-    await fixture.builder.build(file, { instanceId: 'label', hostname: 'label' });
+    await fixture.builder.build(file, {
+      instanceId: 'label',
+      hostname: 'label',
+    });
     const { stdout } = await runCommand('isoinfo', ['-d', '-i', file]);
     expect(stdout).toMatch(/Volume id: cidata/);
   });

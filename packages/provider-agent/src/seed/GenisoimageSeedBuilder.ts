@@ -53,7 +53,18 @@ export class GenisoimageSeedBuilder implements SeedBuilder {
       throw new AgentError('UNKNOWN_DISK', `No seed at ${file}`);
     });
     const extract = async (name: string) =>
-      (await runCommand(this.tools.isoinfo, ['-R', '-i', file, '-x', `/${name}`])).stdout;
-    return parseSeedFiles(await extract('meta-data'), await extract('user-data'));
+      (
+        await runCommand(this.tools.isoinfo, [
+          '-R',
+          '-i',
+          file,
+          '-x',
+          `/${name}`,
+        ])
+      ).stdout;
+    return parseSeedFiles(
+      await extract('meta-data'),
+      await extract('user-data'),
+    );
   }
 }

@@ -11,5 +11,7 @@ describe('SimulatedSeedBuilder', () => {
     fixture = { root, builder: new SimulatedSeedBuilder(root) };
   });
   afterAll(() => fs.rm(fixture.root, { recursive: true, force: true }));
-  describe('contract', () => seedContract(() => fixture));
+  describe('contract', () => {
+    seedContract(() => fixture);
+  });
 });

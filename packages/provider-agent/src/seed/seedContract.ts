@@ -1,3 +1,4 @@
+/* eslint-disable jest/no-export */ // a contract suite is exported for each driver's test file to run
 import path from 'node:path';
 import { isAgentError } from '../errors/AgentError';
 import { SeedBuilder } from './SeedBuilder';
@@ -25,8 +26,14 @@ export function seedContract(fixture: () => SeedFixture) {
       instanceId: 'web-1',
       hostname: 'web-1',
       domain: 'shop.example.com',
-      sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx9 alice@laptop'],
-      variables: { ADMIN_EMAIL: "o'brien@example.com", PORT: '8080', MOTD: 'line1\nline2 $(not run)' },
+      sshAuthorizedKeys: [
+        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx9 alice@laptop',
+      ],
+      variables: {
+        ADMIN_EMAIL: "o'brien@example.com",
+        PORT: '8080',
+        MOTD: 'line1\nline2 $(not run)',
+      },
     };
     const file = path.join(root, 'web-1', 'seed.iso');
     await builder.build(file, config);
@@ -44,17 +51,46 @@ export function seedContract(fixture: () => SeedFixture) {
   it('refuses bad hostnames, keys and variable names before writing anything', async () => {
     const { builder, root } = fixture();
     const file = path.join(root, 'bad', 'seed.iso');
-    expect(await code(builder.build(file, { instanceId: 'bad', hostname: 'a b' }))).toBe('INVALID_NAME');
-    expect(await code(builder.build(file, { instanceId: 'bad', hostname: 'h', domain: 'x;y' }))).toBe('INVALID_NAME');
     expect(
-      await code(builder.build(file, { instanceId: 'bad', hostname: 'h', sshAuthorizedKeys: ['ssh-rsa AAAA\nevil'] })),
+      await code(builder.build(file, { instanceId: 'bad', hostname: 'a b' })),
+    ).toBe('INVALID_NAME');
+    expect(
+      await code(
+        builder.build(file, {
+          instanceId: 'bad',
+          hostname: 'h',
+          domain: 'x;y',
+        }),
+      ),
+    ).toBe('INVALID_NAME');
+    expect(
+      await code(
+        builder.build(file, {
+          instanceId: 'bad',
+          hostname: 'h',
+          sshAuthorizedKeys: ['ssh-rsa AAAA\nevil'],
+        }),
+      ),
     ).toBe('INVALID_REQUEST');
-    expect(await code(builder.build(file, { instanceId: 'bad', hostname: 'h', variables: { 'A-B': 'x' } }))).toBe(
-      'INVALID_NAME',
+    expect(
+      await code(
+        builder.build(file, {
+          instanceId: 'bad',
+          hostname: 'h',
+          variables: { 'A-B': 'x' },
+        }),
+      ),
+    ).toBe('INVALID_NAME');
+    expect(
+      await code(
+        builder.build('/tmp/outside-seed.iso', {
+          instanceId: 'bad',
+          hostname: 'h',
+        }),
+      ),
+    ).toBe('INVALID_PATH');
+    expect(await code(builder.read(path.join(root, 'bad', 'seed.iso')))).toBe(
+      'UNKNOWN_DISK',
     );
-    expect(await code(builder.build('/tmp/outside-seed.iso', { instanceId: 'bad', hostname: 'h' }))).toBe(
-      'INVALID_PATH',
-    );
-    expect(await code(builder.read(path.join(root, 'bad', 'seed.iso')))).toBe('UNKNOWN_DISK');
   });
 }

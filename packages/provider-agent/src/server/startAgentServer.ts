@@ -24,8 +24,13 @@ export interface StartAgentOptions {
 }
 
 /** Starts the HTTPS API with mutual TLS: callers need a certificate from the agent's CA. */
-export async function startAgentServer(config: AgentConfig, options: StartAgentOptions = {}): Promise<RunningAgent> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { agent: config.name } });
+export async function startAgentServer(
+  config: AgentConfig,
+  options: StartAgentOptions = {},
+): Promise<RunningAgent> {
+  const logger =
+    options.logger ??
+    pino({ level: config.logLevel, base: { agent: config.name } });
   const [cert, key, ca] = await Promise.all([
     fs.readFile(config.tls.cert),
     fs.readFile(config.tls.key),
@@ -34,7 +39,14 @@ export async function startAgentServer(config: AgentConfig, options: StartAgentO
   const services = await createAgentServices(config, logger, options.drivers);
   const app = createAgentApp(services);
   const server = https.createServer(
-    { cert, key, ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    {
+      cert,
+      key,
+      ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
     app,
   );
   server.keepAliveTimeout = 30_000;
@@ -46,7 +58,9 @@ export async function startAgentServer(config: AgentConfig, options: StartAgentO
     });
   });
   const { port } = server.address() as AddressInfo;
-  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const host = config.listen.host.includes(':')
+    ? `[${config.listen.host}]`
+    : config.listen.host;
   const url = `https://${host}:${port}`;
 
   let heartbeat: HeartbeatSender | undefined;
@@ -57,12 +71,22 @@ export async function startAgentServer(config: AgentConfig, options: StartAgentO
       token: config.backend.token,
       agentUrl: url,
       logger,
-      collect: async () => ({ info: await services.info(), stats: await services.stats.current() }),
+      collect: async () => ({
+        info: await services.info(),
+        stats: await services.stats.current(),
+      }),
     });
     heartbeat.start();
   }
   logger.info(
-    { url, port, driver: services.hypervisor.driver, uri: services.hypervisor.uri, dataDir: config.dataDir, version: agentVersion },
+    {
+      url,
+      port,
+      driver: services.hypervisor.driver,
+      uri: services.hypervisor.uri,
+      dataDir: config.dataDir,
+      version: agentVersion,
+    },
     'agent listening',
   );
 
@@ -70,7 +94,9 @@ export async function startAgentServer(config: AgentConfig, options: StartAgentO
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('agent stopping');
-      const closed = new Promise<void>(resolve => server.close(() => resolve()));
+      const closed = new Promise<void>(resolve =>
+        server.close(() => resolve()),
+      );
       server.closeIdleConnections();
       await Promise.all([services.close(), heartbeat?.stop()]);
       server.closeAllConnections();

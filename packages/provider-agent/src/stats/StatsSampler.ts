@@ -50,7 +50,11 @@ export class StatsSampler {
   ) {}
 
   current(): Promise<StatsSnapshot> {
-    if (this.snapshot && this.last && Date.now() - this.last.at < MIN_WINDOW_MS) {
+    if (
+      this.snapshot &&
+      this.last &&
+      Date.now() - this.last.at < MIN_WINDOW_MS
+    ) {
       return Promise.resolve(this.snapshot);
     }
     this.pending ??= this.measure().finally(() => {
@@ -81,7 +85,10 @@ export class StatsSampler {
       const delta = before === undefined || time < before ? 0 : time - before;
       busyNs += delta;
       const capacity = windowMs * 1e6 * (vcpus.get(name) ?? 1);
-      domains.push({ name, cpuPercent: round(Math.min(100, (delta / capacity) * 100)) });
+      domains.push({
+        name,
+        cpuPercent: round(Math.min(100, (delta / capacity) * 100)),
+      });
     }
     let hostPercent: number;
     if (this.hypervisor.driver === 'simulated') {
@@ -89,7 +96,8 @@ export class StatsSampler {
       hostPercent = (busyNs / (windowMs * 1e6 * cpus)) * 100;
     } else {
       const total = now.hostTotal - previous.hostTotal;
-      hostPercent = total > 0 ? (1 - (now.hostIdle - previous.hostIdle) / total) * 100 : 0;
+      hostPercent =
+        total > 0 ? (1 - (now.hostIdle - previous.hostIdle) / total) * 100 : 0;
     }
     this.last = now;
     this.snapshot = {

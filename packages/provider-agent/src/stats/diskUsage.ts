@@ -4,16 +4,25 @@ import path from 'node:path';
 /** Bytes allocated under a directory (sparse files count only written blocks). */
 export async function allocatedBytes(dir: string): Promise<number> {
   let total = 0;
-  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const entries = await fs
+    .readdir(dir, { withFileTypes: true })
+    .catch(() => []);
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) total += await allocatedBytes(full);
-    else if (entry.isFile()) total += ((await fs.stat(full).catch(() => undefined))?.blocks ?? 0) * 512;
+    else if (entry.isFile())
+      total +=
+        ((await fs.stat(full).catch(() => undefined))?.blocks ?? 0) * 512;
   }
   return total;
 }
 
-export async function filesystemSpace(dir: string): Promise<{ totalBytes: number; freeBytes: number }> {
+export async function filesystemSpace(
+  dir: string,
+): Promise<{ totalBytes: number; freeBytes: number }> {
   const stats = await fs.statfs(dir);
-  return { totalBytes: stats.blocks * stats.bsize, freeBytes: stats.bavail * stats.bsize };
+  return {
+    totalBytes: stats.blocks * stats.bsize,
+    freeBytes: stats.bavail * stats.bsize,
+  };
 }

@@ -5,7 +5,10 @@ import { fromFsError } from '../errors/AgentError';
 let counter = 0;
 
 /** Writes JSON through a temp file and rename, so a crash never leaves half a file. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+export async function writeJsonAtomic(
+  file: string,
+  value: unknown,
+): Promise<void> {
   const tmp = `${file}.${process.pid}.${++counter}.tmp`;
   try {
     await fs.mkdir(path.dirname(file), { recursive: true });

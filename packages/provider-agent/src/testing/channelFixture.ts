@@ -9,10 +9,19 @@ export async function startChannel() {
     server,
     key,
     /** Publishes an image and returns the install request a backend would send. */
-    async publish(urlPath: string, body: Buffer, options: Omit<ServedFile, 'body'> & { version?: string; os?: string } = {}) {
+    async publish(
+      urlPath: string,
+      body: Buffer,
+      options: Omit<ServedFile, 'body'> & {
+        version?: string;
+        os?: string;
+      } = {},
+    ) {
       const { version, os, ...served } = options;
       server.files.set(urlPath, { body, ...served });
-      server.files.set(`${urlPath}.asc`, { body: Buffer.from(await key.sign(body)) });
+      server.files.set(`${urlPath}.asc`, {
+        body: Buffer.from(await key.sign(body)),
+      });
       return {
         version: version ?? '1.0.0',
         url: server.url(urlPath),
@@ -26,12 +35,17 @@ export async function startChannel() {
   };
 }
 
-export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting; last value ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting; last value ${JSON.stringify(value)}`);
     await new Promise(r => setTimeout(r, 50));
   }
 }

@@ -1,3 +1,5 @@
+/* eslint-disable jest/no-export, jest/valid-title, jest/valid-describe-callback, jest/no-disabled-tests, jest/expect-expect */
+// A describe wrapper: titles and bodies are passed through, and skipping is its purpose.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -25,7 +27,11 @@ export function missingTools(tools: string[]): string[] {
  * A describe block for tests that need host tools. Without them it is skipped
  * with a printed reason, except under CI=true, where a missing tool fails.
  */
-export function describeWithTools(tools: string[], title: string, body: () => void) {
+export function describeWithTools(
+  tools: string[],
+  title: string,
+  body: () => void,
+) {
   const missing = missingTools(tools);
   if (missing.length === 0) {
     describe(title, body);
@@ -35,12 +41,16 @@ export function describeWithTools(tools: string[], title: string, body: () => vo
   if (process.env.CI === 'true') {
     describe(title, () => {
       it(`has its host tools (${tools.join(', ')})`, () => {
-        throw new Error(`${title} ${reason}; under CI=true these tests must run`);
+        throw new Error(
+          `${title} ${reason}; under CI=true these tests must run`,
+        );
       });
     });
     return;
   }
   // eslint-disable-next-line no-console
-  console.warn(`Skipping "${title}": ${reason} (install the Debian packages in ../shared/TOOLCHAIN.md)`);
+  console.warn(
+    `Skipping "${title}": ${reason} (install the Debian packages in ../shared/TOOLCHAIN.md)`,
+  );
   describe.skip(title, body);
 }

@@ -27,7 +27,9 @@ export async function startImageServer() {
     });
     res.flushHeaders();
     const end = file.stallAfter ?? file.body.length;
-    const chunk = file.bytesPerSecond ? Math.max(1, Math.floor(file.bytesPerSecond / 20)) : end;
+    const chunk = file.bytesPerSecond
+      ? Math.max(1, Math.floor(file.bytesPerSecond / 20))
+      : end;
     for (let offset = 0; offset < end && !res.destroyed; offset += chunk) {
       res.write(file.body.subarray(offset, Math.min(end, offset + chunk)));
       if (file.bytesPerSecond) await new Promise(r => setTimeout(r, 50));

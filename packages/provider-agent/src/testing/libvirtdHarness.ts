@@ -31,7 +31,11 @@ security_driver = "none"
 stdio_handler = "file"
 `;
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
+async function waitUntil(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
@@ -47,22 +51,39 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what:
 export async function startLibvirtd(): Promise<LibvirtdHandle> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tempest-libvirtd-'));
   const sub = (n: string) => path.join(dir, n);
-  for (const d of ['etc', 'lib', 'cache', 'run', 'sock', 'log']) await fsp.mkdir(sub(d), { recursive: true });
-  await fsp.writeFile(sub('etc/libvirtd.conf'), LIBVIRTD_CONF.replace('@SOCK@', sub('sock')));
+  for (const d of ['etc', 'lib', 'cache', 'run', 'sock', 'log'])
+    await fsp.mkdir(sub(d), { recursive: true });
+  await fsp.writeFile(
+    sub('etc/libvirtd.conf'),
+    LIBVIRTD_CONF.replace('@SOCK@', sub('sock')),
+  );
   await fsp.writeFile(sub('etc/qemu.conf'), QEMU_CONF);
   let passwd = await fsp.readFile('/etc/passwd', 'utf8');
   let group = await fsp.readFile('/etc/group', 'utf8');
-  if (!/^libvirt-qemu:/m.test(passwd)) passwd += 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n';
+  if (!/^libvirt-qemu:/m.test(passwd))
+    passwd +=
+      'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n';
   if (!/^libvirt-qemu:/m.test(group)) group += 'libvirt-qemu:x:64055:\n';
   if (!/^kvm:/m.test(group)) group += 'kvm:x:64056:\n';
   await fsp.writeFile(sub('passwd'), passwd);
   await fsp.writeFile(sub('group'), group);
 
-  const holder = spawn('unshare', ['-n', '-m', '--propagation', 'private', 'sleep', 'infinity'], { stdio: 'ignore' });
+  const holder = spawn(
+    'unshare',
+    ['-n', '-m', '--propagation', 'private', 'sleep', 'infinity'],
+    { stdio: 'ignore' },
+  );
   const pid = String(holder.pid);
   const ownMnt = fs.readlinkSync('/proc/self/ns/mnt');
-  await waitUntil(async () => fs.existsSync(`/proc/${pid}/ns/mnt`) && fs.readlinkSync(`/proc/${pid}/ns/mnt`) !== ownMnt, 5_000, 'the namespace');
-  const inNs = (args: string[]) => runCommand('nsenter', ['-t', pid, '-m', '-n', ...args]);
+  await waitUntil(
+    async () =>
+      fs.existsSync(`/proc/${pid}/ns/mnt`) &&
+      fs.readlinkSync(`/proc/${pid}/ns/mnt`) !== ownMnt,
+    5_000,
+    'the namespace',
+  );
+  const inNs = (args: string[]) =>
+    runCommand('nsenter', ['-t', pid, '-m', '-n', ...args]);
   const binds: Array<[string, string]> = [
     [sub('passwd'), '/etc/passwd'],
     [sub('group'), '/etc/group'],
@@ -83,9 +104,13 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
     throw e;
   }
   const log = fs.openSync(sub('libvirtd.log'), 'a');
-  const daemon = spawn('nsenter', ['-t', pid, '-m', '-n', 'libvirtd', '--pid-file', sub('libvirtd.pid')], {
-    stdio: ['ignore', log, log],
-  });
+  const daemon = spawn(
+    'nsenter',
+    ['-t', pid, '-m', '-n', 'libvirtd', '--pid-file', sub('libvirtd.pid')],
+    {
+      stdio: ['ignore', log, log],
+    },
+  );
   const socket = path.join(sub('sock'), 'libvirt-sock');
   const qemuUri = `qemu+unix:///system?socket=${socket}`;
   const testUri = `test+unix:///default?socket=${socket}`;
@@ -93,20 +118,37 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
 
   const stop = async () => {
     try {
-      const names = (await runCommand('virsh', ['-q', '-c', qemuUri, 'list', '--name']).catch(() => ({ stdout: '' }))).stdout;
-      for (const name of names.split('\n').map(n => n.trim()).filter(Boolean)) {
-        await runCommand('virsh', ['-q', '-c', qemuUri, 'destroy', name]).catch(() => undefined);
+      const names = (
+        await runCommand('virsh', [
+          '-q',
+          '-c',
+          qemuUri,
+          'list',
+          '--name',
+        ]).catch(() => ({ stdout: '' }))
+      ).stdout;
+      for (const name of names
+        .split('\n')
+        .map(n => n.trim())
+        .filter(Boolean)) {
+        await runCommand('virsh', ['-q', '-c', qemuUri, 'destroy', name]).catch(
+          () => undefined,
+        );
       }
     } finally {
       keeper?.stdin?.end();
       keeper?.kill();
       daemon.kill('SIGTERM');
-      await new Promise(r => (daemon.exitCode !== null ? r(null) : daemon.once('exit', r)));
+      await new Promise(r =>
+        daemon.exitCode !== null ? r(null) : daemon.once('exit', r),
+      );
       // Guests outlive libvirtd: end any qemu it left behind.
       const qemuRun = sub('run/qemu');
       for (const f of await fsp.readdir(qemuRun).catch(() => [] as string[])) {
         if (!f.endsWith('.pid')) continue;
-        const qemuPid = Number((await fsp.readFile(path.join(qemuRun, f), 'utf8')).trim());
+        const qemuPid = Number(
+          (await fsp.readFile(path.join(qemuRun, f), 'utf8')).trim(),
+        );
         if (qemuPid > 0) {
           try {
             process.kill(qemuPid, 'SIGKILL');
@@ -123,15 +165,25 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
 
   try {
     await waitUntil(
-      () => runCommand('virsh', ['-c', qemuUri, 'version'], { timeoutMs: 5_000 }).then(() => true, () => false),
+      () =>
+        runCommand('virsh', ['-c', qemuUri, 'version'], {
+          timeoutMs: 5_000,
+        }).then(
+          () => true,
+          () => false,
+        ),
       90_000,
       'libvirtd',
     );
     // One open connection keeps the test driver's state between virsh calls.
-    keeper = spawn('virsh', ['-c', testUri], { stdio: ['pipe', 'ignore', 'ignore'] });
+    keeper = spawn('virsh', ['-c', testUri], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     await new Promise(r => setTimeout(r, 300));
   } catch (e) {
-    const tail = await fsp.readFile(sub('libvirtd.log'), 'utf8').catch(() => '');
+    const tail = await fsp
+      .readFile(sub('libvirtd.log'), 'utf8')
+      .catch(() => '');
     await stop();
     throw new Error(`${(e as Error).message}\n${tail.slice(-2000)}`);
   }

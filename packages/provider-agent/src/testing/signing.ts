@@ -15,7 +15,12 @@ export async function createSigningKey(name = 'Tempest Test Channel') {
     publicKey,
     async sign(data: Uint8Array): Promise<string> {
       const message = await openpgp.createMessage({ binary: data });
-      return (await openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored' })) as string;
+      return (await openpgp.sign({
+        message,
+        signingKeys: key,
+        detached: true,
+        format: 'armored',
+      })) as string;
     },
   };
 }

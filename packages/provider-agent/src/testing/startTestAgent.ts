@@ -2,9 +2,19 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+// Node-only client; -common does not export it from its (browser-safe) index.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
 import { createAgentClient } from '@tempest/backstage-plugin-appliances-common/src/agent/createAgentClient';
-import { AgentConfig, AgentConfigInput, loadAgentConfig } from '../config/AgentConfig';
-import { RunningAgent, startAgentServer, StartAgentOptions } from '../server/startAgentServer';
+import {
+  AgentConfig,
+  AgentConfigInput,
+  loadAgentConfig,
+} from '../config/AgentConfig';
+import {
+  RunningAgent,
+  startAgentServer,
+  StartAgentOptions,
+} from '../server/startAgentServer';
 import { createTestPki } from './testPki';
 
 export interface TestAgent {
@@ -23,7 +33,8 @@ export async function startTestAgent(
   overrides: AgentConfigInput = {},
   options: StartAgentOptions & { dir?: string } = {},
 ): Promise<TestAgent> {
-  const dir = options.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-agent-')));
+  const dir =
+    options.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-agent-')));
   const pki = await createTestPki(path.join(dir, 'tls'));
   const config = loadAgentConfig({
     overrides: {
@@ -38,7 +49,12 @@ export async function startTestAgent(
   });
   const logger = options.logger ?? pino({ level: config.logLevel });
   const makeClient = (url: string) =>
-    createAgentClient({ baseUrl: url, ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key });
+    createAgentClient({
+      baseUrl: url,
+      ca: pki.ca.cert,
+      cert: pki.client.cert,
+      key: pki.client.key,
+    });
 
   const handle: TestAgent = {
     agent: await startAgentServer(config, { ...options, logger }),
@@ -49,7 +65,10 @@ export async function startTestAgent(
     async restart() {
       handle.client.close();
       await handle.agent.stop();
-      handle.agent = await startAgentServer({ ...config, listen: { ...config.listen, port: 0 } }, { ...options, logger });
+      handle.agent = await startAgentServer(
+        { ...config, listen: { ...config.listen, port: 0 } },
+        { ...options, logger },
+      );
       handle.client = makeClient(handle.agent.url);
     },
     async close() {

@@ -7,8 +7,16 @@ import { writeCertificate, writePrivateKey } from '../pki/pemFiles';
 /** A CA with a server certificate for the agent and a client certificate for its caller. */
 export async function createTestPki(dir: string) {
   const ca = await createCertificateAuthority();
-  const server = await issueCertificate({ ca, kind: 'server', name: 'localhost' });
-  const client = await issueCertificate({ ca, kind: 'client', name: 'tempest-backend' });
+  const server = await issueCertificate({
+    ca,
+    kind: 'server',
+    name: 'localhost',
+  });
+  const client = await issueCertificate({
+    ca,
+    kind: 'client',
+    name: 'tempest-backend',
+  });
   await writeCertificate(path.join(dir, 'ca.crt'), ca.cert);
   await writeCertificate(path.join(dir, 'server.crt'), server.cert);
   await writePrivateKey(path.join(dir, 'server.key'), server.key);
@@ -17,6 +25,10 @@ export async function createTestPki(dir: string) {
     ca,
     server,
     client,
-    files: { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') },
+    files: {
+      ca: path.join(dir, 'ca.crt'),
+      cert: path.join(dir, 'server.crt'),
+      key: path.join(dir, 'server.key'),
+    },
   };
 }

@@ -7,7 +7,9 @@ import zlib from 'node:zlib';
 import { runCommand } from '../exec/runCommand';
 
 /** Where the downloaded kernel and built initramfs are kept between runs. */
-export const CACHE_DIR = process.env.TEMPEST_AGENT_CACHE ?? path.join(os.tmpdir(), 'tempest-agent-cache');
+export const CACHE_DIR =
+  process.env.TEMPEST_AGENT_CACHE ??
+  path.join(os.tmpdir(), 'tempest-agent-cache');
 
 const MODULES = [
   'kernel/drivers/virtio/virtio.ko',
@@ -50,28 +52,55 @@ async function exists(p: string) {
 }
 
 /** A Debian cloud kernel, downloaded once with apt-get and unpacked with dpkg-deb. */
-async function cloudKernel(): Promise<{ vmlinuz: string; modulesDir: string; version: string }> {
+async function cloudKernel(): Promise<{
+  vmlinuz: string;
+  modulesDir: string;
+  version: string;
+}> {
   const dir = path.join(CACHE_DIR, 'kernel');
   await fs.mkdir(dir, { recursive: true });
-  let debs = (await fs.readdir(dir)).filter(f => /^linux-image-.*-cloud-amd64_.*\.deb$/.test(f));
+  let debs = (await fs.readdir(dir)).filter(f =>
+    /^linux-image-.*-cloud-amd64_.*\.deb$/.test(f),
+  );
   if (!debs.length) {
-    const { stdout } = await runCommand('apt-cache', ['depends', 'linux-image-cloud-amd64']);
+    const { stdout } = await runCommand('apt-cache', [
+      'depends',
+      'linux-image-cloud-amd64',
+    ]);
     const pkg = /Depends: (linux-image-[\w.-]+-cloud-amd64)/.exec(stdout)?.[1];
-    if (!pkg) throw new Error('apt-cache knows no linux-image-*-cloud-amd64 (run apt-get update)');
+    if (!pkg)
+      throw new Error(
+        'apt-cache knows no linux-image-*-cloud-amd64 (run apt-get update)',
+      );
     await new Promise<void>((resolve, reject) => {
-      const child = spawn('apt-get', ['download', pkg], { cwd: dir, stdio: 'ignore' });
+      const child = spawn('apt-get', ['download', pkg], {
+        cwd: dir,
+        stdio: 'ignore',
+      });
       child.on('error', reject);
-      child.on('exit', code => (code === 0 ? resolve() : reject(new Error(`apt-get download ${pkg} exited ${code}`))));
+      child.on('exit', code =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`apt-get download ${pkg} exited ${code}`)),
+      );
     });
-    debs = (await fs.readdir(dir)).filter(f => /^linux-image-.*-cloud-amd64_.*\.deb$/.test(f));
+    debs = (await fs.readdir(dir)).filter(f =>
+      /^linux-image-.*-cloud-amd64_.*\.deb$/.test(f),
+    );
   }
   const deb = debs.sort().pop()!;
   const unpacked = path.join(dir, deb.replace(/\.deb$/, ''));
   if (!(await exists(unpacked))) {
-    await runCommand('dpkg-deb', ['-x', path.join(dir, deb), `${unpacked}.tmp`]);
+    await runCommand('dpkg-deb', [
+      '-x',
+      path.join(dir, deb),
+      `${unpacked}.tmp`,
+    ]);
     await fs.rename(`${unpacked}.tmp`, unpacked);
   }
-  const vmlinuz = (await fs.readdir(path.join(unpacked, 'boot'))).find(f => f.startsWith('vmlinuz-'))!;
+  const vmlinuz = (await fs.readdir(path.join(unpacked, 'boot'))).find(f =>
+    f.startsWith('vmlinuz-'),
+  )!;
   const version = vmlinuz.slice('vmlinuz-'.length);
   return {
     vmlinuz: path.join(unpacked, 'boot', vmlinuz),
@@ -81,9 +110,16 @@ async function cloudKernel(): Promise<{ vmlinuz: string; modulesDir: string; ver
 }
 
 /** A gzip'd newc initramfs: static busybox, the init above, the modules it loads. */
-async function initramfs(kernel: { modulesDir: string; version: string }): Promise<string> {
+async function initramfs(kernel: {
+  modulesDir: string;
+  version: string;
+}): Promise<string> {
   const busybox = '/bin/busybox';
-  const key = createHash('sha256').update(INIT).update(kernel.version).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(INIT)
+    .update(kernel.version)
+    .digest('hex')
+    .slice(0, 12);
   const out = path.join(CACHE_DIR, `initrd-${key}.gz`);
   if (await exists(out)) return out;
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-initrd-'));
@@ -93,14 +129,33 @@ async function initramfs(kernel: { modulesDir: string; version: string }): Promi
     await fs.copyFile(busybox, path.join(root, 'bin/busybox'));
     await fs.chmod(path.join(root, 'bin/busybox'), 0o755);
     await fs.writeFile(path.join(root, 'init'), INIT, { mode: 0o755 });
-    for (const m of MODULES) await fs.copyFile(path.join(kernel.modulesDir, m), path.join(root, 'lib/modules', path.basename(m)));
-    const files = ['bin', 'bin/busybox', 'init', 'lib', 'lib/modules', ...MODULES.map(m => `lib/modules/${path.basename(m)}`)];
+    for (const m of MODULES)
+      await fs.copyFile(
+        path.join(kernel.modulesDir, m),
+        path.join(root, 'lib/modules', path.basename(m)),
+      );
+    const files = [
+      'bin',
+      'bin/busybox',
+      'init',
+      'lib',
+      'lib/modules',
+      ...MODULES.map(m => `lib/modules/${path.basename(m)}`),
+    ];
     const cpio = await new Promise<Buffer>((resolve, reject) => {
-      const child = spawn('cpio', ['-o', '-H', 'newc', '-R', '0:0', '--quiet'], { cwd: root });
+      const child = spawn(
+        'cpio',
+        ['-o', '-H', 'newc', '-R', '0:0', '--quiet'],
+        { cwd: root },
+      );
       const chunks: Buffer[] = [];
       child.stdout.on('data', c => chunks.push(c));
       child.on('error', reject);
-      child.on('exit', code => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`cpio exited ${code}`))));
+      child.on('exit', code =>
+        code === 0
+          ? resolve(Buffer.concat(chunks))
+          : reject(new Error(`cpio exited ${code}`)),
+      );
       child.stdin.end(`${files.join('\n')}\n`);
     });
     await fs.writeFile(`${out}.tmp`, zlib.gzipSync(cpio));
@@ -121,7 +176,9 @@ export interface TinyAppliance {
 }
 
 /** Builds (or reuses from the cache) a bootable appliance from Debian packages. */
-export async function buildTinyAppliance(workDir: string): Promise<TinyAppliance> {
+export async function buildTinyAppliance(
+  workDir: string,
+): Promise<TinyAppliance> {
   const kernel = await cloudKernel();
   const initrd = await initramfs(kernel);
   const raw = path.join(workDir, 'os.raw');
@@ -130,13 +187,35 @@ export async function buildTinyAppliance(workDir: string): Promise<TinyAppliance
   const osBytes = Buffer.alloc(2 * 1024 * 1024);
   osBytes.write(OS_MARKER, 0);
   await fs.writeFile(raw, osBytes);
-  await runCommand('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, osImage]);
+  await runCommand('qemu-img', [
+    'convert',
+    '-q',
+    '-f',
+    'raw',
+    '-O',
+    'qcow2',
+    raw,
+    osImage,
+  ]);
   await fs.rm(raw);
-  await runCommand('qemu-img', ['create', '-q', '-f', 'qcow2', applianceImage, '2M']);
+  await runCommand('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    applianceImage,
+    '2M',
+  ]);
   const markerFile = path.join(workDir, 'marker');
   await fs.writeFile(markerFile, APPLIANCE_MARKER);
   // qemu-io writes the marker bytes into the qcow2 at 1 MiB: offset 0 stays unallocated and falls through to the OS layer.
-  await runCommand('qemu-io', ['-f', 'qcow2', '-c', `write -s ${markerFile} 1M ${APPLIANCE_MARKER.length}`, applianceImage]);
+  await runCommand('qemu-io', [
+    '-f',
+    'qcow2',
+    '-c',
+    `write -s ${markerFile} 1M ${APPLIANCE_MARKER.length}`,
+    applianceImage,
+  ]);
   await fs.rm(markerFile);
   return { kernel: kernel.vmlinuz, initrd, osImage, applianceImage };
 }

@@ -15,11 +15,20 @@ export function resolveInside(root: string, ...segments: string[]): string {
 export function assertInside(root: string, candidate: string): string {
   const base = path.resolve(root);
   if (!path.isAbsolute(candidate)) {
-    throw new AgentError('INVALID_PATH', `Path ${JSON.stringify(candidate)} is not absolute`);
+    throw new AgentError(
+      'INVALID_PATH',
+      `Path ${JSON.stringify(candidate)} is not absolute`,
+    );
   }
   const normal = path.resolve(candidate);
-  if (normal !== candidate.replace(/\/+$/, '') || !(normal === base || normal.startsWith(base + path.sep))) {
-    throw new AgentError('INVALID_PATH', `Path ${JSON.stringify(candidate)} is outside the data directory`);
+  if (
+    normal !== candidate.replace(/\/+$/, '') ||
+    !(normal === base || normal.startsWith(base + path.sep))
+  ) {
+    throw new AgentError(
+      'INVALID_PATH',
+      `Path ${JSON.stringify(candidate)} is outside the data directory`,
+    );
   }
   return normal;
 }

@@ -35,7 +35,9 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
   });
 
   const fetchOverTls = async (request: Request): Promise<Response> => {
-    const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+    const body = request.body
+      ? Buffer.from(await request.arrayBuffer())
+      : undefined;
     const headers: Record<string, string> = {};
     request.headers.forEach((value, name) => {
       headers[name] = value;
@@ -44,7 +46,12 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     return new Promise<Response>((resolve, reject) => {
       const req = https.request(
         request.url,
-        { method: request.method, headers, agent, timeout: options.timeoutMs ?? 60_000 },
+        {
+          method: request.method,
+          headers,
+          agent,
+          timeout: options.timeoutMs ?? 60_000,
+        },
         res => {
           const chunks: Buffer[] = [];
           res.on('data', c => chunks.push(c));
@@ -53,19 +60,35 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
             const status = res.statusCode ?? 500;
             const responseHeaders = new Headers();
             for (const [name, value] of Object.entries(res.headers)) {
-              if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+              if (value !== undefined)
+                responseHeaders.set(
+                  name,
+                  Array.isArray(value) ? value.join(', ') : value,
+                );
             }
             const noBody = status === 204 || status === 304;
-            resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
+            resolve(
+              new Response(noBody ? null : Buffer.concat(chunks), {
+                status,
+                headers: responseHeaders,
+              }),
+            );
           });
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`agent call timed out: ${request.method} ${request.url}`)));
+      req.on('timeout', () =>
+        req.destroy(
+          new Error(`agent call timed out: ${request.method} ${request.url}`),
+        ),
+      );
       req.on('error', reject);
       req.end(body);
     });
   };
 
-  const client = createClient<paths>({ baseUrl: options.baseUrl.replace(/\/+$/, ''), fetch: fetchOverTls });
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    fetch: fetchOverTls,
+  });
   return Object.assign(client, { close: () => agent.destroy() });
 }

@@ -1,3 +1,6 @@
 export { createAgentClient } from './createAgentClient';
 export type { AgentClient, AgentClientOptions } from './createAgentClient';
-export type { paths as AgentApiPaths, components as AgentApiComponents } from '../generated/agentApi';
+export type {
+  paths as AgentApiPaths,
+  components as AgentApiComponents,
+} from '../generated/agentApi';
