@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 // Node-only client; -common does not export it from its (browser-safe) index.
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { createAgentClient } from '@tempest/backstage-plugin-appliances-common/src/agent/createAgentClient';
+import { createAgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
 import {
   AgentConfig,
   AgentConfigInput,

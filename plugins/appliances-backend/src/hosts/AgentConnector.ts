@@ -1,7 +1,7 @@
 import {
   AgentClient,
   createAgentClient,
-} from '@tempest/backstage-plugin-appliances-common/src/agent';
+} from '@tempest/backstage-plugin-appliances-common/agent';
 import { BackendPki } from './BackendPki';
 
 /** One mutual-TLS client per agent URL, kept alive and reused. */

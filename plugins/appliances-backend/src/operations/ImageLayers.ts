@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '@backstage/errors';
-import type { AgentApiComponents } from '@tempest/backstage-plugin-appliances-common/src/agent';
+import type { AgentApiComponents } from '@tempest/backstage-plugin-appliances-common/agent';
 import { ApplianceStore, StoredAppliance } from '../database/ApplianceStore';
 import { ChannelStore } from '../database/ChannelStore';
 import { ImageDigests } from './ImageDigests';

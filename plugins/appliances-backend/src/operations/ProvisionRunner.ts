@@ -2,10 +2,11 @@ import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { PlacementDecision, instanceEntityRef, placeHost } from '@tempest/backstage-plugin-appliances-common';
-import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/src/agent';
+import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
 import { ApplianceStore } from '../database/ApplianceStore';
 import { Host, HostStore } from '../hosts/HostStore';
 import { Instance, InstanceStore } from '../instances/InstanceStore';
+import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { AgentCallError, agentCall } from './agentCall';
 import { ImageLayer, ImageLayers } from './ImageLayers';
 import {
@@ -41,6 +42,8 @@ export type ProvisionRunnerOptions = {
   pollMs?: number;
   /** Operations driven at once by this process; the rest wait their turn. */
   concurrency?: number;
+  /** The instances' history: provisioning's end lands there too. */
+  events?: Pick<InstanceEventStore, 'record'>;
 };
 
 const PLACE_ATTEMPTS = 3;
@@ -305,6 +308,10 @@ export class ProvisionRunner {
         await this.o.db.transaction(async trx => {
           await this.o.instances.transition(instance.id, 'started', { trx });
           await done({ entityRef: instanceEntityRef(instance.hostname) }, trx);
+          await this.o.events?.record(
+            { instanceId: instance.id, actor: op.requestedBy, kind: 'provision', fromState: 'provisioning', toState: 'started', version: instance.version + 1, outcome: 'succeeded' },
+            trx,
+          );
         });
         const event = await this.o.auditor.createEvent({
           eventId: 'instance-provisioned',
@@ -416,6 +423,16 @@ export class ProvisionRunner {
     }
     const error = op.error ?? 'provisioning failed';
     await instances.transition(instance.id, 'error', { error, releaseHostname: true });
+    await this.o.events?.record({
+      instanceId: instance.id,
+      actor: op.requestedBy,
+      kind: 'provision',
+      fromState: instance.state,
+      toState: 'error',
+      version: instance.version + 1,
+      outcome: 'failed',
+      message: error,
+    });
     await operations.setState(op.id, 'failed');
     const event = await this.o.auditor.createEvent({
       eventId: 'instance-provision-rolled-back',
