@@ -92,6 +92,14 @@ export interface Config {
       concurrency?: number;
     };
 
+    /** Instance lifecycle. */
+    instances?: {
+      /** Seconds a stop waits for the guest's ACPI shutdown before the agent destroys it. Default 60. */
+      shutdownTimeoutSeconds?: number;
+      /** Seconds between two reconciliations of recorded states with the agents' (at least 5). Default 60. */
+      reconcileIntervalSeconds?: number;
+    };
+
     /**
      * OS substrate images appliances layer on, one per ostype. The agent
      * checks each against its SHA-256 (worked out by the backend when not

@@ -2,7 +2,12 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { appliancesPermissions } from '@tempest/backstage-plugin-appliances-common';
+import {
+  appliancesPermissions,
+  instancePermissions,
+} from '@tempest/backstage-plugin-appliances-common';
+import { createConditionTransformer } from '@backstage/plugin-permission-node';
+import { instanceResourceRef, instanceRules } from './permissions/instanceRules';
 import { createRouter } from './service/createRouter';
 import { migrateDatabase } from './database/migrateDatabase';
 import { ChannelStore } from './database/ChannelStore';
@@ -33,7 +38,17 @@ export const appliancesPlugin = createBackendPlugin({
       },
       async init(deps) {
         const config = await readAppliancesConfig(deps.config);
-        deps.permissionsRegistry.addPermissions(appliancesPermissions);
+        deps.permissionsRegistry.addPermissions(
+          appliancesPermissions.filter(p => !instancePermissions.includes(p as any)),
+        );
+        deps.permissionsRegistry.addResourceType({
+          resourceRef: instanceResourceRef,
+          permissions: instancePermissions,
+          rules: Object.values(instanceRules),
+        });
+        const transformConditions = createConditionTransformer(
+          deps.permissionsRegistry.getPermissionRuleset(instanceResourceRef),
+        );
         const db = await migrateDatabase(deps.database);
         const channels = new ChannelStore(db);
         const appliances = new ApplianceStore(db);
@@ -77,6 +92,7 @@ export const appliancesPlugin = createBackendPlugin({
             directory,
             refresher,
             staticChannelsDirectory: config.staticChannelsDirectory,
+            transformConditions,
           }),
         );
         deps.httpRouter.addAuthPolicy({

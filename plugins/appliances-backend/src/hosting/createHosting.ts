@@ -19,6 +19,9 @@ import { HostMonitor } from '../hosts/HostMonitor';
 import { HostStore } from '../hosts/HostStore';
 import { SecretBox } from '../hosts/SecretBox';
 import { InstanceStore } from '../instances/InstanceStore';
+import { InstanceEventStore } from '../instances/InstanceEventStore';
+import { InstanceActions } from '../instances/InstanceActions';
+import { InstanceReconciler } from '../instances/InstanceReconciler';
 import { ProvisioningService } from '../instances/ProvisioningService';
 import { ImageDigests } from '../operations/ImageDigests';
 import { ImageLayers } from '../operations/ImageLayers';
@@ -67,6 +70,7 @@ export async function createHosting(deps: {
   const enrolment = new HostEnrolment(hosts, pki, config.enrolmentTokenMinutes * 60_000);
   const instances = new InstanceStore(deps.db);
   const operations = new OperationStore(deps.db);
+  const events = new InstanceEventStore(deps.db);
   const agents = new AgentConnector(pki);
   const layers = new ImageLayers({
     appliances: deps.appliances,
@@ -85,6 +89,25 @@ export async function createHosting(deps: {
     logger: logger.child({ part: 'provisioning' }),
     auditor: deps.auditor,
     concurrency: config.provisioningConcurrency,
+    events,
+  });
+  const actions = new InstanceActions({
+    db: deps.db,
+    instances,
+    events,
+    hosts,
+    operations,
+    agents,
+    kick: id => void runner.kick(id),
+    shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
+  });
+  const reconciler = new InstanceReconciler({
+    instances,
+    events,
+    hosts,
+    agents,
+    auditor: deps.auditor,
+    logger: logger.child({ part: 'reconciler' }),
   });
   const provisioning = new ProvisioningService({
     db: deps.db,
@@ -106,6 +129,9 @@ export async function createHosting(deps: {
     hosts,
     enrolment,
     instances,
+    events,
+    actions,
+    reconciler,
     operations,
     provisioning,
     runner,
@@ -132,6 +158,18 @@ export async function createHosting(deps: {
         fn: async () => {
           const resumed = await runner.resumeOrphaned();
           if (resumed.length) logger.info(`Resuming ${resumed.length} unfinished operation(s)`);
+        },
+      });
+      // Drift between recorded states and what the agents report (a guest
+      // that died, an action whose process stopped mid-call).
+      await deps.scheduler.scheduleTask({
+        id: 'appliances-instances-reconcile',
+        scope: 'global',
+        frequency: { seconds: config.reconcileIntervalSeconds },
+        timeout: { minutes: 5 },
+        initialDelay: { seconds: 5 },
+        fn: async () => {
+          await reconciler.reconcileAll();
         },
       });
       if (config.embeddedHosts) {

@@ -10,6 +10,10 @@ export type HostingConfig = {
   enrolmentTokenMinutes: number;
   maxImageBytes: number;
   provisioningConcurrency: number;
+  /** How long a stop waits for the guest's ACPI shutdown before the agent destroys it. */
+  shutdownTimeoutSeconds: number;
+  /** How often the reconciler compares recorded states with the agents'. */
+  reconcileIntervalSeconds: number;
   osImages: OsImage[];
   osImageDirectory?: string;
   embeddedHosts?: { count: number; cpus: number; memoryMiB: number; diskGiB: number };
@@ -55,6 +59,8 @@ export function readHostingConfig(root: Config): HostingConfig {
     enrolmentTokenMinutes: whole(config, 'hosts.enrolmentTokenMinutes', 60),
     maxImageBytes: whole(config, 'provisioning.maxImageBytes', 8 * 1024 ** 3),
     provisioningConcurrency: whole(config, 'provisioning.concurrency', 8),
+    shutdownTimeoutSeconds: whole(config, 'instances.shutdownTimeoutSeconds', 60),
+    reconcileIntervalSeconds: whole(config, 'instances.reconcileIntervalSeconds', 60, 5),
     osImages,
     osImageDirectory: config.getOptionalString('osImageDirectory'),
     ...(embedded && count > 0

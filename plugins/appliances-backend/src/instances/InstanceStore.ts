@@ -1,4 +1,8 @@
 import { Knex } from 'knex';
+import { PermissionCriteria } from '@backstage/plugin-permission-common';
+import { InstanceAction } from '@tempest/backstage-plugin-appliances-common';
+import { InstanceQuery } from '../permissions/instanceRules';
+import { applyCriteria } from '../permissions/applyCriteria';
 import {
   InstanceState,
   LockedPrice,
@@ -24,8 +28,23 @@ export type Instance = {
   domainName?: string;
   operationId?: string;
   error?: string;
+  /** The action running through the agent; others wait until it ends. */
+  pendingAction?: InstanceAction;
+  /** When the instance last entered `started`. */
+  startedAt?: string;
   createdAt: string;
   updatedAt: string;
+};
+
+/** Which instances a list returns; `criteria` is the caller's permission filter. */
+export type InstancePageQuery = {
+  criteria?: PermissionCriteria<InstanceQuery>;
+  state?: InstanceState;
+  hostId?: string;
+  owner?: string;
+  includeDeleted?: boolean;
+  limit: number;
+  offset: number;
 };
 
 type InstanceRow = {
@@ -51,6 +70,8 @@ type InstanceRow = {
   domain_name: string | null;
   operation_id: string | null;
   error: string | null;
+  pending_action?: InstanceAction | null;
+  started_at?: Date | string | number | null;
   created_at: Date | string | number;
   updated_at: Date | string | number;
 };
@@ -97,6 +118,8 @@ function toInstance(row: InstanceRow): Instance {
     ...(row.domain_name ? { domainName: row.domain_name } : {}),
     ...(row.operation_id ? { operationId: row.operation_id } : {}),
     ...(row.error ? { error: row.error } : {}),
+    ...(row.pending_action ? { pendingAction: row.pending_action } : {}),
+    ...(row.started_at ? { startedAt: iso(row.started_at) } : {}),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -157,6 +180,138 @@ export class InstanceStore {
     return (await query).map(toInstance);
   }
 
+  /** A page of instances, newest first, filtered in the database by the caller's criteria. */
+  async page(q: InstancePageQuery): Promise<{ items: Instance[]; totalCount: number }> {
+    const base = this.db<InstanceRow>('instances');
+    if (q.criteria) applyCriteria(base, q.criteria);
+    if (q.state) base.where('instances.state', q.state);
+    else if (!q.includeDeleted) base.whereNot('instances.state', 'deleted');
+    if (q.hostId) base.where('instances.host_id', q.hostId);
+    if (q.owner) base.where('instances.owner', q.owner);
+    const [rows, [{ n }]] = await Promise.all([
+      base
+        .clone()
+        .select('instances.*')
+        .orderBy([
+          { column: 'instances.created_at', order: 'desc' },
+          { column: 'instances.id', order: 'desc' },
+        ])
+        .limit(q.limit)
+        .offset(q.offset),
+      base.clone().count({ n: '*' }),
+    ]);
+    return { items: (rows as InstanceRow[]).map(toInstance), totalCount: Number(n) };
+  }
+
+  /** The instance when the criteria allow it (undefined otherwise, so existence does not leak). */
+  async getVisible(id: string, criteria?: PermissionCriteria<InstanceQuery>): Promise<Instance | undefined> {
+    const query = this.db<InstanceRow>('instances').where('instances.id', id);
+    if (criteria) applyCriteria(query, criteria);
+    const row = await query.first('instances.*');
+    return row ? toInstance(row) : undefined;
+  }
+
+  /**
+   * Claims an action: one conditional update (id, version, state, no action
+   * in flight), so of any number of concurrent callers that saw the same
+   * version exactly one wins. Moves to `to` and bumps the version.
+   */
+  async claimAction(
+    id: string,
+    claim: { expectedVersion: number; from: InstanceState; to: InstanceState; action: InstanceAction; hostname?: string },
+    trx: Knex = this.db,
+  ): Promise<boolean> {
+    const now = new Date();
+    const n = await trx('instances')
+      .where({ id, version: claim.expectedVersion, state: claim.from })
+      .whereNull('pending_action')
+      .update({
+        state: claim.to,
+        version: claim.expectedVersion + 1,
+        pending_action: claim.action,
+        pending_since: now,
+        error: null,
+        ...(claim.to === 'started' ? { started_at: now } : {}),
+        // A retry takes the hostname back (released when provisioning failed).
+        ...(claim.hostname ? { active_hostname: claim.hostname.toLowerCase() } : {}),
+        updated_at: now,
+      });
+    return n === 1;
+  }
+
+  /** Ends a claimed action that the agent carried out; `state` moves on once more (deleting → deleted). */
+  async finishAction(id: string, claimedVersion: number, state?: InstanceState): Promise<boolean> {
+    const n = await this.db('instances')
+      .where({ id, version: claimedVersion })
+      .update({
+        pending_action: null,
+        pending_since: null,
+        ...(state ? { state, version: claimedVersion + 1 } : {}),
+        ...(state === 'deleted' ? { active_hostname: null } : {}),
+        updated_at: new Date(),
+      });
+    return n === 1;
+  }
+
+  /** Puts a claimed instance back where it was, with the reason; bumps the version. */
+  async revertAction(id: string, claimedVersion: number, from: InstanceState, error: string): Promise<boolean> {
+    const n = await this.db('instances')
+      .where({ id, version: claimedVersion })
+      .update({
+        state: from,
+        version: claimedVersion + 1,
+        pending_action: null,
+        pending_since: null,
+        error,
+        updated_at: new Date(),
+      });
+    return n === 1;
+  }
+
+  /**
+   * Records what the agent reports when it differs (the reconciler): only
+   * if nobody changed the instance since it was read and no action is in flight.
+   */
+  async reconcile(id: string, seenVersion: number, state: InstanceState, error: string | null): Promise<boolean> {
+    const n = await this.db('instances')
+      .where({ id, version: seenVersion })
+      .whereNull('pending_action')
+      .update({
+        state,
+        version: seenVersion + 1,
+        error,
+        ...(state === 'started' ? { started_at: new Date() } : {}),
+        updated_at: new Date(),
+      });
+    return n === 1;
+  }
+
+  /** Instances placed on a host whose recorded state the agent can confirm. */
+  async listOnHostForReconcile(hostId: string): Promise<Instance[]> {
+    const rows = await this.db<InstanceRow>('instances')
+      .where({ host_id: hostId })
+      .whereIn('state', ['started', 'stopped', 'suspended', 'stored'])
+      .whereNotNull('domain_name');
+    return rows.map(toInstance);
+  }
+
+  /** Actions whose process died mid-call (a restart): older than `before`. */
+  async listStalePending(before: Date): Promise<Instance[]> {
+    const rows = await this.db<InstanceRow>('instances')
+      .whereNotNull('pending_action')
+      .where('pending_since', '<', before);
+    return rows.map(toInstance);
+  }
+
+  /** Clears a stale action claim without changing the state (the reconciler then aligns it). */
+  async clearStalePending(id: string, version: number): Promise<boolean> {
+    const n = await this.db('instances')
+      .where({ id, version })
+      .whereNotNull('pending_action')
+      .update({ pending_action: null, pending_since: null, version: version + 1, updated_at: new Date() });
+    return n === 1;
+  }
+
   async count(): Promise<number> {
     const [{ n }] = await this.db('instances').whereNot({ state: 'deleted' }).count({ n: '*' });
     return Number(n);
@@ -207,6 +362,7 @@ export class InstanceStore {
         state,
         version: trx.raw('version + 1'),
         error: options.error ?? null,
+        ...(state === 'started' ? { started_at: new Date() } : {}),
         ...(options.releaseHostname || state === 'deleted' ? { active_hostname: null } : {}),
         updated_at: new Date(),
       });

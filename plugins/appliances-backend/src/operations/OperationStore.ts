@@ -237,4 +237,17 @@ export class OperationStore {
     // Progress alone does not touch the operation row: a download reports often.
     if (change.state) await trx('operations').where({ id }).update({ updated_at: now });
   }
+
+  /** Sets a failed operation going again from its first step (a retry); false unless it had failed. */
+  async reopen(id: string, trx: Knex = this.db): Promise<boolean> {
+    const now = new Date();
+    const n = await trx('operations')
+      .where({ id, state: 'failed' })
+      .update({ state: 'pending', failed_step: null, error: null, finished_at: null, updated_at: now });
+    if (n !== 1) return false;
+    await trx('operation_steps')
+      .where({ operation_id: id })
+      .update({ state: 'pending', progress: 0, detail: null, error: null, started_at: null, finished_at: null });
+    return true;
+  }
 }

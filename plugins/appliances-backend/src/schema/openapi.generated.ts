@@ -1125,6 +1125,21 @@ export const spec = {
           "entityRef": {
             "type": "string"
           },
+          "pendingAction": {
+            "$ref": "#/components/schemas/InstanceAction"
+          },
+          "allowedActions": {
+            "type": "array",
+            "description": "The actions the state allows now (empty while an action runs).",
+            "items": {
+              "$ref": "#/components/schemas/InstanceAction"
+            }
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the instance last started (uptime)."
+          },
           "createdAt": {
             "type": "string",
             "format": "date-time"
@@ -1132,6 +1147,173 @@ export const spec = {
           "updatedAt": {
             "type": "string",
             "format": "date-time"
+          }
+        }
+      },
+      "InstanceState": {
+        "type": "string",
+        "enum": [
+          "registered",
+          "provisioning",
+          "stored",
+          "started",
+          "stopped",
+          "suspended",
+          "migrating",
+          "deleting",
+          "deleted",
+          "error"
+        ]
+      },
+      "InstanceAction": {
+        "type": "string",
+        "enum": [
+          "start",
+          "stop",
+          "suspend",
+          "resume",
+          "delete",
+          "retry",
+          "migrate"
+        ]
+      },
+      "InstanceActionRequest": {
+        "type": "object",
+        "required": [
+          "action"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "action": {
+            "$ref": "#/components/schemas/InstanceAction"
+          },
+          "expectedVersion": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The version the caller saw; or send it as If-Match."
+          }
+        }
+      },
+      "InstanceActionResult": {
+        "type": "object",
+        "required": [
+          "instance"
+        ],
+        "properties": {
+          "instance": {
+            "$ref": "#/components/schemas/Instance"
+          },
+          "operationId": {
+            "type": "string",
+            "description": "The reopened provisioning operation (retry)."
+          }
+        }
+      },
+      "InstanceActionRefusal": {
+        "type": "object",
+        "required": [
+          "error",
+          "reason",
+          "currentState",
+          "currentVersion",
+          "allowedActions"
+        ],
+        "properties": {
+          "error": {
+            "type": "object",
+            "required": [
+              "name",
+              "message"
+            ],
+            "properties": {
+              "name": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              }
+            },
+            "additionalProperties": true
+          },
+          "reason": {
+            "type": "string",
+            "enum": [
+              "stale-version",
+              "forbidden-action",
+              "action-in-progress",
+              "agent-refused",
+              "agent-unavailable"
+            ]
+          },
+          "currentState": {
+            "$ref": "#/components/schemas/InstanceState"
+          },
+          "currentVersion": {
+            "type": "integer"
+          },
+          "allowedActions": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/InstanceAction"
+            }
+          }
+        }
+      },
+      "InstanceEvent": {
+        "type": "object",
+        "required": [
+          "id",
+          "instanceId",
+          "at",
+          "actor",
+          "kind",
+          "outcome"
+        ],
+        "properties": {
+          "id": {
+            "type": "integer"
+          },
+          "instanceId": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "actor": {
+            "type": "string"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "action",
+              "denied",
+              "reconcile",
+              "provision"
+            ]
+          },
+          "action": {
+            "$ref": "#/components/schemas/InstanceAction"
+          },
+          "fromState": {
+            "$ref": "#/components/schemas/InstanceState"
+          },
+          "toState": {
+            "$ref": "#/components/schemas/InstanceState"
+          },
+          "version": {
+            "type": "integer"
+          },
+          "outcome": {
+            "type": "string",
+            "enum": [
+              "succeeded",
+              "failed",
+              "refused"
+            ]
+          },
+          "message": {
+            "type": "string"
           }
         }
       },
@@ -2130,7 +2312,56 @@ export const spec = {
             "BackstageToken": []
           }
         ],
-        "description": "Instances the caller owns, or all of them (admins and catalog).",
+        "description": "A page of the instances the caller may see (their own and their groups', those on hosts they provide, or all for admins and other plugins), filtered in the database.\n",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500,
+              "default": 50
+            }
+          },
+          {
+            "name": "offset",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "default": 0
+            }
+          },
+          {
+            "name": "state",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/InstanceState"
+            }
+          },
+          {
+            "name": "hostId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          },
+          {
+            "name": "owner",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 255
+            }
+          }
+        ],
         "responses": {
           "200": {
             "description": "Instances, newest first.",
@@ -2139,7 +2370,8 @@ export const spec = {
                 "schema": {
                   "type": "object",
                   "required": [
-                    "items"
+                    "items",
+                    "totalCount"
                   ],
                   "properties": {
                     "items": {
@@ -2147,6 +2379,13 @@ export const spec = {
                       "items": {
                         "$ref": "#/components/schemas/Instance"
                       }
+                    },
+                    "totalCount": {
+                      "type": "integer"
+                    },
+                    "nextOffset": {
+                      "type": "integer",
+                      "description": "Absent on the last page."
                     }
                   }
                 }
@@ -2267,6 +2506,150 @@ export const spec = {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Instance"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/instances/{id}/actions": {
+      "post": {
+        "operationId": "actOnInstance",
+        "description": "Runs an action (start, stop, suspend, resume, delete, retry) through the host's agent. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found.\n",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          },
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 32
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/InstanceActionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Done; the instance after the action.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/InstanceActionResult"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Refused; nothing changed (or the change was reverted).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/InstanceActionRefusal"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The host or its agent is unreachable; nothing changed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/InstanceActionRefusal"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/instances/{id}/events": {
+      "get": {
+        "operationId": "listInstanceEvents",
+        "description": "The instance's history, newest first.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Events.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/InstanceEvent"
+                      }
+                    }
+                  }
                 }
               }
             }

@@ -11,6 +11,7 @@ import { addHostRoutes } from './hostRoutes';
 import { addInstanceRoutes } from './instanceRoutes';
 import { addOperationRoutes } from './operationRoutes';
 import { AppliancesRouter } from './types';
+import { InstanceAccessDeps } from './instanceAccess';
 
 /** Mounts the host, agent, instance and operation routes. */
 export function addHostingRoutes(
@@ -22,6 +23,7 @@ export function addHostingRoutes(
     discovery: DiscoveryService;
     userInfo: UserInfoService;
     hosting: Hosting;
+    transformConditions: InstanceAccessDeps['transformConditions'];
   },
 ) {
   const { hosting } = options;
@@ -37,6 +39,8 @@ export function addHostingRoutes(
     ...options,
     hosts: hosting.hosts,
     instances: hosting.instances,
+    events: hosting.events,
+    actions: hosting.actions,
     provisioning: hosting.provisioning,
     runner: hosting.runner,
   });

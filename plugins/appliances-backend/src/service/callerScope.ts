@@ -89,10 +89,11 @@ async function decide(
     { credentials },
   );
   if (decision.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(refusal);
-  if (credentials.principal.type === 'service') {
+  const principal = credentials.principal as { type: string; subject?: string };
+  if (principal.type === 'service') {
     return {
       credentials,
-      principalRef: `service:${credentials.principal.subject}`,
+      principalRef: `service:${principal.subject}`,
       all: true,
       ownershipRefs: [],
     };

@@ -18,6 +18,7 @@ import { addStaticChannelRoutes } from './staticChannelRoutes';
 import { authorize } from './authorize';
 import type { Hosting } from '../hosting/createHosting';
 import { addHostingRoutes } from './addHostingRoutes';
+import { InstanceAccessDeps } from './instanceAccess';
 
 export interface RouterOptions {
   auditor: AuditorService;
@@ -33,6 +34,8 @@ export interface RouterOptions {
   hosting?: Hosting;
   discovery?: DiscoveryService;
   userInfo?: UserInfoService;
+  /** Turns the policy's instance conditions into database filters. */
+  transformConditions?: InstanceAccessDeps['transformConditions'];
 }
 
 export async function createRouter(options: RouterOptions) {
@@ -61,12 +64,13 @@ export async function createRouter(options: RouterOptions) {
   if (options.staticChannelsDirectory) {
     addStaticChannelRoutes(router, options.staticChannelsDirectory);
   }
-  if (options.hosting && options.discovery && options.userInfo) {
+  if (options.hosting && options.discovery && options.userInfo && options.transformConditions) {
     addHostingRoutes(router, {
       ...options,
       hosting: options.hosting,
       discovery: options.discovery,
       userInfo: options.userInfo,
+      transformConditions: options.transformConditions,
     });
   }
   return router;

@@ -12,6 +12,7 @@ import { X509Certificate } from 'node:crypto';
 import request from 'supertest';
 import { Knex } from 'knex';
 import { appliancesPlugin } from '../plugin';
+import { instanceConditions } from '../permissions/instanceRules';
 
 jest.setTimeout(90_000);
 
@@ -86,6 +87,16 @@ describe.each(databases.eachSupportedId())('hosts, instances and operations rout
             'permission' in r && r.permission.name === 'appliances.admin'
               ? AuthorizeResult.DENY
               : AuthorizeResult.ALLOW,
+        })) as any,
+      // Like the policy for a buyer: instances they own.
+      authorizeConditional: async (requests, options) =>
+        requests.map(() => ({
+          result: AuthorizeResult.CONDITIONAL,
+          pluginId: 'appliances',
+          resourceType: 'appliance-instance',
+          conditions: instanceConditions.isOwner({
+            owners: [(options.credentials.principal as { userEntityRef: string }).userEntityRef],
+          }),
         })) as any,
     });
     const { server } = await startTestBackend({

@@ -1,33 +1,52 @@
 import { AuditorService } from '@backstage/backend-plugin-api';
-import { NotFoundError } from '@backstage/errors';
+import { InputError, NotAllowedError, NotFoundError, serializeError } from '@backstage/errors';
 import {
+  InstanceAction,
+  allowedActions,
+  instanceActionPermission,
   instanceCreatePermission,
   instanceEntityRef,
   instanceReadPermission,
 } from '@tempest/backstage-plugin-appliances-common';
 import { HostStore } from '../hosts/HostStore';
+import { InstanceActionConflict, InstanceActionUnavailable, InstanceActions } from '../instances/InstanceActions';
+import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { Instance, InstanceStore } from '../instances/InstanceStore';
 import { ProvisioningService } from '../instances/ProvisioningService';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { audited } from './audited';
-import { CallerScopeDeps, assertOwns, callerScope } from './callerScope';
+import { CallerScopeDeps, callerScope } from './callerScope';
+import { InstanceAccessDeps, instanceAccess, requireInstanceAccess } from './instanceAccess';
 import { AppliancesRouter } from './types';
 
-export type InstanceRoutesOptions = CallerScopeDeps & {
-  auditor: AuditorService;
-  hosts: HostStore;
-  instances: InstanceStore;
-  provisioning: ProvisioningService;
-  runner: ProvisionRunner;
-};
+export type InstanceRoutesOptions = CallerScopeDeps &
+  InstanceAccessDeps & {
+    auditor: AuditorService;
+    hosts: HostStore;
+    instances: InstanceStore;
+    events: InstanceEventStore;
+    actions: InstanceActions;
+    provisioning: ProvisioningService;
+    runner: ProvisionRunner;
+  };
 
-/** GET/POST /instances, POST /instances/estimate, GET /instances/:id. */
+/** `If-Match: "7"` (or W/"7", or 7) → 7. */
+export function versionFromIfMatch(header: string | undefined): number | undefined {
+  const match = header?.trim().match(/^(?:W\/)?"?(\d{1,9})"?$/);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * GET/POST /instances, POST /instances/estimate, GET /instances/:id,
+ * POST /instances/:id/actions, GET /instances/:id/events. Reads and actions
+ * are filtered in the database by the caller's conditional decisions;
+ * an instance the caller may not see is not found.
+ */
 export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRoutesOptions) {
-  const { instances, provisioning, runner, hosts } = options;
-  const read = (req: any) =>
-    callerScope(options, req, instanceReadPermission, 'Not allowed to read instances');
+  const { instances, provisioning, runner, hosts, events, actions } = options;
   const create = (req: any) =>
     callerScope(options, req, instanceCreatePermission, 'Not allowed to provision instances', ['user']);
+  const read = (req: any) => requireInstanceAccess(options, req, instanceReadPermission, 'Not allowed to read instances');
 
   const hostNames = new Map<string, string>();
   async function view(instance: Instance) {
@@ -40,21 +59,111 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
       ...instance,
       ...(hostName ? { hostName } : {}),
       entityRef: instanceEntityRef(instance.hostname),
+      allowedActions: instance.pendingAction ? [] : allowedActions(instance.state),
     };
   }
 
+  async function visible(req: any, id: string) {
+    const access = await read(req);
+    const instance = await instances.getVisible(id, access.criteria);
+    if (!instance) throw new NotFoundError(`No instance '${id}'`);
+    return instance;
+  }
+
   router.get('/instances', async (req, res) => {
-    const scope = await read(req);
-    const items = await instances.list(scope.all ? {} : { owners: scope.ownershipRefs });
-    res.json({ items: await Promise.all(items.map(view)) });
+    const access = await read(req);
+    const limit = Number(req.query.limit ?? 50);
+    const offset = Number(req.query.offset ?? 0);
+    const page = await instances.page({
+      criteria: access.criteria,
+      state: req.query.state,
+      hostId: req.query.hostId,
+      owner: req.query.owner,
+      limit,
+      offset,
+    });
+    res.json({
+      items: await Promise.all(page.items.map(view)),
+      totalCount: page.totalCount,
+      ...(offset + page.items.length < page.totalCount ? { nextOffset: offset + page.items.length } : {}),
+    });
   });
 
   router.get('/instances/:id', async (req, res) => {
-    const scope = await read(req);
-    const instance = await instances.get(req.params.id);
-    if (!instance) throw new NotFoundError(`No instance '${req.params.id}'`);
-    assertOwns(scope, instance.owner, `instance '${req.params.id}'`);
-    res.json(await view(instance));
+    res.json(await view(await visible(req, req.params.id)));
+  });
+
+  router.get('/instances/:id/events', async (req, res) => {
+    const instance = await visible(req, req.params.id);
+    const items = await events.list(instance.id, {
+      limit: Number(req.query.limit ?? 50),
+      before: req.query.before === undefined ? undefined : Number(req.query.before),
+    });
+    res.json({ items });
+  });
+
+  router.post('/instances/:id/actions', async (req, res) => {
+    const { id } = req.params;
+    const action = req.body.action as InstanceAction;
+    const expectedVersion = req.body.expectedVersion ?? versionFromIfMatch(req.header('if-match'));
+    const audit = await options.auditor.createEvent({
+      eventId: 'instance-action',
+      request: req,
+      severityLevel: 'medium',
+      meta: { instanceId: id, action, expectedVersion: expectedVersion ?? null },
+    });
+    let actor = 'unknown';
+    let from: string | null = null;
+    try {
+      if (expectedVersion === undefined) {
+        throw new InputError('Send the version you saw as expectedVersion or If-Match');
+      }
+      const access = await instanceAccess(options, req, [instanceReadPermission, instanceActionPermission(action)]);
+      actor = access.principalRef;
+      const [readDecision, actDecision] = access.decisions;
+      const instance =
+        readDecision === 'deny' ? undefined : await instances.getVisible(id, readDecision.criteria);
+      if (!instance) throw new NotFoundError(`No instance '${id}'`);
+      from = instance.state;
+      if (actDecision === 'deny' || !(await instances.getVisible(id, actDecision.criteria))) {
+        await events.record({
+          instanceId: id,
+          actor,
+          kind: 'denied',
+          action,
+          fromState: instance.state,
+          version: expectedVersion,
+          outcome: 'refused',
+          message: 'not permitted',
+        });
+        throw new NotAllowedError(`You may see instance ${instance.hostname} but not ${action} it`);
+      }
+      const result = await actions.run(instance, action, expectedVersion, actor);
+      await audit.success({
+        meta: { actor, from: instance.state, to: result.instance.state, version: result.instance.version },
+      });
+      res.json({
+        instance: await view(result.instance),
+        ...(result.operationId ? { operationId: result.operationId } : {}),
+      });
+    } catch (e) {
+      const error = e as Error;
+      const details =
+        e instanceof InstanceActionConflict || e instanceof InstanceActionUnavailable ? e.details : undefined;
+      await audit.fail({
+        error,
+        meta: {
+          actor,
+          from,
+          ...(details ? { reason: details.reason, state: details.currentState, version: details.currentVersion } : {}),
+        },
+      });
+      if (details) {
+        res.status(e instanceof InstanceActionConflict ? 409 : 503).json({ error: serializeError(error), ...details });
+        return;
+      }
+      throw e;
+    }
   });
 
   router.post('/instances/estimate', async (req, res) => {

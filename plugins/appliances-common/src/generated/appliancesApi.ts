@@ -288,7 +288,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Instances the caller owns, or all of them (admins and catalog). */
+        /** @description A page of the instances the caller may see (their own and their groups', those on hosts they provide, or all for admins and other plugins), filtered in the database. */
         get: operations["listInstances"];
         put?: never;
         /** @description Starts provisioning. The same Idempotency-Key and body give back the same operation; the same key with another body is refused (409). */
@@ -324,6 +324,40 @@ export interface paths {
             cookie?: never;
         };
         get: operations["getInstance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Runs an action (start, stop, suspend, resume, delete, retry) through the host's agent. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found. */
+        post: operations["actOnInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The instance's history, newest first. */
+        get: operations["listInstanceEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -659,10 +693,61 @@ export interface components {
             operationId?: string;
             error?: string;
             entityRef: string;
+            pendingAction?: components["schemas"]["InstanceAction"];
+            /** @description The actions the state allows now (empty while an action runs). */
+            allowedActions?: components["schemas"]["InstanceAction"][];
+            /**
+             * Format: date-time
+             * @description When the instance last started (uptime).
+             */
+            startedAt?: string;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /** @enum {string} */
+        InstanceState: "registered" | "provisioning" | "stored" | "started" | "stopped" | "suspended" | "migrating" | "deleting" | "deleted" | "error";
+        /** @enum {string} */
+        InstanceAction: "start" | "stop" | "suspend" | "resume" | "delete" | "retry" | "migrate";
+        InstanceActionRequest: {
+            action: components["schemas"]["InstanceAction"];
+            /** @description The version the caller saw; or send it as If-Match. */
+            expectedVersion?: number;
+        };
+        InstanceActionResult: {
+            instance: components["schemas"]["Instance"];
+            /** @description The reopened provisioning operation (retry). */
+            operationId?: string;
+        };
+        InstanceActionRefusal: {
+            error: {
+                name: string;
+                message: string;
+            } & {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            reason: "stale-version" | "forbidden-action" | "action-in-progress" | "agent-refused" | "agent-unavailable";
+            currentState: components["schemas"]["InstanceState"];
+            currentVersion: number;
+            allowedActions: components["schemas"]["InstanceAction"][];
+        };
+        InstanceEvent: {
+            id: number;
+            instanceId: string;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            /** @enum {string} */
+            kind: "action" | "denied" | "reconcile" | "provision";
+            action?: components["schemas"]["InstanceAction"];
+            fromState?: components["schemas"]["InstanceState"];
+            toState?: components["schemas"]["InstanceState"];
+            version?: number;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed" | "refused";
+            message?: string;
         };
         OperationAccepted: {
             operationId: string;
@@ -1269,7 +1354,13 @@ export interface operations {
     };
     listInstances: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+                state?: components["schemas"]["InstanceState"];
+                hostId?: string;
+                owner?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1284,6 +1375,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Instance"][];
+                        totalCount: number;
+                        /** @description Absent on the last page. */
+                        nextOffset?: number;
                     };
                 };
             };
@@ -1360,6 +1454,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Instance"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    actOnInstance: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstanceActionRequest"];
+            };
+        };
+        responses: {
+            /** @description Done; the instance after the action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceActionResult"];
+                };
+            };
+            /** @description Refused; nothing changed (or the change was reverted). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceActionRefusal"];
+                };
+            };
+            /** @description The host or its agent is unreachable; nothing changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceActionRefusal"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listInstanceEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                before?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["InstanceEvent"][];
+                    };
                 };
             };
             default: components["responses"]["ErrorResponse"];

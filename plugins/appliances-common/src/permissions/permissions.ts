@@ -24,16 +24,39 @@ export const hostManagePermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** The resource type of instances, for conditional decisions (IS_OWNER, IS_ON_HOST_OWNED_BY). */
+export const APPLIANCE_INSTANCE_RESOURCE_TYPE = 'appliance-instance';
+
 /** Provision an instance (buyers). */
 export const instanceCreatePermission = createPermission({
   name: 'appliances.instance.create',
   attributes: { action: 'create' },
 });
 
-/** See instances and their operations: buyers their own, admins all. */
+/**
+ * See instances, their operations and events: buyers their own and their
+ * groups', providers those on their hosts, admins all. A resource
+ * permission: the policy answers with conditions the backend turns into a
+ * database filter.
+ */
 export const instanceReadPermission = createPermission({
   name: 'appliances.instance.read',
   attributes: { action: 'read' },
+  resourceType: APPLIANCE_INSTANCE_RESOURCE_TYPE,
+});
+
+/** Power actions (start, stop, suspend, resume, retry) on an instance. */
+export const instanceUpdatePermission = createPermission({
+  name: 'appliances.instance.update',
+  attributes: { action: 'update' },
+  resourceType: APPLIANCE_INSTANCE_RESOURCE_TYPE,
+});
+
+/** Delete an instance (its domain and disk go with it). */
+export const instanceDeletePermission = createPermission({
+  name: 'appliances.instance.delete',
+  attributes: { action: 'delete' },
+  resourceType: APPLIANCE_INSTANCE_RESOURCE_TYPE,
 });
 
 /**
@@ -52,5 +75,19 @@ export const appliancesPermissions = [
   hostManagePermission,
   instanceCreatePermission,
   instanceReadPermission,
+  instanceUpdatePermission,
+  instanceDeletePermission,
   appliancesAdminPermission,
 ];
+
+/** The instance permissions, registered with the instance resource type. */
+export const instancePermissions = [
+  instanceReadPermission,
+  instanceUpdatePermission,
+  instanceDeletePermission,
+];
+
+/** The permission an instance action needs: delete for delete, update for the rest. */
+export function instanceActionPermission(action: string) {
+  return action === 'delete' ? instanceDeletePermission : instanceUpdatePermission;
+}

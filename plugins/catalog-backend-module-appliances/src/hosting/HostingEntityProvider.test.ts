@@ -35,8 +35,9 @@ const instance = (hostname: string, state: string) => ({
 
 function setup(responses: Record<string, { status: number; body: unknown }>) {
   const fetchMock = jest.fn(async (url: string) => {
-    const path = new URL(url).pathname.replace('/api/appliances', '');
-    const r = responses[path];
+    const parsed = new URL(url);
+    const path = parsed.pathname.replace('/api/appliances', '');
+    const r = responses[`${path}${parsed.search}`] ?? responses[path];
     return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
   });
   const connection: EntityProviderConnection = { applyMutation: jest.fn(), refresh: jest.fn() };
@@ -85,5 +86,25 @@ describe('HostingEntityProvider', () => {
     await provider.connect(connection);
     await expect(provider.refresh()).rejects.toThrow();
     expect(connection.applyMutation).not.toHaveBeenCalled();
+  });
+
+  it('reads every page of instances, and applies nothing when a page fails', async () => {
+    const hosts = { status: 200, body: { items: [] } };
+    const paged = setup({
+      '/hosts': hosts,
+      '/instances?limit=500&offset=0': { status: 200, body: { items: [instance('p-1', 'started')], totalCount: 2, nextOffset: 1 } },
+      '/instances?limit=500&offset=1': { status: 200, body: { items: [instance('p-2', 'stopped')], totalCount: 2 } },
+    });
+    await paged.provider.connect(paged.connection);
+    expect(await paged.provider.refresh()).toEqual({ hosts: 0, instances: 2 });
+
+    const broken = setup({
+      '/hosts': hosts,
+      '/instances?limit=500&offset=0': { status: 200, body: { items: [instance('p-1', 'started')], totalCount: 2, nextOffset: 1 } },
+      '/instances?limit=500&offset=1': { status: 500, body: { error: { name: 'Error', message: 'down' } } },
+    });
+    await broken.provider.connect(broken.connection);
+    await expect(broken.provider.refresh()).rejects.toThrow();
+    expect(broken.connection.applyMutation).not.toHaveBeenCalled();
   });
 });

@@ -60,11 +60,25 @@ export class HostingEntityProvider implements EntityProvider {
     return (await res.json()) as T;
   }
 
+  /** Every instance, page by page; a failed page fails the whole refresh (no partial full mutation). */
+  private async allInstances(): Promise<{ items: InstanceView[] }> {
+    const items: InstanceView[] = [];
+    let offset: number | undefined = 0;
+    while (offset !== undefined) {
+      const page: { items: InstanceView[]; nextOffset?: number } = await this.get(
+        `/instances?limit=500&offset=${offset}`,
+      );
+      items.push(...page.items);
+      offset = page.nextOffset && page.nextOffset > offset ? page.nextOffset : undefined;
+    }
+    return { items };
+  }
+
   async refresh(): Promise<{ hosts: number; instances: number }> {
     if (!this.connection) throw new Error('Not connected');
     const [hosts, instances] = await Promise.all([
       this.get<{ items: HostView[] }>('/hosts'),
-      this.get<{ items: InstanceView[] }>('/instances'),
+      this.allInstances(),
     ]);
     const hostNames = new Map(hosts.items.map(h => [h.id, h.name]));
     const entities: Entity[] = hosts.items.map(hostToEntity);

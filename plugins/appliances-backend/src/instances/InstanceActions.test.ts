@@ -1,0 +1,281 @@
+import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
+import { randomUUID } from 'node:crypto';
+import { startChannel, waitFor } from '@tempest/provider-agent/src/testing/channelFixture';
+import { startTestAgent, TestAgent } from '@tempest/provider-agent/src/testing/startTestAgent';
+import { migrateDatabase } from '../database/migrateDatabase';
+import { AgentConnector } from '../hosts/AgentConnector';
+import { HostStore } from '../hosts/HostStore';
+import { SecretBox } from '../hosts/SecretBox';
+import { ImageLayer } from '../operations/ImageLayers';
+import { OperationStore } from '../operations/OperationStore';
+import { ProvisionRunner, diskNameOf } from '../operations/ProvisionRunner';
+import { InstanceActionConflict, InstanceActions } from './InstanceActions';
+import { InstanceEventStore } from './InstanceEventStore';
+import { InstanceReconciler } from './InstanceReconciler';
+import { InstanceStore } from './InstanceStore';
+
+jest.setTimeout(120_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+const pricing = {
+  speedUnitMhz: 1000,
+  speedPriceMinor: 3,
+  memoryUnitMb: 1024,
+  memoryPriceMinor: 2,
+  runningPeriodSeconds: 3600,
+  storageUnitMb: 10240,
+  storagePriceMinor: 7,
+  storagePeriodSeconds: 86400,
+};
+const size = { cpuCores: 2, memoryMb: 2048, storageMb: 20480 };
+const buyer = 'user:default/buyer';
+
+describe.each(databases.eachSupportedId())('instance actions on %s', databaseId => {
+  let agent: TestAgent;
+  let channel: Awaited<ReturnType<typeof startChannel>>;
+  let layers: ImageLayer[];
+
+  beforeAll(async () => {
+    agent = await startTestAgent();
+    channel = await startChannel();
+    const os = await channel.publish('/os.img', Buffer.alloc(64 * 1024, 1), { version: '1.0' });
+    const app = await channel.publish('/app.img', Buffer.alloc(64 * 1024, 2), { version: '2.0', os: 'base' });
+    layers = [
+      { kind: 'os', name: 'base', request: os },
+      { kind: 'appliance', name: 'webserv', request: app },
+    ];
+  });
+
+  afterAll(async () => {
+    await agent?.close();
+    await channel?.close();
+  });
+
+  async function setup() {
+    const knex = await databases.init(databaseId);
+    const db = await migrateDatabase(mockServices.database({ knex }));
+    const hosts = new HostStore(db, new SecretBox('k'.repeat(32)));
+    const instances = new InstanceStore(db);
+    const operations = new OperationStore(db);
+    const events = new InstanceEventStore(db);
+    const connector = new AgentConnector({ ca: agent.pki.ca, client: agent.pki.client });
+    const auditor = mockServices.auditor.mock();
+    const runner = new ProvisionRunner({
+      db,
+      hosts,
+      instances,
+      operations,
+      events,
+      appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
+      layers: { layersFor: async () => layers },
+      agents: connector,
+      logger: mockServices.logger.mock(),
+      auditor,
+      pollMs: 20,
+    });
+    const actions = new InstanceActions({
+      db,
+      instances,
+      events,
+      hosts,
+      operations,
+      agents: connector,
+      kick: id => void runner.kick(id),
+      shutdownTimeoutSeconds: 1,
+    });
+    const reconciler = new InstanceReconciler({
+      instances,
+      events,
+      hosts,
+      agents: connector,
+      auditor,
+      logger: mockServices.logger.mock(),
+    });
+    const host = await hosts.create(
+      {
+        name: `h-${randomUUID().slice(0, 8)}`,
+        owner: 'user:default/provider',
+        cpuModel: 'Sim',
+        coreSpeedMhz: 2000,
+        cpuCores: 8,
+        memoryMb: 16384,
+        storageMb: 100000,
+        pricing,
+        agentUrl: agent.agent.url,
+      },
+      { tokenHash: randomUUID().replace(/-/g, ''), expiresAt: new Date(Date.now() + 60_000) },
+    );
+    await db('hosts').where({ id: host.id }).update({ state: 'online', last_heartbeat_at: new Date() });
+    const client = connector.forHost(host);
+
+    async function provision(hostname: string, demand = size) {
+      const instanceId = randomUUID();
+      const operationId = randomUUID();
+      await db.transaction(async trx => {
+        await operations.insert(
+          trx,
+          { id: operationId, instanceId, requestedBy: buyer, requestHash: 'h', request: {} },
+          new Date(),
+        );
+        await instances.insert(
+          trx,
+          { id: instanceId, hostname, owner: buyer, applianceId: 'sample.webserv.2.0', size: demand, operationId },
+          new Date(),
+        );
+      });
+      await runner.kick(operationId);
+      return (await instances.get(instanceId))!;
+    }
+    const domainState = async (id: string) =>
+      (await client.GET('/v1/domains/{name}/state', { params: { path: { name: diskNameOf(id) } } })).data?.state;
+    return { db, hosts, instances, operations, events, actions, reconciler, runner, host, client, provision, domainState, auditor };
+  }
+
+  async function refusal(promise: Promise<unknown>) {
+    try {
+      await promise;
+    } catch (e) {
+      if (e instanceof InstanceActionConflict) return { message: e.message, ...e.details };
+      throw e;
+    }
+    throw new Error('expected a refusal');
+  }
+
+  it('stops, starts, suspends and resumes through the agent, one version per transition', async () => {
+    const { actions, instances, events, provision, domainState } = await setup();
+    const instance = await provision('act-1');
+    expect(instance).toMatchObject({ state: 'started', version: 2 });
+
+    const stopped = await actions.run(instance, 'stop', 2, buyer);
+    expect(stopped.instance).toMatchObject({ state: 'stopped', version: 3 });
+    expect(stopped.instance.pendingAction).toBeUndefined();
+    expect(await domainState(instance.id)).toBe('shutoff');
+
+    const started = await actions.run(stopped.instance, 'start', 3, buyer);
+    expect(started.instance).toMatchObject({ state: 'started', version: 4 });
+    expect(await domainState(instance.id)).toBe('running');
+
+    const suspended = await actions.run(started.instance, 'suspend', 4, buyer);
+    expect(suspended.instance).toMatchObject({ state: 'suspended', version: 5 });
+    expect(await domainState(instance.id)).toBe('paused');
+
+    const resumed = await actions.run(suspended.instance, 'resume', 5, buyer);
+    expect(resumed.instance).toMatchObject({ state: 'started', version: 6 });
+    expect(await domainState(instance.id)).toBe('running');
+
+    const history = await events.list(instance.id, { limit: 10 });
+    expect(history.map(e => [e.kind, e.action ?? null, e.fromState, e.toState, e.version])).toEqual([
+      ['action', 'resume', 'suspended', 'started', 6],
+      ['action', 'suspend', 'started', 'suspended', 5],
+      ['action', 'start', 'stopped', 'started', 4],
+      ['action', 'stop', 'started', 'stopped', 3],
+      ['provision', null, 'provisioning', 'started', 2],
+    ]);
+    expect((await instances.get(instance.id))!.startedAt).toBeDefined();
+  });
+
+  it('refuses a stale version with the current state, and a forbidden action with the allowed ones', async () => {
+    const { actions, instances, events, provision } = await setup();
+    const instance = await provision('act-2');
+    const stale = await refusal(actions.run(instance, 'stop', 1, buyer));
+    expect(stale).toMatchObject({ reason: 'stale-version', currentState: 'started', currentVersion: 2 });
+    const forbidden = await refusal(actions.run(instance, 'start', 2, buyer));
+    expect(forbidden).toMatchObject({
+      reason: 'forbidden-action',
+      currentState: 'started',
+      allowedActions: ['stop', 'suspend'],
+    });
+    expect(forbidden.message).toMatch(/Cannot start an instance that is started; allowed: stop, suspend/);
+    // The reserved migrate is never offered nor accepted.
+    expect((await refusal(actions.run(instance, 'migrate', 2, buyer))).reason).toBe('forbidden-action');
+    expect((await instances.get(instance.id))!.version).toBe(2);
+    const denied = (await events.list(instance.id, { limit: 10 })).filter(e => e.kind === 'denied');
+    expect(denied).toHaveLength(3);
+  });
+
+  it('reverts when the agent refuses, and says why', async () => {
+    const { actions, instances, events, provision, client } = await setup();
+    const instance = await provision('act-3');
+    // The guest went down behind our back: suspending it is refused by the agent.
+    await client.POST('/v1/domains/{name}/destroy', { params: { path: { name: diskNameOf(instance.id) } } });
+    const refused = await refusal(actions.run(instance, 'suspend', 2, buyer));
+    expect(refused).toMatchObject({ reason: 'agent-refused', currentState: 'started', currentVersion: 4 });
+    expect(refused.message).toMatch(/DOMAIN_STATE_CONFLICT/);
+    expect(refused.message).toMatch(/the instance stays started/);
+    const after = (await instances.get(instance.id))!;
+    expect(after).toMatchObject({ state: 'started', version: 4 });
+    expect(after.pendingAction).toBeUndefined();
+    expect(after.error).toMatch(/DOMAIN_STATE_CONFLICT/);
+    const [last] = await events.list(instance.id, { limit: 1 });
+    expect(last).toMatchObject({ action: 'suspend', fromState: 'suspended', toState: 'started', outcome: 'failed' });
+  });
+
+  it('lets exactly one of a flood of concurrent actions win per version', async () => {
+    const { actions, instances, provision } = await setup();
+    const instance = await provision('act-4');
+    const results = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) => actions.run(instance, i % 2 ? 'stop' : 'suspend', 2, buyer)),
+    );
+    const won = results.filter(r => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    const lost = results.flatMap(r => (r.status === 'rejected' ? [r.reason] : []));
+    expect(lost.every(e => e instanceof InstanceActionConflict)).toBe(true);
+    expect((await instances.get(instance.id))!.version).toBe(3);
+
+    // The store's claim alone: 50 concurrent claims on one version, one winner.
+    const current = (await instances.get(instance.id))!;
+    const claims = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        instances.claimAction(current.id, { expectedVersion: current.version, from: current.state, to: 'started', action: 'start' }),
+      ),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('deletes a stopped instance: domain and disk removed, capacity and hostname freed; deleted allows nothing', async () => {
+    const { actions, instances, hosts, host, provision, client } = await setup();
+    const instance = await provision('act-5');
+    expect((await refusal(actions.run(instance, 'delete', 2, buyer))).reason).toBe('forbidden-action');
+    const { instance: stopped } = await actions.run(instance, 'stop', 2, buyer);
+    const { instance: deleted } = await actions.run(stopped, 'delete', 3, buyer);
+    expect(deleted).toMatchObject({ state: 'deleted', version: 5 });
+    const name = diskNameOf(instance.id);
+    expect((await client.GET('/v1/domains/{name}', { params: { path: { name } } })).response.status).toBe(404);
+    expect((await client.GET('/v1/disks/{name}', { params: { path: { name } } })).response.status).toBe(404);
+    expect((await hosts.get(host.id))!.used).toEqual({ cpuCores: 0, memoryMb: 0, storageMb: 0 });
+    expect(await instances.hostnameTaken('act-5')).toBe(false);
+    const again = await refusal(actions.run(deleted, 'delete', 5, buyer));
+    expect(again).toMatchObject({ reason: 'forbidden-action', currentState: 'deleted', allowedActions: [] });
+  });
+
+  it('retries a failed provisioning operation', async () => {
+    const { actions, instances, runner, db, host, provision } = await setup();
+    const failed = await provision('act-6', { cpuCores: 16, memoryMb: 1024, storageMb: 1024 });
+    expect(failed.state).toBe('error');
+    await db('hosts').where({ id: host.id }).update({ cpu_cores: 32 });
+    const result = await actions.run(failed, 'retry', failed.version, buyer);
+    expect(result.operationId).toBe(failed.operationId);
+    expect(result.instance.state).toBe('provisioning');
+    await runner.idle();
+    await waitFor(() => instances.get(failed.id), i => i!.state === 'started');
+  });
+
+  it('reconciles drift: a guest that died becomes stopped, a vanished domain error, with events and audit', async () => {
+    const { reconciler, instances, events, provision, client, auditor } = await setup();
+    const a = await provision('drift-1');
+    const b = await provision('drift-2');
+    expect(await reconciler.reconcileAll()).toEqual({ checked: 2, fixed: 0 });
+    await client.POST('/v1/domains/{name}/destroy', { params: { path: { name: diskNameOf(a.id) } } });
+    await client.POST('/v1/domains/{name}/destroy', { params: { path: { name: diskNameOf(b.id) } } });
+    await client.DELETE('/v1/domains/{name}', { params: { path: { name: diskNameOf(b.id) } } });
+    expect(await reconciler.reconcileAll()).toEqual({ checked: 2, fixed: 2 });
+    expect(await instances.get(a.id)).toMatchObject({ state: 'stopped', version: 3 });
+    expect(await instances.get(b.id)).toMatchObject({ state: 'error', version: 3, error: 'The domain is gone from its host' });
+    const [event] = await events.list(a.id, { limit: 1 });
+    expect(event).toMatchObject({ kind: 'reconcile', actor: 'system:reconciler', fromState: 'started', toState: 'stopped', version: 3 });
+    expect(auditor.createEvent).toHaveBeenCalledWith(
+      expect.objectContaining({ eventId: 'instance-reconciled', meta: expect.objectContaining({ instanceId: a.id, from: 'started', to: 'stopped', version: 3 }) }),
+    );
+  });
+});

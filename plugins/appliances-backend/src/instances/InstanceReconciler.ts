@@ -1,0 +1,137 @@
+import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import { InstanceState } from '@tempest/backstage-plugin-appliances-common';
+import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
+import { Host, HostStore } from '../hosts/HostStore';
+import { agentCall } from '../operations/agentCall';
+import { InstanceEventStore } from './InstanceEventStore';
+import { Instance, InstanceStore } from './InstanceStore';
+
+type DomainStateName = 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended' | 'nostate';
+
+export type InstanceReconcilerOptions = {
+  instances: InstanceStore;
+  events: InstanceEventStore;
+  hosts: Pick<HostStore, 'list'>;
+  agents: { forHost(host: { name: string; agentUrl: string }): AgentClient };
+  auditor: AuditorService;
+  logger: LoggerService;
+  /** An action claim older than this is from a process that died mid-call. */
+  stalePendingMs?: number;
+};
+
+/**
+ * The state an instance should be recorded in given its domain's state on
+ * the host, or undefined when the record is right (or the agent's answer
+ * says nothing certain).
+ */
+export function driftOf(
+  recorded: InstanceState,
+  domain: DomainStateName | 'missing',
+): { state: InstanceState; error: string | null } | undefined {
+  const agentSays = (state: InstanceState, error: string | null = null) =>
+    state === recorded ? undefined : { state, error };
+  switch (domain) {
+    case 'running':
+    case 'blocked':
+      return agentSays('started');
+    case 'paused':
+    case 'pmsuspended':
+      return agentSays('suspended');
+    case 'shutoff':
+    case 'shutdown':
+      // A stored instance is shut off by definition.
+      return recorded === 'stored' ? undefined : agentSays('stopped');
+    case 'crashed':
+      return agentSays('error', 'The guest crashed on its host');
+    case 'missing':
+      return agentSays('error', 'The domain is gone from its host');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Compares each instance's recorded state with what its host's agent reports
+ * and records the agent's truth, with an audit event and an instance event.
+ * Runs on the scheduler (global scope: one replica at a time).
+ */
+export class InstanceReconciler {
+  constructor(private readonly o: InstanceReconcilerOptions) {}
+
+  async reconcileAll(): Promise<{ checked: number; fixed: number }> {
+    await this.clearStalePending();
+    let checked = 0;
+    let fixed = 0;
+    for (const host of await this.o.hosts.list()) {
+      if (host.state !== 'online') continue;
+      try {
+        const result = await this.reconcileHost(host);
+        checked += result.checked;
+        fixed += result.fixed;
+      } catch (e) {
+        this.o.logger.warn(`Reconciling instances on ${host.name} failed: ${(e as Error).message}`);
+      }
+    }
+    return { checked, fixed };
+  }
+
+  async reconcileHost(host: Host): Promise<{ checked: number; fixed: number }> {
+    const recorded = await this.o.instances.listOnHostForReconcile(host.id);
+    if (!recorded.length) return { checked: 0, fixed: 0 };
+    const agent = this.o.agents.forHost(host);
+    const { data } = await agentCall('list domains', agent.GET('/v1/domains'));
+    const domains = new Map(data.items.map(d => [d.name, d.state as DomainStateName]));
+    let fixed = 0;
+    for (const instance of recorded) {
+      if (instance.pendingAction) continue;
+      const drift = driftOf(instance.state, domains.get(instance.domainName!) ?? 'missing');
+      if (drift && (await this.fix(instance, drift.state, drift.error, domains.get(instance.domainName!) ?? 'missing'))) {
+        fixed++;
+      }
+    }
+    return { checked: recorded.length, fixed };
+  }
+
+  private async fix(instance: Instance, state: InstanceState, error: string | null, domainState: string) {
+    // Conditional on the version read: an action that raced us wins.
+    if (!(await this.o.instances.reconcile(instance.id, instance.version, state, error))) return false;
+    const message = `Recorded ${instance.state}, the agent reports the domain ${domainState}`;
+    await this.o.events.record({
+      instanceId: instance.id,
+      actor: 'system:reconciler',
+      kind: 'reconcile',
+      fromState: instance.state,
+      toState: state,
+      version: instance.version + 1,
+      outcome: 'succeeded',
+      message,
+    });
+    const event = await this.o.auditor.createEvent({
+      eventId: 'instance-reconciled',
+      severityLevel: 'medium',
+      meta: { instanceId: instance.id, from: instance.state, to: state, version: instance.version + 1, domainState },
+    });
+    await event.success();
+    this.o.logger.info(`Instance ${instance.hostname}: ${message}; now ${state}`);
+    return true;
+  }
+
+  private async clearStalePending() {
+    const before = new Date(Date.now() - (this.o.stalePendingMs ?? 10 * 60_000));
+    for (const instance of await this.o.instances.listStalePending(before)) {
+      if (await this.o.instances.clearStalePending(instance.id, instance.version)) {
+        await this.o.events.record({
+          instanceId: instance.id,
+          actor: 'system:reconciler',
+          kind: 'reconcile',
+          action: instance.pendingAction,
+          fromState: instance.state,
+          toState: instance.state,
+          version: instance.version + 1,
+          outcome: 'failed',
+          message: `The ${instance.pendingAction} action never finished; the agent's state decides`,
+        });
+      }
+    }
+  }
+}
