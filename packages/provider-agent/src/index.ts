@@ -20,6 +20,17 @@ export {
   readCertificateAuthority,
 } from './pki/pemFiles';
 
+export {
+  enrollAgent,
+  EnrolmentError,
+  enrolmentExitCodes,
+} from './enrol/enrollAgent';
+export type {
+  EnrollAgentOptions,
+  EnrolmentOutcome,
+  EnrolmentErrorCode,
+} from './enrol/enrollAgent';
+
 export { loadAgentConfig, defaultConfig } from './config/AgentConfig';
 export type { AgentConfig, AgentConfigInput } from './config/AgentConfig';
 export { startAgentServer } from './server/startAgentServer';

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './createProgram';
@@ -63,14 +65,36 @@ describe('tempest-agent CLI', () => {
     );
   });
 
-  it('reserves enroll with a clear error and a non-zero exit', async () => {
-    await cli('enroll', '--backend', 'https://tempest.example');
-    expect(process.exitCode).toBe(1);
+  it("enroll exits 2 with the backend's reason for a refused token and 3 for an unreachable backend", async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: {
+            name: 'NotAllowedError',
+            message: 'The enrolment token is unknown, used or expired',
+          },
+        }),
+      );
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/api/appliances/agent/enroll`;
+    const args = ['--token', 'tempest-enrol-0123456789abcdef'];
+    const dataDir = ['--data-dir', path.join(dir, 'enrol')];
+    await cli('enroll', '--url', url, ...args, ...dataDir);
+    expect(process.exitCode).toBe(2);
     expect(stderr).toHaveBeenCalledWith(
-      expect.stringMatching(
-        /NOT_SUPPORTED: enroll is not yet available: it needs the backend's host registration/,
-      ),
+      'tempest-agent: ENROLMENT_REFUSED: The backend refused the enrolment (403): The enrolment token is unknown, used or expired\n',
     );
+    await new Promise<void>(r => server.close(() => r()));
+    await cli('enroll', '--url', url, ...args, ...dataDir);
+    expect(process.exitCode).toBe(3);
+    expect(stderr).toHaveBeenCalledWith(
+      expect.stringMatching(/BACKEND_UNREACHABLE: Cannot reach the backend/),
+    );
+    await cli('enroll', '--url', 'file:///etc/passwd', ...args, ...dataDir);
+    expect(process.exitCode).toBe(1);
   });
 
   it('serves from flags alone and stops cleanly on SIGTERM', async () => {

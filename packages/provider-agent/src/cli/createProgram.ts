@@ -1,7 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { AgentConfigInput, loadAgentConfig } from '../config/AgentConfig';
+import {
+  AgentConfigInput,
+  defaultConfig,
+  loadAgentConfig,
+} from '../config/AgentConfig';
+import { EnrolmentError, enrollAgent } from '../enrol/enrollAgent';
 import { AgentError } from '../errors/AgentError';
 import { createCertificateAuthority } from '../pki/createCertificateAuthority';
 import { issueCertificate } from '../pki/issueCertificate';
@@ -32,6 +37,7 @@ function serveOverrides(opts: Record<string, any>): AgentConfigInput {
   const listen = opts.listen ? parseListen(opts.listen) : {};
   return {
     name: opts.name,
+    agentUrl: opts.agentUrl,
     dataDir: opts.dataDir,
     driver: opts.driver,
     logLevel: opts.logLevel,
@@ -75,6 +81,10 @@ export function createProgram(): Command {
     .description('Run the agent API (HTTPS with mutual TLS)')
     .option('-c, --config <file>', 'YAML config file (flags override it)')
     .option('--name <name>', 'host name reported to the backend')
+    .option(
+      '--agent-url <url>',
+      'https URL the backend reaches this agent at (sent in heartbeats)',
+    )
     .option('--listen <[host:]port>', 'listen address')
     .option('--host <host>', 'listen host')
     .option(
@@ -197,13 +207,52 @@ export function createProgram(): Command {
   program
     .command('enroll')
     .description(
-      'Reserved: enrol this host with a Tempest backend (needs the backend host registration)',
+      "Enrol this host with a Tempest backend: trade the one-time token for a certificate signed by the backend's CA and write an agent config",
     )
-    .option('--backend <url>', 'backend URL')
-    .action(() => {
-      throw new AgentError(
-        'NOT_SUPPORTED',
-        'enroll is not yet available: it needs the backend\'s host registration. Issue certificates with "tempest-agent ca init" and "tempest-agent cert issue" for now.',
+    .requiredOption(
+      '--url <enrolUrl>',
+      'enrolment URL printed at host registration (http or https)',
+    )
+    .requiredOption('--token <token>', 'one-time enrolment token')
+    .option(
+      '--data-dir <dir>',
+      'agent data directory; certificates go into its tls/ folder',
+      defaultConfig.dataDir,
+    )
+    .option(
+      '--agent-url <url>',
+      'https://host:port the backend reaches this agent at (host added to the certificate, port listened on)',
+    )
+    .option(
+      '--config <file>',
+      'agent config to write (default: <data-dir>/agent.yaml)',
+    )
+    .addOption(
+      new Option('--driver <driver>', 'driver written into the config').choices(
+        ['libvirt', 'simulated'],
+      ),
+    )
+    .option('--force', 'replace the files of an earlier enrolment')
+    .action(async opts => {
+      const outcome = await enrollAgent({
+        url: opts.url,
+        token: opts.token,
+        dataDir: opts.dataDir,
+        agentUrl: opts.agentUrl,
+        configFile: opts.config,
+        driver: opts.driver,
+        force: opts.force,
+      });
+      process.stdout.write(
+        [
+          `Enrolled as host ${outcome.name} (${outcome.hostId}).`,
+          `  CA certificate   ${outcome.files.ca}`,
+          `  certificate      ${outcome.files.cert}`,
+          `  private key      ${outcome.files.key} (0600, never sent)`,
+          `  config           ${outcome.configFile} (0600, holds the heartbeat token)`,
+          `Start the agent:   tempest-agent serve --config ${outcome.configFile}`,
+          '',
+        ].join('\n'),
       );
     });
 
@@ -216,10 +265,10 @@ export async function runCli(argv: string[]): Promise<void> {
     await createProgram().parseAsync(argv);
   } catch (e) {
     const message =
-      e instanceof AgentError
+      e instanceof AgentError || e instanceof EnrolmentError
         ? `${e.code}: ${e.message}`
         : (e as Error).message;
     process.stderr.write(`tempest-agent: ${message}\n`);
-    process.exitCode = 1;
+    process.exitCode = e instanceof EnrolmentError ? e.exitCode : 1;
   }
 }

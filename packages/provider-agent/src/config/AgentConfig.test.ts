@@ -49,5 +49,12 @@ describe('loadAgentConfig', () => {
     expect(() => loadAgentConfig({ overrides: { tls, name: 'a/b' } })).toThrow(
       /name/,
     );
+    expect(() =>
+      loadAgentConfig({ overrides: { tls, agentUrl: 'http://host:7443' } }),
+    ).toThrow(/agentUrl must be an https URL/);
+    expect(
+      loadAgentConfig({ overrides: { tls, agentUrl: 'https://host:7443' } })
+        .agentUrl,
+    ).toBe('https://host:7443');
   });
 });

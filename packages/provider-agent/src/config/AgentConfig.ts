@@ -8,6 +8,11 @@ import { NAME_PATTERN } from '../validation/names';
 export interface AgentConfig {
   /** Host name reported to the backend (and in heartbeats). */
   name: string;
+  /**
+   * Where the backend reaches this agent (`https://host:port`), sent in
+   * heartbeats; default the listen URL (left out when listening on 0.0.0.0 or ::).
+   */
+  agentUrl?: string;
   listen: { host: string; port: number };
   dataDir: string;
   driver: 'libvirt' | 'simulated';
@@ -124,6 +129,15 @@ export function validateConfig(config: AgentConfig): AgentConfig {
   if (!config.dataDir) fail('dataDir is required');
   if (!config.tls.cert || !config.tls.key || !config.tls.ca)
     fail('tls.cert, tls.key and tls.ca are required');
+  if (config.agentUrl !== undefined) {
+    let ok = false;
+    try {
+      ok = new URL(config.agentUrl).protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) fail('agentUrl must be an https URL');
+  }
   if (
     config.backend.heartbeatUrl &&
     !/^https?:\/\//.test(config.backend.heartbeatUrl)

@@ -69,7 +69,11 @@ export async function startAgentServer(
       url: config.backend.heartbeatUrl,
       intervalMs: config.backend.heartbeatIntervalSeconds * 1000,
       token: config.backend.token,
-      agentUrl: url,
+      // A wildcard listen address is no use to the backend: then only a
+      // configured agentUrl is sent (the backend keeps the registered one).
+      agentUrl:
+        config.agentUrl ??
+        (['0.0.0.0', '::', ''].includes(config.listen.host) ? undefined : url),
       logger,
       collect: async () => ({
         info: await services.info(),
