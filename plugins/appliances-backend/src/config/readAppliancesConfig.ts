@@ -34,7 +34,7 @@ export class AppliancesConfigError extends Error {
 function positive(config: Config, key: string, fallback: number, max: number): number {
   const value = config.getOptionalNumber(key) ?? fallback;
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new AppliancesConfigError(`appliances.${key}`, `a whole number from 1 to ${max}`);
+    throw new AppliancesConfigError(`appliances.fetch.${key}`, `a whole number from 1 to ${max}`);
   }
   return value;
 }
