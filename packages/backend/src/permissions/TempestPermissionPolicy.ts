@@ -2,6 +2,7 @@ import {
   AuthorizeResult,
   PolicyDecision,
   isPermission,
+  isResourcePermission,
 } from '@backstage/plugin-permission-common';
 import {
   PermissionPolicy,
@@ -9,33 +10,58 @@ import {
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
 import {
+  APPLIANCE_INSTANCE_RESOURCE_TYPE,
   appliancesAdminPermission,
   channelManagePermission,
+  hostManagePermission,
+  instanceCreatePermission,
+  instanceReadPermission,
 } from '@tempest/backstage-plugin-appliances-common';
+import {
+  createInstanceConditionalDecision,
+  instanceConditions,
+} from '@tempest/backstage-plugin-appliances-backend';
 import { TempestRoles, rolesOf } from './readTempestRoles';
 
+const ALLOW: PolicyDecision = { result: AuthorizeResult.ALLOW };
+const DENY: PolicyDecision = { result: AuthorizeResult.DENY };
+
 /**
- * Tempest's policy: admins may do everything; channel management is for
- * admins only; everything else is open to signed-in users until the lifecycle
- * rules (ownership of instances and hosts) arrive.
+ * Tempest's policy, roles from `tempest.roles`:
+ * - admins may do everything;
+ * - buyers provision instances and see and act on their own and their groups';
+ * - providers register and manage their own hosts and see the instances on them;
+ * - channel management and the all-seeing admin permission are for admins only.
+ * Instance decisions are conditional (IS_OWNER, IS_ON_HOST_OWNED_BY) so the
+ * appliances backend filters lists in its database.
  */
 export class TempestPermissionPolicy implements PermissionPolicy {
   constructor(private readonly roles: TempestRoles) {}
 
-  async handle(
-    request: PolicyQuery,
-    user?: PolicyQueryUser,
-  ): Promise<PolicyDecision> {
-    const held = rolesOf(this.roles, user?.info.ownershipEntityRefs ?? []);
-    if (held.has('admin')) {
-      return { result: AuthorizeResult.ALLOW };
+  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+    const { permission } = request;
+    const refs = user?.info.ownershipEntityRefs ?? [];
+    const held = rolesOf(this.roles, refs);
+    if (held.has('admin')) return ALLOW;
+    if (isPermission(permission, channelManagePermission) || isPermission(permission, appliancesAdminPermission)) {
+      return DENY;
     }
-    if (
-      isPermission(request.permission, channelManagePermission) ||
-      isPermission(request.permission, appliancesAdminPermission)
-    ) {
-      return { result: AuthorizeResult.DENY };
+    // Other backend plugins (the catalog module) call without a user.
+    if (!user) return ALLOW;
+
+    if (isResourcePermission(permission, APPLIANCE_INSTANCE_RESOURCE_TYPE)) {
+      const own = instanceConditions.isOwner({ owners: refs });
+      if (isPermission(permission, instanceReadPermission) && held.has('provider')) {
+        return createInstanceConditionalDecision(permission, {
+          anyOf: [own, instanceConditions.isOnHostOwnedBy({ owners: refs })],
+        });
+      }
+      // Read, update and delete: buyers (and anyone else) only their own.
+      return createInstanceConditionalDecision(permission, own);
     }
-    return { result: AuthorizeResult.ALLOW };
+    if (isPermission(permission, instanceCreatePermission)) return held.has('buyer') ? ALLOW : DENY;
+    if (isPermission(permission, hostManagePermission)) return held.has('provider') ? ALLOW : DENY;
+    // Host reads are filtered to the caller's own hosts by the backend.
+    return ALLOW;
   }
 }
