@@ -95,6 +95,26 @@ describe('tempest-agent CLI', () => {
     );
     await cli('enroll', '--url', 'file:///etc/passwd', ...args, ...dataDir);
     expect(process.exitCode).toBe(1);
+
+    // The token can come from the environment, out of the process list.
+    process.exitCode = undefined;
+    process.env.TEMPEST_AGENT_ENROL_TOKEN = 'too-short';
+    try {
+      await cli('enroll', '--url', 'http://tempest.example/enroll', ...dataDir);
+    } finally {
+      delete process.env.TEMPEST_AGENT_ENROL_TOKEN;
+    }
+    expect(process.exitCode).toBe(1);
+    expect(stderr).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /warning: http:\/\/tempest.example\/enroll is plain http/,
+      ),
+    );
+    expect(stderr).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /INVALID_REQUEST: The enrolment token must be 16–128/,
+      ),
+    );
   });
 
   it('serves from flags alone and stops cleanly on SIGTERM', async () => {

@@ -69,6 +69,20 @@ function serveOverrides(opts: Record<string, any>): AgentConfigInput {
   };
 }
 
+/** An http URL to anything but this machine. */
+function insecureRemote(url: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(url);
+    return (
+      protocol === 'http:' &&
+      !['localhost', '127.0.0.1', '[::1]'].includes(hostname) &&
+      !hostname.startsWith('127.')
+    );
+  } catch {
+    return false;
+  }
+}
+
 export function createProgram(): Command {
   const program = new Command('tempest-agent')
     .description(
@@ -213,7 +227,14 @@ export function createProgram(): Command {
       '--url <enrolUrl>',
       'enrolment URL printed at host registration (http or https)',
     )
-    .requiredOption('--token <token>', 'one-time enrolment token')
+    .addOption(
+      new Option(
+        '--token <token>',
+        'one-time enrolment token (the variable keeps it out of ps)',
+      )
+        .env('TEMPEST_AGENT_ENROL_TOKEN')
+        .makeOptionMandatory(),
+    )
     .option(
       '--data-dir <dir>',
       'agent data directory; certificates go into its tls/ folder',
@@ -234,6 +255,11 @@ export function createProgram(): Command {
     )
     .option('--force', 'replace the files of an earlier enrolment')
     .action(async opts => {
+      if (insecureRemote(opts.url)) {
+        process.stderr.write(
+          `tempest-agent: warning: ${opts.url} is plain http to another machine; the token and the heartbeat token travel unencrypted\n`,
+        );
+      }
       const outcome = await enrollAgent({
         url: opts.url,
         token: opts.token,
