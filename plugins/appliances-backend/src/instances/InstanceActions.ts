@@ -105,10 +105,12 @@ export class InstanceActions {
       ));
     }
 
-    const needsAgent = action !== 'retry' && Boolean(instance.hostId && instance.domainName);
+    // Power actions need the domain on its host; deleting an instance that never got one needs no agent.
+    const hasDomain = Boolean(instance.hostId && instance.domainName);
+    const needsAgent = action !== 'retry' && (action !== 'delete' || hasDomain);
     let host: Host | undefined;
     if (needsAgent) {
-      host = await this.o.hosts.get(instance.hostId!);
+      host = hasDomain ? await this.o.hosts.get(instance.hostId!) : undefined;
       if (!host || host.state !== 'online') {
         return this.refuse(instance, actor, action, expectedVersion, new InstanceActionUnavailable(
           `Host ${host?.name ?? instance.hostId} is ${host?.state ?? 'gone'}; nothing was changed`,
