@@ -25,6 +25,9 @@ export type CallerScope = {
   ownershipRefs: string[];
 };
 
+const DECISION_TTL_MS = 5_000;
+const MAX_CACHED = 10_000;
+
 /**
  * Checks `permission` and works out the caller's scope. Providers act on
  * their own hosts, buyers on their own instances, admins on all; backend
@@ -65,8 +68,6 @@ export async function callerScope(
   return scope;
 }
 
-const DECISION_TTL_MS = 5_000;
-const MAX_CACHED = 10_000;
 const caches = new WeakMap<object, Map<string, { scope: CallerScope | Error; expires: number }>>();
 
 function cacheOf(deps: CallerScopeDeps) {
