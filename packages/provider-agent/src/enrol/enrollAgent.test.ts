@@ -90,6 +90,7 @@ async function startMockBackend(
 ) {
   const state = {
     behaviour: 'ok' as Behaviour,
+    registeredAgentUrl: undefined as string | undefined,
     enrolRequests: [] as any[],
     heartbeats: [] as { authorization?: string; body: any }[],
   };
@@ -148,6 +149,9 @@ async function startMockBackend(
         heartbeatUrl: `http://127.0.0.1:${port}/api/appliances/agent/heartbeat`,
         heartbeatToken: 'tempest-agent-heartbeat-token',
         heartbeatIntervalSeconds: 1,
+        ...(state.registeredAgentUrl
+          ? { agentUrl: state.registeredAgentUrl }
+          : {}),
       });
     });
   });
@@ -174,6 +178,7 @@ describe('enrollAgent', () => {
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'enrol-'));
     backend.state.behaviour = 'ok';
+    backend.state.registeredAgentUrl = undefined;
     backend.state.enrolRequests.length = 0;
     backend.state.heartbeats.length = 0;
   });
@@ -465,6 +470,29 @@ describe('enrollAgent', () => {
       agentUrl: 'https://rack1-node4.example.net:7443',
       listen: { host: '0.0.0.0', port: 7443 },
       driver: 'libvirt',
+    });
+  });
+
+  it('without --agent-url listens everywhere, on the registered port when the backend says it', async () => {
+    const plain = await enrollAgent({
+      url: backend.url,
+      token: TOKEN,
+      dataDir: path.join(dir, 'a'),
+    });
+    const a = loadAgentConfig({ file: plain.configFile });
+    expect(a.listen).toEqual({ host: '0.0.0.0', port: 7443 });
+    expect(a.agentUrl).toBeUndefined();
+    expect(backend.state.enrolRequests[0]).not.toHaveProperty('agentUrl');
+
+    backend.state.registeredAgentUrl = 'https://rack2-node1.example.net:9443';
+    const registered = await enrollAgent({
+      url: backend.url,
+      token: TOKEN,
+      dataDir: path.join(dir, 'b'),
+    });
+    expect(loadAgentConfig({ file: registered.configFile })).toMatchObject({
+      agentUrl: 'https://rack2-node1.example.net:9443',
+      listen: { host: '0.0.0.0', port: 9443 },
     });
   });
 });

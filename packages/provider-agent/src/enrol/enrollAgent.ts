@@ -81,6 +81,8 @@ interface EnrolResponse {
   heartbeatUrl: string;
   heartbeatToken: string;
   heartbeatIntervalSeconds: number;
+  /** The host's registered agent URL, if the backend says (used when `--agent-url` is not given). */
+  agentUrl?: string;
 }
 
 const invalid = (message: string) =>
@@ -366,14 +368,30 @@ export async function enrollAgent(
   const enrolled = parseResponse(body);
   checkCertificate(enrolled, publicKeySpki);
 
-  const listenPort = agentUrl
-    ? Number(agentUrl.port || 443)
+  // Without --agent-url the registered URL (if the backend returns it) decides
+  // the port; with neither, listen everywhere on the default port and let the
+  // backend keep the URL it was registered with.
+  let advertised = agentUrl;
+  if (!advertised && typeof enrolled.agentUrl === 'string') {
+    try {
+      const registered = new URL(enrolled.agentUrl);
+      if (registered.protocol === 'https:') advertised = registered;
+    } catch {
+      // not a URL: ignore it
+    }
+  }
+  const advertisedHost = advertised?.hostname.replace(/^\[|\]$/g, '');
+  const listenPort = advertised
+    ? Number(advertised.port || 443)
     : defaultConfig.listen.port;
   const loopback =
-    !agentHost || agentHost === 'localhost' || /^127\.|^::1$/.test(agentHost);
+    !!advertisedHost &&
+    (advertisedHost === 'localhost' || /^127\.|^::1$/.test(advertisedHost));
   const config = {
     name: enrolled.name,
-    ...(agentUrl ? { agentUrl: agentUrl.toString().replace(/\/$/, '') } : {}),
+    ...(advertised
+      ? { agentUrl: advertised.toString().replace(/\/$/, '') }
+      : {}),
     dataDir,
     ...(options.driver ? { driver: options.driver } : {}),
     listen: { host: loopback ? '127.0.0.1' : '0.0.0.0', port: listenPort },
