@@ -132,7 +132,7 @@ describe('agent enrolment against the appliances backend', () => {
     expect(registered.status).toBe(201);
     const { enrolUrl, token, command } = registered.body.enrolment;
     expect(command).toBe(
-      `tempest-agent enroll --url ${enrolUrl} --token ${token}`,
+      `tempest-agent enroll --url ${enrolUrl} --token ${token} --agent-url https://127.0.0.1:${agentPort}`,
     );
 
     const dataDir = path.join(work, 'agent');

@@ -35,14 +35,15 @@ export function addHostRoutes(router: AppliancesRouter, options: HostRoutesOptio
     return host;
   }
 
-  async function tokenView(token: { token: string; expiresAt: Date }) {
+  async function tokenView(token: { token: string; expiresAt: Date }, agentUrl: string) {
     const base = await options.discovery.getExternalBaseUrl('appliances');
     const enrolUrl = `${base}/agent/enroll`;
     return {
       token: token.token,
       expiresAt: token.expiresAt.toISOString(),
       enrolUrl,
-      command: `tempest-agent enroll --url ${enrolUrl} --token ${token.token}`,
+      // The agent listens where the host was registered, so its certificate and config match.
+      command: `tempest-agent enroll --url ${enrolUrl} --token ${token.token} --agent-url ${agentUrl}`,
     };
   }
 
@@ -83,7 +84,7 @@ export function addHostRoutes(router: AppliancesRouter, options: HostRoutesOptio
         },
         { tokenHash: token.tokenHash, expiresAt: token.expiresAt },
       );
-      return { host, enrolment: await tokenView(token) };
+      return { host, enrolment: await tokenView(token, host.agentUrl) };
     });
     res.status(201).json(result);
   });
@@ -117,7 +118,7 @@ export function addHostRoutes(router: AppliancesRouter, options: HostRoutesOptio
       if (host.enrolledAt) throw new ConflictError(`Host '${host.name}' has already enrolled`);
       const token = enrolment.newToken();
       await hosts.setEnrolmentToken(id, token.tokenHash, token.expiresAt);
-      return tokenView(token);
+      return tokenView(token, host.agentUrl);
     });
     res.json(view);
   });
