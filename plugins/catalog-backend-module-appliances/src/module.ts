@@ -1,17 +1,43 @@
 import {
   coreServices,
   createBackendModule,
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
+import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { ApplianceEntityProvider } from './appliances/ApplianceEntityProvider';
 
-/** Emits Tempest appliances, hosts and instances as catalog entities. */
+/**
+ * Emits every appliance of every subscribed channel as a `virtual-appliance`
+ * Resource. Schedule: `catalog.providers.tempestAppliances.schedule`,
+ * default every 30 s (a run that finds nothing changed applies nothing).
+ */
 export const catalogModuleAppliances = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'appliances',
   register(reg) {
     reg.registerInit({
-      deps: { logger: coreServices.logger },
-      async init({ logger }) {
-        logger.info('Tempest catalog module registered');
+      deps: {
+        catalog: catalogProcessingExtensionPoint,
+        config: coreServices.rootConfig,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+        logger: coreServices.logger,
+        scheduler: coreServices.scheduler,
+      },
+      async init({ catalog, config, discovery, auth, logger, scheduler }) {
+        const scheduleConfig = config.getOptionalConfig('catalog.providers.tempestAppliances.schedule');
+        const schedule = scheduleConfig
+          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(scheduleConfig)
+          : { frequency: { seconds: 30 }, timeout: { minutes: 5 }, initialDelay: { seconds: 8 } };
+        catalog.addEntityProvider(
+          new ApplianceEntityProvider({
+            discovery,
+            auth,
+            logger,
+            appBaseUrl: config.getOptionalString('app.baseUrl'),
+            taskRunner: scheduler.createScheduledTaskRunner(schedule),
+          }),
+        );
       },
     });
   },
