@@ -1,5 +1,6 @@
 import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
 import { FormFieldBlueprint, createFormField } from '@backstage/plugin-scaffolder-react/alpha';
+import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 
 export const operationsRouteRef = createRouteRef();
 
@@ -21,6 +22,51 @@ export const applianceCostEstimateField = FormFieldBlueprint.make({
     field: () =>
       import('./components/ApplianceCostEstimate').then(m =>
         createFormField({ name: 'ApplianceCostEstimate', component: m.ApplianceCostEstimate }),
+      ),
+  },
+});
+
+export const instancesRouteRef = createRouteRef();
+export const hostsRouteRef = createRouteRef();
+
+/** /appliances/instances: the user's instances with their actions. */
+export const myInstancesPage = PageBlueprint.make({
+  name: 'instances',
+  params: {
+    path: '/appliances/instances',
+    routeRef: instancesRouteRef,
+    title: 'My instances',
+    loader: () => import('./components/MyInstancesPage').then(m => <m.MyInstancesPage />),
+  },
+});
+
+/** /appliances/hosts: a provider's hosts, their capacity in use and instances. */
+export const hostsPage = PageBlueprint.make({
+  name: 'hosts',
+  params: {
+    path: '/appliances/hosts',
+    routeRef: hostsRouteRef,
+    title: 'My hosts',
+    loader: () => import('./components/HostsPage').then(m => <m.HostsPage />),
+  },
+});
+
+/** The instance card (state, actions, history) on appliance-instance entities. */
+export const instanceEntityCard = EntityCardBlueprint.make({
+  name: 'instance',
+  params: {
+    filter: { 'spec.type': 'appliance-instance' },
+    loader: () => import('./components/InstanceCard').then(m => <m.InstanceCard />),
+  },
+});
+
+/** Scaffolder field `InstanceActionPicker`, used by the Power instance template. */
+export const instanceActionPickerField = FormFieldBlueprint.make({
+  name: 'instance-action-picker',
+  params: {
+    field: () =>
+      import('./components/InstanceActionPicker').then(m =>
+        createFormField({ name: 'InstanceActionPicker', component: m.InstanceActionPicker }),
       ),
   },
 });

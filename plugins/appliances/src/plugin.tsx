@@ -9,7 +9,14 @@ import { AppliancesClient } from '@tempest/backstage-plugin-appliances-common';
 import StorageIcon from '@material-ui/icons/Storage';
 import { appliancesApiRef } from './api';
 import { rootRouteRef } from './routes';
-import { applianceCostEstimateField, operationPage } from './hostingExtensions';
+import {
+  applianceCostEstimateField,
+  hostsPage,
+  instanceActionPickerField,
+  instanceEntityCard,
+  myInstancesPage,
+  operationPage,
+} from './hostingExtensions';
 
 export const appliancesApi = ApiBlueprint.make({
   params: defineParams =>
@@ -38,5 +45,14 @@ export const appliancesPlugin = createFrontendPlugin({
   title: 'Appliances',
   icon: <StorageIcon fontSize="inherit" />,
   routes: { root: rootRouteRef },
-  extensions: [appliancesApi, appliancesPage, operationPage, applianceCostEstimateField],
+  extensions: [
+    appliancesApi,
+    appliancesPage,
+    operationPage,
+    applianceCostEstimateField,
+    myInstancesPage,
+    hostsPage,
+    instanceEntityCard,
+    instanceActionPickerField,
+  ],
 });

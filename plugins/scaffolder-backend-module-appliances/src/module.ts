@@ -5,6 +5,7 @@ import {
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createProvisionInstanceAction } from './actions/provisionInstance';
 import { createRegisterHostAction } from './actions/registerHost';
+import { createInstanceActionAction } from './actions/instanceAction';
 
 /** Scaffolder actions that drive the appliances backend. */
 export const scaffolderModuleAppliances = createBackendModule({
@@ -21,6 +22,7 @@ export const scaffolderModuleAppliances = createBackendModule({
         scaffolder.addActions(
           createProvisionInstanceAction({ discovery, auth }),
           createRegisterHostAction({ discovery, auth }),
+          createInstanceActionAction({ discovery, auth }),
         );
       },
     });

@@ -42,6 +42,8 @@ export type InstancePageQuery = {
   state?: InstanceState;
   hostId?: string;
   owner?: string;
+  /** Matches the live instance's hostname, case-insensitively. */
+  hostname?: string;
   includeDeleted?: boolean;
   limit: number;
   offset: number;
@@ -188,6 +190,7 @@ export class InstanceStore {
     else if (!q.includeDeleted) base.whereNot('instances.state', 'deleted');
     if (q.hostId) base.where('instances.host_id', q.hostId);
     if (q.owner) base.where('instances.owner', q.owner);
+    if (q.hostname) base.where('instances.active_hostname', q.hostname.toLowerCase());
     const [rows, [{ n }]] = await Promise.all([
       base
         .clone()

@@ -1235,6 +1235,14 @@ export const spec = {
             },
             "additionalProperties": true
           },
+          "request": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "response": {
+            "type": "object",
+            "additionalProperties": true
+          },
           "reason": {
             "type": "string",
             "enum": [
@@ -2359,6 +2367,16 @@ export const spec = {
             "schema": {
               "type": "string",
               "maxLength": 255
+            }
+          },
+          {
+            "name": "hostname",
+            "in": "query",
+            "required": false,
+            "description": "The live instance with this hostname (its entity name).",
+            "schema": {
+              "type": "string",
+              "maxLength": 63
             }
           }
         ],

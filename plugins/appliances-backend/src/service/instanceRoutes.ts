@@ -79,6 +79,7 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
       state: req.query.state,
       hostId: req.query.hostId,
       owner: req.query.owner,
+      hostname: req.query.hostname,
       limit,
       offset,
     });
@@ -159,7 +160,14 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
         },
       });
       if (details) {
-        res.status(e instanceof InstanceActionConflict ? 409 : 503).json({ error: serializeError(error), ...details });
+        const statusCode = e instanceof InstanceActionConflict ? 409 : 503;
+        // The usual Backstage error body (so ResponseError reads it) plus what the caller needs to retry.
+        res.status(statusCode).json({
+          error: serializeError(error),
+          request: { method: req.method, url: req.originalUrl },
+          response: { statusCode },
+          ...details,
+        });
         return;
       }
       throw e;

@@ -727,6 +727,12 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+            request?: {
+                [key: string]: unknown;
+            };
+            response?: {
+                [key: string]: unknown;
+            };
             /** @enum {string} */
             reason: "stale-version" | "forbidden-action" | "action-in-progress" | "agent-refused" | "agent-unavailable";
             currentState: components["schemas"]["InstanceState"];
@@ -1360,6 +1366,8 @@ export interface operations {
                 state?: components["schemas"]["InstanceState"];
                 hostId?: string;
                 owner?: string;
+                /** @description The live instance with this hostname (its entity name). */
+                hostname?: string;
             };
             header?: never;
             path?: never;

@@ -6,6 +6,13 @@ export type OperationStep = AppliancesApiComponents['schemas']['OperationStep'];
 export type Instance = AppliancesApiComponents['schemas']['Instance'];
 export type Estimate = AppliancesApiComponents['schemas']['Estimate'];
 export type ProvisionRequest = AppliancesApiComponents['schemas']['ProvisionRequest'];
+export type Host = AppliancesApiComponents['schemas']['Host'];
+export type InstanceEvent = AppliancesApiComponents['schemas']['InstanceEvent'];
+export type InstanceAction = AppliancesApiComponents['schemas']['InstanceAction'];
+export type InstanceActionResult = AppliancesApiComponents['schemas']['InstanceActionResult'];
+export type InstanceActionRefusal = AppliancesApiComponents['schemas']['InstanceActionRefusal'];
+export type InstancePage = { items: Instance[]; totalCount: number; nextOffset?: number };
+export type InstanceQuery = { limit?: number; offset?: number; state?: string; hostId?: string; hostname?: string };
 
 type Deps = {
   discoveryApi: { getBaseUrl(pluginId: string): Promise<string> };
@@ -24,6 +31,38 @@ export function hostingApi(deps: Deps) {
   return {
     getOperation: (id: string) => call<Operation>(deps, `/operations/${encodeURIComponent(id)}`),
     getInstance: (id: string) => call<Instance>(deps, `/instances/${encodeURIComponent(id)}`),
+    listInstances: (query: InstanceQuery = {}) => {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) {
+        if (value !== undefined && value !== '') params.set(key, String(value));
+      }
+      return call<InstancePage>(deps, `/instances?${params}`);
+    },
+    listInstanceEvents: (id: string, limit = 20) =>
+      call<{ items: InstanceEvent[] }>(deps, `/instances/${encodeURIComponent(id)}/events?limit=${limit}`),
+    /** Sends the version the user saw; a 409 throws a ResponseError whose body is an InstanceActionRefusal. */
+    actOnInstance: async (id: string, action: InstanceAction, expectedVersion: number) => {
+      const base = await deps.discoveryApi.getBaseUrl('appliances');
+      const res = await deps.fetchApi.fetch(`${base}/instances/${encodeURIComponent(id)}/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action, expectedVersion }),
+      });
+      if (res.ok) return (await res.json()) as InstanceActionResult;
+      // Refusals carry the current state, version and allowed actions next to the error.
+      const text = await res.text();
+      let body: Partial<InstanceActionRefusal> | undefined;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      throw Object.assign(new Error(body?.error?.message ?? `Request failed with status ${res.status}: ${text}`), {
+        status: res.status,
+        body,
+      });
+    },
+    listHosts: () => call<{ items: Host[] }>(deps, '/hosts'),
     estimate: (body: ProvisionRequest) =>
       call<Estimate>(deps, '/instances/estimate', {
         method: 'POST',
@@ -49,4 +88,21 @@ export function formatSpeed(bytesPerSecond?: number | null): string | undefined 
 /** Minor units as a plain number with two decimals (currency is the deployment's). */
 export function formatMinor(minor?: number): string {
   return minor === undefined ? '—' : (minor / 100).toFixed(2);
+}
+
+/** Seconds → `3d 4h`, `2h 5m`, `40s`. */
+export function formatDuration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m`;
+  return `${Math.max(0, Math.floor(seconds))}s`;
+}
+
+/** How long a started instance has been running, from its startedAt. */
+export function uptimeOf(instance: Pick<Instance, 'state' | 'startedAt'>, now = Date.now()): string {
+  if (instance.state !== 'started' || !instance.startedAt) return '—';
+  return formatDuration((now - Date.parse(instance.startedAt)) / 1000);
 }

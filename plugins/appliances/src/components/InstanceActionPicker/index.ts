@@ -1,0 +1,1 @@
+export { InstanceActionPicker } from './InstanceActionPicker';

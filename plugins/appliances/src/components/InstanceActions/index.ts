@@ -1,0 +1,1 @@
+export { InstanceActionButtons, refusalMessage } from './InstanceActionButtons';

@@ -1,0 +1,1 @@
+export { InstanceCard, describeEvent, INSTANCE_ID_ANNOTATION } from './InstanceCard';

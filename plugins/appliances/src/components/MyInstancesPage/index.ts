@@ -1,0 +1,2 @@
+export { MyInstancesPage, catalogPathOf } from './MyInstancesPage';
+export { InstanceStateChip } from './InstanceStateChip';
