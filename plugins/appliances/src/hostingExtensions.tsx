@@ -1,6 +1,8 @@
 import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
 import { FormFieldBlueprint, createFormField } from '@backstage/plugin-scaffolder-react/alpha';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import ComputerIcon from '@material-ui/icons/Computer';
+import DnsIcon from '@material-ui/icons/Dns';
 
 export const operationsRouteRef = createRouteRef();
 
@@ -36,6 +38,7 @@ export const myInstancesPage = PageBlueprint.make({
     path: '/appliances/instances',
     routeRef: instancesRouteRef,
     title: 'My instances',
+    icon: <ComputerIcon fontSize="inherit" />,
     loader: () => import('./components/MyInstancesPage').then(m => <m.MyInstancesPage />),
   },
 });
@@ -47,6 +50,7 @@ export const hostsPage = PageBlueprint.make({
     path: '/appliances/hosts',
     routeRef: hostsRouteRef,
     title: 'My hosts',
+    icon: <DnsIcon fontSize="inherit" />,
     loader: () => import('./components/HostsPage').then(m => <m.HostsPage />),
   },
 });

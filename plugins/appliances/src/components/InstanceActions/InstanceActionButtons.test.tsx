@@ -26,7 +26,7 @@ async function render(reply: Response) {
   await renderInTestApp(<InstanceActionButtons instance={instance} onChanged={onChanged} />, {
     apis: [
       [discoveryApiRef, { getBaseUrl: async () => 'http://backend/api/appliances' }],
-      [fetchApiRef, fetchApi],
+      [fetchApiRef, fetchApi as any],
     ],
   });
   return { fetchApi, onChanged };

@@ -29,7 +29,7 @@ describe('MyInstancesPage', () => {
     await renderInTestApp(<MyInstancesPage />, {
       apis: [
         [discoveryApiRef, { getBaseUrl: async () => 'http://backend/api/appliances' }],
-        [fetchApiRef, fetchApi],
+        [fetchApiRef, fetchApi as any],
       ],
     });
     expect(await screen.findByText('web-1')).toBeInTheDocument();

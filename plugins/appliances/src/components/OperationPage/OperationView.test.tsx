@@ -50,7 +50,7 @@ describe('OperationView', () => {
     await renderInTestApp(<OperationView operationId="op1" pollMs={10} />, {
       apis: [
         [discoveryApiRef, { getBaseUrl: async () => 'http://backend/api/appliances' }],
-        [fetchApiRef, fetchApi],
+        [fetchApiRef, fetchApi as any],
       ],
     });
     expect(await screen.findByText(/3.0 MiB · 2.0 MiB\/s/)).toBeInTheDocument();
