@@ -1,7 +1,13 @@
 import { ConfigReader } from '@backstage/config';
 import { AuthorizeResult, createPermission } from '@backstage/plugin-permission-common';
 import { PolicyQueryUser } from '@backstage/plugin-permission-node';
-import { channelManagePermission } from '@tempest/backstage-plugin-appliances-common';
+import {
+  channelManagePermission,
+  hostManagePermission,
+  instanceCreatePermission,
+  instanceReadPermission,
+  instanceUpdatePermission,
+} from '@tempest/backstage-plugin-appliances-common';
 import { TempestPermissionPolicy } from './TempestPermissionPolicy';
 import { readTempestRoles } from './readTempestRoles';
 
@@ -70,5 +76,33 @@ describe('TempestPermissionPolicy', () => {
     const other = createPermission({ name: 'catalog.entity.read', attributes: { action: 'read' } });
     const decision = await policy.handle({ permission: other }, user('user:default/bob'));
     expect(decision.result).toBe(AuthorizeResult.ALLOW);
+  });
+
+  it('answers instance permissions with conditions on the ownership refs, never a plain allow for non-admins', async () => {
+    const buyer = user('user:default/ann', 'group:default/team-a', 'group:default/tempest-buyers');
+    const update = await policy.handle({ permission: instanceUpdatePermission }, buyer);
+    expect(update).toEqual({
+      result: AuthorizeResult.CONDITIONAL,
+      pluginId: 'appliances',
+      resourceType: 'appliance-instance',
+      conditions: {
+        rule: 'IS_OWNER',
+        resourceType: 'appliance-instance',
+        params: { owners: ['user:default/ann', 'group:default/team-a', 'group:default/tempest-buyers'] },
+      },
+    });
+    const provider = user('user:default/pat', 'group:default/tempest-providers');
+    const read = await policy.handle({ permission: instanceReadPermission }, provider);
+    expect(read.result).toBe(AuthorizeResult.CONDITIONAL);
+    expect((read as any).conditions.anyOf.map((c: any) => c.rule)).toEqual(['IS_OWNER', 'IS_ON_HOST_OWNED_BY']);
+  });
+
+  it('lets buyers provision and providers manage hosts, not the other way round', async () => {
+    const buyer = user('user:default/ann', 'group:default/tempest-buyers');
+    const provider = user('user:default/pat', 'group:default/tempest-providers');
+    expect((await policy.handle({ permission: instanceCreatePermission }, buyer)).result).toBe(AuthorizeResult.ALLOW);
+    expect((await policy.handle({ permission: instanceCreatePermission }, provider)).result).toBe(AuthorizeResult.DENY);
+    expect((await policy.handle({ permission: hostManagePermission }, provider)).result).toBe(AuthorizeResult.ALLOW);
+    expect((await policy.handle({ permission: hostManagePermission }, buyer)).result).toBe(AuthorizeResult.DENY);
   });
 });
