@@ -39,24 +39,22 @@ export async function startPortal(options: { appPort: number; backendPort: numbe
   const appUrl = `http://localhost:${appPort}`;
   const backendUrl = `http://localhost:${backendPort}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-e2e-'));
-  const override = path.join(dir, 'app-config.e2e.yaml');
+  // The embedded default with its ports moved: the README's config, not a copy of it.
+  const config = path.join(dir, 'app-config.e2e.yaml');
+  const source = fs.readFileSync(path.join(repoRoot, 'app-config.yaml'), 'utf8');
   fs.writeFileSync(
-    override,
-    [
-      'app:',
-      `  baseUrl: ${appUrl}`,
-      'backend:',
-      `  baseUrl: ${backendUrl}`,
-      '  listen:',
-      `    port: ${backendPort}`,
-      '  cors:',
-      `    origin: ${appUrl}`,
-    ].join('\n'),
+    config,
+    source
+      .replaceAll('localhost:7007', `localhost:${backendPort}`)
+      .replaceAll('localhost:3000', `localhost:${appPort}`)
+      .replace(/^(\s+port:) 7007$/m, `$1 ${backendPort}`)
+      .replaceAll('$file: catalog/', `$file: ${repoRoot}/catalog/`)
+      .replace(/^(\s+dataDir:) .*$/m, `$1 ${path.join(dir, 'data')}`),
   );
   let output = '';
   const child = spawn(
     path.join(repoRoot, 'node_modules/.bin/backstage-cli'),
-    ['repo', 'start', '--config', path.join(repoRoot, 'app-config.yaml'), '--config', override],
+    ['repo', 'start', '--config', config],
     {
       cwd: repoRoot,
       detached: true,
