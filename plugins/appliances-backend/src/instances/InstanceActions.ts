@@ -10,7 +10,7 @@ import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/ag
 import { Host, HostStore } from '../hosts/HostStore';
 import { AgentCallError, agentCall } from '../operations/agentCall';
 import { OperationStore } from '../operations/OperationStore';
-import { diskNameOf } from '../operations/ProvisionRunner';
+import { diskNameOf } from '../operations/diskNameOf';
 import { InstanceEventStore } from './InstanceEventStore';
 import { Instance, InstanceStore } from './InstanceStore';
 

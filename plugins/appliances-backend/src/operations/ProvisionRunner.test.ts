@@ -9,7 +9,8 @@ import { SecretBox } from '../hosts/SecretBox';
 import { InstanceStore } from '../instances/InstanceStore';
 import { ImageLayer } from './ImageLayers';
 import { OperationStore } from './OperationStore';
-import { ProvisionRunner, diskNameOf } from './ProvisionRunner';
+import { ProvisionRunner } from './ProvisionRunner';
+import { diskNameOf } from './diskNameOf';
 
 jest.setTimeout(90_000);
 

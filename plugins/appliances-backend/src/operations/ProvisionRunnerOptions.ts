@@ -1,0 +1,28 @@
+import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import { Knex } from 'knex';
+import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
+import { ApplianceStore } from '../database/ApplianceStore';
+import { HostStore } from '../hosts/HostStore';
+import { InstanceStore } from '../instances/InstanceStore';
+import { InstanceEventStore } from '../instances/InstanceEventStore';
+import { ImageLayers } from './ImageLayers';
+import { OperationStore } from './OperationStore';
+
+export type ProvisionRunnerOptions = {
+  db: Knex;
+  hosts: HostStore;
+  instances: InstanceStore;
+  operations: OperationStore;
+  appliances: Pick<ApplianceStore, 'get'>;
+  layers: Pick<ImageLayers, 'layersFor'>;
+  agents: { forHost(host: { name: string; agentUrl: string }): AgentClient };
+  logger: LoggerService;
+  auditor: AuditorService;
+  leaseMs?: number;
+  /** How often download progress is read from the agent. */
+  pollMs?: number;
+  /** Operations driven at once by this process; the rest wait their turn. */
+  concurrency?: number;
+  /** The instances' history: provisioning's end lands there too. */
+  events?: Pick<InstanceEventStore, 'record'>;
+};

@@ -1,0 +1,2 @@
+/** Undo could not finish (the host is unreachable); the rollback is retried later. */
+export class UndoPending extends Error {}

@@ -1,0 +1,181 @@
+import { PlacementDecision, instanceEntityRef, placeHost } from '@tempest/backstage-plugin-appliances-common';
+import { Knex } from 'knex';
+import { Instance } from '../instances/InstanceStore';
+import { AgentCallError, agentCall } from './agentCall';
+import { diskNameOf } from './diskNameOf';
+import { ImageLayer } from './ImageLayers';
+import { installLayer } from './installLayer';
+import { Operation, ProvisionStepName } from './OperationStore';
+import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
+import { StepError } from './StepError';
+import { usableHostOf } from './usableHostOf';
+
+const PLACE_ATTEMPTS = 3;
+
+/**
+ * Runs one provisioning step and records it done. 'replace' means the capacity
+ * went to another operation between place and reserve, so placing starts over.
+ */
+export async function runProvisionStep(
+  o: ProvisionRunnerOptions,
+  pollMs: number,
+  op: Operation,
+  name: ProvisionStepName,
+  instance: Instance,
+): Promise<'done' | 'replace'> {
+  const { operations } = o;
+  const done = (detail: Record<string, unknown>, trx?: Knex) =>
+    operations.updateStep(op.id, name, { state: 'done', progress: 1, detail }, trx);
+
+  switch (name) {
+    case 'place': {
+      const decision = placeHost(await o.hosts.placementHosts(), {
+        demand: instance.size,
+        maxPricePerHourMinor: instance.maxPricePerHourMinor,
+        hostId: instance.requestedHostId,
+      });
+      if (!decision.chosen) {
+        await o.instances.recordPlacementFailure(instance.id, decision);
+        throw new StepError(describeRejection(decision));
+      }
+      await done({ decision });
+      return 'done';
+    }
+    case 'reserve-capacity': {
+      const decision = op.steps[0].detail!.decision as PlacementDecision;
+      const chosen = decision.chosen!;
+      const attempts = Number(op.steps[1].detail?.attempts ?? 0) + 1;
+      const reserved = await o.db.transaction(async trx => {
+        if (!(await o.hosts.reserve(chosen.hostId, instance.size, trx))) return false;
+        await o.instances.recordPlacement(instance.id, chosen.hostId, chosen.price, decision, trx);
+        await done({ hostId: chosen.hostId, hostName: chosen.hostName, reserved: instance.size }, trx);
+        return true;
+      });
+      if (reserved) return 'done';
+      if (attempts >= PLACE_ATTEMPTS) {
+        throw new StepError(`${chosen.hostName} filled up before capacity could be reserved (${attempts} tries)`);
+      }
+      await operations.updateStep(op.id, 'place', { state: 'pending', progress: 0 });
+      await operations.updateStep(op.id, 'reserve-capacity', { state: 'pending', detail: { attempts } });
+      return 'replace';
+    }
+    case 'install-images': {
+      const { host, agent } = await usableHostOf(o, instance);
+      const appliance = await o.appliances.get(instance.applianceId);
+      if (!appliance) throw new StepError(`Appliance ${instance.applianceId} is no longer subscribed`);
+      let layers: ImageLayer[];
+      try {
+        layers = await o.layers.layersFor(appliance);
+      } catch (e) {
+        throw new StepError((e as Error).message);
+      }
+      const installed: Record<string, unknown>[] = [];
+      for (let i = 0; i < layers.length; i++) {
+        installed.push(await installLayer(o, pollMs, op.id, agent, host, layers[i], i, layers.length, installed));
+      }
+      await done({ layers: installed });
+      return 'done';
+    }
+    case 'create-disk': {
+      const { agent } = await usableHostOf(o, instance);
+      const appliance = await o.appliances.get(instance.applianceId);
+      if (!appliance) throw new StepError(`Appliance ${instance.applianceId} is no longer subscribed`);
+      const layers = op.steps[2].detail!.layers as { kind: string; name: string }[];
+      const domainName = diskNameOf(instance.id);
+      const applianceImage = layers.find(l => l.kind === 'appliance')!.name;
+      try {
+        await agentCall(
+          'create disk',
+          agent.POST('/v1/disks', {
+            body: {
+              name: domainName,
+              appliance: applianceImage,
+              sizeGiB: Math.max(1, Math.ceil(instance.size.storageMb / 1024)),
+              seed: { hostname: instance.hostname },
+            },
+          }),
+        );
+      } catch (e) {
+        if (!(e instanceof AgentCallError && e.code === 'DISK_EXISTS')) throw e;
+        // Resumed after a crash: adopt the disk only if it is this instance's.
+        const { data: disk } = await agentCall('read disk', agent.GET('/v1/disks/{name}', { params: { path: { name: domainName } } }));
+        if (disk.appliance.name !== applianceImage) {
+          throw new StepError(`A disk named ${name} already exists on the host and is not this instance's`);
+        }
+      }
+      await done({ disk: domainName, seed: { hostname: instance.hostname } });
+      return 'done';
+    }
+    case 'define': {
+      const { agent } = await usableHostOf(o, instance);
+      const domainName = diskNameOf(instance.id);
+      try {
+        await agentCall(
+          'define domain',
+          agent.PUT('/v1/domains/{name}', {
+            params: { path: { name: domainName } },
+            body: { vcpus: instance.size.cpuCores, memoryMiB: instance.size.memoryMb, disk: domainName },
+          }),
+        );
+      } catch (e) {
+        if (!(e instanceof AgentCallError && e.code === 'DOMAIN_EXISTS')) throw e;
+        // Resumed after a crash: adopt the domain only if it is this instance's.
+        const { data: domain } = await agentCall('read domain', agent.GET('/v1/domains/{name}', { params: { path: { name: domainName } } }));
+        if (
+          domain.spec.disk !== domainName ||
+          domain.spec.vcpus !== instance.size.cpuCores ||
+          domain.spec.memoryMiB !== instance.size.memoryMb
+        ) {
+          throw new StepError(`A domain named ${name} already exists on the host and is not this instance's`);
+        }
+      }
+      await o.instances.setDomain(instance.id, domainName);
+      await done({ domain: domainName });
+      return 'done';
+    }
+    case 'start': {
+      const { agent } = await usableHostOf(o, instance);
+      const domainName = diskNameOf(instance.id);
+      const { data: current } = await agentCall(
+        'domain state',
+        agent.GET('/v1/domains/{name}/state', { params: { path: { name: domainName } } }),
+      );
+      let state = current.state;
+      if (state !== 'running') {
+        state = (
+          await agentCall('start domain', agent.POST('/v1/domains/{name}/start', { params: { path: { name: domainName } } }))
+        ).data.state;
+      }
+      if (state !== 'running') throw new StepError(`The domain is ${state} after starting`);
+      await done({ domain: domainName, state });
+      return 'done';
+    }
+    case 'publish': {
+      await o.db.transaction(async trx => {
+        await o.instances.transition(instance.id, 'started', { trx });
+        await done({ entityRef: instanceEntityRef(instance.hostname) }, trx);
+        await o.events?.record(
+          { instanceId: instance.id, actor: op.requestedBy, kind: 'provision', fromState: 'provisioning', toState: 'started', version: instance.version + 1, outcome: 'succeeded' },
+          trx,
+        );
+      });
+      const event = await o.auditor.createEvent({
+        eventId: 'instance-provisioned',
+        severityLevel: 'medium',
+        meta: { instanceId: instance.id, operationId: op.id, hostId: instance.hostId ?? null },
+      });
+      await event.success();
+      return 'done';
+    }
+    default:
+      throw new StepError(`Unknown step ${name}`);
+  }
+}
+
+function describeRejection(decision: PlacementDecision): string {
+  const reasons = decision.rejected
+    .slice(0, 5)
+    .map(r => `${r.hostName}: ${r.detail}`)
+    .join('; ');
+  return reasons ? `${decision.summary} — ${reasons}` : decision.summary;
+}
