@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AgentServices } from '../createAgentServices';
-import { ImageKind } from '../images/ImageStore';
+import { ImageKind } from '../images/ImageKind';
 import { asyncHandler } from './asyncHandler';
 
 export function imageRoutes(agent: AgentServices): Router {
