@@ -20,16 +20,11 @@ export {
   readCertificateAuthority,
 } from './pki/pemFiles';
 
-export {
-  enrollAgent,
-  EnrolmentError,
-  enrolmentExitCodes,
-} from './enrol/enrollAgent';
-export type {
-  EnrollAgentOptions,
-  EnrolmentOutcome,
-  EnrolmentErrorCode,
-} from './enrol/enrollAgent';
+export { enrollAgent } from './enrol/enrollAgent';
+export { EnrolmentError, enrolmentExitCodes } from './enrol/EnrolmentError';
+export type { EnrolmentOutcome } from './enrol/enrollAgent';
+export type { EnrollAgentOptions } from './enrol/EnrollAgentOptions';
+export type { EnrolmentErrorCode } from './enrol/EnrolmentError';
 
 export { loadAgentConfig, defaultConfig } from './config/AgentConfig';
 export type { AgentConfig, AgentConfigInput } from './config/AgentConfig';

@@ -6,7 +6,8 @@ import {
   defaultConfig,
   loadAgentConfig,
 } from '../config/AgentConfig';
-import { EnrolmentError, enrollAgent } from '../enrol/enrollAgent';
+import { enrollAgent } from '../enrol/enrollAgent';
+import { EnrolmentError } from '../enrol/EnrolmentError';
 import { AgentError } from '../errors/AgentError';
 import { createCertificateAuthority } from '../pki/createCertificateAuthority';
 import { issueCertificate } from '../pki/issueCertificate';
