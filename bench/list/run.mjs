@@ -9,32 +9,19 @@
 //
 // Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432),
 // BENCH_PORT (default 7208), BENCH_INSTANCES (default 10000).
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { percentile } from '../lib/percentile.mjs';
+import { startBenchBackend } from '../lib/startBenchBackend.mjs';
+import { waitFor } from '../lib/waitFor.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const port = Number(process.env.BENCH_PORT ?? 7208);
 const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 const total = Number(process.env.BENCH_INSTANCES ?? 10000);
-const base = `http://localhost:${port}`;
-const api = `${base}/api/appliances`;
-const runId = Date.now().toString(36);
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-list-'));
-
-fs.writeFileSync(
-  path.join(work, 'bench.yaml'),
-  `backend:
-  baseUrl: ${base}
-  listen: { port: ${port} }
-  database:
-    client: pg
-    connection: ${pg}
-    prefix: bench_${runId}_
-tempest:
+const bench = startBenchBackend({
+  name: 'list',
+  port,
+  pg,
+  config: ({ work }) => `tempest:
   roles:
     admin: [group:default/nobody-is-admin]
     provider: [group:default/tempest-providers]
@@ -44,33 +31,8 @@ appliances:
   embeddedHosts: { count: 0 }
   channels: []
 `,
-);
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-
-async function waitFor(what, probe, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-const backend = spawn(
-  'npx',
-  ['backstage-cli', 'package', 'start', '--config', '../../app-config.yaml', '--config', path.join(work, 'bench.yaml')],
-  { cwd: path.join(root, 'packages/backend'), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-);
-const log = fs.createWriteStream(path.join(work, 'backend.log'));
-backend.stdout.pipe(log);
-backend.stderr.pipe(log);
+});
+const { base, api, runId } = bench;
 
 /** 10,000 instances: a quarter owned by a group the guest is in, a few on hosts the guest provides, the rest others'. */
 async function seed() {
@@ -173,28 +135,9 @@ let code = 0;
 try {
   await main();
 } catch (e) {
-  console.error(`bench/list failed: ${e.message} (backend log: ${path.join(work, 'backend.log')})`);
+  console.error(`bench/list failed: ${e.message} (backend log: ${bench.logFile})`);
   code = 1;
 } finally {
-  try {
-    process.kill(-backend.pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-  await sleep(3000);
-  await dropDatabases().catch(e => console.error(`could not drop bench databases: ${e.message}`));
-}
-
-/** Drops the per-plugin databases this run created (prefix bench_<runId>_). */
-async function dropDatabases() {
-  const { Client } = (await import('pg')).default;
-  const client = new Client({ connectionString: pg });
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`bench_${runId}_%`]);
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await bench.stop();
 }
 process.exit(code);

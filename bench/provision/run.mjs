@@ -13,11 +13,11 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { percentile } from '../lib/percentile.mjs';
+import { root, startBenchBackend } from '../lib/startBenchBackend.mjs';
+import { waitFor } from '../lib/waitFor.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const port = Number(process.env.BENCH_PORT ?? 7207);
 const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -25,22 +25,12 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const serial = Number(process.env.BENCH_SERIAL ?? 20);
 const embedded = process.env.BENCH_AGENTS === 'embedded';
 const agents = [];
-const base = `http://localhost:${port}`;
-const api = `${base}/api/appliances`;
-const runId = Date.now().toString(36);
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-provision-'));
 const key = `${root}/catalog/channels/TEST-ONLY-signing-key/public-key.TEST-ONLY.asc`;
-
-fs.writeFileSync(
-  path.join(work, 'bench.yaml'),
-  `backend:
-  baseUrl: ${base}
-  listen: { port: ${port} }
-  database:
-    client: pg
-    connection: ${pg}
-    prefix: bench_${runId}_
-catalog:
+const bench = startBenchBackend({
+  name: 'provision',
+  port,
+  pg,
+  config: ({ work, api }) => `catalog:
   providers:
     tempestHosting:
       schedule: { frequency: { minutes: 10 }, timeout: { minutes: 1 } }
@@ -60,33 +50,8 @@ appliances:
       signatureUrl: ${api}/static/os-images/linux-base-1.0.img.asc
       trustedKeys: [{ $file: ${key} }]
 `,
-);
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-
-async function waitFor(what, probe, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-const backend = spawn(
-  'npx',
-  ['backstage-cli', 'package', 'start', '--config', '../../app-config.yaml', '--config', path.join(work, 'bench.yaml')],
-  { cwd: path.join(root, 'packages/backend'), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-);
-const log = fs.createWriteStream(path.join(work, 'backend.log'));
-backend.stdout.pipe(log);
-backend.stderr.pipe(log);
+});
+const { base, api, runId, work } = bench;
 
 async function main() {
   await waitFor('the backend', async () => (await fetch(`${api}/health`)).ok, 180_000);
@@ -260,29 +225,10 @@ let code = 0;
 try {
   await main();
 } catch (e) {
-  console.error(`bench/provision failed: ${e.message} (backend log: ${path.join(work, 'backend.log')})`);
+  console.error(`bench/provision failed: ${e.message} (backend log: ${bench.logFile})`);
   code = 1;
 } finally {
   for (const agent of agents) agent.kill('SIGTERM');
-  try {
-    process.kill(-backend.pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-  await sleep(3000);
-  await dropDatabases().catch(e => console.error(`could not drop bench databases: ${e.message}`));
-}
-
-/** Drops the per-plugin databases this run created (prefix bench_<runId>_). */
-async function dropDatabases() {
-  const { Client } = (await import('pg')).default;
-  const client = new Client({ connectionString: pg });
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`bench_${runId}_%`]);
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await bench.stop();
 }
 process.exit(code);

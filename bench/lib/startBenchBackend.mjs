@@ -1,0 +1,69 @@
+/* eslint-disable no-console */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './waitFor.mjs';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Starts the real backend (`backstage-cli package start` in packages/backend) on
+ * PostgreSQL with databases prefixed `bench_<run>_`, in a fresh temporary folder.
+ * `config({ work, base, api })` gives the YAML that follows the backend section.
+ * `stop()` ends the backend and drops this run's databases.
+ */
+export function startBenchBackend({ name, port, pg, config }) {
+  const base = `http://localhost:${port}`;
+  const api = `${base}/api/appliances`;
+  const runId = Date.now().toString(36);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
+  const logFile = path.join(work, 'backend.log');
+
+  fs.writeFileSync(
+    path.join(work, 'bench.yaml'),
+    `backend:
+  baseUrl: ${base}
+  listen: { port: ${port} }
+  database:
+    client: pg
+    connection: ${pg}
+    prefix: bench_${runId}_
+${config({ work, base, api })}`,
+  );
+
+  const backend = spawn(
+    'npx',
+    ['backstage-cli', 'package', 'start', '--config', '../../app-config.yaml', '--config', path.join(work, 'bench.yaml')],
+    { cwd: path.join(root, 'packages/backend'), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  const log = fs.createWriteStream(logFile);
+  backend.stdout.pipe(log);
+  backend.stderr.pipe(log);
+
+  /** Drops the per-plugin databases this run created (prefix bench_<runId>_). */
+  async function dropDatabases() {
+    const { Client } = (await import('pg')).default;
+    const client = new Client({ connectionString: pg });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`bench_${runId}_%`]);
+      for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function stop() {
+    try {
+      process.kill(-backend.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await sleep(3000);
+    await dropDatabases().catch(e => console.error(`could not drop bench databases: ${e.message}`));
+  }
+
+  return { base, api, runId, work, logFile, stop };
+}
