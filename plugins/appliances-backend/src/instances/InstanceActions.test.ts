@@ -1,66 +1,31 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
-import { randomUUID } from 'node:crypto';
-import { startChannel, waitFor } from '@tempest/provider-agent/src/testing/channelFixture';
-import { startTestAgent, TestAgent } from '@tempest/provider-agent/src/testing/startTestAgent';
-import { migrateDatabase } from '../database/migrateDatabase';
+import { waitFor } from '@tempest/provider-agent/src/testing/channelFixture';
 import { AgentConnector } from '../hosts/AgentConnector';
-import { HostStore } from '../hosts/HostStore';
-import { SecretBox } from '../hosts/SecretBox';
-import { ImageLayer } from '../operations/ImageLayers';
-import { OperationStore } from '../operations/OperationStore';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { diskNameOf } from '../operations/diskNameOf';
+import {
+  createOnlineTestHost,
+  insertProvisionRequest,
+  provisionTestStores,
+  testBuyer as buyer,
+  testSize,
+  useProvisionTestAgent,
+} from '../testing/provisionTestBed';
 import { InstanceActionConflict, InstanceActions } from './InstanceActions';
 import { InstanceEventStore } from './InstanceEventStore';
 import { InstanceReconciler } from './InstanceReconciler';
-import { InstanceStore } from './InstanceStore';
 
 jest.setTimeout(120_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
-const pricing = {
-  speedUnitMhz: 1000,
-  speedPriceMinor: 3,
-  memoryUnitMb: 1024,
-  memoryPriceMinor: 2,
-  runningPeriodSeconds: 3600,
-  storageUnitMb: 10240,
-  storagePriceMinor: 7,
-  storagePeriodSeconds: 86400,
-};
-const size = { cpuCores: 2, memoryMb: 2048, storageMb: 20480 };
-const buyer = 'user:default/buyer';
-
 describe.each(databases.eachSupportedId())('instance actions on %s', databaseId => {
-  let agent: TestAgent;
-  let channel: Awaited<ReturnType<typeof startChannel>>;
-  let layers: ImageLayer[];
-
-  beforeAll(async () => {
-    agent = await startTestAgent();
-    channel = await startChannel();
-    const os = await channel.publish('/os.img', Buffer.alloc(64 * 1024, 1), { version: '1.0' });
-    const app = await channel.publish('/app.img', Buffer.alloc(64 * 1024, 2), { version: '2.0', os: 'base' });
-    layers = [
-      { kind: 'os', name: 'base', request: os },
-      { kind: 'appliance', name: 'webserv', request: app },
-    ];
-  });
-
-  afterAll(async () => {
-    await agent?.close();
-    await channel?.close();
-  });
+  const env = useProvisionTestAgent({ os: 64 * 1024, appliance: 64 * 1024 });
 
   async function setup() {
-    const knex = await databases.init(databaseId);
-    const db = await migrateDatabase(mockServices.database({ knex }));
-    const hosts = new HostStore(db, new SecretBox('k'.repeat(32)));
-    const instances = new InstanceStore(db);
-    const operations = new OperationStore(db);
+    const { db, hosts, instances, operations } = await provisionTestStores(databases, databaseId);
     const events = new InstanceEventStore(db);
-    const connector = new AgentConnector({ ca: agent.pki.ca, client: agent.pki.client });
+    const connector = new AgentConnector({ ca: env.agent.pki.ca, client: env.agent.pki.client });
     const auditor = mockServices.auditor.mock();
     const runner = new ProvisionRunner({
       db,
@@ -69,7 +34,7 @@ describe.each(databases.eachSupportedId())('instance actions on %s', databaseId 
       operations,
       events,
       appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
-      layers: { layersFor: async () => layers },
+      layers: { layersFor: async () => env.layers },
       agents: connector,
       logger: mockServices.logger.mock(),
       auditor,
@@ -93,38 +58,11 @@ describe.each(databases.eachSupportedId())('instance actions on %s', databaseId 
       auditor,
       logger: mockServices.logger.mock(),
     });
-    const host = await hosts.create(
-      {
-        name: `h-${randomUUID().slice(0, 8)}`,
-        owner: 'user:default/provider',
-        cpuModel: 'Sim',
-        coreSpeedMhz: 2000,
-        cpuCores: 8,
-        memoryMb: 16384,
-        storageMb: 100000,
-        pricing,
-        agentUrl: agent.agent.url,
-      },
-      { tokenHash: randomUUID().replace(/-/g, ''), expiresAt: new Date(Date.now() + 60_000) },
-    );
-    await db('hosts').where({ id: host.id }).update({ state: 'online', last_heartbeat_at: new Date() });
+    const host = await createOnlineTestHost(db, hosts, env.agent);
     const client = connector.forHost(host);
 
-    async function provision(hostname: string, demand = size) {
-      const instanceId = randomUUID();
-      const operationId = randomUUID();
-      await db.transaction(async trx => {
-        await operations.insert(
-          trx,
-          { id: operationId, instanceId, requestedBy: buyer, requestHash: 'h', request: {} },
-          new Date(),
-        );
-        await instances.insert(
-          trx,
-          { id: instanceId, hostname, owner: buyer, applianceId: 'sample.webserv.2.0', size: demand, operationId },
-          new Date(),
-        );
-      });
+    async function provision(hostname: string, demand = testSize) {
+      const { instanceId, operationId } = await insertProvisionRequest(db, { operations, instances }, hostname, demand);
       await runner.kick(operationId);
       return (await instances.get(instanceId))!;
     }

@@ -1,14 +1,15 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
-import { randomUUID } from 'node:crypto';
-import { startChannel, waitFor } from '@tempest/provider-agent/src/testing/channelFixture';
-import { startTestAgent, TestAgent } from '@tempest/provider-agent/src/testing/startTestAgent';
-import { migrateDatabase } from '../database/migrateDatabase';
+import { waitFor } from '@tempest/provider-agent/src/testing/channelFixture';
 import { AgentConnector } from '../hosts/AgentConnector';
-import { HostStore } from '../hosts/HostStore';
-import { SecretBox } from '../hosts/SecretBox';
-import { InstanceStore } from '../instances/InstanceStore';
+import {
+  createOnlineTestHost,
+  insertProvisionRequest,
+  provisionTestStores,
+  testPricing,
+  testSize,
+  useProvisionTestAgent,
+} from '../testing/provisionTestBed';
 import { ImageLayer } from './ImageLayers';
-import { OperationStore } from './OperationStore';
 import { ProvisionRunner } from './ProvisionRunner';
 import { diskNameOf } from './diskNameOf';
 
@@ -16,90 +17,28 @@ jest.setTimeout(90_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
-const pricing = {
-  speedUnitMhz: 1000,
-  speedPriceMinor: 3,
-  memoryUnitMb: 1024,
-  memoryPriceMinor: 2,
-  runningPeriodSeconds: 3600,
-  storageUnitMb: 10240,
-  storagePriceMinor: 7,
-  storagePeriodSeconds: 86400,
-};
-
 describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId => {
-  let agent: TestAgent;
-  let channel: Awaited<ReturnType<typeof startChannel>>;
-  let layers: ImageLayer[];
-
-  beforeAll(async () => {
-    agent = await startTestAgent();
-    channel = await startChannel();
-    const os = await channel.publish('/os.img', Buffer.alloc(256 * 1024, 1), { version: '1.0' });
-    const app = await channel.publish('/app.img', Buffer.alloc(512 * 1024, 2), { version: '2.0', os: 'base' });
-    layers = [
-      { kind: 'os', name: 'base', request: os },
-      { kind: 'appliance', name: 'webserv', request: app },
-    ];
-  });
-
-  afterAll(async () => {
-    await agent?.close();
-    await channel?.close();
-  });
+  const env = useProvisionTestAgent({ os: 256 * 1024, appliance: 512 * 1024 });
 
   async function setup(options: { layers?: () => Promise<ImageLayer[]> } = {}) {
-    const knex = await databases.init(databaseId);
-    const db = await migrateDatabase(mockServices.database({ knex }));
-    const hosts = new HostStore(db, new SecretBox('k'.repeat(32)));
-    const instances = new InstanceStore(db);
-    const operations = new OperationStore(db);
-    const connector = new AgentConnector({ ca: agent.pki.ca, client: agent.pki.client });
+    const { db, hosts, instances, operations } = await provisionTestStores(databases, databaseId);
+    const connector = new AgentConnector({ ca: env.agent.pki.ca, client: env.agent.pki.client });
     const runner = new ProvisionRunner({
       db,
       hosts,
       instances,
       operations,
       appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
-      layers: { layersFor: options.layers ?? (async () => layers) },
+      layers: { layersFor: options.layers ?? (async () => env.layers) },
       agents: connector,
       logger: mockServices.logger.mock(),
       auditor: mockServices.auditor.mock(),
       pollMs: 20,
     });
-    const host = await hosts.create(
-      {
-        name: `h-${randomUUID().slice(0, 8)}`,
-        owner: 'user:default/provider',
-        cpuModel: 'Sim',
-        coreSpeedMhz: 2000,
-        cpuCores: 8,
-        memoryMb: 16384,
-        storageMb: 100000,
-        pricing,
-        agentUrl: agent.agent.url,
-      },
-      { tokenHash: randomUUID().replace(/-/g, ''), expiresAt: new Date(Date.now() + 60_000) },
-    );
-    await db('hosts').where({ id: host.id }).update({ state: 'online', last_heartbeat_at: new Date() });
+    const host = await createOnlineTestHost(db, hosts, env.agent);
 
-    async function request(hostname: string, size = { cpuCores: 2, memoryMb: 2048, storageMb: 20480 }) {
-      const instanceId = randomUUID();
-      const operationId = randomUUID();
-      await db.transaction(async trx => {
-        await operations.insert(
-          trx,
-          { id: operationId, instanceId, requestedBy: 'user:default/buyer', requestHash: 'h', request: {} },
-          new Date(),
-        );
-        await instances.insert(
-          trx,
-          { id: instanceId, hostname, owner: 'user:default/buyer', applianceId: 'sample.webserv.2.0', size, operationId },
-          new Date(),
-        );
-      });
-      return { instanceId, operationId };
-    }
+    const request = (hostname: string, size?: typeof testSize) =>
+      insertProvisionRequest(db, { operations, instances }, hostname, size);
     return { db, hosts, instances, operations, runner, host, request, connector };
   }
 
@@ -131,7 +70,7 @@ describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId =
     expect((await hosts.get(host.id))!.used).toEqual({ cpuCores: 2, memoryMb: 2048, storageMb: 20480 });
 
     // A later price change does not touch the locked price.
-    await hosts.updatePricing(host.id, { ...pricing, speedPriceMinor: 300 });
+    await hosts.updatePricing(host.id, { ...testPricing, speedPriceMinor: 300 });
     expect((await instances.get(instanceId))!.price!.runningPriceMinor).toBe(16);
 
     const client = connector.forHost(host);
@@ -144,7 +83,7 @@ describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId =
     const { instanceId, operationId } = await request('web-2');
     // The domain name is taken by a foreign domain: define fails after the disk was created.
     const client = connector.forHost(host);
-    for (const layer of layers) {
+    for (const layer of env.layers) {
       await client.PUT('/v1/images/{kind}/{name}', { params: { path: { kind: layer.kind, name: layer.name } }, body: layer.request });
       await waitFor(
         () => client.POST('/v1/images/{kind}/{name}/check', { params: { path: { kind: layer.kind, name: layer.name } } }),
@@ -193,7 +132,7 @@ describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId =
     const { db, hosts, operations, runner, host, request } = await setup({
       layers: async () => {
         await db('hosts').update({ state: 'offline' });
-        return layers;
+        return env.layers;
       },
     });
     const { operationId } = await request('web-3');

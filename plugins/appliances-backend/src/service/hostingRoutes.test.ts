@@ -1,18 +1,8 @@
-import {
-  TestDatabases,
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { TestDatabases, mockCredentials } from '@backstage/backend-test-utils';
 import { X509Certificate } from 'node:crypto';
 import request from 'supertest';
 import { Knex } from 'knex';
-import { appliancesPlugin } from '../plugin';
-import { instanceConditions } from '../permissions/instanceRules';
+import { startAppliancesTestBackend } from '../testing/startAppliancesTestBackend';
 
 jest.setTimeout(90_000);
 
@@ -79,35 +69,10 @@ async function seedAppliance(knex: Knex, signatureState = 'verified') {
 describe.each(databases.eachSupportedId())('hosts, instances and operations routes on %s', databaseId => {
   async function start() {
     const knex = await databases.init(databaseId);
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-backend-'));
-    const permissions = mockServices.permissions.mock({
-      authorize: async requests =>
-        requests.map(r => ({
-          result:
-            'permission' in r && r.permission.name === 'appliances.admin'
-              ? AuthorizeResult.DENY
-              : AuthorizeResult.ALLOW,
-        })) as any,
-      // Like the policy for a buyer: instances they own.
-      authorizeConditional: async (requests, options) =>
-        requests.map(() => ({
-          result: AuthorizeResult.CONDITIONAL,
-          pluginId: 'appliances',
-          resourceType: 'appliance-instance',
-          conditions: instanceConditions.isOwner({
-            owners: [(options.credentials.principal as { userEntityRef: string }).userEntityRef],
-          }),
-        })) as any,
-    });
-    const { server } = await startTestBackend({
-      features: [
-        appliancesPlugin,
-        permissions.factory,
-        mockServices.database.factory({ knex }),
-        mockServices.rootConfig.factory({
-          data: { appliances: { dataDir, secretKey: 'a-test-secret-key-of-enough-length!!' } },
-        }),
-      ],
+    const { server, dataDir } = await startAppliancesTestBackend({
+      knex,
+      dataDirPrefix: 'tempest-backend-',
+      denied: ['appliances.admin'],
     });
     return { server, knex, dataDir };
   }

@@ -1,16 +1,6 @@
-import {
-  TestDatabases,
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { TestDatabases, mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { appliancesPlugin } from '../plugin';
-import { instanceConditions } from '../permissions/instanceRules';
+import { startAppliancesTestBackend } from '../testing/startAppliancesTestBackend';
 import { versionFromIfMatch } from './instanceRoutes';
 
 jest.setTimeout(90_000);
@@ -32,30 +22,11 @@ describe('versionFromIfMatch', () => {
 describe.each(databases.eachSupportedId())('instance action and event routes on %s', databaseId => {
   async function start() {
     const knex = await databases.init(databaseId);
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-actions-'));
     const auditor = mockServices.auditor.mock();
-    const permissions = mockServices.permissions.mock({
-      authorize: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })) as any,
-      authorizeConditional: async (requests, options) =>
-        requests.map(() => ({
-          result: AuthorizeResult.CONDITIONAL,
-          pluginId: 'appliances',
-          resourceType: 'appliance-instance',
-          conditions: instanceConditions.isOwner({
-            owners: [(options.credentials.principal as { userEntityRef: string }).userEntityRef],
-          }),
-        })) as any,
-    });
-    const { server } = await startTestBackend({
-      features: [
-        appliancesPlugin,
-        permissions.factory,
-        auditor.factory,
-        mockServices.database.factory({ knex }),
-        mockServices.rootConfig.factory({
-          data: { appliances: { dataDir, secretKey: 'a-test-secret-key-of-enough-length!!' } },
-        }),
-      ],
+    const { server } = await startAppliancesTestBackend({
+      knex,
+      dataDirPrefix: 'tempest-actions-',
+      features: [auditor.factory],
     });
     const seed = async (id: string, hostname: string, state: string, createdAt = new Date()) =>
       knex('instances').insert({

@@ -1,0 +1,55 @@
+import { BackendFeature } from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { Knex } from 'knex';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { appliancesPlugin } from '../plugin';
+import { instanceConditions } from '../permissions/instanceRules';
+
+/**
+ * Starts the appliances plugin on a test backend over `knex`, with a fresh data
+ * directory and permissions like the policy for a buyer: every permission but
+ * the `denied` ones is allowed, and instances are conditional on owning them.
+ */
+export async function startAppliancesTestBackend(options: {
+  knex: Knex;
+  dataDirPrefix: string;
+  denied?: string[];
+  features?: BackendFeature[];
+}) {
+  const { knex, denied = [], features = [] } = options;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), options.dataDirPrefix));
+  const permissions = mockServices.permissions.mock({
+    authorize: async requests =>
+      requests.map(r => ({
+        result:
+          'permission' in r && denied.includes(r.permission.name)
+            ? AuthorizeResult.DENY
+            : AuthorizeResult.ALLOW,
+      })) as any,
+    // Like the policy for a buyer: instances they own.
+    authorizeConditional: async (requests, o) =>
+      requests.map(() => ({
+        result: AuthorizeResult.CONDITIONAL,
+        pluginId: 'appliances',
+        resourceType: 'appliance-instance',
+        conditions: instanceConditions.isOwner({
+          owners: [(o.credentials.principal as { userEntityRef: string }).userEntityRef],
+        }),
+      })) as any,
+  });
+  const { server } = await startTestBackend({
+    features: [
+      appliancesPlugin,
+      permissions.factory,
+      ...features,
+      mockServices.database.factory({ knex }),
+      mockServices.rootConfig.factory({
+        data: { appliances: { dataDir, secretKey: 'a-test-secret-key-of-enough-length!!' } },
+      }),
+    ],
+  });
+  return { server, dataDir };
+}
