@@ -10,7 +10,7 @@ import {
   testBuyer as buyer,
   testSize,
   useProvisionTestAgent,
-} from '../testing/provisionTestBed';
+} from '../__testUtils__/provisionTestBed';
 import { InstanceActionConflict, InstanceActions } from './InstanceActions';
 import { InstanceEventStore } from './InstanceEventStore';
 import { InstanceReconciler } from './InstanceReconciler';

@@ -8,7 +8,7 @@ import {
   testPricing,
   testSize,
   useProvisionTestAgent,
-} from '../testing/provisionTestBed';
+} from '../__testUtils__/provisionTestBed';
 import { ImageLayer } from './ImageLayers';
 import { ProvisionRunner } from './ProvisionRunner';
 import { diskNameOf } from './diskNameOf';

@@ -2,7 +2,7 @@ import { TestDatabases, mockCredentials } from '@backstage/backend-test-utils';
 import { X509Certificate } from 'node:crypto';
 import request from 'supertest';
 import { Knex } from 'knex';
-import { startAppliancesTestBackend } from '../testing/startAppliancesTestBackend';
+import { startAppliancesTestBackend } from '../__testUtils__/startAppliancesTestBackend';
 
 jest.setTimeout(90_000);
 

@@ -1,6 +1,6 @@
 import { TestDatabases, mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { startAppliancesTestBackend } from '../testing/startAppliancesTestBackend';
+import { startAppliancesTestBackend } from '../__testUtils__/startAppliancesTestBackend';
 import { versionFromIfMatch } from './instanceRoutes';
 
 jest.setTimeout(90_000);
