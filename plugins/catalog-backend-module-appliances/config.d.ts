@@ -8,7 +8,7 @@ export interface Config {
         /** How often to read appliances from the appliances backend. Default every 30 s, first run after 8 s. */
         schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
       };
-      /** Hosts and instances (`catalogModuleApplianceHosting`). */
+      /** Hosts and instances (`catalogModuleAppliances`, `addHostingEntityProvider`). */
       tempestHosting?: {
         /** How often to read hosts and instances. Default every 10 s. */
         schedule?: SchedulerServiceTaskScheduleDefinitionConfig;

@@ -1,6 +1,5 @@
 import { createBackend } from '@backstage/backend-defaults';
 import { tempestPermissionPolicyModule } from './permissions/tempestPermissionPolicyModule';
-import { catalogModuleApplianceHosting } from '@tempest/backstage-plugin-catalog-backend-module-appliances';
 
 const backend = createBackend();
 
@@ -16,7 +15,6 @@ backend.add(
 backend.add(
   import('@tempest/backstage-plugin-catalog-backend-module-appliances'),
 );
-backend.add(catalogModuleApplianceHosting);
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(

@@ -4,4 +4,3 @@
  * @packageDocumentation
  */
 export { catalogModuleAppliances as default } from './module';
-export { catalogModuleApplianceHosting } from './hosting/hostingModule';

@@ -5,11 +5,13 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { ApplianceEntityProvider } from './appliances/ApplianceEntityProvider';
+import { addHostingEntityProvider } from './hosting/addHostingEntityProvider';
 
 /**
  * Emits every appliance of every subscribed channel as a `virtual-appliance`
  * Resource. Schedule: `catalog.providers.tempestAppliances.schedule`,
  * default every 30 s (a run that finds nothing changed applies nothing).
+ * Also adds hosts and instances (`addHostingEntityProvider`).
  */
 export const catalogModuleAppliances = createBackendModule({
   pluginId: 'catalog',
@@ -38,6 +40,7 @@ export const catalogModuleAppliances = createBackendModule({
             taskRunner: scheduler.createScheduledTaskRunner(schedule),
           }),
         );
+        addHostingEntityProvider({ catalog, config, discovery, auth, logger, scheduler });
       },
     });
   },
