@@ -4,6 +4,7 @@ import path from 'node:path';
 import { enrollAgent } from './enrollAgent';
 import {
   TOKEN,
+  enrolIntoData,
   nothingWritten,
   setUpEnrolmentTest,
 } from './setUpEnrolmentTest';
@@ -16,13 +17,7 @@ describe('enrollAgent refusals', () => {
   it("shows the backend's reason for a refused token and exits 2", async () => {
     const { backend, dir } = env;
     backend.state.behaviour = 'used';
-    await expect(
-      enrollAgent({
-        url: backend.url,
-        token: TOKEN,
-        dataDir: path.join(dir, 'data'),
-      }),
-    ).rejects.toMatchObject({
+    await expect(enrolIntoData(env)).rejects.toMatchObject({
       code: 'ENROLMENT_REFUSED',
       exitCode: 2,
       status: 403,
@@ -52,25 +47,13 @@ describe('enrollAgent refusals', () => {
       ),
     });
     backend.state.behaviour = 'broken';
-    await expect(
-      enrollAgent({
-        url: backend.url,
-        token: TOKEN,
-        dataDir: path.join(dir, 'data'),
-      }),
-    ).rejects.toMatchObject({
+    await expect(enrolIntoData(env)).rejects.toMatchObject({
       code: 'BACKEND_UNREACHABLE',
       exitCode: 3,
       message: expect.stringMatching(/\(500\): database is on fire/),
     });
     backend.state.behaviour = 'garbage';
-    await expect(
-      enrollAgent({
-        url: backend.url,
-        token: TOKEN,
-        dataDir: path.join(dir, 'data'),
-      }),
-    ).rejects.toMatchObject({
+    await expect(enrolIntoData(env)).rejects.toMatchObject({
       code: 'BACKEND_UNREACHABLE',
       message: expect.stringMatching(/not JSON/),
     });
@@ -80,25 +63,13 @@ describe('enrollAgent refusals', () => {
   it('refuses a certificate for another key or from another CA with exit 4, writing nothing', async () => {
     const { backend, dir } = env;
     backend.state.behaviour = 'otherKey';
-    await expect(
-      enrollAgent({
-        url: backend.url,
-        token: TOKEN,
-        dataDir: path.join(dir, 'data'),
-      }),
-    ).rejects.toMatchObject({
+    await expect(enrolIntoData(env)).rejects.toMatchObject({
       code: 'CERTIFICATE_MISMATCH',
       exitCode: 4,
       message: expect.stringMatching(/does not match the key/),
     });
     backend.state.behaviour = 'otherCa';
-    await expect(
-      enrollAgent({
-        url: backend.url,
-        token: TOKEN,
-        dataDir: path.join(dir, 'data'),
-      }),
-    ).rejects.toMatchObject({
+    await expect(enrolIntoData(env)).rejects.toMatchObject({
       code: 'CERTIFICATE_MISMATCH',
       message: expect.stringMatching(/not signed by the backend's CA/),
     });

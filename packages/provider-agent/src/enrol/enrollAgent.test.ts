@@ -10,7 +10,7 @@ import { loadAgentConfig } from '../config/AgentConfig';
 import { x509 } from '../pki/x509Provider';
 import { startAgentServer } from '../server/startAgentServer';
 import { enrollAgent } from './enrollAgent';
-import { TOKEN, setUpEnrolmentTest } from './setUpEnrolmentTest';
+import { TOKEN, enrolIntoData, setUpEnrolmentTest } from './setUpEnrolmentTest';
 
 jest.setTimeout(30_000);
 
@@ -114,24 +114,13 @@ describe('enrollAgent', () => {
     }
 
     // A second enrolment refuses to overwrite without --force, before the token is spent.
-    await expect(
-      enrollAgent({
-        url: backend.url,
-        token: TOKEN,
-        dataDir: path.join(dir, 'data'),
-      }),
-    ).rejects.toMatchObject({
+    await expect(enrolIntoData(env)).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
       exitCode: 1,
       message: expect.stringMatching(/--force/),
     });
     expect(backend.state.enrolRequests).toHaveLength(1);
-    await enrollAgent({
-      url: backend.url,
-      token: TOKEN,
-      dataDir: path.join(dir, 'data'),
-      force: true,
-    });
+    await enrolIntoData(env, { force: true });
     expect(backend.state.enrolRequests).toHaveLength(2);
   });
 

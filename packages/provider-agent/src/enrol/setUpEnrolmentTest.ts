@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { EnrollAgentOptions } from './EnrollAgentOptions';
+import { enrollAgent } from './enrollAgent';
 import {
   CertificateAuthority,
   createCertificateAuthority,
@@ -183,4 +185,17 @@ export async function nothingWritten(dir: string) {
   expect(
     await fs.stat(path.join(dir, 'data', 'agent.yaml')).catch(() => undefined),
   ).toBeUndefined();
+}
+
+/** Enrols with the mock backend and the test token into `<dir>/data`. */
+export function enrolIntoData(
+  env: { backend: { url: string }; dir: string },
+  options: Partial<EnrollAgentOptions> = {},
+) {
+  return enrollAgent({
+    url: env.backend.url,
+    token: TOKEN,
+    dataDir: path.join(env.dir, 'data'),
+    ...options,
+  });
 }
