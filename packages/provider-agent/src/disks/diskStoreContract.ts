@@ -1,7 +1,7 @@
 /* eslint-disable jest/no-export */ // a contract suite is exported for each driver's test file to run
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isAgentError } from '../errors/AgentError';
+import { agentErrorCode as code } from '../testing/agentErrorCode';
 import { DiskStore } from './DiskStore';
 
 export interface DiskStoreFixture {
@@ -12,16 +12,6 @@ export interface DiskStoreFixture {
   writeImage(file: string): Promise<void>;
   /** Whether the store refuses bytes that are not a qcow2 image (simulated accepts anything). */
   rejectsGarbage: boolean;
-}
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (e) {
-    if (isAgentError(e)) return e.code;
-    throw e;
-  }
 }
 
 /** The behaviour every DiskStore must share: OS → appliance → deployment → instance. */

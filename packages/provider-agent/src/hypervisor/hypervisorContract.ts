@@ -1,5 +1,5 @@
 /* eslint-disable jest/no-export */ // a contract suite is exported for each driver's test file to run
-import { isAgentError } from '../errors/AgentError';
+import { agentErrorCode as code } from '../testing/agentErrorCode';
 import { Hypervisor, ResolvedDomainSpec } from './Hypervisor';
 import { shutdownGracefully } from './shutdownGracefully';
 
@@ -11,16 +11,6 @@ export interface HypervisorFixture {
   honoursShutdown: boolean;
   /** Prefix keeping names apart when drivers share one hypervisor. */
   prefix: string;
-}
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (e) {
-    if (isAgentError(e)) return e.code;
-    throw e;
-  }
 }
 
 /**

@@ -1,21 +1,11 @@
 /* eslint-disable jest/no-export */ // a contract suite is exported for each driver's test file to run
 import path from 'node:path';
-import { isAgentError } from '../errors/AgentError';
+import { agentErrorCode as code } from '../testing/agentErrorCode';
 import { SeedBuilder } from './SeedBuilder';
 
 export interface SeedFixture {
   builder: SeedBuilder;
   root: string;
-}
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (e) {
-    if (isAgentError(e)) return e.code;
-    throw e;
-  }
 }
 
 /** The behaviour every SeedBuilder must share. */
