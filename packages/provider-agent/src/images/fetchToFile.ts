@@ -73,6 +73,27 @@ export function mapFetchError(e: any, signal?: AbortSignal): AgentError {
   }
 }
 
+/** GETs a URL; anything but a 200 is a failed download (its body is drained). */
+async function requestOk(
+  url: string,
+  options: { stallTimeoutMs: number; signal?: AbortSignal },
+) {
+  const response = await request(url, {
+    dispatcher: dispatcher(),
+    signal: options.signal,
+    headersTimeout: options.stallTimeoutMs,
+    bodyTimeout: options.stallTimeoutMs,
+  });
+  if (response.statusCode !== 200) {
+    response.body.resume();
+    throw new AgentError(
+      'DOWNLOAD_FAILED',
+      `The server answered ${response.statusCode} for ${url}`,
+    );
+  }
+  return response;
+}
+
 /**
  * Streams a URL into a new file, updating the download's progress as bytes
  * arrive and hashing them on the way. The file is removed on any failure.
@@ -85,19 +106,7 @@ export async function fetchToFile(
   checkUrl(download.url);
   const hash = createHash('sha256');
   try {
-    const response = await request(download.url, {
-      dispatcher: dispatcher(),
-      signal: options.signal,
-      headersTimeout: options.stallTimeoutMs,
-      bodyTimeout: options.stallTimeoutMs,
-    });
-    if (response.statusCode !== 200) {
-      response.body.resume();
-      throw new AgentError(
-        'DOWNLOAD_FAILED',
-        `The server answered ${response.statusCode} for ${download.url}`,
-      );
-    }
+    const response = await requestOk(download.url, options);
     const length = Number(response.headers['content-length']);
     if (Number.isFinite(length) && length > 0) {
       download.totalBytes = length;
@@ -139,19 +148,7 @@ export async function fetchText(
 ) {
   checkUrl(url);
   try {
-    const response = await request(url, {
-      dispatcher: dispatcher(),
-      signal: options.signal,
-      headersTimeout: options.stallTimeoutMs,
-      bodyTimeout: options.stallTimeoutMs,
-    });
-    if (response.statusCode !== 200) {
-      response.body.resume();
-      throw new AgentError(
-        'DOWNLOAD_FAILED',
-        `The server answered ${response.statusCode} for ${url}`,
-      );
-    }
+    const response = await requestOk(url, options);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body) {
