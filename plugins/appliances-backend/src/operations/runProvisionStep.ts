@@ -100,7 +100,7 @@ export async function runProvisionStep(
         // Resumed after a crash: adopt the disk only if it is this instance's.
         const { data: disk } = await agentCall('read disk', agent.GET('/v1/disks/{name}', { params: { path: { name: domainName } } }));
         if (disk.appliance.name !== applianceImage) {
-          throw new StepError(`A disk named ${name} already exists on the host and is not this instance's`);
+          throw new StepError(`A disk named ${domainName} already exists on the host and is not this instance's`);
         }
       }
       await done({ disk: domainName, seed: { hostname: instance.hostname } });
@@ -126,7 +126,7 @@ export async function runProvisionStep(
           domain.spec.vcpus !== instance.size.cpuCores ||
           domain.spec.memoryMiB !== instance.size.memoryMb
         ) {
-          throw new StepError(`A domain named ${name} already exists on the host and is not this instance's`);
+          throw new StepError(`A domain named ${domainName} already exists on the host and is not this instance's`);
         }
       }
       await o.instances.setDomain(instance.id, domainName);
