@@ -17,6 +17,7 @@ import {
   myInstancesPage,
   operationPage,
 } from './hostingExtensions';
+import { applianceEntityCard, channelsPage } from './applianceExtensions';
 
 export const appliancesApi = ApiBlueprint.make({
   params: defineParams =>
@@ -48,6 +49,8 @@ export const appliancesPlugin = createFrontendPlugin({
   extensions: [
     appliancesApi,
     appliancesPage,
+    channelsPage,
+    applianceEntityCard,
     operationPage,
     applianceCostEstimateField,
     myInstancesPage,

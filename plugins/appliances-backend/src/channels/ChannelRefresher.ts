@@ -159,7 +159,9 @@ export class ChannelRefresher {
     const seen = new Map<string, string>();
     results.forEach((r, i) => {
       itemErrors.push(...r.errors);
-      const candidates = 'appliance' in r && r.appliance ? [r.appliance] : ('kept' in r ? r.kept ?? [] : []);
+      let candidates: StoredAppliance[] = [];
+      if ('appliance' in r && r.appliance) candidates = [r.appliance];
+      else if ('kept' in r && r.kept) candidates = r.kept;
       for (const a of candidates) {
         const first = seen.get(a.id);
         if (first !== undefined) {

@@ -24,6 +24,7 @@ function figure2With(from: string | RegExp, to: string) {
   return changed;
 }
 
+/* eslint-disable no-script-url -- hostile javascript: links are the point of these tests */
 describe('parseApplianceDefinition', () => {
   it('reads every field of STORM Figure 2', () => {
     expect(parseApplianceDefinition(fixture('figure2.xml'), BASE)).toEqual({

@@ -15,13 +15,7 @@ export function compareVersions(a: string, b: string): number {
     const xNum = /^\d/.test(x);
     const yNum = /^\d/.test(y);
     if (xNum && yNum) {
-      const diff =
-        x.replace(/^0+/, '').length - y.replace(/^0+/, '').length ||
-        (x.replace(/^0+/, '') < y.replace(/^0+/, '')
-          ? -1
-          : x.replace(/^0+/, '') > y.replace(/^0+/, '')
-            ? 1
-            : 0);
+      const diff = compareDigits(x, y);
       if (diff) return diff;
     } else if (xNum !== yNum) {
       // A number sorts after a separator or label: 1.0.1 > 1.0-rc.
@@ -31,6 +25,15 @@ export function compareVersions(a: string, b: string): number {
     }
   }
   return 0;
+}
+
+/** Compares two digit runs as numbers of any length. */
+function compareDigits(x: string, y: string): number {
+  const a = x.replace(/^0+/, '');
+  const b = y.replace(/^0+/, '');
+  if (a.length !== b.length) return a.length - b.length;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 export type DependencySpec = { name: string; version?: string };

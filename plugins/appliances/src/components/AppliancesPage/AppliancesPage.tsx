@@ -1,59 +1,80 @@
 import {
   Content,
   ContentHeader,
-  InfoCard,
+  LinkButton,
   Progress,
   ResponseErrorPanel,
-  StructuredMetadataTable,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/frontend-plugin-api';
-import Grid from '@material-ui/core/Grid';
+import { usePermission } from '@backstage/plugin-permission-react';
+import Typography from '@material-ui/core/Typography';
+import { channelManagePermission } from '@tempest/backstage-plugin-appliances-common';
+import { Route, Routes, useParams } from 'react-router-dom';
 import useAsync from 'react-use/esm/useAsync';
 import { appliancesApiRef } from '../../api';
-import { ProvisionButton } from '../ProvisionButton';
+import { ApplianceBrowser } from '../ApplianceBrowser';
+import { ApplianceDetail } from '../ApplianceDetail';
 
-/** The Appliances page: what Tempest holds, straight from the backend. */
-export function AppliancesPage() {
+/** The landing view: what Tempest holds, then every appliance with search and filters. */
+function AppliancesHome() {
   const api = useApi(appliancesApiRef);
+  const { allowed: isAdmin } = usePermission({ permission: channelManagePermission });
   const { value, loading, error } = useAsync(async () => {
-    const [summary, channels] = await Promise.all([
-      api.getSummary(),
-      api.listChannels(),
-    ]);
+    const [summary, channels] = await Promise.all([api.getSummary(), api.listChannels()]);
     return { summary, channels };
   }, [api]);
 
   return (
     <Content>
       <ContentHeader title="Virtual appliances">
-        <ProvisionButton />
+        {isAdmin && (
+          <LinkButton to="/appliances/channels" variant="outlined">
+            Channels
+          </LinkButton>
+        )}
       </ContentHeader>
       {loading && <Progress />}
       {error && <ResponseErrorPanel error={error} />}
       {value && (
-        <Grid container spacing={3}>
-          <Grid item xs={12} md={6}>
-            <InfoCard title="Summary">
-              <StructuredMetadataTable metadata={value.summary} />
-            </InfoCard>
-          </Grid>
-          <Grid item xs={12} md={6}>
-            <InfoCard title="Channels">
-              {value.channels.length === 0 ? (
-                'No channels subscribed yet.'
-              ) : (
-                <ul>
-                  {value.channels.map(channel => (
-                    <li key={channel.id}>
-                      <strong>{channel.id}</strong> — {channel.url}
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </InfoCard>
-          </Grid>
-        </Grid>
+        <>
+          <Typography variant="body1" paragraph data-testid="summary">
+            {value.summary.appliances ?? 0} appliances from {value.summary.channels} channels:{' '}
+            {value.channels.length === 0
+              ? 'No channels subscribed yet.'
+              : value.channels.map((c, i) => (
+                  <span key={c.id}>
+                    {i > 0 && ', '}
+                    <strong>{c.id}</strong> ({c.url})
+                  </span>
+                ))}
+          </Typography>
+          {value.channels.length > 0 && <ApplianceBrowser />}
+        </>
       )}
     </Content>
+  );
+}
+
+function ApplianceDetailPage() {
+  const { id } = useParams();
+  return (
+    <Content>
+      <ContentHeader title="Virtual appliance">
+        <LinkButton to="/appliances" variant="outlined">
+          All appliances
+        </LinkButton>
+      </ContentHeader>
+      <ApplianceDetail id={decodeURIComponent(id!)} />
+    </Content>
+  );
+}
+
+/** /appliances: the appliance browser, and /appliances/:id one appliance in detail. */
+export function AppliancesPage() {
+  return (
+    <Routes>
+      <Route path="/" element={<AppliancesHome />} />
+      <Route path="/:id" element={<ApplianceDetailPage />} />
+    </Routes>
   );
 }

@@ -1,0 +1,24 @@
+import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
+import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+
+export const channelsRouteRef = createRouteRef();
+
+/** /appliances/channels: channels with fetch status and per-item errors (managed by admins). */
+export const channelsPage = PageBlueprint.make({
+  name: 'channels',
+  params: {
+    path: '/appliances/channels',
+    routeRef: channelsRouteRef,
+    title: 'Appliance channels',
+    loader: () => import('./components/ChannelsPage').then(m => <m.ChannelsPage />),
+  },
+});
+
+/** The appliance card on virtual-appliance entities. */
+export const applianceEntityCard = EntityCardBlueprint.make({
+  name: 'appliance',
+  params: {
+    filter: { 'spec.type': 'virtual-appliance' },
+    loader: () => import('./components/ApplianceCard').then(m => <m.ApplianceCard />),
+  },
+});

@@ -1,0 +1,1 @@
+export { ApplianceBrowser, formatMemory } from './ApplianceBrowser';

@@ -1,0 +1,1 @@
+export { ApplianceCard } from './ApplianceCard';

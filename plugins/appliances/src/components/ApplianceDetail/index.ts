@@ -1,0 +1,1 @@
+export { ApplianceDetail, ApplianceDetailView } from './ApplianceDetail';

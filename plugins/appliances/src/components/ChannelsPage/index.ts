@@ -1,0 +1,1 @@
+export { ChannelsPage, ChannelsView } from './ChannelsPage';

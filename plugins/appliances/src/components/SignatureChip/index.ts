@@ -1,0 +1,1 @@
+export { SignatureChip, explainSignature } from './SignatureChip';
