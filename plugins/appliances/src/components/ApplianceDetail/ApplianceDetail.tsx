@@ -69,7 +69,7 @@ export function ApplianceDetailView(props: { appliance: ApplianceDetailData; com
     <InfoCard title="Hardware">
       <StructuredMetadataTable
         metadata={{
-          CPUs: a.hardware.cpus,
+          processors: a.hardware.cpus,
           memory: `${formatMemory(a.hardware.memoryKib)} (${a.hardware.memoryKib} KiB)`,
           'OS type': a.hardware.ostype,
         }}
