@@ -1,6 +1,10 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { SchedulerServiceTaskRunner } from '@backstage/backend-plugin-api';
-import { EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import {
+  EntityProviderConnection,
+  EntityProviderMutation,
+  EntityProviderRefreshOptions,
+} from '@backstage/plugin-catalog-node';
 import { ApplianceEntityProvider } from './ApplianceEntityProvider';
 import channels from './__fixtures__/channels.json';
 import appliances from './__fixtures__/appliances.json';
@@ -21,8 +25,8 @@ function setup(routes: Record<string, () => Response | Promise<Response>>) {
     return route ? route() : json({ error: { name: 'NotFoundError', message: 'no' } }, 404);
   });
   const connection: jest.Mocked<EntityProviderConnection> = {
-    applyMutation: jest.fn(async () => {}),
-    refresh: jest.fn(async () => {}),
+    applyMutation: jest.fn(async (_mutation: EntityProviderMutation) => {}),
+    refresh: jest.fn(async (_options: EntityProviderRefreshOptions) => {}),
   };
   const taskRunner: SchedulerServiceTaskRunner = { run: jest.fn(async () => {}) };
   const provider = new ApplianceEntityProvider({
