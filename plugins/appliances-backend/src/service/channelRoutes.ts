@@ -4,11 +4,11 @@ import {
   applianceReadPermission,
   channelManagePermission,
 } from '@tempest/backstage-plugin-appliances-common';
-import { JsonObject } from '@backstage/types';
 import { Request } from 'express';
 import { ChannelStore } from '../database/ChannelStore';
 import { ChannelRefresher } from '../channels/ChannelRefresher';
 import { ApplianceDirectory } from '../appliances/ApplianceDirectory';
+import { audited } from './audited';
 import { authorize } from './authorize';
 import { AppliancesRouter } from './types';
 
@@ -25,24 +25,6 @@ export type ChannelRoutesOptions = {
 export function addChannelRoutes(router: AppliancesRouter, options: ChannelRoutesOptions) {
   const { auditor, channels, refresher } = options;
 
-  /** Runs a state change under an audit event that records success or failure. */
-  async function audited<T>(
-    req: Request<any, any, any, any>,
-    eventId: string,
-    meta: JsonObject,
-    change: () => Promise<T>,
-  ): Promise<T> {
-    const event = await auditor.createEvent({ eventId, request: req, severityLevel: 'medium', meta });
-    try {
-      const result = await change();
-      await event.success();
-      return result;
-    } catch (error) {
-      await event.fail({ error: error as Error });
-      throw error;
-    }
-  }
-
   const manage = (req: Request<any, any, any, any>, refusal: string) =>
     authorize(options, req, channelManagePermission, ['user'], refusal);
 
@@ -52,7 +34,7 @@ export function addChannelRoutes(router: AppliancesRouter, options: ChannelRoute
   });
 
   router.post('/channels', async (req, res) => {
-    const channel = await audited(req, 'channel-create', { channelId: req.body.id, url: req.body.url }, async () => {
+    const channel = await audited(auditor, req, 'channel-create', { channelId: req.body.id, url: req.body.url }, async () => {
       await manage(req, 'Only admins may subscribe channels');
       return channels.create({
         id: req.body.id,
@@ -70,7 +52,7 @@ export function addChannelRoutes(router: AppliancesRouter, options: ChannelRoute
 
   router.delete('/channels/:id', async (req, res) => {
     const { id } = req.params;
-    await audited(req, 'channel-delete', { channelId: id }, async () => {
+    await audited(auditor, req, 'channel-delete', { channelId: id }, async () => {
       await manage(req, 'Only admins may remove channels');
       const channel = await channels.get(id);
       if (!channel) throw new NotFoundError(`No channel '${id}'`);
@@ -87,7 +69,7 @@ export function addChannelRoutes(router: AppliancesRouter, options: ChannelRoute
 
   router.post('/channels/:id/refresh', async (req, res) => {
     const { id } = req.params;
-    const outcome = await audited(req, 'channel-refresh', { channelId: id }, async () => {
+    const outcome = await audited(auditor, req, 'channel-refresh', { channelId: id }, async () => {
       await manage(req, 'Only admins may refresh channels');
       if (!(await channels.get(id))) throw new NotFoundError(`No channel '${id}'`);
       if (!refresher) throw new NotFoundError('Channel fetching is not enabled');
