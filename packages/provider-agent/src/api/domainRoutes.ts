@@ -38,36 +38,20 @@ export function domainRoutes(agent: AgentServices): Router {
       res.json(await domains.state(req.params.name)),
     ),
   );
-  router.post(
-    '/v1/domains/:name/start',
-    asyncHandler(async (req, res) =>
-      res.json(await domains.start(req.params.name)),
-    ),
-  );
+  for (const action of ['start', 'destroy', 'suspend', 'resume'] as const) {
+    router.post(
+      `/v1/domains/:name/${action}`,
+      asyncHandler(async (req, res) =>
+        res.json(await domains[action](req.params.name)),
+      ),
+    );
+  }
   router.post(
     '/v1/domains/:name/shutdown',
     asyncHandler(async (req, res) =>
       res.json(
         await domains.shutdown(req.params.name, req.body?.timeoutSeconds ?? 60),
       ),
-    ),
-  );
-  router.post(
-    '/v1/domains/:name/destroy',
-    asyncHandler(async (req, res) =>
-      res.json(await domains.destroy(req.params.name)),
-    ),
-  );
-  router.post(
-    '/v1/domains/:name/suspend',
-    asyncHandler(async (req, res) =>
-      res.json(await domains.suspend(req.params.name)),
-    ),
-  );
-  router.post(
-    '/v1/domains/:name/resume',
-    asyncHandler(async (req, res) =>
-      res.json(await domains.resume(req.params.name)),
     ),
   );
   router.get(
