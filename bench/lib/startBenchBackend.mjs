@@ -30,17 +30,37 @@ export function startBenchBackend({ name, port, pg, config }) {
     client: pg
     connection: ${pg}
     prefix: bench_${runId}_
+# Production mode (below) keeps guest sign-in only when asked to; the bench signs in as the guest.
+auth:
+  providers:
+    guest:
+      dangerouslyAllowOutsideDevelopment: true
 ${config({ work, base, api })}`,
   );
 
+  // The backend writes its log straight to the file: piped through this process, its
+  // synchronous stdout writes would wait on the load generator's event loop.
+  const logFd = fs.openSync(logFile, 'w');
   const backend = spawn(
     'npx',
     ['backstage-cli', 'package', 'start', '--config', '../../app-config.yaml', '--config', path.join(work, 'bench.yaml')],
-    { cwd: path.join(root, 'packages/backend'), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    {
+      cwd: path.join(root, 'packages/backend'),
+      stdio: ['ignore', logFd, logFd],
+      detached: true,
+      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the backend there, to see where the time goes.
+      // NODE_ENV=production as deployed: JSON log lines instead of the development console format.
+      env: process.env.BENCH_CPU_PROF
+        ? {
+            ...process.env,
+            NODE_ENV: 'production',
+            BENCH_CPU_PROF: path.resolve(process.env.BENCH_CPU_PROF),
+            NODE_OPTIONS: process.env.BENCH_PRELOAD ?? `--require ${path.join(root, 'bench/lib/cpuProfile.cjs')}`,
+          }
+        : { ...process.env, NODE_ENV: 'production' },
+    },
   );
-  const log = fs.createWriteStream(logFile);
-  backend.stdout.pipe(log);
-  backend.stderr.pipe(log);
+  fs.closeSync(logFd);
 
   /** Drops the per-plugin databases this run created (prefix bench_<runId>_). */
   async function dropDatabases() {

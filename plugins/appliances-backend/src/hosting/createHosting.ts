@@ -26,6 +26,7 @@ import { ProvisioningService } from '../instances/ProvisioningService';
 import { ImageDigests } from '../operations/ImageDigests';
 import { ImageLayers } from '../operations/ImageLayers';
 import { OperationStore } from '../operations/OperationStore';
+import { EventLoopPacer } from '../operations/EventLoopPacer';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { EmbeddedHosts } from './EmbeddedHosts';
 import { readHostingConfig } from './readHostingConfig';
@@ -78,6 +79,7 @@ export async function createHosting(deps: {
     digests: new ImageDigests(deps.db, { maxBytes: config.maxImageBytes, timeoutMs: 60_000 }),
     osImages: config.osImages,
   });
+  const pacer = new EventLoopPacer();
   const runner = new ProvisionRunner({
     db: deps.db,
     hosts,
@@ -89,6 +91,7 @@ export async function createHosting(deps: {
     logger: logger.child({ part: 'provisioning' }),
     auditor: deps.auditor,
     concurrency: config.provisioningConcurrency,
+    pacer,
     events,
   });
   const actions = new InstanceActions({
@@ -188,6 +191,7 @@ export async function createHosting(deps: {
     },
     async stop() {
       runner.stop();
+      pacer.stop();
       await embedded?.stop();
       agents.close();
     },

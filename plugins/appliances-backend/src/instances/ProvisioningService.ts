@@ -125,19 +125,21 @@ export class ProvisioningService {
     idempotencyKey?: string,
   ): Promise<{ operationId: string; instanceId: string; created: boolean }> {
     const hash = requestHash(given);
-    const previous = idempotencyKey
-      ? await this.replay(requestedBy, idempotencyKey, hash)
-      : undefined;
-    if (previous) return previous;
-
-    const request = await this.resolveHost(given);
-    await this.validate(request);
-    if (await this.deps.instances.hostnameTaken(request.hostname)) {
-      throw new ConflictError(`Hostname '${request.hostname}' is already in use`);
+    let request: ProvisionRequest;
+    try {
+      request = await this.resolveHost(given);
+      await this.validate(request);
+    } catch (e) {
+      // A replay answers with its first operation even if the appliance or host has gone since.
+      const previous = idempotencyKey ? await this.replay(requestedBy, idempotencyKey, hash) : undefined;
+      if (previous) return previous;
+      throw e;
     }
     const instanceId = randomUUID();
     const operationId = randomUUID();
     const now = new Date();
+    // Inserted first and checked after: the unique indexes on the key and the
+    // active hostname decide, so the usual request costs no extra lookups.
     try {
       await this.deps.db.transaction(async trx => {
         await this.deps.operations.insert(
@@ -162,9 +164,9 @@ export class ProvisioningService {
       });
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      // Either a concurrent request with the same key won, or the hostname was taken meanwhile.
-      const raced = idempotencyKey ? await this.replay(requestedBy, idempotencyKey, hash) : undefined;
-      if (raced) return raced;
+      // The key was used before (a replay, or a concurrent twin), or the hostname is taken.
+      const previous = idempotencyKey ? await this.replay(requestedBy, idempotencyKey, hash) : undefined;
+      if (previous) return previous;
       throw new ConflictError(`Hostname '${request.hostname}' is already in use`);
     }
     return { operationId, instanceId, created: true };
@@ -178,7 +180,6 @@ export class ProvisioningService {
         `Idempotency-Key '${key}' was already used with a different request; use a new key`,
       );
     }
-    const op = (await this.deps.operations.get(found.id))!;
-    return { operationId: op.id, instanceId: op.instanceId, created: false };
+    return { operationId: found.id, instanceId: found.instanceId, created: false };
   }
 }

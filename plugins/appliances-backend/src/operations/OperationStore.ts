@@ -127,11 +127,11 @@ export class OperationStore {
   async findByIdempotencyKey(
     requestedBy: string,
     key: string,
-  ): Promise<{ id: string; requestHash: string } | undefined> {
+  ): Promise<{ id: string; instanceId: string; requestHash: string } | undefined> {
     const row = await this.db<OperationRow>('operations')
       .where({ requested_by: requestedBy, idempotency_key: key })
-      .first('id', 'request_hash');
-    return row ? { id: row.id, requestHash: row.request_hash } : undefined;
+      .first('id', 'instance_id', 'request_hash');
+    return row ? { id: row.id, instanceId: row.instance_id, requestHash: row.request_hash } : undefined;
   }
 
   async get(id: string): Promise<Operation | undefined> {

@@ -77,11 +77,10 @@ export class ProvisionRunner {
       Math.max(1000, this.leaseMs / 3),
     );
     try {
-      let op = (await operations.get(id))!;
+      const op = (await operations.get(id))!;
       if (op.state === 'pending' || op.state === 'running') {
         if (op.state === 'pending') await operations.setState(id, 'running');
-        op = (await operations.get(id))!;
-        const failure = await this.forward(op);
+        const failure = await this.forward({ ...op, state: 'running' });
         if (!failure) return;
         await operations.setState(id, 'rolling-back', {
           failedStep: failure.step,
@@ -102,13 +101,14 @@ export class ProvisionRunner {
   private async forward(started: Operation): Promise<{ step: ProvisionStepName; message: string } | undefined> {
     const { operations, instances } = this.o;
     let op = started;
+    let instance = (await instances.get(op.instanceId))!;
     for (let i = 0; i < PROVISION_STEPS.length; i++) {
       const step = op.steps[i];
       if (step.state === 'done') continue;
+      await this.o.pacer?.turn();
       if (this.stopped) throw new UndoPending('runner stopped');
       await operations.updateStep(op.id, step.name, { state: 'running', error: null });
       try {
-        const instance = (await instances.get(op.instanceId))!;
         const result = await runProvisionStep(this.o, this.pollMs, op, step.name, instance);
         if (result === 'replace') {
           // Capacity went to another operation between place and reserve.
@@ -122,8 +122,9 @@ export class ProvisionRunner {
         this.o.logger.warn(`Operation ${op.id}: ${step.name} failed: ${message}`);
         return { step: step.name, message };
       }
-      // Later steps read what place and install-images recorded.
+      // Later steps read what place and install-images recorded, and the host and domain set on the instance.
       if (step.name === 'place' || step.name === 'install-images') op = (await operations.get(op.id))!;
+      if (step.name === 'reserve-capacity' || step.name === 'define') instance = (await instances.get(op.instanceId))!;
     }
     await operations.setState(op.id, 'succeeded');
     return undefined;

@@ -23,6 +23,8 @@ export type ProvisionRunnerOptions = {
   pollMs?: number;
   /** Operations driven at once by this process; the rest wait their turn. */
   concurrency?: number;
+  /** Gives requests the right of way: each step waits its turn when the event loop is busy. */
+  pacer?: { turn(): Promise<unknown> };
   /** The instances' history: provisioning's end lands there too. */
   events?: Pick<InstanceEventStore, 'record'>;
 };
