@@ -80,10 +80,12 @@ const bench = startBenchBackend({
     - id: bench
       url: ${feedUrl}
       owner: group:default/tempest-admins
+# The catalog module refreshes on the appliances backend's change event; its
+# schedule is only the fallback, kept out of the measurement.
 catalog:
   providers:
     tempestAppliances:
-      schedule: { frequency: { seconds: 1 }, timeout: { minutes: 5 }, initialDelay: { seconds: 1 } }
+      schedule: { frequency: { hours: 24 }, timeout: { minutes: 5 }, initialDelay: { hours: 24 } }
 `,
 });
 const { base, api } = bench;
@@ -127,7 +129,21 @@ try {
   const outcome = await refresh.json();
   const ingestMs = performance.now() - started;
   if (outcome.result !== 'ok') throw new Error(`refresh: ${JSON.stringify(outcome).slice(0, 300)}`);
-  await waitFor('every appliance in the catalog', async () => (await catalogCount()) >= outcome.appliances, 600_000);
+  // When the provider hands the entities to the catalog (its log line, watched
+  // as it happens): what follows is the catalog's own processing and stitching.
+  const appliedLine = `Applied ${outcome.appliances} appliance entities`;
+  let logFrom = 0;
+  let applied;
+  const watchLog = () => {
+    if (applied) return;
+    const text = fs.readFileSync(bench.logFile, 'utf8');
+    if (text.indexOf(appliedLine, logFrom) >= 0) applied = performance.now() - started;
+    logFrom = Math.max(0, text.length - appliedLine.length);
+  };
+  await waitFor('every appliance in the catalog', async () => {
+    watchLog();
+    return (await catalogCount()) >= outcome.appliances;
+  }, 600_000);
   const catalogMs = performance.now() - started;
 
   const unchanged = [];
@@ -142,6 +158,12 @@ try {
   console.log(`ingest a generated channel of ${total} appliances (PostgreSQL, real backend, definitions over HTTP)`);
   console.log(`  stored by the appliances backend: ${outcome.appliances} appliances, ${outcome.itemErrors.length} item errors, ${(ingestMs / 1000).toFixed(2)} s`);
   console.log(`  all ${outcome.appliances} virtual-appliance entities in the catalog: ${(catalogMs / 1000).toFixed(2)} s after the refresh began (target ≤ 10 s)`);
+  if (applied) {
+    const catalogOwnMs = catalogMs - applied;
+    console.log(
+      `    of which: appliance entities handed to the catalog (one full mutation) after ${(applied / 1000).toFixed(2)} s; the catalog's processing and stitching ${(catalogOwnMs / 1000).toFixed(2)} s (${(outcome.appliances / (catalogOwnMs / 1000)).toFixed(0)} entities/s)`,
+    );
+  }
   console.log(`  backend peak resident memory: ${backendPeakMb().toFixed(0)} MB`);
   console.log(`  unchanged refresh (one 304), 20 runs: p50 ${percentile(unchanged, 50).toFixed(1)} ms, p99 ${percentile(unchanged, 99).toFixed(1)} ms (target ≤ 100 ms)`);
 } catch (e) {

@@ -2,7 +2,9 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import {
+  APPLIANCES_CHANGED_TOPIC,
   appliancesPermissions,
   instancePermissions,
 } from '@tempest/backstage-plugin-appliances-common';
@@ -35,6 +37,7 @@ export const appliancesPlugin = createBackendPlugin({
         discovery: coreServices.discovery,
         userInfo: coreServices.userInfo,
         lifecycle: coreServices.lifecycle,
+        events: eventsServiceRef,
       },
       async init(deps) {
         const config = await readAppliancesConfig(deps.config);
@@ -54,6 +57,11 @@ export const appliancesPlugin = createBackendPlugin({
         const appliances = new ApplianceStore(db);
         const directory = new ApplianceDirectory(appliances, {
           allowUnsigned: config.allowUnsigned,
+          // The catalog module refreshes on this rather than waiting for its schedule.
+          onChanged: () =>
+            void deps.events
+              .publish({ topic: APPLIANCES_CHANGED_TOPIC, eventPayload: {} })
+              .catch(e => deps.logger.warn(`Could not announce changed appliances: ${e}`)),
         });
         await channels.syncConfigChannels(config.channels);
         const refresher = new ChannelRefresher({

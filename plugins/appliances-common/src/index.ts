@@ -13,3 +13,4 @@ export * from './pricing/pricing';
 export * from './placement/placeHost';
 export * from './lifecycle/instanceStateMachine';
 export * from './catalog/entityNames';
+export * from './events/topics';

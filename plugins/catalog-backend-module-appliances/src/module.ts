@@ -4,13 +4,15 @@ import {
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { ApplianceEntityProvider } from './appliances/ApplianceEntityProvider';
 import { addHostingEntityProvider } from './hosting/addHostingEntityProvider';
 
 /**
  * Emits every appliance of every subscribed channel as a `virtual-appliance`
- * Resource. Schedule: `catalog.providers.tempestAppliances.schedule`,
- * default every 30 s (a run that finds nothing changed applies nothing).
+ * Resource, right after the appliances backend announces a change and on a
+ * schedule: `catalog.providers.tempestAppliances.schedule`, default every
+ * 30 s (a run that finds nothing changed applies nothing).
  * Also adds hosts and instances (`addHostingEntityProvider`).
  */
 export const catalogModuleAppliances = createBackendModule({
@@ -25,8 +27,9 @@ export const catalogModuleAppliances = createBackendModule({
         auth: coreServices.auth,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
+        events: eventsServiceRef,
       },
-      async init({ catalog, config, discovery, auth, logger, scheduler }) {
+      async init({ catalog, config, discovery, auth, logger, scheduler, events }) {
         const scheduleConfig = config.getOptionalConfig('catalog.providers.tempestAppliances.schedule');
         const schedule = scheduleConfig
           ? readSchedulerServiceTaskScheduleDefinitionFromConfig(scheduleConfig)
@@ -36,6 +39,7 @@ export const catalogModuleAppliances = createBackendModule({
             discovery,
             auth,
             logger,
+            events,
             appBaseUrl: config.getOptionalString('app.baseUrl'),
             taskRunner: scheduler.createScheduledTaskRunner(schedule),
           }),

@@ -47,19 +47,22 @@ export class ApplianceDirectory {
 
   constructor(
     private readonly store: ApplianceStore,
-    private readonly options: { allowUnsigned: boolean },
+    private readonly options: { allowUnsigned: boolean; onChanged?: () => void },
   ) {}
 
-  /** Drops the cached index; called after this replica ingests. */
+  /** Drops the cached index and tells listeners; called after this replica changed appliances. */
   invalidate() {
     this.cached = undefined;
+    this.options.onChanged?.();
   }
 
   private index(): Promise<ApplianceIndex> {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > INDEX_TTL_MS) {
       const index = this.store.listKeys().then(keys => new ApplianceIndex(keys));
-      index.catch(() => this.invalidate());
+      index.catch(() => {
+        this.cached = undefined;
+      });
       this.cached = { at: now, index };
     }
     return this.cached.index;

@@ -4,7 +4,10 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import { createBackendPlugin } from '@backstage/backend-plugin-api';
+import { eventsServiceFactory, eventsServiceRef } from '@backstage/plugin-events-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { APPLIANCES_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -19,6 +22,26 @@ const publicKey = fs.readFileSync(
   path.resolve(sampleDir, '../TEST-ONLY-signing-key/public-key.TEST-ONLY.asc'),
   'utf8',
 );
+
+/** Another plugin listening for changed appliances, as the catalog module does. */
+const announced: string[] = [];
+const listener = createBackendPlugin({
+  pluginId: 'listener',
+  register(env) {
+    env.registerInit({
+      deps: { events: eventsServiceRef },
+      async init({ events }) {
+        await events.subscribe({
+          id: 'listener',
+          topics: [APPLIANCES_CHANGED_TOPIC],
+          onEvent: async event => {
+            announced.push(event.topic);
+          },
+        });
+      },
+    });
+  },
+});
 
 describe.each(databases.eachSupportedId())('channel and appliance routes on %s', databaseId => {
   let channelServer: Awaited<ReturnType<typeof startChannelServer>>;
@@ -38,6 +61,9 @@ describe.each(databases.eachSupportedId())('channel and appliance routes on %s',
     const { server } = await startTestBackend({
       features: [
         appliancesPlugin,
+        listener,
+        // The real in-process events service, shared by plugins as in the backend.
+        eventsServiceFactory,
         mockServices.database.factory({ knex }),
         mockServices.permissions.factory({ result }),
         mockServices.rootConfig.factory({
@@ -63,6 +89,16 @@ describe.each(databases.eachSupportedId())('channel and appliance routes on %s',
 
   const user = () => mockCredentials.user.header();
   const service = () => mockCredentials.service.header();
+
+  it('announces changed appliances to other plugins, and nothing when the feed is unchanged', async () => {
+    const server = await start();
+    announced.length = 0;
+    await request(server).post('/api/appliances/channels/sample/refresh').set('Authorization', user()).expect(200);
+    expect(announced).toEqual([APPLIANCES_CHANGED_TOPIC]);
+    const again = await request(server).post('/api/appliances/channels/sample/refresh').set('Authorization', user());
+    expect(again.body.result).toBe('not-modified');
+    expect(announced).toEqual([APPLIANCES_CHANGED_TOPIC]);
+  });
 
   it('refreshes the configured sample channel and lists its appliances to users and services', async () => {
     const server = await start();

@@ -5,6 +5,8 @@ import {
   EntityProviderMutation,
   EntityProviderRefreshOptions,
 } from '@backstage/plugin-catalog-node';
+import { EventsService } from '@backstage/plugin-events-node';
+import { APPLIANCES_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
 import { ApplianceEntityProvider } from './ApplianceEntityProvider';
 import channels from './__fixtures__/channels.json';
 import appliances from './__fixtures__/appliances.json';
@@ -15,7 +17,7 @@ function json(body: unknown, status = 200) {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
-function setup(routes: Record<string, () => Response | Promise<Response>>) {
+function setup(routes: Record<string, () => Response | Promise<Response>>, events?: EventsService) {
   const seen: { url: string; authorization: string | null }[] = [];
   const fetchMock = jest.fn(async (input: RequestInfo | URL) => {
     const request = input as Request;
@@ -35,6 +37,7 @@ function setup(routes: Record<string, () => Response | Promise<Response>>) {
     logger: mockServices.logger.mock(),
     taskRunner,
     appBaseUrl: 'http://portal.test',
+    events,
     fetch: fetchMock as unknown as typeof fetch,
   });
   return { provider, connection, seen, taskRunner };
@@ -127,4 +130,57 @@ describe('ApplianceEntityProvider', () => {
     expect(seen.map(s => s.url)).toContain('/api/appliances/appliances?offset=1000&limit=1000');
     expect(connection.applyMutation).not.toHaveBeenCalled();
   });
+
+  it('refreshes when the appliances backend announces a change, without waiting for the schedule', async () => {
+    const events = mockServices.events();
+    let current = [appliances.items[0]];
+    const { provider, connection } = setup(
+      {
+        '/api/appliances/channels': () => json(channels),
+        '/api/appliances/appliances': () => json({ items: current, totalCount: current.length }),
+      },
+      events,
+    );
+    await provider.connect(connection);
+    await events.publish({ topic: APPLIANCES_CHANGED_TOPIC, eventPayload: {} });
+    await waitFor(() => connection.applyMutation.mock.calls.length === 1);
+    expect((connection.applyMutation.mock.calls[0][0] as any).entities).toHaveLength(1);
+
+    current = appliances.items;
+    await events.publish({ topic: APPLIANCES_CHANGED_TOPIC, eventPayload: {} });
+    await waitFor(() => connection.applyMutation.mock.calls.length === 2);
+    expect((connection.applyMutation.mock.calls[1][0] as any).entities).toHaveLength(2);
+  });
+
+  it('collapses a burst of changes into one more run, and loses none', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => {
+      release = resolve;
+    });
+    let reads = 0;
+    let current = [appliances.items[0]];
+    const { provider, connection } = setup({
+      '/api/appliances/channels': () => json(channels),
+      '/api/appliances/appliances': async () => {
+        reads++;
+        if (reads === 1) await gate;
+        return json({ items: current, totalCount: current.length });
+      },
+    });
+    await provider.connect(connection);
+    const first = provider.refreshSoon();
+    // Three changes while the first run is still reading: the last one must win.
+    current = appliances.items;
+    const more = [provider.refreshSoon(), provider.refreshSoon(), provider.refreshSoon()];
+    release();
+    await Promise.all([first, ...more]);
+    expect(reads).toBe(2);
+    const last = connection.applyMutation.mock.calls.at(-1)![0] as any;
+    expect(last.entities).toHaveLength(2);
+  });
 });
+
+async function waitFor(check: () => boolean) {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise(r => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}

@@ -5,7 +5,8 @@ import {
   SchedulerServiceTaskRunner,
 } from '@backstage/backend-plugin-api';
 import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
-import { AppliancesClient } from '@tempest/backstage-plugin-appliances-common';
+import { EventsService } from '@backstage/plugin-events-node';
+import { APPLIANCES_CHANGED_TOPIC, AppliancesClient } from '@tempest/backstage-plugin-appliances-common';
 import { createHash } from 'node:crypto';
 import { applianceToEntity, channelLocationKey } from './applianceToEntity';
 
@@ -14,6 +15,8 @@ export type ApplianceEntityProviderOptions = {
   auth: AuthService;
   logger: LoggerService;
   taskRunner: SchedulerServiceTaskRunner;
+  /** When given, a refresh also follows each APPLIANCES_CHANGED_TOPIC event, not only the schedule. */
+  events?: EventsService;
   appBaseUrl?: string;
   /** For tests: where requests go. */
   fetch?: typeof fetch;
@@ -25,11 +28,15 @@ export type ApplianceEntityProviderOptions = {
  * token; one full mutation covers all channels, each entity carrying its
  * channel's stable locationKey. A failed read, of any page, sends nothing.
  * A channel whose last fetch failed still has its last good appliances in
- * the backend, so they stay in the catalog.
+ * the backend, so they stay in the catalog. The appliances backend announces
+ * changes on the events service, so new appliances show up without waiting
+ * for the schedule, which stays as the fallback (other replicas, a lost event).
  */
 export class ApplianceEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
   private lastDigest?: string;
+  private running?: Promise<void>;
+  private again = false;
   private readonly client: AppliancesClient;
 
   constructor(private readonly options: ApplianceEntityProviderOptions) {
@@ -57,16 +64,41 @@ export class ApplianceEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection) {
     this.connection = connection;
+    await this.options.events?.subscribe({
+      id: `${this.getProviderName()}-changes`,
+      topics: [APPLIANCES_CHANGED_TOPIC],
+      onEvent: async () => {
+        await this.refreshSoon();
+      },
+    });
     await this.options.taskRunner.run({
       id: `${this.getProviderName()}:refresh`,
-      fn: async () => {
+      fn: () => this.refreshSoon(),
+    });
+  }
+
+  /**
+   * Refreshes now, or once more right after the refresh under way: a change
+   * that arrives meanwhile is not lost, and a burst of them costs one run.
+   */
+  refreshSoon(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
         try {
           await this.refresh();
         } catch (error) {
           this.options.logger.warn(`Appliance entities not refreshed, catalog left as it was: ${error}`);
         }
-      },
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
     });
+    return this.running;
   }
 
   /** Reads everything, then applies one full mutation; unchanged input applies nothing. */

@@ -1,0 +1,6 @@
+/**
+ * Published (Backstage events service) by the appliances backend when the set
+ * of appliances changed: a channel ingested new definitions or was removed.
+ * The catalog module refreshes its appliance entities on it.
+ */
+export const APPLIANCES_CHANGED_TOPIC = 'tempest.appliances.changed';
