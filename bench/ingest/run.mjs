@@ -7,7 +7,8 @@
 // the backend's peak memory, and the time of an unchanged refresh (one 304).
 // Targets on this machine: ingest into the catalog ≤ 10 s, unchanged ≤ 100 ms.
 //
-// Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432),
+// Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432; `sqlite`
+// for the embedded default's in-memory SQLite),
 // BENCH_PORT (default 7209), BENCH_APPLIANCES (default 10000).
 import http from 'node:http';
 import fs from 'node:fs';
@@ -155,7 +156,9 @@ try {
   }
 
   unchanged.sort((a, b) => a - b);
-  console.log(`ingest a generated channel of ${total} appliances (PostgreSQL, real backend, definitions over HTTP)`);
+  console.log(
+  `ingest a generated channel of ${total} appliances (${pg === 'sqlite' ? 'SQLite in memory' : 'PostgreSQL'}, real backend, definitions over HTTP)`,
+);
   console.log(`  stored by the appliances backend: ${outcome.appliances} appliances, ${outcome.itemErrors.length} item errors, ${(ingestMs / 1000).toFixed(2)} s`);
   console.log(`  all ${outcome.appliances} virtual-appliance entities in the catalog: ${(catalogMs / 1000).toFixed(2)} s after the refresh began (target ≤ 10 s)`);
   if (applied) {

@@ -10,7 +10,8 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /**
  * Starts the real backend (`backstage-cli package start` in packages/backend) on
- * PostgreSQL with databases prefixed `bench_<run>_`, in a fresh temporary folder.
+ * PostgreSQL with databases prefixed `bench_<run>_` (or, with `pg: 'sqlite'`, on
+ * the embedded default's in-memory SQLite), in a fresh temporary folder.
  * `config({ work, base, api })` gives the YAML that follows the backend section.
  * `stop()` ends the backend and drops this run's databases.
  */
@@ -27,9 +28,14 @@ export function startBenchBackend({ name, port, pg, config }) {
   baseUrl: ${base}
   listen: { port: ${port} }
   database:
-    client: pg
+${
+  pg === 'sqlite'
+    ? `    client: better-sqlite3
+    connection: ':memory:'`
+    : `    client: pg
     connection: ${pg}
-    prefix: bench_${runId}_
+    prefix: bench_${runId}_`
+}
 # Production mode (below) keeps guest sign-in only when asked to; the bench signs in as the guest.
 auth:
   providers:
@@ -64,6 +70,7 @@ ${config({ work, base, api })}`,
 
   /** Drops the per-plugin databases this run created (prefix bench_<runId>_). */
   async function dropDatabases() {
+    if (pg === 'sqlite') return;
     const { Client } = (await import('pg')).default;
     const client = new Client({ connectionString: pg });
     await client.connect();

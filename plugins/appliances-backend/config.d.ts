@@ -28,7 +28,7 @@ export interface Config {
 
     /**
      * How often the refresh task looks for channels that are due (global
-     * scope: one replica at a time). Default every minute, 15 minute timeout,
+     * scope: one replica at a time). Default every 15 s, 15 minute timeout,
      * first run 5 s after start.
      */
     schedule?: SchedulerServiceTaskScheduleDefinitionConfig;

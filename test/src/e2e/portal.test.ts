@@ -45,13 +45,21 @@ describeWithTool(CHROMIUM, 'the portal end-to-end test drives a real browser')('
       });
       return (await res.json()).backstageIdentity.token as string;
     }, portal.backendUrl);
-    const appliances = await (
-      await fetch(`${portal.backendUrl}/api/appliances/appliances`, {
-        headers: { Authorization: `Bearer ${token}` },
-      })
-    ).json();
+    // The sample channel is ingested in the background after start-up; a first
+    // fetch that raced the server's start is retried within 15 s.
+    let appliances = { items: [] as { label: string }[] };
+    for (let i = 0; i < 60 && !appliances.items.length; i++) {
+      if (i) await new Promise(r => setTimeout(r, 1000));
+      appliances = await (
+        await fetch(`${portal.backendUrl}/api/appliances/appliances`, {
+          headers: { Authorization: `Bearer ${token}` },
+        })
+      ).json();
+    }
     expect(appliances.items.length).toBeGreaterThan(0);
     const first = appliances.items[0];
+    // A page opened before the ingest shows none yet; a reload shows them.
+    if (!(await page.getByText(first.label).count())) await page.reload();
     await page.getByText(first.label).first().waitFor({ timeout: 60_000 });
     const body = await page.innerText('body');
     for (const appliance of appliances.items) {

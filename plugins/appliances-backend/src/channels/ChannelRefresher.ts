@@ -10,6 +10,7 @@ import { FetchError, FetchLimits, fetchLimited } from './fetchLimited';
 import { FeedError, FeedItem, parseFeed } from './parseFeed';
 import { parseApplianceDefinition } from './parseApplianceDefinition';
 import { applianceId } from './applianceId';
+import { channelDue } from './channelDue';
 import { DefinitionError, ItemError } from './types';
 import {
   SignatureState,
@@ -42,8 +43,6 @@ export type RefreshOutcome =
   | { result: 'ok'; appliances: number; itemErrors: ItemError[] };
 
 const SIGNATURE_LIMITS: Omit<FetchLimits, 'timeoutMs'> = { maxBytes: 64 * 1024, maxRedirects: 5 };
-const DEFAULT_REFRESH_MINUTES = 60;
-const RETRY_FAILED_MINUTES = 5;
 
 async function mapPool<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -88,14 +87,7 @@ export class ChannelRefresher {
   /** Refreshes every channel whose refresh period has passed (failed ones retry sooner). */
   async refreshDue(now = new Date()): Promise<void> {
     for (const channel of await this.options.channels.list()) {
-      const last = channel.status.lastFetchAt ? Date.parse(channel.status.lastFetchAt) : 0;
-      const period =
-        channel.status.result === 'failed'
-          ? Math.min(RETRY_FAILED_MINUTES, channel.refreshMinutes ?? DEFAULT_REFRESH_MINUTES)
-          : channel.refreshMinutes ?? DEFAULT_REFRESH_MINUTES;
-      if (now.getTime() - last >= period * 60_000) {
-        await this.refresh(channel.id);
-      }
+      if (channelDue(channel) <= now) await this.refresh(channel.id);
     }
   }
 

@@ -11,7 +11,7 @@ describe('readAppliancesConfig', () => {
       allowUnsigned: false,
       channels: [],
       feedLimits: { maxBytes: 16 * 1024 * 1024, timeoutMs: 30_000, maxRedirects: 5 },
-      schedule: { frequency: { minutes: 1 } },
+      schedule: { frequency: { seconds: 15 } },
     });
   });
 

@@ -89,7 +89,7 @@ export async function readAppliancesConfig(root: Config): Promise<AppliancesConf
   const scheduleConfig = config?.getOptionalConfig('schedule');
   const schedule: SchedulerServiceTaskScheduleDefinition = scheduleConfig
     ? readSchedulerServiceTaskScheduleDefinitionFromConfig(scheduleConfig)
-    : { frequency: { minutes: 1 }, timeout: { minutes: 15 }, initialDelay: { seconds: 5 } };
+    : { frequency: { seconds: 15 }, timeout: { minutes: 15 }, initialDelay: { seconds: 5 } };
 
   const staticDir = config?.getOptionalString('staticChannels.directory');
 
