@@ -44,7 +44,7 @@ export const catalogModuleAppliances = createBackendModule({
             taskRunner: scheduler.createScheduledTaskRunner(schedule),
           }),
         );
-        addHostingEntityProvider({ catalog, config, discovery, auth, logger, scheduler });
+        addHostingEntityProvider({ catalog, config, discovery, auth, logger, scheduler, events });
       },
     });
   },

@@ -4,6 +4,8 @@ import {
   LoggerService,
   SchedulerService,
 } from '@backstage/backend-plugin-api';
+import { EventsService } from '@backstage/plugin-events-node';
+import { HOSTING_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
 import { Config } from '@backstage/config';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -59,6 +61,8 @@ export async function createHosting(deps: {
   auditor: AuditorService;
   scheduler: SchedulerService;
   discovery: DiscoveryService;
+  /** Where changed instances are announced (the catalog module follows them). */
+  events?: EventsService;
   channels: ChannelStore;
   appliances: ApplianceStore;
   directory: ApplianceDirectory;
@@ -71,7 +75,12 @@ export async function createHosting(deps: {
   const enrolment = new HostEnrolment(hosts, pki, config.enrolmentTokenMinutes * 60_000);
   const instances = new InstanceStore(deps.db);
   const operations = new OperationStore(deps.db);
-  const events = new InstanceEventStore(deps.db);
+  const events = new InstanceEventStore(deps.db, {
+    onStateChanged: () =>
+      void deps.events
+        ?.publish({ topic: HOSTING_CHANGED_TOPIC, eventPayload: {} })
+        .catch(e => logger.warn(`Could not announce a changed instance: ${e}`)),
+  });
   const agents = new AgentConnector(pki);
   const layers = new ImageLayers({
     appliances: deps.appliances,

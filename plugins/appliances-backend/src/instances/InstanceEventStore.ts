@@ -37,7 +37,14 @@ type Row = {
 
 /** The instance_events table: what happened to each instance, newest first. */
 export class InstanceEventStore {
-  constructor(private readonly db: Knex) {}
+  /**
+   * `onStateChanged` hears of every recorded event that moves an instance to
+   * a state, once it is committed (its transaction's, if it was written in one).
+   */
+  constructor(
+    private readonly db: Knex,
+    private readonly options: { onStateChanged?: () => void } = {},
+  ) {}
 
   async record(event: NewInstanceEvent, trx: Knex = this.db): Promise<void> {
     await trx('instance_events').insert({
@@ -52,6 +59,14 @@ export class InstanceEventStore {
       outcome: event.outcome,
       message: event.message ? event.message.slice(0, 2000) : null,
     });
+    const notify = this.options.onStateChanged;
+    if (!notify || !event.toState) return;
+    if (trx.isTransaction) {
+      // Rolled back: nothing changed, nothing to tell.
+      (trx as Knex.Transaction).executionPromise.then(notify, () => undefined);
+    } else {
+      notify();
+    }
   }
 
   /** A page of an instance's events, newest first; `before` is the id of the last event seen. */

@@ -4,8 +4,6 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { createBackendPlugin } from '@backstage/backend-plugin-api';
-import { eventsServiceFactory, eventsServiceRef } from '@backstage/plugin-events-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { APPLIANCES_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
 import fs from 'node:fs';
@@ -13,6 +11,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { appliancesPlugin } from '../plugin';
 import { startChannelServer } from '../channels/testChannelServer';
+import { topicListener } from '../__testUtils__/topicListener';
 
 jest.setTimeout(60_000);
 
@@ -23,25 +22,8 @@ const publicKey = fs.readFileSync(
   'utf8',
 );
 
-/** Another plugin listening for changed appliances, as the catalog module does. */
-const announced: string[] = [];
-const listener = createBackendPlugin({
-  pluginId: 'listener',
-  register(env) {
-    env.registerInit({
-      deps: { events: eventsServiceRef },
-      async init({ events }) {
-        await events.subscribe({
-          id: 'listener',
-          topics: [APPLIANCES_CHANGED_TOPIC],
-          onEvent: async event => {
-            announced.push(event.topic);
-          },
-        });
-      },
-    });
-  },
-});
+const listening = topicListener(APPLIANCES_CHANGED_TOPIC);
+const announced = listening.received;
 
 describe.each(databases.eachSupportedId())('channel and appliance routes on %s', databaseId => {
   let channelServer: Awaited<ReturnType<typeof startChannelServer>>;
@@ -61,9 +43,7 @@ describe.each(databases.eachSupportedId())('channel and appliance routes on %s',
     const { server } = await startTestBackend({
       features: [
         appliancesPlugin,
-        listener,
-        // The real in-process events service, shared by plugins as in the backend.
-        eventsServiceFactory,
+        ...listening.features,
         mockServices.database.factory({ knex }),
         mockServices.permissions.factory({ result }),
         mockServices.rootConfig.factory({

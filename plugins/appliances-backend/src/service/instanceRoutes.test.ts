@@ -1,6 +1,8 @@
 import { TestDatabases, mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import request from 'supertest';
+import { HOSTING_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
 import { startAppliancesTestBackend } from '../__testUtils__/startAppliancesTestBackend';
+import { topicListener } from '../__testUtils__/topicListener';
 import { versionFromIfMatch } from './instanceRoutes';
 
 jest.setTimeout(90_000);
@@ -23,23 +25,24 @@ describe.each(databases.eachSupportedId())('instance action and event routes on 
   async function start() {
     const knex = await databases.init(databaseId);
     const auditor = mockServices.auditor.mock();
+    const listening = topicListener(HOSTING_CHANGED_TOPIC);
     const { server } = await startAppliancesTestBackend({
       knex,
       dataDirPrefix: 'tempest-actions-',
-      features: [auditor.factory],
+      features: [auditor.factory, ...listening.features],
     });
     const seed = async (id: string, hostname: string, state: string, createdAt = new Date()) =>
       knex('instances').insert({
         id, hostname, active_hostname: hostname, owner, appliance_id: 'sample.web.1', cpu_cores: 1, memory_mb: 512,
         storage_mb: 1024, state, version: 4, error: 'placement failed', created_at: createdAt, updated_at: createdAt,
       });
-    return { server, knex, auditor, seed };
+    return { server, knex, auditor, seed, announced: listening.received };
   }
 
   const as = (ref: string) => mockCredentials.user.header(ref);
 
   it('deletes a failed instance by If-Match, refuses stale and forbidden actions with the state, keeps history', async () => {
-    const { server, seed, auditor } = await start();
+    const { server, seed, auditor, announced } = await start();
     await seed('i-1', 'web-1', 'error');
     const url = '/api/appliances/instances/i-1/actions';
 
@@ -67,8 +70,12 @@ describe.each(databases.eachSupportedId())('instance action and event routes on 
     const bad = await request(server).post(url).set('Authorization', as(owner)).send({ action: 'explode', expectedVersion: 4 });
     expect(bad.status).toBe(400);
 
+    // Refused and invalid attempts change nothing, so the catalog hears of nothing.
+    expect(announced).toEqual([]);
     const deleted = await request(server).post(url).set('Authorization', as(owner)).set('If-Match', 'W/"4"').send({ action: 'delete' });
     expect(deleted.status).toBe(200);
+    // error → deleting → deleted: the catalog module is told of each, and drops the entity.
+    expect(announced).toEqual([HOSTING_CHANGED_TOPIC, HOSTING_CHANGED_TOPIC]);
     expect(deleted.body.instance).toMatchObject({ state: 'deleted', version: 6, allowedActions: [] });
 
     const events = await request(server).get('/api/appliances/instances/i-1/events').set('Authorization', as(owner));

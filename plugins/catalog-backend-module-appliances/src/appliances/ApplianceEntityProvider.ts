@@ -8,6 +8,7 @@ import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-cata
 import { EventsService } from '@backstage/plugin-events-node';
 import { APPLIANCES_CHANGED_TOPIC, AppliancesClient } from '@tempest/backstage-plugin-appliances-common';
 import { createHash } from 'node:crypto';
+import { coalescedRefresh } from '../coalescedRefresh';
 import { applianceToEntity, channelLocationKey } from './applianceToEntity';
 
 export type ApplianceEntityProviderOptions = {
@@ -35,8 +36,6 @@ export type ApplianceEntityProviderOptions = {
 export class ApplianceEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
   private lastDigest?: string;
-  private running?: Promise<void>;
-  private again = false;
   private readonly client: AppliancesClient;
 
   constructor(private readonly options: ApplianceEntityProviderOptions) {
@@ -77,29 +76,11 @@ export class ApplianceEntityProvider implements EntityProvider {
     });
   }
 
-  /**
-   * Refreshes now, or once more right after the refresh under way: a change
-   * that arrives meanwhile is not lost, and a burst of them costs one run.
-   */
-  refreshSoon(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.refresh();
-        } catch (error) {
-          this.options.logger.warn(`Appliance entities not refreshed, catalog left as it was: ${error}`);
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
+  /** Refreshes now, or once more right after the refresh under way (see coalescedRefresh). */
+  readonly refreshSoon = coalescedRefresh(
+    () => this.refresh(),
+    error => this.options.logger.warn(`Appliance entities not refreshed, catalog left as it was: ${error}`),
+  );
 
   /** Reads everything, then applies one full mutation; unchanged input applies nothing. */
   async refresh(): Promise<{ entities: number; applied: boolean }> {

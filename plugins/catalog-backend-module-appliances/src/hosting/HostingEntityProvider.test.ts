@@ -1,5 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import { EventsService } from '@backstage/plugin-events-node';
+import { HOSTING_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
 import { HostingEntityProvider } from './HostingEntityProvider';
 
 const host = {
@@ -33,7 +35,7 @@ const instance = (hostname: string, state: string) => ({
   updatedAt: '2026-11-24T10:00:00Z',
 });
 
-function setup(responses: Record<string, { status: number; body: unknown }>) {
+function setup(responses: Record<string, { status: number; body: unknown }>, events?: EventsService) {
   const fetchMock = jest.fn(async (url: string) => {
     const parsed = new URL(url);
     const path = parsed.pathname.replace('/api/appliances', '');
@@ -46,6 +48,7 @@ function setup(responses: Record<string, { status: number; body: unknown }>) {
     auth: mockServices.auth(),
     logger: mockServices.logger.mock(),
     taskRunner: { run: jest.fn() },
+    events,
     fetch: fetchMock as any,
   });
   return { provider, connection };
@@ -106,5 +109,23 @@ describe('HostingEntityProvider', () => {
     await broken.provider.connect(broken.connection);
     await expect(broken.provider.refresh()).rejects.toThrow();
     expect(broken.connection.applyMutation).not.toHaveBeenCalled();
+  });
+
+  it('refreshes as soon as the appliances backend announces a changed instance', async () => {
+    const events = mockServices.events();
+    const responses = {
+      '/hosts': { status: 200, body: { items: [host] } },
+      '/instances': { status: 200, body: { items: [instance('web-1', 'provisioning')] } },
+    };
+    const { provider, connection } = setup(responses, events);
+    await provider.connect(connection);
+    responses['/instances'] = { status: 200, body: { items: [instance('web-1', 'started')] } };
+    await events.publish({ topic: HOSTING_CHANGED_TOPIC, eventPayload: {} });
+    for (let i = 0; i < 100 && !(connection.applyMutation as jest.Mock).mock.calls.length; i++) {
+      await new Promise(r => setTimeout(r, 10));
+    }
+    const mutation = (connection.applyMutation as jest.Mock).mock.calls[0][0];
+    const web1 = mutation.entities.find((e: any) => e.entity.metadata.name === 'web-1');
+    expect(web1.entity.metadata.labels['tempest.dev/instance-state']).toBe('started');
   });
 });

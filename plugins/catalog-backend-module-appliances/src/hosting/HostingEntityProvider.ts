@@ -7,6 +7,9 @@ import {
 import { ResponseError } from '@backstage/errors';
 import { Entity } from '@backstage/catalog-model';
 import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import { EventsService } from '@backstage/plugin-events-node';
+import { HOSTING_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
+import { coalescedRefresh } from '../coalescedRefresh';
 import {
   HOSTING_LOCATION,
   HostView,
@@ -19,6 +22,8 @@ import {
  * Emits registered hosts and live instances from the appliances backend as
  * catalog entities. Each run reads both lists in full and applies one full
  * mutation; a failed read applies nothing, so nothing is deleted by accident.
+ * Runs on its schedule and, given the events service, as soon as the
+ * appliances backend announces a changed instance.
  */
 export class HostingEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
@@ -29,6 +34,7 @@ export class HostingEntityProvider implements EntityProvider {
       auth: AuthService;
       logger: LoggerService;
       taskRunner: SchedulerServiceTaskRunner;
+      events?: EventsService;
       fetch?: typeof fetch;
     },
   ) {}
@@ -39,13 +45,24 @@ export class HostingEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection) {
     this.connection = connection;
-    await this.deps.taskRunner.run({
-      id: `${this.getProviderName()}:refresh`,
-      fn: async () => {
-        await this.refresh();
+    await this.deps.events?.subscribe({
+      id: `${this.getProviderName()}-changes`,
+      topics: [HOSTING_CHANGED_TOPIC],
+      onEvent: async () => {
+        await this.refreshSoon();
       },
     });
+    await this.deps.taskRunner.run({
+      id: `${this.getProviderName()}:refresh`,
+      fn: () => this.refreshSoon(),
+    });
   }
+
+  /** Refreshes now, or once more right after the refresh under way (see coalescedRefresh). */
+  readonly refreshSoon = coalescedRefresh(
+    () => this.refresh(),
+    error => this.deps.logger.warn(`Host and instance entities not refreshed, catalog left as it was: ${error}`),
+  );
 
   private async get<T>(path: string): Promise<T> {
     const base = await this.deps.discovery.getBaseUrl('appliances');

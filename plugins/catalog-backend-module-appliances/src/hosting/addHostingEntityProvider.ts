@@ -7,11 +7,13 @@ import {
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
 import { CatalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { EventsService } from '@backstage/plugin-events-node';
 import { HostingEntityProvider } from './HostingEntityProvider';
 
 /**
  * Adds hosts and instances from the appliances backend as catalog entities.
- * Schedule: `catalog.providers.tempestHosting.schedule`, default every 10 s.
+ * Refreshed when the appliances backend announces a changed instance, and on
+ * `catalog.providers.tempestHosting.schedule`, default every 10 s.
  */
 export function addHostingEntityProvider({
   catalog,
@@ -20,6 +22,7 @@ export function addHostingEntityProvider({
   auth,
   logger,
   scheduler,
+  events,
 }: {
   catalog: CatalogProcessingExtensionPoint;
   config: RootConfigService;
@@ -27,6 +30,7 @@ export function addHostingEntityProvider({
   auth: AuthService;
   logger: LoggerService;
   scheduler: SchedulerService;
+  events?: EventsService;
 }) {
   const scheduleConfig = config.getOptionalConfig('catalog.providers.tempestHosting.schedule');
   const schedule = scheduleConfig
@@ -37,6 +41,7 @@ export function addHostingEntityProvider({
       discovery,
       auth,
       logger,
+      events,
       taskRunner: scheduler.createScheduledTaskRunner(schedule),
     }),
   );
