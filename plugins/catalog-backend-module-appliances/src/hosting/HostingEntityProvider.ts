@@ -62,6 +62,8 @@ export class HostingEntityProvider implements EntityProvider {
   readonly refreshSoon = coalescedRefresh(
     () => this.refresh(),
     error => this.deps.logger.warn(`Host and instance entities not refreshed, catalog left as it was: ${error}`),
+    // Instances change often (every action, every provisioning): at most one full read a second.
+    { minGapMs: 1000 },
   );
 
   private async get<T>(path: string): Promise<T> {
