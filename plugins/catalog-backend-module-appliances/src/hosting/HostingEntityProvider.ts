@@ -62,8 +62,9 @@ export class HostingEntityProvider implements EntityProvider {
   readonly refreshSoon = coalescedRefresh(
     () => this.refresh(),
     error => this.deps.logger.warn(`Host and instance entities not refreshed, catalog left as it was: ${error}`),
-    // Instances change often (every action, every provisioning): at most one full read a second.
-    { minGapMs: 1000 },
+    // Instances change often (every action, every provisioning) and each run reads them all:
+    // a lone change shows at once, a stream of them costs one full read every 5 s.
+    { minGapMs: 5000 },
   );
 
   private async get<T>(path: string): Promise<T> {
