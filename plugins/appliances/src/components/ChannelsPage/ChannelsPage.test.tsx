@@ -2,30 +2,14 @@ import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
-import { AppliancesApi, appliancesApiRef } from '../../api';
+import { appliancesApiRef } from '../../api';
 import { ChannelsPage } from './ChannelsPage';
-import { sampleChannel } from '../__fixtures__/appliances';
+import { fakeChannelsApi } from '../__fixtures__/fakeChannelsApi';
 
-const failed = {
-  ...sampleChannel,
-  id: 'broken',
-  source: 'api' as const,
-  status: { result: 'failed' as const, error: 'http://x/feed.xml: HTTP 500', itemErrors: [] },
-};
-
-function api(overrides: Partial<AppliancesApi> = {}) {
-  return {
-    listChannels: jest.fn(async () => [sampleChannel, failed]),
-    refreshChannel: jest.fn(async () => ({ result: 'ok', channel: sampleChannel })),
-    deleteChannel: jest.fn(async () => {}),
-    createChannel: jest.fn(async () => sampleChannel),
-    ...overrides,
-  } as unknown as jest.Mocked<AppliancesApi>;
-}
 
 describe('ChannelsPage', () => {
   it('shows fetch status and per-item errors, and lets admins refresh and remove', async () => {
-    const fake = api();
+    const fake = fakeChannelsApi();
     await renderInTestApp(<ChannelsPage />, {
       apis: [[appliancesApiRef, fake], [permissionApiRef, mockApis.permission({ authorize: AuthorizeResult.ALLOW })]],
     });
