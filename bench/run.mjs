@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const all = fs
   .readdirSync(here, { withFileTypes: true })
-  .filter(d => d.isDirectory() && fs.existsSync(path.join(here, d.name, 'run.mjs')))
+  .filter(
+    d => d.isDirectory() && fs.existsSync(path.join(here, d.name, 'run.mjs')),
+  )
   .map(d => d.name);
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
@@ -19,9 +21,13 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n== bench/${name}`);
-  const { status } = spawnSync(process.execPath, [path.join(here, name, 'run.mjs')], {
-    stdio: 'inherit',
-  });
+  const { status } = spawnSync(
+    process.execPath,
+    [path.join(here, name, 'run.mjs')],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

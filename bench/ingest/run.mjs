@@ -20,13 +20,25 @@ import { waitFor } from '../lib/waitFor.mjs';
 const port = Number(process.env.BENCH_PORT ?? 7209);
 const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 const total = Number(process.env.BENCH_APPLIANCES ?? 10000);
-const KINDS = ['webserv', 'mailrelay', 'spamfilter', 'dns', 'firewall', 'database', 'ldap', 'loadbalancer'];
+const KINDS = [
+  'webserv',
+  'mailrelay',
+  'spamfilter',
+  'dns',
+  'firewall',
+  'database',
+  'ldap',
+  'loadbalancer',
+];
 
 /** The generated channel: every definition differs (service, version, hardware, dependencies). */
 function definition(i) {
   const provides = `${KINDS[i % KINDS.length]}${Math.floor(i / 80)}`;
   const version = `1.${Math.floor(i / KINDS.length) % 10}.${i % 7}-${i % 3}`;
-  const dep = i % 5 === 0 ? `<dependency>${KINDS[(i + 1) % KINDS.length]}${Math.floor(i / 80)}</dependency>` : '';
+  const dep =
+    i % 5 === 0
+      ? `<dependency>${KINDS[(i + 1) % KINDS.length]}${Math.floor(i / 80)}</dependency>`
+      : '';
   return `<?xml version='1.0' encoding='utf-8'?>
 <appliance version='1.0'>
   <label>Generated ${KINDS[i % KINDS.length]} ${i}</label>
@@ -57,11 +69,17 @@ const feedEtag = `"${createHash('sha1').update(feedXml).digest('hex')}"`;
 
 const channelServer = http.createServer((req, res) => {
   if (req.url === '/feed.xml') {
-    if (req.headers['if-none-match'] === feedEtag) return res.writeHead(304, { etag: feedEtag }).end();
-    return res.writeHead(200, { etag: feedEtag, 'content-type': 'application/rss+xml' }).end(feedXml);
+    if (req.headers['if-none-match'] === feedEtag)
+      return res.writeHead(304, { etag: feedEtag }).end();
+    return res
+      .writeHead(200, { etag: feedEtag, 'content-type': 'application/rss+xml' })
+      .end(feedXml);
   }
   const m = /^\/defs\/a(\d+)\.xml$/.exec(req.url);
-  if (m && Number(m[1]) < total) return res.writeHead(200, { 'content-type': 'application/xml' }).end(definition(Number(m[1])));
+  if (m && Number(m[1]) < total)
+    return res
+      .writeHead(200, { 'content-type': 'application/xml' })
+      .end(definition(Number(m[1])));
   return res.writeHead(404).end();
 });
 await new Promise(r => channelServer.listen(0, '127.0.0.1', r));
@@ -97,10 +115,14 @@ function backendPeakMb() {
   for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.includes('packages/backend') && !cmd.includes(`bench-ingest`)) continue;
+      if (!cmd.includes('packages/backend') && !cmd.includes(`bench-ingest`))
+        continue;
       if (!/node/.test(cmd)) continue;
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (hwm && cmd.includes('src/index')) peak = Math.max(peak, Number(hwm[1]) / 1024);
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(
+        fs.readFileSync(`/proc/${pid}/status`, 'utf8'),
+      );
+      if (hwm && cmd.includes('src/index'))
+        peak = Math.max(peak, Number(hwm[1]) / 1024);
     } catch {
       // gone
     }
@@ -109,27 +131,50 @@ function backendPeakMb() {
 }
 
 try {
-  await waitFor('the backend', async () => (await fetch(`${api}/health`)).ok, 180_000);
+  await waitFor(
+    'the backend',
+    async () => (await fetch(`${api}/health`)).ok,
+    180_000,
+  );
   const guestToken = async () =>
-    (await (await fetch(`${base}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json())
-      .backstageIdentity.token;
+    (
+      await (
+        await fetch(`${base}/api/auth/guest/refresh`, {
+          headers: { 'X-Requested-With': 'XMLHttpRequest' },
+        })
+      ).json()
+    ).backstageIdentity.token;
   const headers = { authorization: `Bearer ${await guestToken()}` };
   const catalogCount = async () => {
-    const res = await fetch(`${base}/api/catalog/entities/by-query?filter=spec.type=virtual-appliance&limit=1`, { headers });
+    const res = await fetch(
+      `${base}/api/catalog/entities/by-query?filter=spec.type=virtual-appliance&limit=1`,
+      { headers },
+    );
     return (await res.json()).totalItems ?? 0;
   };
-  await waitFor('the guest to be an admin', async () => {
-    const res = await fetch(`${base}/api/catalog/entities/by-name/user/development/guest`, { headers });
-    return res.ok;
-  }, 120_000);
+  await waitFor(
+    'the guest to be an admin',
+    async () => {
+      const res = await fetch(
+        `${base}/api/catalog/entities/by-name/user/development/guest`,
+        { headers },
+      );
+      return res.ok;
+    },
+    120_000,
+  );
   // Its groups (tempest-admins) are in the token only once the catalog has the user.
   headers.authorization = `Bearer ${await guestToken()}`;
 
   const started = performance.now();
-  const refresh = await fetch(`${api}/channels/bench/refresh`, { method: 'POST', headers });
+  const refresh = await fetch(`${api}/channels/bench/refresh`, {
+    method: 'POST',
+    headers,
+  });
   const outcome = await refresh.json();
   const ingestMs = performance.now() - started;
-  if (outcome.result !== 'ok') throw new Error(`refresh: ${JSON.stringify(outcome).slice(0, 300)}`);
+  if (outcome.result !== 'ok')
+    throw new Error(`refresh: ${JSON.stringify(outcome).slice(0, 300)}`);
   // When the provider hands the entities to the catalog (its log line, watched
   // as it happens): what follows is the catalog's own processing and stitching.
   const appliedLine = `Applied ${outcome.appliances} appliance entities`;
@@ -138,39 +183,57 @@ try {
   const watchLog = () => {
     if (applied) return;
     const text = fs.readFileSync(bench.logFile, 'utf8');
-    if (text.indexOf(appliedLine, logFrom) >= 0) applied = performance.now() - started;
+    if (text.indexOf(appliedLine, logFrom) >= 0)
+      applied = performance.now() - started;
     logFrom = Math.max(0, text.length - appliedLine.length);
   };
-  await waitFor('every appliance in the catalog', async () => {
-    watchLog();
-    return (await catalogCount()) >= outcome.appliances;
-  }, 600_000);
+  await waitFor(
+    'every appliance in the catalog',
+    async () => {
+      watchLog();
+      return (await catalogCount()) >= outcome.appliances;
+    },
+    600_000,
+  );
   const catalogMs = performance.now() - started;
 
   const unchanged = [];
   for (let i = 0; i < 20; i++) {
     const t = performance.now();
-    const res = await (await fetch(`${api}/channels/bench/refresh`, { method: 'POST', headers })).json();
+    const res = await (
+      await fetch(`${api}/channels/bench/refresh`, { method: 'POST', headers })
+    ).json();
     unchanged.push(performance.now() - t);
-    if (res.result !== 'not-modified') throw new Error(`expected not-modified, got ${res.result}`);
+    if (res.result !== 'not-modified')
+      throw new Error(`expected not-modified, got ${res.result}`);
   }
 
   unchanged.sort((a, b) => a - b);
   console.log(
-  `ingest a generated channel of ${total} appliances (${pg === 'sqlite' ? 'SQLite in memory' : 'PostgreSQL'}, real backend, definitions over HTTP)`,
-);
-  console.log(`  stored by the appliances backend: ${outcome.appliances} appliances, ${outcome.itemErrors.length} item errors, ${(ingestMs / 1000).toFixed(2)} s`);
-  console.log(`  all ${outcome.appliances} virtual-appliance entities in the catalog: ${(catalogMs / 1000).toFixed(2)} s after the refresh began (target ≤ 10 s)`);
+    `ingest a generated channel of ${total} appliances (${pg === 'sqlite' ? 'SQLite in memory' : 'PostgreSQL'}, real backend, definitions over HTTP)`,
+  );
+  console.log(
+    `  stored by the appliances backend: ${outcome.appliances} appliances, ${outcome.itemErrors.length} item errors, ${(ingestMs / 1000).toFixed(2)} s`,
+  );
+  console.log(
+    `  all ${outcome.appliances} virtual-appliance entities in the catalog: ${(catalogMs / 1000).toFixed(2)} s after the refresh began (target ≤ 10 s)`,
+  );
   if (applied) {
     const catalogOwnMs = catalogMs - applied;
     console.log(
       `    of which: appliance entities handed to the catalog (one full mutation) after ${(applied / 1000).toFixed(2)} s; the catalog's processing and stitching ${(catalogOwnMs / 1000).toFixed(2)} s (${(outcome.appliances / (catalogOwnMs / 1000)).toFixed(0)} entities/s)`,
     );
   }
-  console.log(`  backend peak resident memory: ${backendPeakMb().toFixed(0)} MB`);
-  console.log(`  unchanged refresh (one 304), 20 runs: p50 ${percentile(unchanged, 50).toFixed(1)} ms, p99 ${percentile(unchanged, 99).toFixed(1)} ms (target ≤ 100 ms)`);
+  console.log(
+    `  backend peak resident memory: ${backendPeakMb().toFixed(0)} MB`,
+  );
+  console.log(
+    `  unchanged refresh (one 304), 20 runs: p50 ${percentile(unchanged, 50).toFixed(1)} ms, p99 ${percentile(unchanged, 99).toFixed(1)} ms (target ≤ 100 ms)`,
+  );
 } catch (e) {
-  console.error(`bench/ingest failed: ${e.message}; backend log: ${bench.logFile}`);
+  console.error(
+    `bench/ingest failed: ${e.message}; backend log: ${bench.logFile}`,
+  );
   process.exitCode = 1;
 } finally {
   await bench.stop();

@@ -13,7 +13,13 @@ if (process.argv.some(a => /(^|\/)src\/index(\.ts)?$/.test(a))) {
     // Main-thread sessions answer synchronously, so this completes inside 'exit'.
     session.post('Profiler.stop', (err, { profile } = {}) => {
       if (err) return;
-      fs.writeFileSync(path.join(process.env.BENCH_CPU_PROF, `backend-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      fs.writeFileSync(
+        path.join(
+          process.env.BENCH_CPU_PROF,
+          `backend-${process.pid}.cpuprofile`,
+        ),
+        JSON.stringify(profile),
+      );
     });
   });
 }

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './waitFor.mjs';
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../..',
+);
 
 /**
  * Starts the real backend (`backstage-cli package start` in packages/backend) on
@@ -49,7 +52,15 @@ ${config({ work, base, api })}`,
   const logFd = fs.openSync(logFile, 'w');
   const backend = spawn(
     'npx',
-    ['backstage-cli', 'package', 'start', '--config', '../../app-config.yaml', '--config', path.join(work, 'bench.yaml')],
+    [
+      'backstage-cli',
+      'package',
+      'start',
+      '--config',
+      '../../app-config.yaml',
+      '--config',
+      path.join(work, 'bench.yaml'),
+    ],
     {
       cwd: path.join(root, 'packages/backend'),
       stdio: ['ignore', logFd, logFd],
@@ -61,7 +72,9 @@ ${config({ work, base, api })}`,
             ...process.env,
             NODE_ENV: 'production',
             BENCH_CPU_PROF: path.resolve(process.env.BENCH_CPU_PROF),
-            NODE_OPTIONS: process.env.BENCH_PRELOAD ?? `--require ${path.join(root, 'bench/lib/cpuProfile.cjs')}`,
+            NODE_OPTIONS:
+              process.env.BENCH_PRELOAD ??
+              `--require ${path.join(root, 'bench/lib/cpuProfile.cjs')}`,
           }
         : { ...process.env, NODE_ENV: 'production' },
     },
@@ -75,8 +88,12 @@ ${config({ work, base, api })}`,
     const client = new Client({ connectionString: pg });
     await client.connect();
     try {
-      const { rows } = await client.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`bench_${runId}_%`]);
-      for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      const { rows } = await client.query(
+        'SELECT datname FROM pg_database WHERE datname LIKE $1',
+        [`bench_${runId}_%`],
+      );
+      for (const { datname } of rows)
+        await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     } finally {
       await client.end();
     }
@@ -89,7 +106,9 @@ ${config({ work, base, api })}`,
       // already gone
     }
     await sleep(3000);
-    await dropDatabases().catch(e => console.error(`could not drop bench databases: ${e.message}`));
+    await dropDatabases().catch(e =>
+      console.error(`could not drop bench databases: ${e.message}`),
+    );
   }
 
   return { base, api, runId, work, logFile, stop };

@@ -63,36 +63,59 @@ appliances:
 const { base, api, runId, work } = bench;
 
 async function main() {
-  await waitFor('the backend', async () => (await fetch(`${api}/health`)).ok, 180_000);
+  await waitFor(
+    'the backend',
+    async () => (await fetch(`${api}/health`)).ok,
+    180_000,
+  );
   // The guest's groups (tempest-admins, so it sees every host) come from the
   // catalog; sign in again until the catalog has them.
   const headers = { 'content-type': 'application/json' };
   const signIn = async () => {
     const { backstageIdentity } = await (
-      await fetch(`${base}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })
+      await fetch(`${base}/api/auth/guest/refresh`, {
+        headers: { 'X-Requested-With': 'XMLHttpRequest' },
+      })
     ).json();
     headers.authorization = `Bearer ${backstageIdentity.token}`;
   };
   const get = async p => (await fetch(`${api}${p}`, { headers })).json();
   if (!embedded) {
     // A sign-in records the groups the catalog had stitched at that moment.
-    await waitFor('the guest to be a provider', async () => {
-      await signIn();
-      const { claims } = await (await fetch(`${base}/api/auth/v1/userinfo`, { headers })).json();
-      return claims?.ent?.includes('group:default/tempest-providers');
-    }, 90_000);
+    await waitFor(
+      'the guest to be a provider',
+      async () => {
+        await signIn();
+        const { claims } = await (
+          await fetch(`${base}/api/auth/v1/userinfo`, { headers })
+        ).json();
+        return claims?.ent?.includes('group:default/tempest-providers');
+      },
+      90_000,
+    );
     for (let i = 1; i <= 3; i++) await startAgent(`sim-host-${i}`, headers);
   }
   await waitFor(
     'three online hosts',
     async () => {
       await signIn();
-      return (await get('/hosts')).items.filter(h => h.state === 'online').length === 3;
+      return (
+        (await get('/hosts')).items.filter(h => h.state === 'online').length ===
+        3
+      );
     },
     90_000,
   );
-  const appliance = await waitFor('the sample channel', async () => (await get('/appliances?provides=dns')).items[0], 60_000);
-  const size = { cpuCores: appliance.hardware.cpus, memoryMb: Math.ceil(appliance.hardware.memoryKib / 1024), storageMb: 4096 };
+  const appliance = await waitFor(
+    'the sample channel',
+    async () => (await get('/appliances?provides=dns')).items[0],
+    60_000,
+  );
+  const size = {
+    cpuCores: appliance.hardware.cpus,
+    memoryMb: Math.ceil(appliance.hardware.memoryKib / 1024),
+    storageMb: 4096,
+  };
 
   const provision = async (hostname, keySuffix) => {
     const started = performance.now();
@@ -102,7 +125,12 @@ async function main() {
       body: JSON.stringify({ applianceId: appliance.id, hostname, size }),
     });
     const body = await res.json();
-    return { status: res.status, ms: performance.now() - started, body, started };
+    return {
+      status: res.status,
+      ms: performance.now() - started,
+      body,
+      started,
+    };
   };
 
   // Request-to-running, one at a time (also warms images on every host).
@@ -110,11 +138,18 @@ async function main() {
   const outcomes = {};
   for (let i = 0; i < serial; i++) {
     const r = await provision(`serial-${runId}-${i}`, `s${i}`);
-    if (r.status !== 202) throw new Error(`provision answered ${r.status}: ${JSON.stringify(r.body)}`);
-    const op = await waitFor('the operation to finish', async () => {
-      const o = await get(`/operations/${r.body.operationId}`);
-      return o.state === 'succeeded' || o.state === 'failed' ? o : undefined;
-    }, 60_000);
+    if (r.status !== 202)
+      throw new Error(
+        `provision answered ${r.status}: ${JSON.stringify(r.body)}`,
+      );
+    const op = await waitFor(
+      'the operation to finish',
+      async () => {
+        const o = await get(`/operations/${r.body.operationId}`);
+        return o.state === 'succeeded' || o.state === 'failed' ? o : undefined;
+      },
+      60_000,
+    );
     outcomes[op.state] = (outcomes[op.state] ?? 0) + 1;
     if (op.state === 'succeeded') toRunning.push(performance.now() - r.started);
     else if (outcomes.failed === 1) console.log(`  first failure: ${op.error}`);
@@ -125,7 +160,8 @@ async function main() {
   let healthNext = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (healthNext++ < requests) await (await fetch(`${api}/health`)).json();
+      while (healthNext++ < requests)
+        await (await fetch(`${api}/health`)).json();
     }),
   );
   const healthRate = requests / ((performance.now() - healthT0) / 1000);
@@ -135,11 +171,17 @@ async function main() {
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (estimateNext++ < requests) {
-        await (await fetch(`${api}/instances/estimate`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ applianceId: appliance.id, hostname: 'estimate', size }),
-        })).json();
+        await (
+          await fetch(`${api}/instances/estimate`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({
+              applianceId: appliance.id,
+              hostname: 'estimate',
+              size,
+            }),
+          })
+        ).json();
       }
     }),
   );
@@ -181,7 +223,8 @@ async function main() {
   );
   const pacedSeconds = (performance.now() - pacedT0) / 1000;
   // The runner gives way to requests while they pour in; how far it got meanwhile.
-  const startedCount = (await get('/instances?state=started&limit=1')).totalCount;
+  const startedCount = (await get('/instances?state=started&limit=1'))
+    .totalCount;
   const allCount = (await get('/instances?limit=1')).totalCount;
   paced.sort((a, b) => a - b);
   toRunning.sort((a, b) => a - b);
@@ -189,15 +232,27 @@ async function main() {
   console.log(
     `provision requests: ${latencies.length} accepted, ${refused} refused, concurrency ${concurrency}, PostgreSQL, agents ${embedded ? 'in the backend' : 'as processes'}`,
   );
-  console.log(`  saturated (closed loop): ${(latencies.length / seconds).toFixed(0)} accepted per second (target ≥ 200)`);
-  console.log(`    latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (${concurrency} callers always waiting)`);
+  console.log(
+    `  saturated (closed loop): ${(latencies.length / seconds).toFixed(0)} accepted per second (target ≥ 200)`,
+  );
+  console.log(
+    `    latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (${concurrency} callers always waiting)`,
+  );
   console.log(
     `  offered ${rate} req/s for ${rateRequests} requests (open loop): ${paced.length} accepted, ${pacedRefused} refused, ${(paced.length / pacedSeconds).toFixed(0)} per second`,
   );
-  console.log(`    latency p50 ${percentile(paced, 50).toFixed(1)} ms, p99 ${percentile(paced, 99).toFixed(1)} ms (target p99 < 100 ms)`);
-  console.log(`  provisioned while accepting: ${startedCount} of ${allCount} instances started by the end of the paced load`);
-  console.log(`  baseline GET /health: ${healthRate.toFixed(0)} req/s; POST /instances/estimate: ${estimateRate.toFixed(0)} req/s`);
-  console.log(`request to running (simulated driver): ${JSON.stringify(outcomes)} of ${serial}`);
+  console.log(
+    `    latency p50 ${percentile(paced, 50).toFixed(1)} ms, p99 ${percentile(paced, 99).toFixed(1)} ms (target p99 < 100 ms)`,
+  );
+  console.log(
+    `  provisioned while accepting: ${startedCount} of ${allCount} instances started by the end of the paced load`,
+  );
+  console.log(
+    `  baseline GET /health: ${healthRate.toFixed(0)} req/s; POST /instances/estimate: ${estimateRate.toFixed(0)} req/s`,
+  );
+  console.log(
+    `request to running (simulated driver): ${JSON.stringify(outcomes)} of ${serial}`,
+  );
   if (toRunning.length) {
     console.log(
       `  median ${percentile(toRunning, 50).toFixed(0)} ms, p90 ${percentile(toRunning, 90).toFixed(0)} ms (target median ≤ 1000 ms)`,
@@ -220,8 +275,13 @@ async function freePort() {
 async function startAgent(name, headers) {
   const agentPort = await freePort();
   const post = async (url, body) => {
-    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
+    if (!res.ok)
+      throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
     return res.json();
   };
   const registered = await post(`${api}/hosts`, {
@@ -232,12 +292,20 @@ async function startAgent(name, headers) {
     memoryMb: 100000000,
     storageMb: 1000000000,
     pricing: {
-      speedUnitMhz: 1000, speedPriceMinor: 2, memoryUnitMb: 1024, memoryPriceMinor: 1,
-      runningPeriodSeconds: 3600, storageUnitMb: 10240, storagePriceMinor: 3, storagePeriodSeconds: 86400,
+      speedUnitMhz: 1000,
+      speedPriceMinor: 2,
+      memoryUnitMb: 1024,
+      memoryPriceMinor: 1,
+      runningPeriodSeconds: 3600,
+      storageUnitMb: 10240,
+      storagePriceMinor: 3,
+      storagePeriodSeconds: 86400,
     },
     agentUrl: `https://127.0.0.1:${agentPort}`,
   });
-  const enrolled = await post(registered.enrolment.enrolUrl, { token: registered.enrolment.token });
+  const enrolled = await post(registered.enrolment.enrolUrl, {
+    token: registered.enrolment.token,
+  });
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'ca.crt'), enrolled.caCert);
@@ -246,14 +314,44 @@ async function startAgent(name, headers) {
   const child = spawn(
     process.execPath,
     [
-      path.join(root, 'packages/provider-agent/bin/tempest-agent'), 'serve',
-      '--name', name, '--driver', 'simulated', '--host', '127.0.0.1', '--port', String(agentPort),
-      '--data-dir', path.join(dir, 'data'),
-      '--tls-cert', path.join(dir, 'agent.crt'), '--tls-key', path.join(dir, 'agent.key'), '--tls-ca', path.join(dir, 'ca.crt'),
-      '--backend-url', enrolled.heartbeatUrl, '--heartbeat-interval', '2',
-      '--sim-cpus', '100000', '--sim-memory-mib', '100000000', '--sim-disk-gib', '1000000', '--log-level', 'warn',
+      path.join(root, 'packages/provider-agent/bin/tempest-agent'),
+      'serve',
+      '--name',
+      name,
+      '--driver',
+      'simulated',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(agentPort),
+      '--data-dir',
+      path.join(dir, 'data'),
+      '--tls-cert',
+      path.join(dir, 'agent.crt'),
+      '--tls-key',
+      path.join(dir, 'agent.key'),
+      '--tls-ca',
+      path.join(dir, 'ca.crt'),
+      '--backend-url',
+      enrolled.heartbeatUrl,
+      '--heartbeat-interval',
+      '2',
+      '--sim-cpus',
+      '100000',
+      '--sim-memory-mib',
+      '100000000',
+      '--sim-disk-gib',
+      '1000000',
+      '--log-level',
+      'warn',
     ],
-    { env: { ...process.env, TEMPEST_AGENT_BACKEND_TOKEN: enrolled.heartbeatToken }, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      env: {
+        ...process.env,
+        TEMPEST_AGENT_BACKEND_TOKEN: enrolled.heartbeatToken,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
   child.stderr.pipe(fs.createWriteStream(path.join(dir, 'agent.log')));
   agents.push(child);
@@ -263,7 +361,9 @@ let code = 0;
 try {
   await main();
 } catch (e) {
-  console.error(`bench/provision failed: ${e.message} (backend log: ${bench.logFile})`);
+  console.error(
+    `bench/provision failed: ${e.message} (backend log: ${bench.logFile})`,
+  );
   code = 1;
 } finally {
   for (const agent of agents) agent.kill('SIGTERM');

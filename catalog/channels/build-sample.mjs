@@ -19,37 +19,66 @@ async function keyPair() {
     const { privateKey, publicKey } = await openpgp.generateKey({
       type: 'ecc',
       curve: 'ed25519Legacy',
-      userIDs: [{ name: 'Tempest sample channel (TEST ONLY - never trust in production)', email: 'test-only@tempest.invalid' }],
+      userIDs: [
+        {
+          name: 'Tempest sample channel (TEST ONLY - never trust in production)',
+          email: 'test-only@tempest.invalid',
+        },
+      ],
       format: 'armored',
     });
     fs.writeFileSync(secretPath, privateKey);
     fs.writeFileSync(path.join(keyDir, 'public-key.TEST-ONLY.asc'), publicKey);
   }
-  return openpgp.readPrivateKey({ armoredKey: fs.readFileSync(secretPath, 'utf8') });
+  return openpgp.readPrivateKey({
+    armoredKey: fs.readFileSync(secretPath, 'utf8'),
+  });
 }
 
 /** A tiny real image: a tarball of the service's configuration skeleton. */
 function buildImage(name, files) {
-  const work = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'tempest-image-'));
+  const work = fs.mkdtempSync(
+    path.join(fs.realpathSync('/tmp'), 'tempest-image-'),
+  );
   for (const [file, content] of Object.entries(files)) {
     fs.mkdirSync(path.join(work, path.dirname(file)), { recursive: true });
     fs.writeFileSync(path.join(work, file), content);
   }
   const out = path.join(channelDir, `${name}.tgz`);
-  execFileSync('tar', ['--sort=name', '--mtime=2026-01-01', '--owner=0', '--group=0', '--numeric-owner', '-C', work, '-cf', `${out}.tar`, '.']);
+  execFileSync('tar', [
+    '--sort=name',
+    '--mtime=2026-01-01',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '-C',
+    work,
+    '-cf',
+    `${out}.tar`,
+    '.',
+  ]);
   execFileSync('gzip', ['-n', '-9', '-f', `${out}.tar`]);
   fs.renameSync(`${out}.tar.gz`, out);
   fs.rmSync(work, { recursive: true });
   return out;
 }
 
-const IMAGES = JSON.parse(fs.readFileSync(path.join(here, 'sample-images.json'), 'utf8'));
+const IMAGES = JSON.parse(
+  fs.readFileSync(path.join(here, 'sample-images.json'), 'utf8'),
+);
 
 const key = await keyPair();
 for (const [name, files] of Object.entries(IMAGES)) {
   const image = buildImage(name, files);
-  const message = await openpgp.createMessage({ binary: new Uint8Array(fs.readFileSync(image)) });
-  const signature = await openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored' });
+  const message = await openpgp.createMessage({
+    binary: new Uint8Array(fs.readFileSync(image)),
+  });
+  const signature = await openpgp.sign({
+    message,
+    signingKeys: key,
+    detached: true,
+    format: 'armored',
+  });
   fs.writeFileSync(`${image}.asc`, signature);
   console.log(`signed ${path.relative(process.cwd(), image)}`);
 }

@@ -5,5 +5,10 @@ import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
 import appliancesPlugin from '@tempest/backstage-plugin-appliances';
 
 export default createApp({
-  features: [catalogPlugin, scaffolderPlugin, userSettingsPlugin, appliancesPlugin],
+  features: [
+    catalogPlugin,
+    scaffolderPlugin,
+    userSettingsPlugin,
+    appliancesPlugin,
+  ],
 });

@@ -5,14 +5,23 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('channels', table => {
-    table.comment('Subscribed appliance channels (RSS feeds of STORM definitions)');
+    table.comment(
+      'Subscribed appliance channels (RSS feeds of STORM definitions)',
+    );
     table.string('id', 63).primary().notNullable();
     table.text('url').notNullable();
     table.string('owner', 255).notNullable();
-    table.text('trusted_keys').notNullable().defaultTo('[]').comment('JSON array of armored OpenPGP public keys');
+    table
+      .text('trusted_keys')
+      .notNullable()
+      .defaultTo('[]')
+      .comment('JSON array of armored OpenPGP public keys');
     table.integer('refresh_minutes').nullable();
     table.string('source', 16).notNullable().comment('config or api');
-    table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    table
+      .timestamp('created_at', { useTz: true })
+      .notNullable()
+      .defaultTo(knex.fn.now());
   });
 };
 

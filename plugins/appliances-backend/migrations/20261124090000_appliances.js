@@ -10,9 +10,16 @@ exports.up = async function up(knex) {
     table.text('title').nullable();
     table.timestamp('last_fetch_at', { useTz: true }).nullable();
     table.timestamp('last_success_at', { useTz: true }).nullable();
-    table.string('last_result', 16).nullable().comment('ok, not-modified or failed');
+    table
+      .string('last_result', 16)
+      .nullable()
+      .comment('ok, not-modified or failed');
     table.text('last_error').nullable();
-    table.text('item_errors').notNullable().defaultTo('[]').comment('JSON array of {item, field, message}');
+    table
+      .text('item_errors')
+      .notNullable()
+      .defaultTo('[]')
+      .comment('JSON array of {item, field, message}');
     table.text('etag').nullable();
     table.text('last_modified').nullable();
   });
@@ -34,13 +41,22 @@ exports.up = async function up(knex) {
     table.text('image_url').notNullable();
     table.text('signature_url').nullable();
     table.string('signature_state', 16).notNullable();
-    table.string('signature_digest', 64).nullable().comment('sha256 of keys, image url and signature bytes');
+    table
+      .string('signature_digest', 64)
+      .nullable()
+      .comment('sha256 of keys, image url and signature bytes');
     table.text('webpanel').nullable();
     table.integer('cpus').notNullable();
     table.bigInteger('memory_kib').notNullable();
     table.string('ostype', 32).notNullable();
-    table.text('disks').notNullable().comment('JSON array of {name, type, file?, sizeMb?}');
-    table.text('dependencies').notNullable().comment('JSON array of {name, version?}');
+    table
+      .text('disks')
+      .notNullable()
+      .comment('JSON array of {name, type, file?, sizeMb?}');
+    table
+      .text('dependencies')
+      .notNullable()
+      .comment('JSON array of {name, version?}');
     table.text('definition_url').notNullable();
     table.string('item_name', 255).notNullable();
     table.timestamp('ingested_at', { useTz: true }).notNullable();

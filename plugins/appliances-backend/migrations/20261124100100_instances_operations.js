@@ -11,8 +11,17 @@ exports.up = async function up(knex) {
     table.comment('Appliance instances requested by buyers');
     table.string('id', 36).primary().notNullable();
     table.string('hostname', 63).notNullable();
-    table.string('active_hostname', 63).nullable().unique().comment('Set while the instance is not deleted, so a hostname is taken once');
-    table.string('owner', 255).notNullable().comment('Entity ref of the requester');
+    table
+      .string('active_hostname', 63)
+      .nullable()
+      .unique()
+      .comment(
+        'Set while the instance is not deleted, so a hostname is taken once',
+      );
+    table
+      .string('owner', 255)
+      .notNullable()
+      .comment('Entity ref of the requester');
     table.string('appliance_id', 63).notNullable();
     table.string('host_id', 36).nullable().references('id').inTable('hosts');
     table.string('requested_host_id', 36).nullable();
@@ -27,7 +36,10 @@ exports.up = async function up(knex) {
     table.bigInteger('storage_price_minor').nullable();
     table.integer('storage_period_seconds').nullable();
     table.timestamp('priced_at', { useTz: true }).nullable();
-    table.text('placement').nullable().comment('JSON: the placement decision and its reasons');
+    table
+      .text('placement')
+      .nullable()
+      .comment('JSON: the placement decision and its reasons');
     table.string('domain_name', 63).nullable();
     table.string('operation_id', 36).nullable();
     table.text('error').nullable();
@@ -38,7 +50,9 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('operations', table => {
-    table.comment('Durable long-running work (provisioning), resumed or rolled back after a restart');
+    table.comment(
+      'Durable long-running work (provisioning), resumed or rolled back after a restart',
+    );
     table.string('id', 36).primary().notNullable();
     table.string('kind', 32).notNullable();
     table.string('instance_id', 36).notNullable();
@@ -46,7 +60,10 @@ exports.up = async function up(knex) {
     table.string('idempotency_key', 255).nullable();
     table.string('request_hash', 64).notNullable();
     table.text('request').notNullable().comment('JSON of the accepted request');
-    table.string('state', 16).notNullable().comment('pending, running, rolling-back, succeeded, failed');
+    table
+      .string('state', 16)
+      .notNullable()
+      .comment('pending, running, rolling-back, succeeded, failed');
     table.string('failed_step', 32).nullable();
     table.text('error').nullable();
     table.string('lease_owner', 64).nullable();
@@ -54,17 +71,30 @@ exports.up = async function up(knex) {
     table.timestamp('created_at', { useTz: true }).notNullable();
     table.timestamp('updated_at', { useTz: true }).notNullable();
     table.timestamp('finished_at', { useTz: true }).nullable();
-    table.unique(['requested_by', 'idempotency_key'], { indexName: 'operations_idempotency_uq' });
+    table.unique(['requested_by', 'idempotency_key'], {
+      indexName: 'operations_idempotency_uq',
+    });
     table.index(['state'], 'operations_state_idx');
   });
 
   await knex.schema.createTable('operation_steps', table => {
-    table.string('operation_id', 36).notNullable().references('id').inTable('operations').onDelete('CASCADE');
+    table
+      .string('operation_id', 36)
+      .notNullable()
+      .references('id')
+      .inTable('operations')
+      .onDelete('CASCADE');
     table.integer('position').notNullable();
     table.string('name', 32).notNullable();
-    table.string('state', 16).notNullable().comment('pending, running, done, failed, undone');
+    table
+      .string('state', 16)
+      .notNullable()
+      .comment('pending, running, done, failed, undone');
     table.float('progress').notNullable().defaultTo(0);
-    table.text('detail').nullable().comment('JSON: download bytes and speed, what was created');
+    table
+      .text('detail')
+      .nullable()
+      .comment('JSON: download bytes and speed, what was created');
     table.text('error').nullable();
     table.timestamp('started_at', { useTz: true }).nullable();
     table.timestamp('finished_at', { useTz: true }).nullable();
@@ -72,7 +102,9 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('image_digests', table => {
-    table.comment('SHA-256 of image files, worked out by the backend once per URL');
+    table.comment(
+      'SHA-256 of image files, worked out by the backend once per URL',
+    );
     table.string('url_hash', 64).primary().notNullable();
     table.text('url').notNullable();
     table.string('sha256', 64).notNullable();

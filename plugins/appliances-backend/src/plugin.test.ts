@@ -7,12 +7,11 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { appliancesPlugin } from './plugin';
 
-async function startBackend(result: AuthorizeResult.ALLOW | AuthorizeResult.DENY) {
+async function startBackend(
+  result: AuthorizeResult.ALLOW | AuthorizeResult.DENY,
+) {
   const { server } = await startTestBackend({
-    features: [
-      appliancesPlugin,
-      mockServices.permissions.factory({ result }),
-    ],
+    features: [appliancesPlugin, mockServices.permissions.factory({ result })],
   });
   return server;
 }
@@ -68,7 +67,12 @@ describe('appliances plugin', () => {
     const extra = await request(server)
       .post('/api/appliances/channels')
       .set('Authorization', mockCredentials.user.header())
-      .send({ id: 'ok', url: 'https://example.com/feed.xml', owner: 'group:default/a', evil: 1 });
+      .send({
+        id: 'ok',
+        url: 'https://example.com/feed.xml',
+        owner: 'group:default/a',
+        evil: 1,
+      });
     expect(extra.status).toBe(400);
 
     const list = await request(server)
@@ -89,7 +93,11 @@ describe('appliances plugin', () => {
       .set('Authorization', mockCredentials.user.header())
       .send(body);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ ...body, trustedKeys: [], source: 'api' });
+    expect(created.body).toMatchObject({
+      ...body,
+      trustedKeys: [],
+      source: 'api',
+    });
 
     const again = await request(server)
       .post('/api/appliances/channels')
@@ -109,7 +117,11 @@ describe('appliances plugin', () => {
     const res = await request(server)
       .post('/api/appliances/channels')
       .set('Authorization', mockCredentials.user.header())
-      .send({ id: 'x', url: 'https://example.com/f.xml', owner: 'group:default/a' });
+      .send({
+        id: 'x',
+        url: 'https://example.com/f.xml',
+        owner: 'group:default/a',
+      });
     expect(res.status).toBe(403);
   });
 });

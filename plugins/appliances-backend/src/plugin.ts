@@ -9,7 +9,10 @@ import {
   instancePermissions,
 } from '@tempest/backstage-plugin-appliances-common';
 import { createConditionTransformer } from '@backstage/plugin-permission-node';
-import { instanceResourceRef, instanceRules } from './permissions/instanceRules';
+import {
+  instanceResourceRef,
+  instanceRules,
+} from './permissions/instanceRules';
 import { createRouter } from './service/createRouter';
 import { migrateDatabase } from './database/migrateDatabase';
 import { ChannelStore } from './database/ChannelStore';
@@ -42,7 +45,9 @@ export const appliancesPlugin = createBackendPlugin({
       async init(deps) {
         const config = await readAppliancesConfig(deps.config);
         deps.permissionsRegistry.addPermissions(
-          appliancesPermissions.filter(p => !instancePermissions.includes(p as any)),
+          appliancesPermissions.filter(
+            p => !instancePermissions.includes(p as any),
+          ),
         );
         deps.permissionsRegistry.addResourceType({
           resourceRef: instanceResourceRef,
@@ -61,7 +66,9 @@ export const appliancesPlugin = createBackendPlugin({
           onChanged: () =>
             void deps.events
               .publish({ topic: APPLIANCES_CHANGED_TOPIC, eventPayload: {} })
-              .catch(e => deps.logger.warn(`Could not announce changed appliances: ${e}`)),
+              .catch(e =>
+                deps.logger.warn(`Could not announce changed appliances: ${e}`),
+              ),
         });
         await channels.syncConfigChannels(config.channels);
         const refresher = new ChannelRefresher({
@@ -84,7 +91,13 @@ export const appliancesPlugin = createBackendPlugin({
           fn: () => refresher.refreshDue(),
         });
 
-        const hosting = await createHosting({ ...deps, db, channels, appliances, directory });
+        const hosting = await createHosting({
+          ...deps,
+          db,
+          channels,
+          appliances,
+          directory,
+        });
         deps.lifecycle.addShutdownHook(() => hosting.stop());
 
         deps.httpRouter.use(
@@ -114,9 +127,15 @@ export const appliancesPlugin = createBackendPlugin({
           });
         }
         // Agents enrol with a one-time token and heartbeat with their own token.
-        deps.httpRouter.addAuthPolicy({ path: '/agent', allow: 'unauthenticated' });
+        deps.httpRouter.addAuthPolicy({
+          path: '/agent',
+          allow: 'unauthenticated',
+        });
         if (hosting.config.osImageDirectory) {
-          deps.httpRouter.addAuthPolicy({ path: '/static/os-images', allow: 'unauthenticated' });
+          deps.httpRouter.addAuthPolicy({
+            path: '/static/os-images',
+            allow: 'unauthenticated',
+          });
         }
         await hosting.start();
       },

@@ -10,7 +10,8 @@ export const channelsPage = PageBlueprint.make({
     path: '/appliances/channels',
     routeRef: channelsRouteRef,
     title: 'Appliance channels',
-    loader: () => import('./components/ChannelsPage').then(m => <m.ChannelsPage />),
+    loader: () =>
+      import('./components/ChannelsPage').then(m => <m.ChannelsPage />),
   },
 });
 
@@ -19,6 +20,7 @@ export const applianceEntityCard = EntityCardBlueprint.make({
   name: 'appliance',
   params: {
     filter: { 'spec.type': 'virtual-appliance' },
-    loader: () => import('./components/ApplianceCard').then(m => <m.ApplianceCard />),
+    loader: () =>
+      import('./components/ApplianceCard').then(m => <m.ApplianceCard />),
   },
 });

@@ -1,5 +1,8 @@
 import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
-import { FormFieldBlueprint, createFormField } from '@backstage/plugin-scaffolder-react/alpha';
+import {
+  FormFieldBlueprint,
+  createFormField,
+} from '@backstage/plugin-scaffolder-react/alpha';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import ComputerIcon from '@material-ui/icons/Computer';
 import DnsIcon from '@material-ui/icons/Dns';
@@ -13,7 +16,8 @@ export const operationPage = PageBlueprint.make({
     path: '/appliances/operations',
     routeRef: operationsRouteRef,
     title: 'Provisioning',
-    loader: () => import('./components/OperationPage').then(m => <m.OperationPage />),
+    loader: () =>
+      import('./components/OperationPage').then(m => <m.OperationPage />),
   },
 });
 
@@ -23,7 +27,10 @@ export const applianceCostEstimateField = FormFieldBlueprint.make({
   params: {
     field: () =>
       import('./components/ApplianceCostEstimate').then(m =>
-        createFormField({ name: 'ApplianceCostEstimate', component: m.ApplianceCostEstimate }),
+        createFormField({
+          name: 'ApplianceCostEstimate',
+          component: m.ApplianceCostEstimate,
+        }),
       ),
   },
 });
@@ -39,7 +46,8 @@ export const myInstancesPage = PageBlueprint.make({
     routeRef: instancesRouteRef,
     title: 'My instances',
     icon: <ComputerIcon fontSize="inherit" />,
-    loader: () => import('./components/MyInstancesPage').then(m => <m.MyInstancesPage />),
+    loader: () =>
+      import('./components/MyInstancesPage').then(m => <m.MyInstancesPage />),
   },
 });
 
@@ -60,7 +68,8 @@ export const instanceEntityCard = EntityCardBlueprint.make({
   name: 'instance',
   params: {
     filter: { 'spec.type': 'appliance-instance' },
-    loader: () => import('./components/InstanceCard').then(m => <m.InstanceCard />),
+    loader: () =>
+      import('./components/InstanceCard').then(m => <m.InstanceCard />),
   },
 });
 
@@ -70,7 +79,10 @@ export const instanceActionPickerField = FormFieldBlueprint.make({
   params: {
     field: () =>
       import('./components/InstanceActionPicker').then(m =>
-        createFormField({ name: 'InstanceActionPicker', component: m.InstanceActionPicker }),
+        createFormField({
+          name: 'InstanceActionPicker',
+          component: m.InstanceActionPicker,
+        }),
       ),
   },
 });

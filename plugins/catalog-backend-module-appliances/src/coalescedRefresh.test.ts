@@ -17,9 +17,13 @@ describe('coalescedRefresh', () => {
 
   it('keeps its gap between runs while changes keep coming', async () => {
     const starts: number[] = [];
-    const refresh = coalescedRefresh(async () => {
-      starts.push(Date.now());
-    }, jest.fn(), { minGapMs: 80 });
+    const refresh = coalescedRefresh(
+      async () => {
+        starts.push(Date.now());
+      },
+      jest.fn(),
+      { minGapMs: 80 },
+    );
     await refresh();
     await refresh();
     await refresh();
@@ -37,7 +41,9 @@ describe('coalescedRefresh', () => {
     }, onError);
     await refresh();
     await refresh();
-    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'backend unreachable' }));
+    expect(onError).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'backend unreachable' }),
+    );
     expect(runs).toBe(2);
   });
 });

@@ -6,12 +6,16 @@ describe('catalogModuleAppliances', () => {
   it('adds the appliance provider and the hosting provider', async () => {
     const addEntityProvider = jest.fn();
     await startTestBackend({
-      extensionPoints: [[catalogProcessingExtensionPoint, { addEntityProvider }]],
-      features: [catalogModuleAppliances, mockServices.rootConfig.factory({ data: {} })],
+      extensionPoints: [
+        [catalogProcessingExtensionPoint, { addEntityProvider }],
+      ],
+      features: [
+        catalogModuleAppliances,
+        mockServices.rootConfig.factory({ data: {} }),
+      ],
     });
-    expect(addEntityProvider.mock.calls.map(([p]) => p.getProviderName())).toEqual([
-      'tempest-appliances',
-      'tempest-appliance-hosting',
-    ]);
+    expect(
+      addEntityProvider.mock.calls.map(([p]) => p.getProviderName()),
+    ).toEqual(['tempest-appliances', 'tempest-appliance-hosting']);
   });
 });

@@ -29,11 +29,25 @@ export const catalogModuleAppliances = createBackendModule({
         scheduler: coreServices.scheduler,
         events: eventsServiceRef,
       },
-      async init({ catalog, config, discovery, auth, logger, scheduler, events }) {
-        const scheduleConfig = config.getOptionalConfig('catalog.providers.tempestAppliances.schedule');
+      async init({
+        catalog,
+        config,
+        discovery,
+        auth,
+        logger,
+        scheduler,
+        events,
+      }) {
+        const scheduleConfig = config.getOptionalConfig(
+          'catalog.providers.tempestAppliances.schedule',
+        );
         const schedule = scheduleConfig
           ? readSchedulerServiceTaskScheduleDefinitionFromConfig(scheduleConfig)
-          : { frequency: { seconds: 30 }, timeout: { minutes: 5 }, initialDelay: { seconds: 8 } };
+          : {
+              frequency: { seconds: 30 },
+              timeout: { minutes: 5 },
+              initialDelay: { seconds: 8 },
+            };
         catalog.addEntityProvider(
           new ApplianceEntityProvider({
             discovery,
@@ -44,7 +58,15 @@ export const catalogModuleAppliances = createBackendModule({
             taskRunner: scheduler.createScheduledTaskRunner(schedule),
           }),
         );
-        addHostingEntityProvider({ catalog, config, discovery, auth, logger, scheduler, events });
+        addHostingEntityProvider({
+          catalog,
+          config,
+          discovery,
+          auth,
+          logger,
+          scheduler,
+          events,
+        });
       },
     });
   },

@@ -5,12 +5,24 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadAgentConfig } from '@tempest/provider-agent/src/config/AgentConfig';
-import { writeCertificate, writePrivateKey } from '@tempest/provider-agent/src/pki/pemFiles';
-import { RunningAgent, startAgentServer } from '@tempest/provider-agent/src/server/startAgentServer';
+import {
+  writeCertificate,
+  writePrivateKey,
+} from '@tempest/provider-agent/src/pki/pemFiles';
+import {
+  RunningAgent,
+  startAgentServer,
+} from '@tempest/provider-agent/src/server/startAgentServer';
 import { hasTool } from '../support/requireTool';
 import { Backend, startBackend } from '../support/startBackend';
-import { LibvirtTestDaemon, startLibvirtTestDaemon } from '../support/startLibvirtTestDaemon';
-import { TEST_ONLY_PUBLIC_KEY, buildSignedChannel } from '../support/buildSignedChannel';
+import {
+  LibvirtTestDaemon,
+  startLibvirtTestDaemon,
+} from '../support/startLibvirtTestDaemon';
+import {
+  TEST_ONLY_PUBLIC_KEY,
+  buildSignedChannel,
+} from '../support/buildSignedChannel';
 
 jest.setTimeout(400_000);
 
@@ -35,7 +47,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -45,37 +61,47 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out waiting for ${what}${last ? `: ${last}` : ''}`,
+      );
     await new Promise(r => setTimeout(r, 500));
   }
 }
 
-(present ? describe : describe.skip)('provisioning through the Provision appliance template on libvirt', () => {
-  let work: string;
-  let libvirt: LibvirtTestDaemon | undefined;
-  let backend: Backend | undefined;
-  let agent: RunningAgent | undefined;
+(present ? describe : describe.skip)(
+  'provisioning through the Provision appliance template on libvirt',
+  () => {
+    let work: string;
+    let libvirt: LibvirtTestDaemon | undefined;
+    let backend: Backend | undefined;
+    let agent: RunningAgent | undefined;
 
-  afterAll(async () => {
-    // Each part stops on its own, so one that fails to stop leaves no others running.
-    const quietly = (stop?: () => Promise<void>) =>
-      stop ? Promise.race([stop().catch(() => undefined), new Promise(r => setTimeout(r, 20_000))]) : undefined;
-    await quietly(backend?.stop);
-    await quietly(agent?.stop);
-    await quietly(libvirt?.stop);
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  }, 90_000);
+    afterAll(async () => {
+      // Each part stops on its own, so one that fails to stop leaves no others running.
+      const quietly = (stop?: () => Promise<void>) =>
+        stop
+          ? Promise.race([
+              stop().catch(() => undefined),
+              new Promise(r => setTimeout(r, 20_000)),
+            ])
+          : undefined;
+      await quietly(backend?.stop);
+      await quietly(agent?.stop);
+      await quietly(libvirt?.stop);
+      if (work) fs.rmSync(work, { recursive: true, force: true });
+    }, 90_000);
 
-  it('places, installs, defines and starts an instance the requester owns in the catalog', async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-e2e-provision-'));
-    const { channelsDir, osDir } = await buildSignedChannel(work);
-    libvirt = await startLibvirtTestDaemon();
-    const port = await freePort();
-    const api = `http://localhost:${port}/api/appliances`;
-    const configFile = path.join(work, 'app-config.e2e.yaml');
-    fs.writeFileSync(
-      configFile,
-      `backend:
+    it('places, installs, defines and starts an instance the requester owns in the catalog', async () => {
+      work = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-e2e-provision-'));
+      const { channelsDir, osDir } = await buildSignedChannel(work);
+      libvirt = await startLibvirtTestDaemon();
+      const port = await freePort();
+      const api = `http://localhost:${port}/api/appliances`;
+      const configFile = path.join(work, 'app-config.e2e.yaml');
+      fs.writeFileSync(
+        configFile,
+        `backend:
   baseUrl: http://localhost:${port}
   listen: { port: ${port} }
 catalog:
@@ -100,124 +126,212 @@ appliances:
       signatureUrl: ${api}/static/os-images/e2e-os.qcow2.asc
       trustedKeys: [{ $file: ${TEST_ONLY_PUBLIC_KEY} }]
 `,
-    );
-    backend = await startBackend({ port, configFile });
-    const base = `http://localhost:${port}`;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const signIn = async () => {
-      const res = await fetch(`${base}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
-      headers.authorization = `Bearer ${(await res.json()).backstageIdentity.token}`;
-    };
-    const call = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    };
-    // The guest's groups come from the catalog; sign in again once it has them.
-    await waitFor(
-      'the guest to be an admin',
-      async () => {
-        await signIn();
-        return (await call('GET', '/api/catalog/entities/by-name/group/default/tempest-admins')).status === 200;
-      },
-      120_000,
-    );
-
-    // A provider registers the host and enrols its agent (running on libvirt's test driver).
-    const agentPort = await freePort();
-    const registered = await call('POST', '/api/appliances/hosts', {
-      name: 'e2e-host',
-      cpuModel: 'libvirt test driver',
-      coreSpeedMhz: 2000,
-      cpuCores: 8,
-      memoryMb: 8192,
-      storageMb: 100000,
-      pricing: {
-        speedUnitMhz: 1000, speedPriceMinor: 4, memoryUnitMb: 1024, memoryPriceMinor: 2,
-        runningPeriodSeconds: 3600, storageUnitMb: 10240, storagePriceMinor: 3, storagePeriodSeconds: 86400,
-      },
-      agentUrl: `https://127.0.0.1:${agentPort}`,
-    });
-    expect(registered.status).toBe(201);
-    const enrolled = await call('POST', registered.body.enrolment.enrolUrl, { token: registered.body.enrolment.token });
-    expect(enrolled.status).toBe(200);
-    const tls = { ca: path.join(work, 'agent/ca.crt'), cert: path.join(work, 'agent/agent.crt'), key: path.join(work, 'agent/agent.key') };
-    await writeCertificate(tls.ca, enrolled.body.caCert);
-    await writeCertificate(tls.cert, enrolled.body.cert);
-    await writePrivateKey(tls.key, enrolled.body.key);
-    agent = await startAgentServer(
-      loadAgentConfig({
-        overrides: {
-          name: 'e2e-host',
-          driver: 'libvirt',
-          hypervisor: { uri: libvirt.uri },
-          dataDir: path.join(work, 'agent/data'),
-          listen: { host: '127.0.0.1', port: agentPort },
-          tls,
-          backend: { heartbeatUrl: enrolled.body.heartbeatUrl, heartbeatIntervalSeconds: 2, token: enrolled.body.heartbeatToken },
+      );
+      backend = await startBackend({ port, configFile });
+      const base = `http://localhost:${port}`;
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+      };
+      const signIn = async () => {
+        const res = await fetch(`${base}/api/auth/guest/refresh`, {
+          headers: { 'X-Requested-With': 'XMLHttpRequest' },
+        });
+        headers.authorization = `Bearer ${(await res.json()).backstageIdentity.token}`;
+      };
+      const call = async (method: string, url: string, body?: unknown) => {
+        const res = await fetch(
+          url.startsWith('http') ? url : `${base}${url}`,
+          {
+            method,
+            headers,
+            body: body === undefined ? undefined : JSON.stringify(body),
+          },
+        );
+        const text = await res.text();
+        return {
+          status: res.status,
+          body: text ? JSON.parse(text) : undefined,
+        };
+      };
+      // The guest's groups come from the catalog; sign in again once it has them.
+      await waitFor(
+        'the guest to be an admin',
+        async () => {
+          await signIn();
+          return (
+            (
+              await call(
+                'GET',
+                '/api/catalog/entities/by-name/group/default/tempest-admins',
+              )
+            ).status === 200
+          );
         },
-      }),
-      { logger: pino({ level: 'warn' }) },
-    );
-    await waitFor('the host to come online', async () => (await call('GET', `/api/appliances/hosts/${registered.body.host.id}`)).body.state === 'online', 30_000);
-    const appliance = await waitFor('the e2e appliance', async () => (await call('GET', '/api/appliances/appliances?channel=e2e')).body.items[0], 60_000);
-    expect(appliance.signature.provisionable).toBe(true);
-    await waitFor(
-      'the Provision appliance template',
-      async () => (await call('GET', '/api/catalog/entities/by-name/template/default/provision-appliance')).status === 200,
-      60_000,
-    );
+        120_000,
+      );
 
-    // The engineer runs the template.
-    const task = await call('POST', '/api/scaffolder/v2/tasks', {
-      templateRef: 'template:default/provision-appliance',
-      values: {
-        appliance: `resource:default/${appliance.id}`,
-        hostname: 'e2e-web-1',
-        cpuCores: 1,
-        memoryMb: 64,
-        storageMb: 1024,
-        maxPricePerHourMinor: 1000,
-      },
+      // A provider registers the host and enrols its agent (running on libvirt's test driver).
+      const agentPort = await freePort();
+      const registered = await call('POST', '/api/appliances/hosts', {
+        name: 'e2e-host',
+        cpuModel: 'libvirt test driver',
+        coreSpeedMhz: 2000,
+        cpuCores: 8,
+        memoryMb: 8192,
+        storageMb: 100000,
+        pricing: {
+          speedUnitMhz: 1000,
+          speedPriceMinor: 4,
+          memoryUnitMb: 1024,
+          memoryPriceMinor: 2,
+          runningPeriodSeconds: 3600,
+          storageUnitMb: 10240,
+          storagePriceMinor: 3,
+          storagePeriodSeconds: 86400,
+        },
+        agentUrl: `https://127.0.0.1:${agentPort}`,
+      });
+      expect(registered.status).toBe(201);
+      const enrolled = await call('POST', registered.body.enrolment.enrolUrl, {
+        token: registered.body.enrolment.token,
+      });
+      expect(enrolled.status).toBe(200);
+      const tls = {
+        ca: path.join(work, 'agent/ca.crt'),
+        cert: path.join(work, 'agent/agent.crt'),
+        key: path.join(work, 'agent/agent.key'),
+      };
+      await writeCertificate(tls.ca, enrolled.body.caCert);
+      await writeCertificate(tls.cert, enrolled.body.cert);
+      await writePrivateKey(tls.key, enrolled.body.key);
+      agent = await startAgentServer(
+        loadAgentConfig({
+          overrides: {
+            name: 'e2e-host',
+            driver: 'libvirt',
+            hypervisor: { uri: libvirt.uri },
+            dataDir: path.join(work, 'agent/data'),
+            listen: { host: '127.0.0.1', port: agentPort },
+            tls,
+            backend: {
+              heartbeatUrl: enrolled.body.heartbeatUrl,
+              heartbeatIntervalSeconds: 2,
+              token: enrolled.body.heartbeatToken,
+            },
+          },
+        }),
+        { logger: pino({ level: 'warn' }) },
+      );
+      await waitFor(
+        'the host to come online',
+        async () =>
+          (
+            await call(
+              'GET',
+              `/api/appliances/hosts/${registered.body.host.id}`,
+            )
+          ).body.state === 'online',
+        30_000,
+      );
+      const appliance = await waitFor(
+        'the e2e appliance',
+        async () =>
+          (await call('GET', '/api/appliances/appliances?channel=e2e')).body
+            .items[0],
+        60_000,
+      );
+      expect(appliance.signature.provisionable).toBe(true);
+      await waitFor(
+        'the Provision appliance template',
+        async () =>
+          (
+            await call(
+              'GET',
+              '/api/catalog/entities/by-name/template/default/provision-appliance',
+            )
+          ).status === 200,
+        60_000,
+      );
+
+      // The engineer runs the template.
+      const task = await call('POST', '/api/scaffolder/v2/tasks', {
+        templateRef: 'template:default/provision-appliance',
+        values: {
+          appliance: `resource:default/${appliance.id}`,
+          hostname: 'e2e-web-1',
+          cpuCores: 1,
+          memoryMb: 64,
+          storageMb: 1024,
+          maxPricePerHourMinor: 1000,
+        },
+      });
+      expect(task.status).toBe(201);
+      const finished = await waitFor(
+        'the scaffolder task',
+        async () => {
+          const t = await call(
+            'GET',
+            `/api/scaffolder/v2/tasks/${task.body.id}`,
+          );
+          return ['completed', 'failed', 'cancelled'].includes(t.body.status)
+            ? t.body
+            : undefined;
+        },
+        240_000,
+      );
+      if (finished.status !== 'completed') {
+        const events = await call(
+          'GET',
+          `/api/scaffolder/v2/tasks/${task.body.id}/events`,
+        );
+        throw new Error(
+          `Task ${finished.status}: ${JSON.stringify(
+            events.body
+              ?.map((e: any) => e.body?.message)
+              .filter(Boolean)
+              .slice(-15),
+          )}`,
+        );
+      }
+
+      // The instance is in the catalog, owned by the requester, depending on the appliance and the host.
+      const entity = await waitFor(
+        'the instance entity',
+        async () => {
+          const r = await call(
+            'GET',
+            '/api/catalog/entities/by-name/resource/default/e2e-web-1',
+          );
+          return r.status === 200 ? r.body : undefined;
+        },
+        60_000,
+      );
+      expect(entity.spec).toMatchObject({
+        type: 'appliance-instance',
+        owner: 'user:development/guest',
+      });
+      expect([...entity.spec.dependsOn].sort()).toEqual(
+        [
+          'resource:default/e2e-host.host',
+          `resource:default/${appliance.id}`,
+        ].sort(),
+      );
+
+      // And libvirt runs its domain.
+      const instances = await call('GET', '/api/appliances/instances');
+      const instance = instances.body.items.find(
+        (i: any) => i.hostname === 'e2e-web-1',
+      );
+      expect(instance).toMatchObject({
+        state: 'started',
+        hostName: 'e2e-host',
+      });
+      const state = execFileSync(
+        'virsh',
+        ['-c', libvirt.uri, 'domstate', instance.domainName],
+        { encoding: 'utf8' },
+      );
+      expect(state.trim()).toBe('running');
     });
-    expect(task.status).toBe(201);
-    const finished = await waitFor(
-      'the scaffolder task',
-      async () => {
-        const t = await call('GET', `/api/scaffolder/v2/tasks/${task.body.id}`);
-        return ['completed', 'failed', 'cancelled'].includes(t.body.status) ? t.body : undefined;
-      },
-      240_000,
-    );
-    if (finished.status !== 'completed') {
-      const events = await call('GET', `/api/scaffolder/v2/tasks/${task.body.id}/events`);
-      throw new Error(`Task ${finished.status}: ${JSON.stringify(events.body?.map((e: any) => e.body?.message).filter(Boolean).slice(-15))}`);
-    }
-
-    // The instance is in the catalog, owned by the requester, depending on the appliance and the host.
-    const entity = await waitFor(
-      'the instance entity',
-      async () => {
-        const r = await call('GET', '/api/catalog/entities/by-name/resource/default/e2e-web-1');
-        return r.status === 200 ? r.body : undefined;
-      },
-      60_000,
-    );
-    expect(entity.spec).toMatchObject({
-      type: 'appliance-instance',
-      owner: 'user:development/guest',
-    });
-    expect([...entity.spec.dependsOn].sort()).toEqual(['resource:default/e2e-host.host', `resource:default/${appliance.id}`].sort());
-
-    // And libvirt runs its domain.
-    const instances = await call('GET', '/api/appliances/instances');
-    const instance = instances.body.items.find((i: any) => i.hostname === 'e2e-web-1');
-    expect(instance).toMatchObject({ state: 'started', hostName: 'e2e-host' });
-    const state = execFileSync('virsh', ['-c', libvirt.uri, 'domstate', instance.domainName], { encoding: 'utf8' });
-    expect(state.trim()).toBe('running');
-  });
-});
+  },
+);

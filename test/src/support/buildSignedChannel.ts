@@ -4,11 +4,19 @@ import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { repoRoot } from './startPortal';
 
-const SECRET_KEY = path.join(repoRoot, 'catalog/channels/TEST-ONLY-signing-key/secret-key.TEST-ONLY.asc');
-export const TEST_ONLY_PUBLIC_KEY = path.join(repoRoot, 'catalog/channels/TEST-ONLY-signing-key/public-key.TEST-ONLY.asc');
+const SECRET_KEY = path.join(
+  repoRoot,
+  'catalog/channels/TEST-ONLY-signing-key/secret-key.TEST-ONLY.asc',
+);
+export const TEST_ONLY_PUBLIC_KEY = path.join(
+  repoRoot,
+  'catalog/channels/TEST-ONLY-signing-key/public-key.TEST-ONLY.asc',
+);
 
 async function sign(file: string) {
-  const key = await openpgp.readPrivateKey({ armoredKey: fs.readFileSync(SECRET_KEY, 'utf8') });
+  const key = await openpgp.readPrivateKey({
+    armoredKey: fs.readFileSync(SECRET_KEY, 'utf8'),
+  });
   const signature = await openpgp.sign({
     message: await openpgp.createMessage({ binary: fs.readFileSync(file) }),
     signingKeys: key,
@@ -27,8 +35,22 @@ export async function buildSignedChannel(dir: string) {
   const osDir = path.join(dir, 'os');
   fs.mkdirSync(channelDir, { recursive: true });
   fs.mkdirSync(osDir, { recursive: true });
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(osDir, 'e2e-os.qcow2'), '64M']);
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(channelDir, 'web.qcow2'), '64M']);
+  execFileSync('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    path.join(osDir, 'e2e-os.qcow2'),
+    '64M',
+  ]);
+  execFileSync('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    path.join(channelDir, 'web.qcow2'),
+    '64M',
+  ]);
   await sign(path.join(osDir, 'e2e-os.qcow2'));
   await sign(path.join(channelDir, 'web.qcow2'));
   fs.writeFileSync(

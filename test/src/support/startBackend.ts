@@ -2,15 +2,29 @@ import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './startPortal';
 
-export type Backend = { url: string; logs: () => string; stop: () => Promise<void> };
+export type Backend = {
+  url: string;
+  logs: () => string;
+  stop: () => Promise<void>;
+};
 
 /** Starts packages/backend alone with extra config, on a port of its own. */
-export async function startBackend(options: { port: number; configFile: string }): Promise<Backend> {
+export async function startBackend(options: {
+  port: number;
+  configFile: string;
+}): Promise<Backend> {
   const url = `http://localhost:${options.port}`;
   let output = '';
   const child: ChildProcess = spawn(
     path.join(repoRoot, 'node_modules/.bin/backstage-cli'),
-    ['package', 'start', '--config', '../../app-config.yaml', '--config', options.configFile],
+    [
+      'package',
+      'start',
+      '--config',
+      '../../app-config.yaml',
+      '--config',
+      options.configFile,
+    ],
     {
       cwd: path.join(repoRoot, 'packages/backend'),
       detached: true,
@@ -36,7 +50,8 @@ export async function startBackend(options: { port: number; configFile: string }
   };
   const deadline = Date.now() + 150_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`The backend exited:\n${output.slice(-4000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`The backend exited:\n${output.slice(-4000)}`);
     try {
       if ((await fetch(`${url}/api/appliances/health`)).ok) break;
     } catch {

@@ -59,7 +59,11 @@ export async function startLibvirtTestDaemon(): Promise<LibvirtTestDaemon> {
     await new Promise(r => setTimeout(r, 200));
   }
   const uri = `test+unix:///default?socket=${socket}`;
-  const keeper: ChildProcess = spawn('virsh', ['-c', uri, 'event', '--all', '--loop'], { stdio: 'ignore' });
+  const keeper: ChildProcess = spawn(
+    'virsh',
+    ['-c', uri, 'event', '--all', '--loop'],
+    { stdio: 'ignore' },
+  );
   await new Promise(r => setTimeout(r, 500));
   return {
     uri,

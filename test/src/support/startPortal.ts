@@ -14,10 +14,17 @@ export type Portal = {
   stop: () => Promise<void>;
 };
 
-async function waitFor(url: string, deadline: number, child: ChildProcess, logs: () => string) {
+async function waitFor(
+  url: string,
+  deadline: number,
+  child: ChildProcess,
+  logs: () => string,
+) {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`The portal exited with ${child.exitCode}:\n${logs().slice(-4000)}`);
+      throw new Error(
+        `The portal exited with ${child.exitCode}:\n${logs().slice(-4000)}`,
+      );
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -34,14 +41,20 @@ async function waitFor(url: string, deadline: number, child: ChildProcess, logs:
  * Starts the portal the way the README does (`backstage-cli repo start`), on
  * ports of its own so a developer's running portal is left alone.
  */
-export async function startPortal(options: { appPort: number; backendPort: number }): Promise<Portal> {
+export async function startPortal(options: {
+  appPort: number;
+  backendPort: number;
+}): Promise<Portal> {
   const { appPort, backendPort } = options;
   const appUrl = `http://localhost:${appPort}`;
   const backendUrl = `http://localhost:${backendPort}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-e2e-'));
   // The embedded default with its ports moved: the README's config, not a copy of it.
   const config = path.join(dir, 'app-config.e2e.yaml');
-  const source = fs.readFileSync(path.join(repoRoot, 'app-config.yaml'), 'utf8');
+  const source = fs.readFileSync(
+    path.join(repoRoot, 'app-config.yaml'),
+    'utf8',
+  );
   fs.writeFileSync(
     config,
     source

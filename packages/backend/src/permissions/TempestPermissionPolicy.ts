@@ -38,12 +38,18 @@ const DENY: PolicyDecision = { result: AuthorizeResult.DENY };
 export class TempestPermissionPolicy implements PermissionPolicy {
   constructor(private readonly roles: TempestRoles) {}
 
-  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
     const { permission } = request;
     const refs = user?.info.ownershipEntityRefs ?? [];
     const held = rolesOf(this.roles, refs);
     if (held.has('admin')) return ALLOW;
-    if (isPermission(permission, channelManagePermission) || isPermission(permission, appliancesAdminPermission)) {
+    if (
+      isPermission(permission, channelManagePermission) ||
+      isPermission(permission, appliancesAdminPermission)
+    ) {
       return DENY;
     }
     // Other backend plugins (the catalog module) call without a user.
@@ -51,7 +57,10 @@ export class TempestPermissionPolicy implements PermissionPolicy {
 
     if (isResourcePermission(permission, APPLIANCE_INSTANCE_RESOURCE_TYPE)) {
       const own = instanceConditions.isOwner({ owners: refs });
-      if (isPermission(permission, instanceReadPermission) && held.has('provider')) {
+      if (
+        isPermission(permission, instanceReadPermission) &&
+        held.has('provider')
+      ) {
         return createInstanceConditionalDecision(permission, {
           anyOf: [own, instanceConditions.isOnHostOwnedBy({ owners: refs })],
         });
@@ -59,8 +68,10 @@ export class TempestPermissionPolicy implements PermissionPolicy {
       // Read, update and delete: buyers (and anyone else) only their own.
       return createInstanceConditionalDecision(permission, own);
     }
-    if (isPermission(permission, instanceCreatePermission)) return held.has('buyer') ? ALLOW : DENY;
-    if (isPermission(permission, hostManagePermission)) return held.has('provider') ? ALLOW : DENY;
+    if (isPermission(permission, instanceCreatePermission))
+      return held.has('buyer') ? ALLOW : DENY;
+    if (isPermission(permission, hostManagePermission))
+      return held.has('provider') ? ALLOW : DENY;
     // Host reads are filtered to the caller's own hosts by the backend.
     return ALLOW;
   }

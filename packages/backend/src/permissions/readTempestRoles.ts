@@ -23,13 +23,17 @@ export function readTempestRoles(config: Config): TempestRoles {
           defaultKind: 'group',
           defaultNamespace: 'default',
         });
-        if (!['group', 'user'].includes(parsed.kind.toLocaleLowerCase('en-US'))) {
+        if (
+          !['group', 'user'].includes(parsed.kind.toLocaleLowerCase('en-US'))
+        ) {
           throw new Error('roles are held by groups or users');
         }
         return stringifyEntityRef(parsed);
       } catch (e) {
         throw new InputError(
-          `Invalid config at ${key}[${index}]: '${ref}' is not an entity ref (${e.message})`,
+          `Invalid config at ${key}[${index}]: '${ref}' is not an entity ref (${
+            e instanceof Error ? e.message : String(e)
+          })`,
         );
       }
     });
@@ -43,7 +47,9 @@ export function rolesOf(
   ownershipEntityRefs: string[],
 ): Set<TempestRole> {
   const held = new Set<TempestRole>();
-  const refs = new Set(ownershipEntityRefs.map(r => r.toLocaleLowerCase('en-US')));
+  const refs = new Set(
+    ownershipEntityRefs.map(r => r.toLocaleLowerCase('en-US')),
+  );
   for (const role of ROLES) {
     if (roles[role].some(ref => refs.has(ref.toLocaleLowerCase('en-US')))) {
       held.add(role);

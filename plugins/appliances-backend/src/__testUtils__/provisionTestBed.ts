@@ -2,7 +2,10 @@ import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { startChannel } from '@tempest/provider-agent/src/testing/channelFixture';
-import { startTestAgent, TestAgent } from '@tempest/provider-agent/src/testing/startTestAgent';
+import {
+  startTestAgent,
+  TestAgent,
+} from '@tempest/provider-agent/src/testing/startTestAgent';
 import { migrateDatabase } from '../database/migrateDatabase';
 import { HostStore } from '../hosts/HostStore';
 import { SecretBox } from '../hosts/SecretBox';
@@ -31,7 +34,10 @@ export const testSize = { cpuCores: 2, memoryMb: 2048, storageMb: 20480 };
 export const testBuyer = 'user:default/buyer';
 
 /** Starts a test agent and a channel for the describe block; read the fields inside tests. */
-export function useProvisionTestAgent(imageBytes: { os: number; appliance: number }) {
+export function useProvisionTestAgent(imageBytes: {
+  os: number;
+  appliance: number;
+}) {
   const env = {} as {
     agent: TestAgent;
     channel: Awaited<ReturnType<typeof startChannel>>;
@@ -40,8 +46,16 @@ export function useProvisionTestAgent(imageBytes: { os: number; appliance: numbe
   beforeAll(async () => {
     env.agent = await startTestAgent();
     env.channel = await startChannel();
-    const os = await env.channel.publish('/os.img', Buffer.alloc(imageBytes.os, 1), { version: '1.0' });
-    const app = await env.channel.publish('/app.img', Buffer.alloc(imageBytes.appliance, 2), { version: '2.0', os: 'base' });
+    const os = await env.channel.publish(
+      '/os.img',
+      Buffer.alloc(imageBytes.os, 1),
+      { version: '1.0' },
+    );
+    const app = await env.channel.publish(
+      '/app.img',
+      Buffer.alloc(imageBytes.appliance, 2),
+      { version: '2.0', os: 'base' },
+    );
     env.layers = [
       { kind: 'os', name: 'base', request: os },
       { kind: 'appliance', name: 'webserv', request: app },
@@ -55,7 +69,10 @@ export function useProvisionTestAgent(imageBytes: { os: number; appliance: numbe
 }
 
 /** A migrated database of one kind with the stores provisioning writes to. */
-export async function provisionTestStores(databases: TestDatabases, databaseId: Parameters<TestDatabases['init']>[0]) {
+export async function provisionTestStores(
+  databases: TestDatabases,
+  databaseId: Parameters<TestDatabases['init']>[0],
+) {
   const knex = await databases.init(databaseId);
   const db = await migrateDatabase(mockServices.database({ knex }));
   const hosts = new HostStore(db, new SecretBox('k'.repeat(32)));
@@ -65,7 +82,11 @@ export async function provisionTestStores(databases: TestDatabases, databaseId: 
 }
 
 /** A host the test agent serves, marked online as if it had just sent a heartbeat. */
-export async function createOnlineTestHost(db: Knex, hosts: HostStore, agent: TestAgent) {
+export async function createOnlineTestHost(
+  db: Knex,
+  hosts: HostStore,
+  agent: TestAgent,
+) {
   const host = await hosts.create(
     {
       name: `h-${randomUUID().slice(0, 8)}`,
@@ -78,9 +99,14 @@ export async function createOnlineTestHost(db: Knex, hosts: HostStore, agent: Te
       pricing: testPricing,
       agentUrl: agent.agent.url,
     },
-    { tokenHash: randomUUID().replace(/-/g, ''), expiresAt: new Date(Date.now() + 60_000) },
+    {
+      tokenHash: randomUUID().replace(/-/g, ''),
+      expiresAt: new Date(Date.now() + 60_000),
+    },
   );
-  await db('hosts').where({ id: host.id }).update({ state: 'online', last_heartbeat_at: new Date() });
+  await db('hosts')
+    .where({ id: host.id })
+    .update({ state: 'online', last_heartbeat_at: new Date() });
   return host;
 }
 
@@ -96,12 +122,25 @@ export async function insertProvisionRequest(
   await db.transaction(async trx => {
     await stores.operations.insert(
       trx,
-      { id: operationId, instanceId, requestedBy: testBuyer, requestHash: 'h', request: {} },
+      {
+        id: operationId,
+        instanceId,
+        requestedBy: testBuyer,
+        requestHash: 'h',
+        request: {},
+      },
       new Date(),
     );
     await stores.instances.insert(
       trx,
-      { id: instanceId, hostname, owner: testBuyer, applianceId: 'sample.webserv.2.0', size, operationId },
+      {
+        id: instanceId,
+        hostname,
+        owner: testBuyer,
+        applianceId: 'sample.webserv.2.0',
+        size,
+        operationId,
+      },
       new Date(),
     );
   });

@@ -20,7 +20,9 @@ export async function startAppliancesTestBackend(options: {
   features?: BackendFeature[];
 }) {
   const { knex, denied = [], features = [] } = options;
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), options.dataDirPrefix));
+  const dataDir = await fs.mkdtemp(
+    path.join(os.tmpdir(), options.dataDirPrefix),
+  );
   const permissions = mockServices.permissions.mock({
     authorize: async requests =>
       requests.map(r => ({
@@ -36,7 +38,10 @@ export async function startAppliancesTestBackend(options: {
         pluginId: 'appliances',
         resourceType: 'appliance-instance',
         conditions: instanceConditions.isOwner({
-          owners: [(o.credentials.principal as { userEntityRef: string }).userEntityRef],
+          owners: [
+            (o.credentials.principal as { userEntityRef: string })
+              .userEntityRef,
+          ],
         }),
       })) as any,
   });
@@ -47,7 +52,12 @@ export async function startAppliancesTestBackend(options: {
       ...features,
       mockServices.database.factory({ knex }),
       mockServices.rootConfig.factory({
-        data: { appliances: { dataDir, secretKey: 'a-test-secret-key-of-enough-length!!' } },
+        data: {
+          appliances: {
+            dataDir,
+            secretKey: 'a-test-secret-key-of-enough-length!!',
+          },
+        },
       }),
     ],
   });

@@ -1,5 +1,8 @@
 import { createBackendPlugin } from '@backstage/backend-plugin-api';
-import { eventsServiceFactory, eventsServiceRef } from '@backstage/plugin-events-node';
+import {
+  eventsServiceFactory,
+  eventsServiceRef,
+} from '@backstage/plugin-events-node';
 
 /**
  * Another plugin listening on `topic`, as the catalog module does, plus the

@@ -47,7 +47,10 @@ export class ApplianceDirectory {
 
   constructor(
     private readonly store: ApplianceStore,
-    private readonly options: { allowUnsigned: boolean; onChanged?: () => void },
+    private readonly options: {
+      allowUnsigned: boolean;
+      onChanged?: () => void;
+    },
   ) {}
 
   /** Drops the cached index and tells listeners; called after this replica changed appliances. */
@@ -59,7 +62,9 @@ export class ApplianceDirectory {
   private index(): Promise<ApplianceIndex> {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > INDEX_TTL_MS) {
-      const index = this.store.listKeys().then(keys => new ApplianceIndex(keys));
+      const index = this.store
+        .listKeys()
+        .then(keys => new ApplianceIndex(keys));
       index.catch(() => {
         this.cached = undefined;
       });
@@ -69,7 +74,11 @@ export class ApplianceDirectory {
   }
 
   isProvisionable(state: SignatureState): boolean {
-    return state === 'verified' || state === 'trusted-signer' || this.options.allowUnsigned;
+    return (
+      state === 'verified' ||
+      state === 'trusted-signer' ||
+      this.options.allowUnsigned
+    );
   }
 
   private view(a: StoredAppliance, index: ApplianceIndex): ApplianceView {
@@ -93,7 +102,12 @@ export class ApplianceDirectory {
         provisionable: this.isProvisionable(a.signatureState),
       },
       webpanel: a.webpanel,
-      hardware: { cpus: a.cpus, memoryKib: a.memoryKib, ostype: a.ostype, disks: a.disks },
+      hardware: {
+        cpus: a.cpus,
+        memoryKib: a.memoryKib,
+        ostype: a.ostype,
+        disks: a.disks,
+      },
       dependencies,
       unresolvedDependencies: dependencies
         .filter(d => !d.resolvedId)

@@ -17,7 +17,10 @@ export class ApplianceIndex {
       this.byProvides.set(key.provides, list);
     }
     for (const list of this.byProvides.values()) {
-      list.sort((a, b) => compareVersions(b.version, a.version) || a.id.localeCompare(b.id));
+      list.sort(
+        (a, b) =>
+          compareVersions(b.version, a.version) || a.id.localeCompare(b.id),
+      );
     }
   }
 
@@ -32,10 +35,14 @@ export class ApplianceIndex {
     return !newest || compareVersions(key.version, newest.version) >= 0;
   }
 
-  resolve(dependency: { name: string; version?: string }): ApplianceKey | undefined {
+  resolve(dependency: {
+    name: string;
+    version?: string;
+  }): ApplianceKey | undefined {
     return this.versionsOf(dependency.name).find(
       candidate =>
-        !dependency.version || compareVersions(candidate.version, dependency.version) >= 0,
+        !dependency.version ||
+        compareVersions(candidate.version, dependency.version) >= 0,
     );
   }
 }

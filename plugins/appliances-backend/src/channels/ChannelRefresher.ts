@@ -42,17 +42,27 @@ export type RefreshOutcome =
   | { result: 'failed'; error: string }
   | { result: 'ok'; appliances: number; itemErrors: ItemError[] };
 
-const SIGNATURE_LIMITS: Omit<FetchLimits, 'timeoutMs'> = { maxBytes: 64 * 1024, maxRedirects: 5 };
+const SIGNATURE_LIMITS: Omit<FetchLimits, 'timeoutMs'> = {
+  maxBytes: 64 * 1024,
+  maxRedirects: 5,
+};
 
-async function mapPool<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapPool<T, R>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  });
+  const workers = Array.from(
+    { length: Math.min(concurrency, items.length) },
+    async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]);
+      }
+    },
+  );
   await Promise.all(workers);
   return results;
 }
@@ -76,10 +86,15 @@ export class ChannelRefresher {
   constructor(private readonly options: RefresherOptions) {}
 
   /** Refreshes one channel; concurrent calls for the same channel share one run. */
-  refresh(channelId: string, opts: { force?: boolean } = {}): Promise<RefreshOutcome> {
+  refresh(
+    channelId: string,
+    opts: { force?: boolean } = {},
+  ): Promise<RefreshOutcome> {
     const existing = this.running.get(channelId);
     if (existing) return existing;
-    const run = this.run(channelId, opts.force ?? false).finally(() => this.running.delete(channelId));
+    const run = this.run(channelId, opts.force ?? false).finally(() =>
+      this.running.delete(channelId),
+    );
     this.running.set(channelId, run);
     return run;
   }
@@ -91,7 +106,10 @@ export class ChannelRefresher {
     }
   }
 
-  private async run(channelId: string, force: boolean): Promise<RefreshOutcome> {
+  private async run(
+    channelId: string,
+    force: boolean,
+  ): Promise<RefreshOutcome> {
     const { channels, logger } = this.options;
     const channel = await channels.get(channelId);
     if (!channel) throw new NotFoundError(`No channel '${channelId}'`);
@@ -105,46 +123,82 @@ export class ChannelRefresher {
       }
       return outcome;
     } catch (e) {
-      const error = e instanceof FetchError || e instanceof FeedError ? e.message : `${e}`;
-      logger.warn(`Channel ${channelId}: fetch failed, nothing changed: ${error}`);
-      await channels.recordFetch(channelId, startedAt, { result: 'failed', error });
+      const error =
+        e instanceof FetchError || e instanceof FeedError ? e.message : `${e}`;
+      logger.warn(
+        `Channel ${channelId}: fetch failed, nothing changed: ${error}`,
+      );
+      await channels.recordFetch(channelId, startedAt, {
+        result: 'failed',
+        error,
+      });
       return { result: 'failed', error };
     }
   }
 
-  private async ingest(channel: ChannelRecord, force: boolean, at: Date): Promise<RefreshOutcome> {
+  private async ingest(
+    channel: ChannelRecord,
+    force: boolean,
+    at: Date,
+  ): Promise<RefreshOutcome> {
     const o = this.options;
     const validators = force ? {} : await o.channels.getValidators(channel.id);
-    const feed = await fetchLimited(channel.url, o.feedLimits, validators, o.dispatcher);
+    const feed = await fetchLimited(
+      channel.url,
+      o.feedLimits,
+      validators,
+      o.dispatcher,
+    );
     if (feed.status === 'not-modified') {
       await o.channels.recordFetch(channel.id, at, { result: 'not-modified' });
       return { result: 'not-modified' };
     }
     const parsed = parseFeed(feed.body.toString('utf8'), feed.url, o.maxItems);
-    const keys = channel.trustedKeys.length ? await readTrustedKeys(channel.trustedKeys) : [];
+    const keys = channel.trustedKeys.length
+      ? await readTrustedKeys(channel.trustedKeys)
+      : [];
     const keysDigest = sha256(...channel.trustedKeys);
     const previous = await o.appliances.listByChannel(channel.id);
     const previousByUrl = new Map<string, StoredAppliance[]>();
     for (const a of previous) {
-      previousByUrl.set(a.definitionUrl, [...(previousByUrl.get(a.definitionUrl) ?? []), a]);
+      previousByUrl.set(a.definitionUrl, [
+        ...(previousByUrl.get(a.definitionUrl) ?? []),
+        a,
+      ]);
     }
     const previousById = new Map(previous.map(a => [a.id, a]));
 
     const itemErrors: ItemError[] = [...parsed.errors];
     const results = await mapPool(parsed.items, o.concurrency, item =>
-      this.ingestItem(channel, item, keys, keysDigest, previousById, at).catch(e => {
-        if (e instanceof DefinitionError) {
-          return { errors: e.problems.map(p => ({ item: item.name, ...p })) };
-        }
-        if (e instanceof FetchError) {
-          // Transient trouble with one definition keeps what it last published.
+      this.ingestItem(channel, item, keys, keysDigest, previousById, at).catch(
+        e => {
+          if (e instanceof DefinitionError) {
+            return { errors: e.problems.map(p => ({ item: item.name, ...p })) };
+          }
+          if (e instanceof FetchError) {
+            // Transient trouble with one definition keeps what it last published.
+            return {
+              errors: [
+                {
+                  item: item.name,
+                  field: 'link',
+                  message: `could not fetch the definition: ${e.message}`,
+                },
+              ],
+              kept: previousByUrl.get(item.definitionUrl) ?? [],
+            };
+          }
           return {
-            errors: [{ item: item.name, field: 'link', message: `could not fetch the definition: ${e.message}` }],
-            kept: previousByUrl.get(item.definitionUrl) ?? [],
+            errors: [
+              {
+                item: item.name,
+                field: 'item',
+                message: `unexpected error: ${e}`,
+              },
+            ],
           };
-        }
-        return { errors: [{ item: item.name, field: 'item', message: `unexpected error: ${e}` }] };
-      }),
+        },
+      ),
     );
 
     const appliances: StoredAppliance[] = [];
@@ -174,7 +228,11 @@ export class ChannelRefresher {
       await o.channels.recordSuccess(
         channel.id,
         at,
-        { title: parsed.title, itemErrors, validators: { etag: feed.etag, lastModified: feed.lastModified } },
+        {
+          title: parsed.title,
+          itemErrors,
+          validators: { etag: feed.etag, lastModified: feed.lastModified },
+        },
         trx,
       );
     });
@@ -183,7 +241,11 @@ export class ChannelRefresher {
       const event = await o.auditor.createEvent({
         eventId: 'channel-ingest',
         severityLevel: 'low',
-        meta: { channelId: channel.id, appliances: appliances.length, itemErrors: itemErrors.length },
+        meta: {
+          channelId: channel.id,
+          appliances: appliances.length,
+          itemErrors: itemErrors.length,
+        },
       });
       await event.success();
     }
@@ -199,9 +261,18 @@ export class ChannelRefresher {
     at: Date,
   ): Promise<{ errors: ItemError[]; appliance?: StoredAppliance }> {
     const o = this.options;
-    const fetched = await fetchLimited(item.definitionUrl, o.definitionLimits, {}, o.dispatcher);
-    if (fetched.status !== 'ok') throw new FetchError(`${item.definitionUrl}: unexpected 304`);
-    const definition = parseApplianceDefinition(fetched.body.toString('utf8'), fetched.url);
+    const fetched = await fetchLimited(
+      item.definitionUrl,
+      o.definitionLimits,
+      {},
+      o.dispatcher,
+    );
+    if (fetched.status !== 'ok')
+      throw new FetchError(`${item.definitionUrl}: unexpected 304`);
+    const definition = parseApplianceDefinition(
+      fetched.body.toString('utf8'),
+      fetched.url,
+    );
     const id = applianceId(channel.id, definition.provides, definition.version);
     const errors: ItemError[] = [];
     let signatureState: SignatureState = 'unsigned';
@@ -218,12 +289,18 @@ export class ChannelRefresher {
         signatureDigest = sha256(keysDigest, definition.imageUrl, sig.body);
         const prior = previousById.get(id);
         signatureState =
-          prior && prior.signatureDigest === signatureDigest && prior.signatureState !== 'unavailable'
+          prior &&
+          prior.signatureDigest === signatureDigest &&
+          prior.signatureState !== 'unavailable'
             ? prior.signatureState
             : await this.checkSignature(definition.imageUrl, sig.body, keys);
       } catch (e) {
         signatureState = 'unavailable';
-        errors.push({ item: item.name, field: 'sig', message: `could not fetch the signature: ${(e as Error).message}` });
+        errors.push({
+          item: item.name,
+          field: 'sig',
+          message: `could not fetch the signature: ${(e as Error).message}`,
+        });
       }
       if (signatureState === 'invalid' || signatureState === 'untrusted') {
         errors.push({
@@ -263,7 +340,11 @@ export class ChannelRefresher {
     };
   }
 
-  private async checkSignature(imageUrl: string, sigBytes: Buffer, keys: PublicKey[]): Promise<SignatureState> {
+  private async checkSignature(
+    imageUrl: string,
+    sigBytes: Buffer,
+    keys: PublicKey[],
+  ): Promise<SignatureState> {
     let signature;
     try {
       signature = await readDetachedSignature(sigBytes);
@@ -276,7 +357,10 @@ export class ChannelRefresher {
     try {
       image = await fetchLimited(
         imageUrl,
-        { ...this.options.definitionLimits, maxBytes: this.options.verifyImagesUpToBytes },
+        {
+          ...this.options.definitionLimits,
+          maxBytes: this.options.verifyImagesUpToBytes,
+        },
         {},
         this.options.dispatcher,
       );
@@ -285,6 +369,8 @@ export class ChannelRefresher {
       return 'trusted-signer';
     }
     if (image.status !== 'ok') return 'trusted-signer';
-    return (await verifyDetached(new Uint8Array(image.body), signature, keys)) ? 'verified' : 'invalid';
+    return (await verifyDetached(new Uint8Array(image.body), signature, keys))
+      ? 'verified'
+      : 'invalid';
   }
 }

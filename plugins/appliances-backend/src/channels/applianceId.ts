@@ -5,7 +5,11 @@ import { createHash } from 'node:crypto';
  * catalog entity name: `<channel>.<provides>.<version>`, at most 63
  * characters (long ones end in a hash of the full id).
  */
-export function applianceId(channelId: string, provides: string, version: string): string {
+export function applianceId(
+  channelId: string,
+  provides: string,
+  version: string,
+): string {
   const raw = `${channelId}.${provides}.${version}`;
   const clean = raw
     .replace(/[^A-Za-z0-9._-]/g, '-')

@@ -12,7 +12,9 @@ export const MIN_RETRY_MS = 15_000;
  * (a quarter of the time since it last worked, 15 s to 5 min), so a brief
  * failure heals quickly and a dead server is not hammered.
  */
-export function channelDue(channel: Pick<ChannelRecord, 'refreshMinutes' | 'createdAt' | 'status'>): Date {
+export function channelDue(
+  channel: Pick<ChannelRecord, 'refreshMinutes' | 'createdAt' | 'status'>,
+): Date {
   const { status } = channel;
   if (!status.lastFetchAt) return new Date(0);
   const last = Date.parse(status.lastFetchAt);

@@ -14,7 +14,13 @@ export type Validators = { etag?: string; lastModified?: string };
 
 export type FetchResult =
   | { status: 'not-modified'; url: string }
-  | { status: 'ok'; url: string; body: Buffer; etag?: string; lastModified?: string };
+  | {
+      status: 'ok';
+      url: string;
+      body: Buffer;
+      etag?: string;
+      lastModified?: string;
+    };
 
 /** A fetch that did not produce a usable body; the message says why. */
 export class FetchError extends Error {
@@ -39,7 +45,10 @@ export async function fetchLimited(
 ): Promise<FetchResult> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let current = resolveHttpUrl(url);
-  if (!current) throw new FetchError(`expected an http or https URL, got ${JSON.stringify(url.slice(0, 80))}`);
+  if (!current)
+    throw new FetchError(
+      `expected an http or https URL, got ${JSON.stringify(url.slice(0, 80))}`,
+    );
   const visited = new Set<string>();
   for (let hop = 0; ; hop++) {
     visited.add(current);
@@ -48,7 +57,8 @@ export async function fetchLimited(
       'user-agent': 'tempest-appliances/0.1',
     };
     if (validators.etag) headers['if-none-match'] = validators.etag;
-    if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
+    if (validators.lastModified)
+      headers['if-modified-since'] = validators.lastModified;
     let res: Dispatcher.ResponseData;
     try {
       res = await request(current, {
@@ -66,12 +76,21 @@ export async function fetchLimited(
     if (statusCode >= 300 && statusCode < 400 && statusCode !== 304) {
       discard(res.body);
       const location = header(res.headers.location);
-      if (!location) throw new FetchError(`${current}: redirect ${statusCode} without a Location`);
+      if (!location)
+        throw new FetchError(
+          `${current}: redirect ${statusCode} without a Location`,
+        );
       const next = resolveHttpUrl(location, current);
-      if (!next) throw new FetchError(`${current}: redirect to a non-http(s) URL refused`);
-      if (visited.has(next)) throw new FetchError(`${current}: redirect loop back to ${next}`);
+      if (!next)
+        throw new FetchError(
+          `${current}: redirect to a non-http(s) URL refused`,
+        );
+      if (visited.has(next))
+        throw new FetchError(`${current}: redirect loop back to ${next}`);
       if (hop + 1 > limits.maxRedirects) {
-        throw new FetchError(`${url}: more than ${limits.maxRedirects} redirects`);
+        throw new FetchError(
+          `${url}: more than ${limits.maxRedirects} redirects`,
+        );
       }
       current = next;
       continue;
@@ -87,7 +106,9 @@ export async function fetchLimited(
     const declared = Number(header(res.headers['content-length']) ?? NaN);
     if (declared > limits.maxBytes) {
       discard(res.body);
-      throw new FetchError(`${current}: body of ${declared} bytes exceeds the limit of ${limits.maxBytes}`);
+      throw new FetchError(
+        `${current}: body of ${declared} bytes exceeds the limit of ${limits.maxBytes}`,
+      );
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -96,7 +117,9 @@ export async function fetchLimited(
         size += chunk.length;
         if (size > limits.maxBytes) {
           discard(res.body);
-          throw new FetchError(`${current}: body exceeds the limit of ${limits.maxBytes} bytes`);
+          throw new FetchError(
+            `${current}: body exceeds the limit of ${limits.maxBytes} bytes`,
+          );
         }
         chunks.push(chunk as Buffer);
       }
@@ -124,9 +147,17 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function describeNetworkError(url: string, e: unknown, timeoutMs: number): string {
+function describeNetworkError(
+  url: string,
+  e: unknown,
+  timeoutMs: number,
+): string {
   const err = e as { name?: string; code?: string; message?: string };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError' || /Timeout/.test(err.code ?? '')) {
+  if (
+    err.name === 'TimeoutError' ||
+    err.name === 'AbortError' ||
+    /Timeout/.test(err.code ?? '')
+  ) {
     return `${url}: no complete answer within ${timeoutMs} ms`;
   }
   return `${url}: ${err.code ?? err.name ?? 'error'} ${err.message ?? ''}`.trim();

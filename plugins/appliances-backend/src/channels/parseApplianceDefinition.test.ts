@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parseApplianceDefinition } from './parseApplianceDefinition';
 import { DefinitionError } from './types';
 
-const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '__fixtures__', name), 'utf8');
+const fixture = (name: string) =>
+  fs.readFileSync(path.join(__dirname, '__fixtures__', name), 'utf8');
 const BASE = 'https://channels.example.com/sample/webserv.xml';
 
 function problems(xml: string) {
@@ -46,14 +47,21 @@ describe('parseApplianceDefinition', () => {
           { name: 'hda2', type: 'user', sizeMb: 128 },
         ],
       },
-      dependencies: [{ name: 'emailserv', version: '1.0.0-0' }, { name: 'firewall' }],
+      dependencies: [
+        { name: 'emailserv', version: '1.0.0-0' },
+        { name: 'firewall' },
+      ],
     });
   });
 
   it('resolves relative image and signature URLs against the definition', () => {
     const def = parseApplianceDefinition(fixture('mailrelay.xml'), BASE);
-    expect(def.imageUrl).toBe('https://channels.example.com/sample/mailrelay.tgz');
-    expect(def.signatureUrl).toBe('https://channels.example.com/sample/mailrelay.tgz.asc');
+    expect(def.imageUrl).toBe(
+      'https://channels.example.com/sample/mailrelay.tgz',
+    );
+    expect(def.signatureUrl).toBe(
+      'https://channels.example.com/sample/mailrelay.tgz.asc',
+    );
     expect(def.hardware.disks).toHaveLength(3);
   });
 
@@ -62,7 +70,12 @@ describe('parseApplianceDefinition', () => {
       figure2With('A very simple', 'Fish &amp; chips &#x263A; &lt;b&gt;'),
       BASE,
     );
-    expect(def.description).toBe('Fish & chips \u263a <b> and efficient test web server.'.replace(' and', ' and'));
+    expect(def.description).toBe(
+      'Fish & chips \u263a <b> and efficient test web server.'.replace(
+        ' and',
+        ' and',
+      ),
+    );
   });
 
   it('refuses external entities without reading the file', () => {
@@ -87,88 +100,194 @@ describe('parseApplianceDefinition', () => {
   });
 
   it('leaves an undeclared entity reference unexpanded', () => {
-    const def = parseApplianceDefinition(figure2With('Simple Web Server', 'Web &xxe; Server'), BASE);
+    const def = parseApplianceDefinition(
+      figure2With('Simple Web Server', 'Web &xxe; Server'),
+      BASE,
+    );
     expect(def.label).toBe('Web &xxe; Server');
   });
 
   it('refuses binary garbage', () => {
-    const garbage = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 256)).toString('latin1');
+    const garbage = Buffer.from(
+      Array.from({ length: 512 }, (_, i) => (i * 37) % 256),
+    ).toString('latin1');
     expect(problems(garbage)[0].message).toMatch(/binary|well-formed/);
     expect(problems('')[0].field).toBe('document');
     expect(problems('<rss version="2.0"/>')[0].message).toMatch(/<appliance>/);
   });
 
   it('names the field and what was expected for wrong types', () => {
-    expect(problems(figure2With('<cpus>1</cpus>', '<cpus>one</cpus>'))).toEqual([
-      { field: 'hardware.cpus', message: 'expected a whole number of CPUs, got "one"' },
-    ]);
-    expect(problems(figure2With('<memory>524288</memory>', '<memory>-5</memory>'))[0]).toMatchObject({
+    expect(problems(figure2With('<cpus>1</cpus>', '<cpus>one</cpus>'))).toEqual(
+      [
+        {
+          field: 'hardware.cpus',
+          message: 'expected a whole number of CPUs, got "one"',
+        },
+      ],
+    );
+    expect(
+      problems(
+        figure2With('<memory>524288</memory>', '<memory>-5</memory>'),
+      )[0],
+    ).toMatchObject({
       field: 'hardware.memory',
       message: expect.stringMatching(/^expected a whole number of KiB/),
     });
-    expect(problems(figure2With('<size>1024</size>', '<size><b>1</b></size>'))[0]).toMatchObject({
+    expect(
+      problems(figure2With('<size>1024</size>', '<size><b>1</b></size>'))[0],
+    ).toMatchObject({
       field: 'size',
       message: expect.stringMatching(/expected text/),
     });
-    expect(problems(figure2With('type="swap"', 'type="tape"'))[0]).toMatchObject({
+    expect(
+      problems(figure2With('type="swap"', 'type="tape"'))[0],
+    ).toMatchObject({
       field: 'hardware.disk[1].type',
-      message: expect.stringMatching(/expected one of system, swap, user, data, got "tape"/),
+      message: expect.stringMatching(
+        /expected one of system, swap, user, data, got "tape"/,
+      ),
     });
-    expect(problems(figure2With('<label>Simple Web Server</label>', '<label>a</label><label>b</label>'))[0]).toMatchObject({
+    expect(
+      problems(
+        figure2With(
+          '<label>Simple Web Server</label>',
+          '<label>a</label><label>b</label>',
+        ),
+      )[0],
+    ).toMatchObject({
       field: 'label',
       message: 'expected one <label>, got 2',
     });
   });
 
   it('reports every missing required field at once', () => {
-    const fields = problems(`<appliance version="1.0"><description>x</description></appliance>`).map(p => p.field);
-    expect(fields).toEqual(['label', 'version', 'size', 'url', 'provides', 'hardware']);
+    const fields = problems(
+      `<appliance version="1.0"><description>x</description></appliance>`,
+    ).map(p => p.field);
+    expect(fields).toEqual([
+      'label',
+      'version',
+      'size',
+      'url',
+      'provides',
+      'hardware',
+    ]);
   });
 
   it('refuses non-http and malformed URLs', () => {
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'ftp://x/y.tgz', 'data:text/plain,hi', 'http://user:pw@host/x']) {
-      expect(problems(figure2With('http://cs.colorado.edu/appliances/webserv.tgz', url))[0]).toMatchObject({
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'ftp://x/y.tgz',
+      'data:text/plain,hi',
+      'http://user:pw@host/x',
+    ]) {
+      expect(
+        problems(
+          figure2With('http://cs.colorado.edu/appliances/webserv.tgz', url),
+        )[0],
+      ).toMatchObject({
         field: 'url',
         message: expect.stringMatching(/expected an http or https URL/),
       });
     }
-    expect(problems(figure2With('http://cs.colorado.edu/appliances/webserv.asc', 'file:///etc/shadow'))[0].field).toBe('sig');
+    expect(
+      problems(
+        figure2With(
+          'http://cs.colorado.edu/appliances/webserv.asc',
+          'file:///etc/shadow',
+        ),
+      )[0].field,
+    ).toBe('sig');
   });
 
   it('refuses javascript: and scheme-relative webpanel links', () => {
-    for (const panel of ['javascript:alert(document.cookie)', 'JaVaScRiPt:alert(1)', '//evil.example/x', 'data:text/html,<b>', 'vbscript:x']) {
-      expect(problems(figure2With('/upload.php', panel.replace(/</g, '&lt;')))[0].field).toBe('webpanel');
+    for (const panel of [
+      'javascript:alert(document.cookie)',
+      'JaVaScRiPt:alert(1)',
+      '//evil.example/x',
+      'data:text/html,<b>',
+      'vbscript:x',
+    ]) {
+      expect(
+        problems(figure2With('/upload.php', panel.replace(/</g, '&lt;')))[0]
+          .field,
+      ).toBe('webpanel');
     }
-    expect(parseApplianceDefinition(figure2With('/upload.php', 'https://panel.example.com/admin'), BASE).webpanel).toBe(
-      'https://panel.example.com/admin',
-    );
+    expect(
+      parseApplianceDefinition(
+        figure2With('/upload.php', 'https://panel.example.com/admin'),
+        BASE,
+      ).webpanel,
+    ).toBe('https://panel.example.com/admin');
   });
 
   it('refuses path characters in names', () => {
-    expect(problems(figure2With('<provides>webserv</provides>', '<provides>../../etc</provides>'))[0].field).toBe('provides');
-    expect(problems(figure2With('<provides>webserv</provides>', '<provides>Web/Serv</provides>'))[0].field).toBe('provides');
-    expect(problems(figure2With('file="sys.img"', 'file="../../etc/passwd"'))[0]).toMatchObject({
+    expect(
+      problems(
+        figure2With(
+          '<provides>webserv</provides>',
+          '<provides>../../etc</provides>',
+        ),
+      )[0].field,
+    ).toBe('provides');
+    expect(
+      problems(
+        figure2With(
+          '<provides>webserv</provides>',
+          '<provides>Web/Serv</provides>',
+        ),
+      )[0].field,
+    ).toBe('provides');
+    expect(
+      problems(figure2With('file="sys.img"', 'file="../../etc/passwd"'))[0],
+    ).toMatchObject({
       field: 'hardware.disk[0].file',
       message: expect.stringMatching(/without path characters/),
     });
-    expect(problems(figure2With('name="hda1"', 'name="/dev/sda"'))[0].field).toBe('hardware.disk[0].name');
-    expect(problems(figure2With('<version>1.0.0-0</version>', '<version>1.0/../x</version>'))[0].field).toBe('version');
-    expect(problems(figure2With('<dependency>firewall</dependency>', '<dependency>fire wall:1:2</dependency>'))[0].field).toBe(
-      'dependency[1]',
-    );
+    expect(
+      problems(figure2With('name="hda1"', 'name="/dev/sda"'))[0].field,
+    ).toBe('hardware.disk[0].name');
+    expect(
+      problems(
+        figure2With(
+          '<version>1.0.0-0</version>',
+          '<version>1.0/../x</version>',
+        ),
+      )[0].field,
+    ).toBe('version');
+    expect(
+      problems(
+        figure2With(
+          '<dependency>firewall</dependency>',
+          '<dependency>fire wall:1:2</dependency>',
+        ),
+      )[0].field,
+    ).toBe('dependency[1]');
   });
 
   it('refuses duplicate disk names and disks with both or neither of file and size', () => {
-    expect(problems(figure2With('name="hda3"', 'name="hda1"'))[0]).toMatchObject({
+    expect(
+      problems(figure2With('name="hda3"', 'name="hda1"'))[0],
+    ).toMatchObject({
       field: 'hardware.disk[1].name',
       message: expect.stringMatching(/unique/),
     });
-    expect(problems(figure2With('size="128" />\n<disk name="hda2"', 'size="128" file="x.img" />\n<disk name="hda2"'))[0].message).toMatch(
-      /exactly one of file/,
-    );
+    expect(
+      problems(
+        figure2With(
+          'size="128" />\n<disk name="hda2"',
+          'size="128" file="x.img" />\n<disk name="hda2"',
+        ),
+      )[0].message,
+    ).toMatch(/exactly one of file/);
   });
 
   it('refuses an unknown definition format version', () => {
-    expect(problems(figure2With("<appliance version='1.0'>", "<appliance version='9.9'>"))[0].field).toBe('appliance.version');
+    expect(
+      problems(
+        figure2With("<appliance version='1.0'>", "<appliance version='9.9'>"),
+      )[0].field,
+    ).toBe('appliance.version');
   });
 });

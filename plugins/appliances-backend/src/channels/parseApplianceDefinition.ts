@@ -1,10 +1,6 @@
 import { decodeXmlText, parseXmlDocument, XmlDocumentError } from './xml';
 import { normalizeWebpanel, resolveHttpUrl } from './urls';
-import {
-  PROVIDES_PATTERN,
-  VERSION_PATTERN,
-  parseDependency,
-} from './versions';
+import { PROVIDES_PATTERN, VERSION_PATTERN, parseDependency } from './versions';
 import { ApplianceDefinition, ApplianceDisk, DefinitionError } from './types';
 
 type Node = Record<string, unknown>;
@@ -29,20 +25,34 @@ class Reader {
   }
 
   /** A text element that appears at most once. */
-  text(node: Node, name: string, field: string, required: boolean, maxLength: number) {
+  text(
+    node: Node,
+    name: string,
+    field: string,
+    required: boolean,
+    maxLength: number,
+  ) {
     const raw = node[name];
     if (raw === undefined || raw === '') {
-      return required ? this.fail(field, 'expected a value, got nothing') : undefined;
+      return required
+        ? this.fail(field, 'expected a value, got nothing')
+        : undefined;
     }
     if (Array.isArray(raw)) {
       return this.fail(field, `expected one <${name}>, got ${raw.length}`);
     }
     if (typeof raw !== 'string') {
-      return this.fail(field, 'expected text, got nested elements or attributes');
+      return this.fail(
+        field,
+        'expected text, got nested elements or attributes',
+      );
     }
     const value = decodeXmlText(raw);
     if (value.length > maxLength) {
-      return this.fail(field, `expected at most ${maxLength} characters, got ${value.length}`);
+      return this.fail(
+        field,
+        `expected at most ${maxLength} characters, got ${value.length}`,
+      );
     }
     return value;
   }
@@ -56,7 +66,10 @@ class Reader {
   ): number | undefined {
     if (raw === undefined) return undefined;
     if (!/^\d{1,12}$/.test(raw)) {
-      return this.fail(field, `expected a whole number of ${unit}, got ${show(raw)}`);
+      return this.fail(
+        field,
+        `expected a whole number of ${unit}, got ${show(raw)}`,
+      );
     }
     const n = Number(raw);
     if (n < min || n > max) {
@@ -65,9 +78,16 @@ class Reader {
     return n;
   }
 
-  matching(raw: string | undefined, field: string, pattern: RegExp, what: string) {
+  matching(
+    raw: string | undefined,
+    field: string,
+    pattern: RegExp,
+    what: string,
+  ) {
     if (raw === undefined) return undefined;
-    return pattern.test(raw) ? raw : this.fail(field, `expected ${what}, got ${show(raw)}`);
+    return pattern.test(raw)
+      ? raw
+      : this.fail(field, `expected ${what}, got ${show(raw)}`);
   }
 }
 
@@ -85,23 +105,54 @@ function readDisks(r: Reader, hardware: Node): ApplianceDisk[] {
   (raw as unknown[]).forEach((entry, index) => {
     const field = `hardware.disk[${index}]`;
     if (typeof entry !== 'object' || entry === null) {
-      r.fail(field, 'expected <disk name=".." type=".." file=".."|size=".."/>, got text');
+      r.fail(
+        field,
+        'expected <disk name=".." type=".." file=".."|size=".."/>, got text',
+      );
       return;
     }
-    const name = r.matching(attr(entry, 'name'), `${field}.name`, DISK_NAME, 'a device name such as hda1 or vdb');
-    if (attr(entry, 'name') === undefined) r.fail(`${field}.name`, 'expected a device name, got nothing');
+    const name = r.matching(
+      attr(entry, 'name'),
+      `${field}.name`,
+      DISK_NAME,
+      'a device name such as hda1 or vdb',
+    );
+    if (attr(entry, 'name') === undefined)
+      r.fail(`${field}.name`, 'expected a device name, got nothing');
     const typeRaw = attr(entry, 'type');
     const type = DISK_TYPES.find(t => t === typeRaw);
-    if (!type) r.fail(`${field}.type`, `expected one of ${DISK_TYPES.join(', ')}, got ${show(typeRaw ?? '')}`);
+    if (!type)
+      r.fail(
+        `${field}.type`,
+        `expected one of ${DISK_TYPES.join(', ')}, got ${show(typeRaw ?? '')}`,
+      );
     const fileRaw = attr(entry, 'file');
     const sizeRaw = attr(entry, 'size');
     if ((fileRaw === undefined) === (sizeRaw === undefined)) {
-      r.fail(field, 'expected exactly one of file (an image file in the appliance) or size (MB)');
+      r.fail(
+        field,
+        'expected exactly one of file (an image file in the appliance) or size (MB)',
+      );
       return;
     }
-    const file = r.matching(fileRaw, `${field}.file`, DISK_FILE, 'a plain file name without path characters');
-    const sizeMb = r.integer(sizeRaw, `${field}.size`, 1, 16 * 1024 * 1024, 'MB');
-    if (name && seen.has(name)) r.fail(`${field}.name`, `expected a unique disk name, got a second ${show(name)}`);
+    const file = r.matching(
+      fileRaw,
+      `${field}.file`,
+      DISK_FILE,
+      'a plain file name without path characters',
+    );
+    const sizeMb = r.integer(
+      sizeRaw,
+      `${field}.size`,
+      1,
+      16 * 1024 * 1024,
+      'MB',
+    );
+    if (name && seen.has(name))
+      r.fail(
+        `${field}.name`,
+        `expected a unique disk name, got a second ${show(name)}`,
+      );
     if (name) seen.add(name);
     if (name && type && (file || sizeMb)) {
       disks.push(file ? { name, type, file } : { name, type, sizeMb });
@@ -132,7 +183,10 @@ export function parseApplianceDefinition(
   if (!root || typeof root !== 'object' || Array.isArray(root)) {
     const found = Object.keys(doc).filter(k => !k.startsWith('?'));
     throw new DefinitionError([
-      { field: 'document', message: `expected an <appliance> root element, got ${found.length ? `<${found[0]}>` : 'none'}` },
+      {
+        field: 'document',
+        message: `expected an <appliance> root element, got ${found.length ? `<${found[0]}>` : 'none'}`,
+      },
     ]);
   }
   const node = root as Node;
@@ -140,23 +194,45 @@ export function parseApplianceDefinition(
 
   const formatVersion = attr(node, 'version');
   if (formatVersion !== undefined && formatVersion !== '1.0') {
-    r.fail('appliance.version', `expected definition format 1.0, got ${show(formatVersion)}`);
+    r.fail(
+      'appliance.version',
+      `expected definition format 1.0, got ${show(formatVersion)}`,
+    );
   }
   const label = r.text(node, 'label', 'label', true, 200);
-  const description = r.text(node, 'description', 'description', false, 4000) ?? '';
+  const description =
+    r.text(node, 'description', 'description', false, 4000) ?? '';
   const version = r.matching(
     r.text(node, 'version', 'version', true, 63),
     'version',
     VERSION_PATTERN,
     'a version such as 1.0.0-0 (letters, digits, . + ~ _ -)',
   );
-  const sizeMb = r.integer(r.text(node, 'size', 'size', true, 12), 'size', 0, 16 * 1024 * 1024, 'MB');
+  const sizeMb = r.integer(
+    r.text(node, 'size', 'size', true, 12),
+    'size',
+    0,
+    16 * 1024 * 1024,
+    'MB',
+  );
   const urlRaw = r.text(node, 'url', 'url', true, 2048);
-  const imageUrl = urlRaw === undefined ? undefined : resolveHttpUrl(urlRaw, definitionUrl) ??
-    r.fail('url', `expected an http or https URL of the image, got ${show(urlRaw)}`);
+  const imageUrl =
+    urlRaw === undefined
+      ? undefined
+      : (resolveHttpUrl(urlRaw, definitionUrl) ??
+        r.fail(
+          'url',
+          `expected an http or https URL of the image, got ${show(urlRaw)}`,
+        ));
   const sigRaw = r.text(node, 'sig', 'sig', false, 2048);
-  const signatureUrl = sigRaw === undefined ? undefined : resolveHttpUrl(sigRaw, definitionUrl) ??
-    r.fail('sig', `expected an http or https URL of the detached signature, got ${show(sigRaw)}`);
+  const signatureUrl =
+    sigRaw === undefined
+      ? undefined
+      : (resolveHttpUrl(sigRaw, definitionUrl) ??
+        r.fail(
+          'sig',
+          `expected an http or https URL of the detached signature, got ${show(sigRaw)}`,
+        ));
   const provides = r.matching(
     r.text(node, 'provides', 'provides', true, 63),
     'provides',
@@ -164,18 +240,33 @@ export function parseApplianceDefinition(
     'a service name of lower-case letters, digits and dashes',
   );
   const webpanelRaw = r.text(node, 'webpanel', 'webpanel', false, 2048);
-  const webpanel = webpanelRaw === undefined ? undefined : normalizeWebpanel(webpanelRaw) ??
-    r.fail('webpanel', `expected a path on the instance such as /admin or an http(s) URL, got ${show(webpanelRaw)}`);
+  const webpanel =
+    webpanelRaw === undefined
+      ? undefined
+      : (normalizeWebpanel(webpanelRaw) ??
+        r.fail(
+          'webpanel',
+          `expected a path on the instance such as /admin or an http(s) URL, got ${show(webpanelRaw)}`,
+        ));
 
   let hardware: ApplianceDefinition['hardware'] | undefined;
   const hw = node.hardware;
   if (hw === undefined) {
     r.fail('hardware', 'expected a <hardware> element, got nothing');
   } else if (typeof hw !== 'object' || Array.isArray(hw)) {
-    r.fail('hardware', 'expected one <hardware> element with cpus, memory, ostype and disks');
+    r.fail(
+      'hardware',
+      'expected one <hardware> element with cpus, memory, ostype and disks',
+    );
   } else {
     const h = hw as Node;
-    const cpus = r.integer(r.text(h, 'cpus', 'hardware.cpus', true, 4), 'hardware.cpus', 1, 256, 'CPUs');
+    const cpus = r.integer(
+      r.text(h, 'cpus', 'hardware.cpus', true, 4),
+      'hardware.cpus',
+      1,
+      256,
+      'CPUs',
+    );
     const memoryKib = r.integer(
       r.text(h, 'memory', 'hardware.memory', true, 12),
       'hardware.memory',
@@ -190,7 +281,8 @@ export function parseApplianceDefinition(
       'an OS type such as linux or windows',
     );
     const disks = readDisks(r, h);
-    if (cpus && memoryKib && ostype) hardware = { cpus, memoryKib, ostype, disks };
+    if (cpus && memoryKib && ostype)
+      hardware = { cpus, memoryKib, ostype, disks };
   }
 
   const dependencies: ApplianceDefinition['dependencies'] = [];
@@ -198,11 +290,19 @@ export function parseApplianceDefinition(
   if (deps !== undefined) {
     (deps as unknown[]).forEach((entry, index) => {
       const field = `dependency[${index}]`;
-      const value = typeof entry === 'string' ? decodeXmlText(entry) : undefined;
+      const value =
+        typeof entry === 'string' ? decodeXmlText(entry) : undefined;
       const parsed = value === undefined ? undefined : parseDependency(value);
       if (!parsed) {
-        r.fail(field, `expected name or name:version, got ${show(entry ?? '')}`);
-      } else if (!dependencies.some(d => d.name === parsed.name && d.version === parsed.version)) {
+        r.fail(
+          field,
+          `expected name or name:version, got ${show(entry ?? '')}`,
+        );
+      } else if (
+        !dependencies.some(
+          d => d.name === parsed.name && d.version === parsed.version,
+        )
+      ) {
         dependencies.push(parsed);
       }
     });
@@ -217,7 +317,11 @@ export function parseApplianceDefinition(
     !provides ||
     !hardware
   ) {
-    throw new DefinitionError(r.problems.length ? r.problems : [{ field: 'document', message: 'expected a complete definition' }]);
+    throw new DefinitionError(
+      r.problems.length
+        ? r.problems
+        : [{ field: 'document', message: 'expected a complete definition' }],
+    );
   }
   return {
     label,

@@ -14,7 +14,9 @@ export type Route =
 export async function startChannelServer(routes: Record<string, Route>) {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}${req.headers['if-none-match'] ? ' (conditional)' : ''}`);
+    requests.push(
+      `${req.method} ${req.url}${req.headers['if-none-match'] ? ' (conditional)' : ''}`,
+    );
     const route = routes[req.url!.split('?')[0]];
     if (route === undefined) {
       res.writeHead(404).end('not found');

@@ -3,7 +3,10 @@
  * from, accepting only http and https. Returns undefined for anything else
  * (file:, javascript:, data:, ftp:, malformed).
  */
-export function resolveHttpUrl(value: string, base?: string): string | undefined {
+export function resolveHttpUrl(
+  value: string,
+  base?: string,
+): string | undefined {
   let url: URL;
   try {
     url = base ? new URL(value, base) : new URL(value);

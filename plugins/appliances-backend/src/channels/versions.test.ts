@@ -19,7 +19,10 @@ describe('compareVersions', () => {
 describe('parseDependency', () => {
   it('reads name and name:version', () => {
     expect(parseDependency('firewall')).toEqual({ name: 'firewall' });
-    expect(parseDependency('emailserv:1.0.0-0')).toEqual({ name: 'emailserv', version: '1.0.0-0' });
+    expect(parseDependency('emailserv:1.0.0-0')).toEqual({
+      name: 'emailserv',
+      version: '1.0.0-0',
+    });
     expect(parseDependency('a:b:c')).toBeUndefined();
     expect(parseDependency('../x')).toBeUndefined();
   });
@@ -27,11 +30,17 @@ describe('parseDependency', () => {
 
 describe('applianceId', () => {
   it('is a valid entity name, stable, and distinct for distinct inputs', () => {
-    expect(applianceId('sample', 'webserv', '1.0.0-0')).toBe('sample.webserv.1.0.0-0');
+    expect(applianceId('sample', 'webserv', '1.0.0-0')).toBe(
+      'sample.webserv.1.0.0-0',
+    );
     const long = applianceId('a'.repeat(40), 'b'.repeat(40), '1.0');
     expect(long.length).toBeLessThanOrEqual(63);
     expect(long).toMatch(/^([a-zA-Z0-9]+[-_.])*[a-zA-Z0-9]+$/);
-    expect(applianceId('s', 'x', '1.0+b1')).not.toBe(applianceId('s', 'x', '1.0-b1'));
-    expect(applianceId('s', 'x', '1.0+b1')).toMatch(/^([a-zA-Z0-9]+[-_.])*[a-zA-Z0-9]+$/);
+    expect(applianceId('s', 'x', '1.0+b1')).not.toBe(
+      applianceId('s', 'x', '1.0-b1'),
+    );
+    expect(applianceId('s', 'x', '1.0+b1')).toMatch(
+      /^([a-zA-Z0-9]+[-_.])*[a-zA-Z0-9]+$/,
+    );
   });
 });

@@ -46,7 +46,9 @@ export function decodeXmlText(value: string): string {
     (whole, ref: string) => {
       if (ref[0] !== '#') return PREDEFINED_ENTITIES[ref];
       const code =
-        ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+        ref[1] === 'x'
+          ? parseInt(ref.slice(2), 16)
+          : parseInt(ref.slice(1), 10);
       if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
         return whole;
       }
@@ -63,7 +65,9 @@ export function decodeXmlText(value: string): string {
 export function parseXmlDocument(text: string): Record<string, unknown> {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(text)) {
-    throw new XmlDocumentError('expected an XML text document, got binary data');
+    throw new XmlDocumentError(
+      'expected an XML text document, got binary data',
+    );
   }
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     throw new XmlDocumentError(
@@ -79,6 +83,8 @@ export function parseXmlDocument(text: string): Record<string, unknown> {
   try {
     return parser.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new XmlDocumentError(`expected well-formed XML: ${(e as Error).message}`);
+    throw new XmlDocumentError(
+      `expected well-formed XML: ${(e as Error).message}`,
+    );
   }
 }

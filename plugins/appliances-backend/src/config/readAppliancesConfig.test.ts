@@ -1,8 +1,13 @@
 import { ConfigReader } from '@backstage/config';
 import { readAppliancesConfig } from './readAppliancesConfig';
 
-const channel = { id: 'sample', url: 'https://example.com/feed.xml', owner: 'group:default/a' };
-const read = (appliances: unknown) => readAppliancesConfig(new ConfigReader({ appliances } as any));
+const channel = {
+  id: 'sample',
+  url: 'https://example.com/feed.xml',
+  owner: 'group:default/a',
+};
+const read = (appliances: unknown) =>
+  readAppliancesConfig(new ConfigReader({ appliances } as any));
 
 describe('readAppliancesConfig', () => {
   it('has safe defaults', async () => {
@@ -10,7 +15,11 @@ describe('readAppliancesConfig', () => {
     expect(config).toMatchObject({
       allowUnsigned: false,
       channels: [],
-      feedLimits: { maxBytes: 16 * 1024 * 1024, timeoutMs: 30_000, maxRedirects: 5 },
+      feedLimits: {
+        maxBytes: 16 * 1024 * 1024,
+        timeoutMs: 30_000,
+        maxRedirects: 5,
+      },
       schedule: { frequency: { seconds: 15 } },
     });
   });
@@ -20,16 +29,27 @@ describe('readAppliancesConfig', () => {
       channels: [{ ...channel, refreshMinutes: 15 }],
       schedule: { frequency: { minutes: 5 }, timeout: { minutes: 2 } },
     });
-    expect(config.channels).toEqual([{ ...channel, refreshMinutes: 15, trustedKeys: [], source: 'config' }]);
+    expect(config.channels).toEqual([
+      { ...channel, refreshMinutes: 15, trustedKeys: [], source: 'config' },
+    ]);
     expect(config.schedule.frequency).toEqual({ minutes: 5 });
   });
 
   it.each([
     [{ channels: [{ ...channel, id: 'Bad/Id' }] }, 'appliances.channels[0].id'],
     [{ channels: [channel, channel] }, 'appliances.channels[1].id'],
-    [{ channels: [{ ...channel, url: 'file:///etc/passwd' }] }, 'appliances.channels[0].url'],
-    [{ channels: [{ ...channel, trustedKeys: ['not a key'] }] }, 'appliances.channels[0].trustedKeys[0]'],
-    [{ channels: [{ ...channel, refreshMinutes: 0 }] }, 'appliances.channels[0].refreshMinutes'],
+    [
+      { channels: [{ ...channel, url: 'file:///etc/passwd' }] },
+      'appliances.channels[0].url',
+    ],
+    [
+      { channels: [{ ...channel, trustedKeys: ['not a key'] }] },
+      'appliances.channels[0].trustedKeys[0]',
+    ],
+    [
+      { channels: [{ ...channel, refreshMinutes: 0 }] },
+      'appliances.channels[0].refreshMinutes',
+    ],
     [{ fetch: { maxRedirects: 99 } }, 'appliances.fetch.maxRedirects'],
     [{ fetch: { concurrency: 0 } }, 'appliances.fetch.concurrency'],
   ])('names the key of a bad value: %j', async (value, key) => {
@@ -37,6 +57,8 @@ describe('readAppliancesConfig', () => {
   });
 
   it('names the key of an empty owner', async () => {
-    await expect(read({ channels: [{ ...channel, owner: '' }] })).rejects.toThrow(/appliances\.channels\[0\]\.owner/);
+    await expect(
+      read({ channels: [{ ...channel, owner: '' }] }),
+    ).rejects.toThrow(/appliances\.channels\[0\]\.owner/);
   });
 });

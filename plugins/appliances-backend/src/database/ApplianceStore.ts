@@ -27,7 +27,10 @@ export type StoredAppliance = {
 };
 
 /** The least needed to mark the newest versions and resolve dependencies. */
-export type ApplianceKey = Pick<StoredAppliance, 'id' | 'channelId' | 'provides' | 'version'>;
+export type ApplianceKey = Pick<
+  StoredAppliance,
+  'id' | 'channelId' | 'provides' | 'version'
+>;
 
 export type ApplianceQuery = {
   q?: string;
@@ -119,10 +122,16 @@ export class ApplianceStore {
   constructor(private readonly db: Knex) {}
 
   /** Replaces everything a channel published; run inside the ingest transaction. */
-  async replaceChannel(trx: Knex, channelId: string, appliances: StoredAppliance[]) {
+  async replaceChannel(
+    trx: Knex,
+    channelId: string,
+    appliances: StoredAppliance[],
+  ) {
     await trx('appliances').where({ channel_id: channelId }).delete();
     for (let i = 0; i < appliances.length; i += INSERT_CHUNK) {
-      await trx('appliances').insert(appliances.slice(i, i + INSERT_CHUNK).map(toRow));
+      await trx('appliances').insert(
+        appliances.slice(i, i + INSERT_CHUNK).map(toRow),
+      );
     }
   }
 
@@ -153,7 +162,9 @@ export class ApplianceStore {
     }));
   }
 
-  async query(query: ApplianceQuery): Promise<{ items: StoredAppliance[]; totalCount: number }> {
+  async query(
+    query: ApplianceQuery,
+  ): Promise<{ items: StoredAppliance[]; totalCount: number }> {
     const base = this.db<ApplianceRow>('appliances');
     if (query.channel) base.where('channel_id', query.channel);
     if (query.ostype) base.where('ostype', query.ostype);
@@ -166,7 +177,11 @@ export class ApplianceStore {
         }
       });
     }
-    const [{ count }] = await base.clone().clearSelect().clearOrder().count({ count: '*' });
+    const [{ count }] = await base
+      .clone()
+      .clearSelect()
+      .clearOrder()
+      .count({ count: '*' });
     const rows = await base
       .orderBy([
         { column: 'label', order: 'asc' },
@@ -183,7 +198,9 @@ export class ApplianceStore {
   }
 
   /** The distinct values of a filterable column, sorted. */
-  async distinct(column: 'ostype' | 'provides' | 'channel_id'): Promise<string[]> {
+  async distinct(
+    column: 'ostype' | 'provides' | 'channel_id',
+  ): Promise<string[]> {
     const rows = await this.db('appliances').distinct(column).orderBy(column);
     return rows.map((r: Record<string, string>) => r[column]);
   }

@@ -54,7 +54,9 @@ describe.each(databases.eachSupportedId())('ChannelStore on %s', databaseId => {
 
   it('skips migrations when the database service says so', async () => {
     const knex = await databases.init(databaseId);
-    await migrateDatabase(mockServices.database({ knex, migrations: { skip: true } }));
+    await migrateDatabase(
+      mockServices.database({ knex, migrations: { skip: true } }),
+    );
     expect(await knex.schema.hasTable('channels')).toBe(false);
   });
 });

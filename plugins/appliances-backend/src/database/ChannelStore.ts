@@ -170,7 +170,10 @@ export class ChannelStore {
     const row = await this.db<ChannelRow>('channels')
       .where({ id })
       .first('etag', 'last_modified');
-    return { etag: row?.etag ?? undefined, lastModified: row?.last_modified ?? undefined };
+    return {
+      etag: row?.etag ?? undefined,
+      lastModified: row?.last_modified ?? undefined,
+    };
   }
 
   /** Records a fetch that changed nothing: unchanged (304) or failed. */
@@ -180,7 +183,10 @@ export class ChannelStore {
     outcome: { result: 'not-modified' } | { result: 'failed'; error: string },
     trx: Knex = this.db,
   ): Promise<void> {
-    const update: Partial<ChannelRow> = { last_fetch_at: at, last_result: outcome.result };
+    const update: Partial<ChannelRow> = {
+      last_fetch_at: at,
+      last_result: outcome.result,
+    };
     if (outcome.result === 'failed') update.last_error = outcome.error;
     else {
       update.last_error = null;
@@ -193,7 +199,11 @@ export class ChannelStore {
   async recordSuccess(
     id: string,
     at: Date,
-    success: { title: string; itemErrors: ItemError[]; validators: ChannelValidators },
+    success: {
+      title: string;
+      itemErrors: ItemError[];
+      validators: ChannelValidators;
+    },
     trx: Knex,
   ): Promise<void> {
     await trx<ChannelRow>('channels')

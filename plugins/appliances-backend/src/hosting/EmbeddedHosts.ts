@@ -3,8 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { loadAgentConfig } from '@tempest/provider-agent/src/config/AgentConfig';
-import { writeCertificate, writePrivateKey } from '@tempest/provider-agent/src/pki/pemFiles';
-import { RunningAgent, startAgentServer } from '@tempest/provider-agent/src/server/startAgentServer';
+import {
+  writeCertificate,
+  writePrivateKey,
+} from '@tempest/provider-agent/src/pki/pemFiles';
+import {
+  RunningAgent,
+  startAgentServer,
+} from '@tempest/provider-agent/src/server/startAgentServer';
 import { sha256Hex } from '../hosts/BackendPki';
 import { HostEnrolment } from '../hosts/HostEnrolment';
 import { HostStore } from '../hosts/HostStore';
@@ -47,16 +53,26 @@ export class EmbeddedHosts {
 
   private async startOne(name: string, index: number): Promise<RunningAgent> {
     const dir = path.join(this.o.dataDir, 'embedded-hosts', name);
-    const tls = { cert: path.join(dir, 'tls', 'agent.crt'), key: path.join(dir, 'tls', 'agent.key'), ca: path.join(dir, 'tls', 'ca.crt') };
+    const tls = {
+      cert: path.join(dir, 'tls', 'agent.crt'),
+      key: path.join(dir, 'tls', 'agent.key'),
+      ca: path.join(dir, 'tls', 'ca.crt'),
+    };
     const saved = path.join(dir, 'enrolment.json');
     let heartbeatToken: string;
     const existing = await this.o.hosts.getByName(name);
     if (existing?.enrolledAt) {
-      heartbeatToken = (JSON.parse(await fs.readFile(saved, 'utf8')) as SavedEnrolment).heartbeatToken;
+      heartbeatToken = (
+        JSON.parse(await fs.readFile(saved, 'utf8')) as SavedEnrolment
+      ).heartbeatToken;
     } else {
       const token = this.o.enrolment.newToken();
       if (existing) {
-        await this.o.hosts.setEnrolmentToken(existing.id, token.tokenHash, token.expiresAt);
+        await this.o.hosts.setEnrolmentToken(
+          existing.id,
+          token.tokenHash,
+          token.expiresAt,
+        );
       } else {
         await this.o.hosts.create(
           {
@@ -87,7 +103,10 @@ export class EmbeddedHosts {
       await writeCertificate(tls.ca, enrolled.caCert);
       await writeCertificate(tls.cert, enrolled.cert);
       await writePrivateKey(tls.key, enrolled.key!);
-      await writePrivateKey(saved, JSON.stringify({ heartbeatToken: enrolled.heartbeatToken }));
+      await writePrivateKey(
+        saved,
+        JSON.stringify({ heartbeatToken: enrolled.heartbeatToken }),
+      );
       heartbeatToken = enrolled.heartbeatToken;
     }
     const config = loadAgentConfig({
@@ -102,18 +121,27 @@ export class EmbeddedHosts {
           heartbeatIntervalSeconds: this.o.heartbeatIntervalSeconds,
           token: heartbeatToken,
         },
-        simulated: { cpus: this.o.cpus, memoryMiB: this.o.memoryMiB, diskGiB: this.o.diskGiB, defaultLoad: 0.05 },
+        simulated: {
+          cpus: this.o.cpus,
+          memoryMiB: this.o.memoryMiB,
+          diskGiB: this.o.diskGiB,
+          defaultLoad: 0.05,
+        },
         logLevel: 'warn',
       },
     });
-    const agent = await startAgentServer(config, { logger: pino({ level: 'warn', base: { agent: name } }) });
+    const agent = await startAgentServer(config, {
+      logger: pino({ level: 'warn', base: { agent: name } }),
+    });
     // The backend is not listening yet while plugins start, so the first
     // heartbeat is recorded here rather than waiting a whole interval.
     await this.o.hosts.recordHeartbeat(sha256Hex(heartbeatToken), {
       info: { name, embedded: true },
       agentUrl: agent.url,
     });
-    this.o.logger.info(`Embedded host ${name} (simulated agent) at ${agent.url}`);
+    this.o.logger.info(
+      `Embedded host ${name} (simulated agent) at ${agent.url}`,
+    );
     return agent;
   }
 

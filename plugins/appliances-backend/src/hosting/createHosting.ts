@@ -35,7 +35,11 @@ import { readHostingConfig } from './readHostingConfig';
 
 export type Hosting = Awaited<ReturnType<typeof createHosting>>;
 
-async function secretKeyOf(dataDir: string, configured: string | undefined, logger: LoggerService) {
+async function secretKeyOf(
+  dataDir: string,
+  configured: string | undefined,
+  logger: LoggerService,
+) {
   if (configured) return configured;
   const file = path.join(dataDir, 'secret.key');
   try {
@@ -44,7 +48,9 @@ async function secretKeyOf(dataDir: string, configured: string | undefined, logg
     const key = randomBytes(32).toString('base64url');
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     await fs.writeFile(file, key, { mode: 0o600, flag: 'wx' });
-    logger.warn(`appliances.secretKey is not set; generated one in ${file}. Set it in production.`);
+    logger.warn(
+      `appliances.secretKey is not set; generated one in ${file}. Set it in production.`,
+    );
     return key;
   }
 }
@@ -69,10 +75,16 @@ export async function createHosting(deps: {
 }) {
   const config = readHostingConfig(deps.config);
   const logger = deps.logger.child({ part: 'hosting' });
-  const secrets = new SecretBox(await secretKeyOf(config.dataDir, config.secretKey, logger));
+  const secrets = new SecretBox(
+    await secretKeyOf(config.dataDir, config.secretKey, logger),
+  );
   const pki = await BackendPki.open(config.dataDir, logger);
   const hosts = new HostStore(deps.db, secrets);
-  const enrolment = new HostEnrolment(hosts, pki, config.enrolmentTokenMinutes * 60_000);
+  const enrolment = new HostEnrolment(
+    hosts,
+    pki,
+    config.enrolmentTokenMinutes * 60_000,
+  );
   const instances = new InstanceStore(deps.db);
   const operations = new OperationStore(deps.db);
   const events = new InstanceEventStore(deps.db, {
@@ -85,7 +97,10 @@ export async function createHosting(deps: {
   const layers = new ImageLayers({
     appliances: deps.appliances,
     channels: deps.channels,
-    digests: new ImageDigests(deps.db, { maxBytes: config.maxImageBytes, timeoutMs: 60_000 }),
+    digests: new ImageDigests(deps.db, {
+      maxBytes: config.maxImageBytes,
+      timeoutMs: 60_000,
+    }),
     osImages: config.osImages,
   });
   const pacer = new EventLoopPacer();
@@ -153,7 +168,9 @@ export async function createHosting(deps: {
       await deps.scheduler.scheduleTask({
         id: 'appliances-host-heartbeats',
         scope: 'global',
-        frequency: { seconds: Math.max(5, Math.floor(config.offlineAfterSeconds / 3)) },
+        frequency: {
+          seconds: Math.max(5, Math.floor(config.offlineAfterSeconds / 3)),
+        },
         timeout: { minutes: 1 },
         fn: async () => {
           await monitor.markMissedHeartbeats();
@@ -169,7 +186,8 @@ export async function createHosting(deps: {
         initialDelay: { seconds: 1 },
         fn: async () => {
           const resumed = await runner.resumeOrphaned();
-          if (resumed.length) logger.info(`Resuming ${resumed.length} unfinished operation(s)`);
+          if (resumed.length)
+            logger.info(`Resuming ${resumed.length} unfinished operation(s)`);
         },
       });
       // Drift between recorded states and what the agents report (a guest

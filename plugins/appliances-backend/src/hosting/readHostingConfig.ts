@@ -16,13 +16,20 @@ export type HostingConfig = {
   reconcileIntervalSeconds: number;
   osImages: OsImage[];
   osImageDirectory?: string;
-  embeddedHosts?: { count: number; cpus: number; memoryMiB: number; diskGiB: number };
+  embeddedHosts?: {
+    count: number;
+    cpus: number;
+    memoryMiB: number;
+    diskGiB: number;
+  };
 };
 
 function whole(config: Config, key: string, fallback: number, min = 1): number {
   const value = config.getOptionalNumber(key) ?? fallback;
   if (!Number.isInteger(value) || value < min) {
-    throw new Error(`Invalid config at appliances.${key}: expected a whole number of at least ${min}`);
+    throw new Error(
+      `Invalid config at appliances.${key}: expected a whole number of at least ${min}`,
+    );
   }
   return value;
 }
@@ -30,10 +37,14 @@ function whole(config: Config, key: string, fallback: number, min = 1): number {
 /** Reads the hosts, enrolment and provisioning keys of `appliances` (see config.d.ts). */
 export function readHostingConfig(root: Config): HostingConfig {
   const config = root.getOptionalConfig('appliances') ?? new ConfigReader({});
-  const dataDir = path.resolve(config.getOptionalString('dataDir') ?? '.tempest');
+  const dataDir = path.resolve(
+    config.getOptionalString('dataDir') ?? '.tempest',
+  );
   const secretKey = config.getOptionalString('secretKey');
   if (secretKey !== undefined && secretKey.length < 32) {
-    throw new Error('Invalid config at appliances.secretKey: expected at least 32 characters');
+    throw new Error(
+      'Invalid config at appliances.secretKey: expected at least 32 characters',
+    );
   }
   const osImages = (config.getOptionalConfigArray('osImages') ?? []).map(c => ({
     ostype: c.getString('ostype'),
@@ -46,7 +57,9 @@ export function readHostingConfig(root: Config): HostingConfig {
   }));
   for (const os of osImages) {
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(os.name)) {
-      throw new Error(`Invalid config at appliances.osImages: name '${os.name}' is not a valid image name`);
+      throw new Error(
+        `Invalid config at appliances.osImages: name '${os.name}' is not a valid image name`,
+      );
     }
   }
   const embedded = config.getOptionalConfig('embeddedHosts');
@@ -54,13 +67,26 @@ export function readHostingConfig(root: Config): HostingConfig {
   return {
     dataDir,
     secretKey,
-    heartbeatIntervalSeconds: whole(config, 'hosts.heartbeatIntervalSeconds', 10),
+    heartbeatIntervalSeconds: whole(
+      config,
+      'hosts.heartbeatIntervalSeconds',
+      10,
+    ),
     offlineAfterSeconds: whole(config, 'hosts.offlineAfterSeconds', 45),
     enrolmentTokenMinutes: whole(config, 'hosts.enrolmentTokenMinutes', 60),
     maxImageBytes: whole(config, 'provisioning.maxImageBytes', 8 * 1024 ** 3),
     provisioningConcurrency: whole(config, 'provisioning.concurrency', 8),
-    shutdownTimeoutSeconds: whole(config, 'instances.shutdownTimeoutSeconds', 60),
-    reconcileIntervalSeconds: whole(config, 'instances.reconcileIntervalSeconds', 60, 5),
+    shutdownTimeoutSeconds: whole(
+      config,
+      'instances.shutdownTimeoutSeconds',
+      60,
+    ),
+    reconcileIntervalSeconds: whole(
+      config,
+      'instances.reconcileIntervalSeconds',
+      60,
+      5,
+    ),
     osImages,
     osImageDirectory: config.getOptionalString('osImageDirectory'),
     ...(embedded && count > 0

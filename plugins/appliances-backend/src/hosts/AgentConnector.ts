@@ -34,4 +34,3 @@ export class AgentConnector {
     this.clients.clear();
   }
 }
-

@@ -8,7 +8,10 @@ import {
   createCertificateAuthority,
 } from '@tempest/provider-agent/src/pki/createCertificateAuthority';
 import { issueCertificate } from '@tempest/provider-agent/src/pki/issueCertificate';
-import { writeCertificate, writePrivateKey } from '@tempest/provider-agent/src/pki/pemFiles';
+import {
+  writeCertificate,
+  writePrivateKey,
+} from '@tempest/provider-agent/src/pki/pemFiles';
 import {
   keyAlgorithm,
   privateKeyFromPem,
@@ -16,7 +19,11 @@ import {
   x509,
 } from '@tempest/provider-agent/src/pki/x509Provider';
 
-export type IssuedAgentCertificate = { cert: string; key?: string; fingerprint: string };
+export type IssuedAgentCertificate = {
+  cert: string;
+  key?: string;
+  fingerprint: string;
+};
 
 const AGENT_CERT_DAYS = 397;
 
@@ -31,7 +38,10 @@ export class BackendPki {
     readonly client: { cert: string; key: string },
   ) {}
 
-  static async open(dataDir: string, logger: LoggerService): Promise<BackendPki> {
+  static async open(
+    dataDir: string,
+    logger: LoggerService,
+  ): Promise<BackendPki> {
     const dir = path.join(dataDir, 'pki');
     const file = (name: string) => path.join(dir, name);
     let ca: CertificateAuthority;
@@ -42,7 +52,9 @@ export class BackendPki {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      ca = await createCertificateAuthority({ commonName: 'Tempest backend CA' });
+      ca = await createCertificateAuthority({
+        commonName: 'Tempest backend CA',
+      });
       await writePrivateKey(file('ca.key'), ca.key);
       await writeCertificate(file('ca.crt'), ca.cert);
       logger.info(`Created the agent CA in ${dir}`);
@@ -54,13 +66,18 @@ export class BackendPki {
         key: await fs.readFile(file('backend-client.key'), 'utf8'),
       };
       const x = new X509Certificate(client.cert);
-      const expiresSoon = new Date(x.validTo).getTime() < Date.now() + 7 * 86_400_000;
+      const expiresSoon =
+        new Date(x.validTo).getTime() < Date.now() + 7 * 86_400_000;
       if (expiresSoon || !x.verify(new X509Certificate(ca.cert).publicKey)) {
         throw Object.assign(new Error('renew'), { code: 'ENOENT' });
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      client = await issueCertificate({ ca, kind: 'client', name: 'tempest-backend' });
+      client = await issueCertificate({
+        ca,
+        kind: 'client',
+        name: 'tempest-backend',
+      });
       await writePrivateKey(file('backend-client.key'), client.key);
       await writeCertificate(file('backend-client.crt'), client.cert);
     }
@@ -69,8 +86,14 @@ export class BackendPki {
 
   /** An in-memory CA, for tests. */
   static async ephemeral(): Promise<BackendPki> {
-    const ca = await createCertificateAuthority({ commonName: 'Tempest test CA' });
-    const client = await issueCertificate({ ca, kind: 'client', name: 'tempest-backend' });
+    const ca = await createCertificateAuthority({
+      commonName: 'Tempest test CA',
+    });
+    const client = await issueCertificate({
+      ca,
+      kind: 'client',
+      name: 'tempest-backend',
+    });
     return new BackendPki(ca, client);
   }
 
@@ -100,12 +123,20 @@ export class BackendPki {
       throw new InputError('csr is not a PEM PKCS#10 certificate request');
     }
     if (!(await request.verify())) {
-      throw new InputError('The certificate request is not signed by its own key');
+      throw new InputError(
+        'The certificate request is not signed by its own key',
+      );
     }
     const caCert = new x509.X509Certificate(this.ca.cert);
     const publicKey = await request.publicKey.export();
     const notBefore = new Date(Date.now() - 60_000);
-    const dnsNames = [...new Set([options.name, 'localhost', ...options.sans.filter(s => !isIpLike(s))])];
+    const dnsNames = [
+      ...new Set([
+        options.name,
+        'localhost',
+        ...options.sans.filter(s => !isIpLike(s)),
+      ]),
+    ];
     const ips = [...new Set(['127.0.0.1', ...options.sans.filter(isIpLike)])];
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
@@ -122,7 +153,10 @@ export class BackendPki {
           x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement,
           true,
         ),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+        new x509.ExtendedKeyUsageExtension(
+          [x509.ExtendedKeyUsage.serverAuth],
+          false,
+        ),
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
         new x509.SubjectAlternativeNameExtension(
           [

@@ -3,7 +3,11 @@ import { NotAllowedError } from '@backstage/errors';
 import { BackendPki, sha256Hex } from './BackendPki';
 import { Host, HostStore } from './HostStore';
 
-export type EnrolmentToken = { token: string; tokenHash: string; expiresAt: Date };
+export type EnrolmentToken = {
+  token: string;
+  tokenHash: string;
+  expiresAt: Date;
+};
 
 export type EnrolmentResult = {
   host: Host;
@@ -29,17 +33,27 @@ export class HostEnrolment {
 
   newToken(now = Date.now()): EnrolmentToken {
     const token = `tempest-enrol-${randomBytes(24).toString('base64url')}`;
-    return { token, tokenHash: sha256Hex(token), expiresAt: new Date(now + this.tokenTtlMs) };
+    return {
+      token,
+      tokenHash: sha256Hex(token),
+      expiresAt: new Date(now + this.tokenTtlMs),
+    };
   }
 
-  async enrol(request: { token: string; csr?: string; agentUrl?: string }): Promise<EnrolmentResult> {
+  async enrol(request: {
+    token: string;
+    csr?: string;
+    agentUrl?: string;
+  }): Promise<EnrolmentResult> {
     const tokenHash = sha256Hex(request.token);
     const heartbeatToken = `tempest-agent-${randomBytes(24).toString('base64url')}`;
     // The certificate is issued before the token is consumed so a failure
     // here leaves the token usable; the name comes from the stored host.
     const pending = await this.hosts.findByEnrolmentToken(tokenHash);
     if (!pending) {
-      throw new NotAllowedError('The enrolment token is unknown, used or expired');
+      throw new NotAllowedError(
+        'The enrolment token is unknown, used or expired',
+      );
     }
     const agentUrl = request.agentUrl ?? pending.agentUrl;
     const issued = await this.pki.issueAgentCertificate({
@@ -53,7 +67,9 @@ export class HostEnrolment {
       agentUrl: request.agentUrl,
     });
     if (!host) {
-      throw new NotAllowedError('The enrolment token is unknown, used or expired');
+      throw new NotAllowedError(
+        'The enrolment token is unknown, used or expired',
+      );
     }
     return {
       host,

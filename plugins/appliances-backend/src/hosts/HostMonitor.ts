@@ -17,13 +17,21 @@ export class HostMonitor {
   ) {}
 
   async markMissedHeartbeats(now = Date.now()): Promise<string[]> {
-    const marked = await this.hosts.markStaleOffline(new Date(now - this.options.offlineAfterMs));
+    const marked = await this.hosts.markStaleOffline(
+      new Date(now - this.options.offlineAfterMs),
+    );
     for (const host of marked) {
-      this.options.logger.warn(`Host ${host.name} missed its heartbeats; marked offline`);
+      this.options.logger.warn(
+        `Host ${host.name} missed its heartbeats; marked offline`,
+      );
       const event = await this.options.auditor.createEvent({
         eventId: 'host-offline',
         severityLevel: 'medium',
-        meta: { hostId: host.id, hostName: host.name, lastHeartbeatAt: host.lastHeartbeatAt ?? null },
+        meta: {
+          hostId: host.id,
+          hostName: host.name,
+          lastHeartbeatAt: host.lastHeartbeatAt ?? null,
+        },
       });
       await event.success();
     }

@@ -107,7 +107,12 @@ function toHost(row: HostRow): Host {
     },
     agentUrl: row.agent_url,
     ...(row.bmc_address
-      ? { bmc: { address: row.bmc_address, hasCredentials: row.bmc_credentials !== null } }
+      ? {
+          bmc: {
+            address: row.bmc_address,
+            hasCredentials: row.bmc_credentials !== null,
+          },
+        }
       : {}),
     state: row.state,
     poweredOn: Boolean(row.powered_on),
@@ -117,7 +122,9 @@ function toHost(row: HostRow): Host {
       storageMb: Number(row.used_storage_mb),
     },
     enrolledAt: iso(row.enrolled_at),
-    enrolmentExpiresAt: row.enrolled_at ? undefined : iso(row.enrolment_expires_at),
+    enrolmentExpiresAt: row.enrolled_at
+      ? undefined
+      : iso(row.enrolment_expires_at),
     lastHeartbeatAt: iso(row.last_heartbeat_at),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
@@ -164,7 +171,10 @@ export class HostStore {
       bmc_address: input.bmc?.address ?? null,
       bmc_credentials: input.bmc
         ? this.secrets.seal(
-            JSON.stringify({ username: input.bmc.username, password: input.bmc.password }),
+            JSON.stringify({
+              username: input.bmc.username,
+              password: input.bmc.password,
+            }),
             id,
           )
         : null,
@@ -204,7 +214,10 @@ export class HostStore {
   }
 
   /** New prices apply to instances placed from now on; placed instances keep the price locked into them. */
-  async updatePricing(id: string, pricing: HostPricing): Promise<Host | undefined> {
+  async updatePricing(
+    id: string,
+    pricing: HostPricing,
+  ): Promise<Host | undefined> {
     await this.db('hosts')
       .where({ id })
       .update({ ...pricingColumns(pricing), updated_at: new Date() });
@@ -212,7 +225,10 @@ export class HostStore {
   }
 
   /** Maintenance on takes the host out of placement; off returns it to offline until its next heartbeat. */
-  async setMaintenance(id: string, maintenance: boolean): Promise<Host | undefined> {
+  async setMaintenance(
+    id: string,
+    maintenance: boolean,
+  ): Promise<Host | undefined> {
     const query = this.db('hosts').where({ id });
     if (maintenance) {
       await query.update({ state: 'maintenance', updated_at: new Date() });
@@ -233,9 +249,15 @@ export class HostStore {
   }
 
   /** The host waiting for this (unexpired) enrolment token. */
-  async findByEnrolmentToken(tokenHash: string, now = new Date()): Promise<Host | undefined> {
-    const row = await this.db<HostRow>('hosts').where({ enrolment_token_hash: tokenHash }).first();
-    if (!row?.enrolment_expires_at || new Date(row.enrolment_expires_at) <= now) return undefined;
+  async findByEnrolmentToken(
+    tokenHash: string,
+    now = new Date(),
+  ): Promise<Host | undefined> {
+    const row = await this.db<HostRow>('hosts')
+      .where({ enrolment_token_hash: tokenHash })
+      .first();
+    if (!row?.enrolment_expires_at || new Date(row.enrolment_expires_at) <= now)
+      return undefined;
     return toHost(row);
   }
 
@@ -245,13 +267,21 @@ export class HostStore {
    */
   async consumeEnrolmentToken(
     tokenHash: string,
-    enrolled: { agentTokenHash: string; certificateFingerprint: string; agentUrl?: string },
+    enrolled: {
+      agentTokenHash: string;
+      certificateFingerprint: string;
+      agentUrl?: string;
+    },
     now = new Date(),
   ): Promise<Host | undefined> {
     const row = await this.db<HostRow>('hosts')
       .where({ enrolment_token_hash: tokenHash })
       .first();
-    if (!row || !row.enrolment_expires_at || new Date(row.enrolment_expires_at) <= now) {
+    if (
+      !row ||
+      !row.enrolment_expires_at ||
+      new Date(row.enrolment_expires_at) <= now
+    ) {
       return undefined;
     }
     const updated = await this.db('hosts')
@@ -298,12 +328,20 @@ export class HostStore {
   async markStaleOffline(cutoff: Date): Promise<Host[]> {
     const stale = await this.db<HostRow>('hosts')
       .where({ state: 'online' })
-      .andWhere(q => q.where('last_heartbeat_at', '<', cutoff).orWhereNull('last_heartbeat_at'));
+      .andWhere(q =>
+        q
+          .where('last_heartbeat_at', '<', cutoff)
+          .orWhereNull('last_heartbeat_at'),
+      );
     const marked: Host[] = [];
     for (const row of stale) {
       const n = await this.db('hosts')
         .where({ id: row.id, state: 'online' })
-        .andWhere(q => q.where('last_heartbeat_at', '<', cutoff).orWhereNull('last_heartbeat_at'))
+        .andWhere(q =>
+          q
+            .where('last_heartbeat_at', '<', cutoff)
+            .orWhereNull('last_heartbeat_at'),
+        )
         .update({ state: 'offline', updated_at: new Date() });
       if (n) marked.push({ ...toHost(row), state: 'offline' });
     }
@@ -314,7 +352,11 @@ export class HostStore {
    * Reserves capacity if it still fits: one conditional update, so two
    * operations racing for the last cores cannot both win.
    */
-  async reserve(hostId: string, demand: ResourceDemand, trx: Knex = this.db): Promise<boolean> {
+  async reserve(
+    hostId: string,
+    demand: ResourceDemand,
+    trx: Knex = this.db,
+  ): Promise<boolean> {
     const n = await trx('hosts')
       .where({ id: hostId, state: 'online' })
       .andWhereRaw('used_cpu_cores + ? <= cpu_cores', [demand.cpuCores])
@@ -328,7 +370,11 @@ export class HostStore {
     return n === 1;
   }
 
-  async release(hostId: string, demand: ResourceDemand, trx: Knex = this.db): Promise<void> {
+  async release(
+    hostId: string,
+    demand: ResourceDemand,
+    trx: Knex = this.db,
+  ): Promise<void> {
     await trx('hosts')
       .where({ id: hostId })
       .update({
@@ -349,7 +395,11 @@ export class HostStore {
         state: host.state === 'pending' ? 'offline' : host.state,
         poweredOn: host.poweredOn,
         coreSpeedMhz: host.coreSpeedMhz,
-        capacity: { cpuCores: host.cpuCores, memoryMb: host.memoryMb, storageMb: host.storageMb },
+        capacity: {
+          cpuCores: host.cpuCores,
+          memoryMb: host.memoryMb,
+          storageMb: host.storageMb,
+        },
         used: host.used,
         pricing: host.pricing,
       };
@@ -357,7 +407,9 @@ export class HostStore {
   }
 
   /** The BMC credentials, opened for the power driver; never for the API. */
-  async bmcCredentials(id: string): Promise<{ username: string; password: string } | undefined> {
+  async bmcCredentials(
+    id: string,
+  ): Promise<{ username: string; password: string } | undefined> {
     const row = await this.db<HostRow>('hosts').where({ id }).first();
     if (!row?.bmc_credentials) return undefined;
     return JSON.parse(this.secrets.open(row.bmc_credentials, id));

@@ -12,7 +12,9 @@ describe('SecretBox', () => {
 
   it('refuses another key, another context and tampering', () => {
     const sealed = box.seal('secret', 'host-1');
-    expect(() => new SecretBox('another key that is long enough!!').open(sealed, 'host-1')).toThrow();
+    expect(() =>
+      new SecretBox('another key that is long enough!!').open(sealed, 'host-1'),
+    ).toThrow();
     expect(() => box.open(sealed, 'host-2')).toThrow();
     const parts = sealed.split('.');
     parts[3] = Buffer.from('SECRET').toString('base64url');

@@ -1,4 +1,8 @@
-import { ConflictError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import { Knex } from 'knex';
 import {
   InstanceAction,
@@ -16,7 +20,12 @@ import { Instance, InstanceStore } from './InstanceStore';
 
 /** Why an action was not carried out, with what the caller needs to try again. */
 export type ActionRefusal = {
-  reason: 'stale-version' | 'forbidden-action' | 'action-in-progress' | 'agent-refused' | 'agent-unavailable';
+  reason:
+    | 'stale-version'
+    | 'forbidden-action'
+    | 'action-in-progress'
+    | 'agent-refused'
+    | 'agent-unavailable';
   currentState: InstanceState;
   currentVersion: number;
   allowedActions: InstanceAction[];
@@ -24,14 +33,20 @@ export type ActionRefusal = {
 
 /** 409: stale version, forbidden action, another action in flight, or the agent refused. */
 export class InstanceActionConflict extends ConflictError {
-  constructor(message: string, readonly details: ActionRefusal) {
+  constructor(
+    message: string,
+    readonly details: ActionRefusal,
+  ) {
     super(message);
   }
 }
 
 /** 503: the host or its agent could not be reached; nothing changed. */
 export class InstanceActionUnavailable extends ServiceUnavailableError {
-  constructor(message: string, readonly details: ActionRefusal) {
+  constructor(
+    message: string,
+    readonly details: ActionRefusal,
+  ) {
     super(message);
   }
 }
@@ -58,16 +73,27 @@ export type InstanceActionsOptions = {
 export class InstanceActions {
   constructor(private readonly o: InstanceActionsOptions) {}
 
-  private refusal(instance: Instance, reason: ActionRefusal['reason']): ActionRefusal {
+  private refusal(
+    instance: Instance,
+    reason: ActionRefusal['reason'],
+  ): ActionRefusal {
     return {
       reason,
       currentState: instance.state,
       currentVersion: instance.version,
-      allowedActions: instance.pendingAction ? [] : allowedActions(instance.state),
+      allowedActions: instance.pendingAction
+        ? []
+        : allowedActions(instance.state),
     };
   }
 
-  private async refuse(instance: Instance, actor: string, action: InstanceAction, expectedVersion: number, error: InstanceActionConflict | InstanceActionUnavailable): Promise<never> {
+  private async refuse(
+    instance: Instance,
+    actor: string,
+    action: InstanceAction,
+    expectedVersion: number,
+    error: InstanceActionConflict | InstanceActionUnavailable,
+  ): Promise<never> {
     await this.o.events.record({
       instanceId: instance.id,
       actor,
@@ -81,28 +107,53 @@ export class InstanceActions {
     throw error;
   }
 
-  async run(instance: Instance, action: InstanceAction, expectedVersion: number, actor: string): Promise<ActionResult> {
+  async run(
+    instance: Instance,
+    action: InstanceAction,
+    expectedVersion: number,
+    actor: string,
+  ): Promise<ActionResult> {
     const { instances, events } = this.o;
     const from = instance.state;
     if (expectedVersion !== instance.version) {
-      return this.refuse(instance, actor, action, expectedVersion, new InstanceActionConflict(
-        `Instance ${instance.hostname} is at version ${instance.version} (${from}), not ${expectedVersion}: reload and try again`,
-        this.refusal(instance, 'stale-version'),
-      ));
+      return this.refuse(
+        instance,
+        actor,
+        action,
+        expectedVersion,
+        new InstanceActionConflict(
+          `Instance ${instance.hostname} is at version ${instance.version} (${from}), not ${expectedVersion}: reload and try again`,
+          this.refusal(instance, 'stale-version'),
+        ),
+      );
     }
     if (instance.pendingAction) {
-      return this.refuse(instance, actor, action, expectedVersion, new InstanceActionConflict(
-        `Instance ${instance.hostname} is busy with ${instance.pendingAction}`,
-        this.refusal(instance, 'action-in-progress'),
-      ));
+      return this.refuse(
+        instance,
+        actor,
+        action,
+        expectedVersion,
+        new InstanceActionConflict(
+          `Instance ${instance.hostname} is busy with ${instance.pendingAction}`,
+          this.refusal(instance, 'action-in-progress'),
+        ),
+      );
     }
-    const to = allowedActions(from).includes(action) ? nextState(from, action) : undefined;
+    const to = allowedActions(from).includes(action)
+      ? nextState(from, action)
+      : undefined;
     if (!to) {
       const allowed = allowedActions(from);
-      return this.refuse(instance, actor, action, expectedVersion, new InstanceActionConflict(
-        `Cannot ${action} an instance that is ${from}; allowed: ${allowed.join(', ') || 'none'}`,
-        this.refusal(instance, 'forbidden-action'),
-      ));
+      return this.refuse(
+        instance,
+        actor,
+        action,
+        expectedVersion,
+        new InstanceActionConflict(
+          `Cannot ${action} an instance that is ${from}; allowed: ${allowed.join(', ') || 'none'}`,
+          this.refusal(instance, 'forbidden-action'),
+        ),
+      );
     }
 
     // Power actions need the domain on its host; deleting an instance that never got one needs no agent.
@@ -112,10 +163,16 @@ export class InstanceActions {
     if (needsAgent) {
       host = hasDomain ? await this.o.hosts.get(instance.hostId!) : undefined;
       if (!host || host.state !== 'online') {
-        return this.refuse(instance, actor, action, expectedVersion, new InstanceActionUnavailable(
-          `Host ${host?.name ?? instance.hostId} is ${host?.state ?? 'gone'}; nothing was changed`,
-          this.refusal(instance, 'agent-unavailable'),
-        ));
+        return this.refuse(
+          instance,
+          actor,
+          action,
+          expectedVersion,
+          new InstanceActionUnavailable(
+            `Host ${host?.name ?? instance.hostId} is ${host?.state ?? 'gone'}; nothing was changed`,
+            this.refusal(instance, 'agent-unavailable'),
+          ),
+        );
       }
     }
 
@@ -127,11 +184,20 @@ export class InstanceActions {
       won = await this.o.db.transaction(async trx => {
         const ok = await instances.claimAction(
           instance.id,
-          { expectedVersion, from, to: claimed, action, ...(action === 'retry' ? { hostname: instance.hostname } : {}) },
+          {
+            expectedVersion,
+            from,
+            to: claimed,
+            action,
+            ...(action === 'retry' ? { hostname: instance.hostname } : {}),
+          },
           trx,
         );
         if (ok && action === 'retry') {
-          if (!instance.operationId || !(await this.o.operations.reopen(instance.operationId, trx))) {
+          if (
+            !instance.operationId ||
+            !(await this.o.operations.reopen(instance.operationId, trx))
+          ) {
             throw new InstanceActionConflict(
               `Instance ${instance.hostname} has no failed operation to retry`,
               this.refusal(instance, 'forbidden-action'),
@@ -141,89 +207,185 @@ export class InstanceActions {
         return ok;
       });
     } catch (e) {
-      if (e instanceof InstanceActionConflict) return this.refuse(instance, actor, action, expectedVersion, e);
+      if (e instanceof InstanceActionConflict)
+        return this.refuse(instance, actor, action, expectedVersion, e);
       if (/unique|duplicate/i.test(String((e as Error).message))) {
-        return this.refuse(instance, actor, action, expectedVersion, new InstanceActionConflict(
-          `The hostname ${instance.hostname} was taken by another instance since this one failed`,
-          this.refusal(instance, 'forbidden-action'),
-        ));
+        return this.refuse(
+          instance,
+          actor,
+          action,
+          expectedVersion,
+          new InstanceActionConflict(
+            `The hostname ${instance.hostname} was taken by another instance since this one failed`,
+            this.refusal(instance, 'forbidden-action'),
+          ),
+        );
       }
       throw e;
     }
     if (!won) {
       const current = await instances.get(instance.id);
       if (!current) throw new NotFoundError(`No instance '${instance.id}'`);
-      return this.refuse(current, actor, action, expectedVersion, new InstanceActionConflict(
-        `Instance ${instance.hostname} changed meanwhile: it is ${current.state} at version ${current.version}`,
-        this.refusal(current, current.pendingAction ? 'action-in-progress' : 'stale-version'),
-      ));
+      return this.refuse(
+        current,
+        actor,
+        action,
+        expectedVersion,
+        new InstanceActionConflict(
+          `Instance ${instance.hostname} changed meanwhile: it is ${current.state} at version ${current.version}`,
+          this.refusal(
+            current,
+            current.pendingAction ? 'action-in-progress' : 'stale-version',
+          ),
+        ),
+      );
     }
-    await events.record({ instanceId: instance.id, actor, kind: 'action', action, fromState: from, toState: claimed, version: claimedVersion, outcome: 'succeeded' });
+    await events.record({
+      instanceId: instance.id,
+      actor,
+      kind: 'action',
+      action,
+      fromState: from,
+      toState: claimed,
+      version: claimedVersion,
+      outcome: 'succeeded',
+    });
 
     if (action === 'retry') {
       await instances.finishAction(instance.id, claimedVersion);
       this.o.kick(instance.operationId!);
-      return { instance: (await instances.get(instance.id))!, operationId: instance.operationId };
+      return {
+        instance: (await instances.get(instance.id))!,
+        operationId: instance.operationId,
+      };
     }
 
     try {
-      if (needsAgent) await this.callAgent(this.o.agents.forHost(host!), instance, action);
+      if (needsAgent)
+        await this.callAgent(this.o.agents.forHost(host!), instance, action);
       if (action === 'delete') await this.releaseCapacity(instance);
     } catch (e) {
-      const message = e instanceof AgentCallError ? e.message : `${action} failed: ${(e as Error).message}`;
+      const message =
+        e instanceof AgentCallError
+          ? e.message
+          : `${action} failed: ${(e as Error).message}`;
       await instances.revertAction(instance.id, claimedVersion, from, message);
       const current = (await instances.get(instance.id))!;
-      await events.record({ instanceId: instance.id, actor, kind: 'action', action, fromState: claimed, toState: from, version: current.version, outcome: 'failed', message });
-      const unreachable = e instanceof AgentCallError && e.code === 'UNREACHABLE';
-      const details = this.refusal(current, unreachable ? 'agent-unavailable' : 'agent-refused');
+      await events.record({
+        instanceId: instance.id,
+        actor,
+        kind: 'action',
+        action,
+        fromState: claimed,
+        toState: from,
+        version: current.version,
+        outcome: 'failed',
+        message,
+      });
+      const unreachable =
+        e instanceof AgentCallError && e.code === 'UNREACHABLE';
+      const details = this.refusal(
+        current,
+        unreachable ? 'agent-unavailable' : 'agent-refused',
+      );
       throw unreachable
-        ? new InstanceActionUnavailable(`${message}; the instance stays ${from}`, details)
-        : new InstanceActionConflict(`The agent refused: ${message}; the instance stays ${from}`, details);
+        ? new InstanceActionUnavailable(
+            `${message}; the instance stays ${from}`,
+            details,
+          )
+        : new InstanceActionConflict(
+            `The agent refused: ${message}; the instance stays ${from}`,
+            details,
+          );
     }
 
     if (action === 'delete') {
       await instances.finishAction(instance.id, claimedVersion, 'deleted');
-      await events.record({ instanceId: instance.id, actor, kind: 'action', action, fromState: claimed, toState: 'deleted', version: claimedVersion + 1, outcome: 'succeeded' });
+      await events.record({
+        instanceId: instance.id,
+        actor,
+        kind: 'action',
+        action,
+        fromState: claimed,
+        toState: 'deleted',
+        version: claimedVersion + 1,
+        outcome: 'succeeded',
+      });
     } else {
       await instances.finishAction(instance.id, claimedVersion);
     }
     return { instance: (await instances.get(instance.id))! };
   }
 
-  private async callAgent(agent: AgentClient, instance: Instance, action: InstanceAction) {
+  private async callAgent(
+    agent: AgentClient,
+    instance: Instance,
+    action: InstanceAction,
+  ) {
     const name = instance.domainName!;
     const path = { params: { path: { name } } };
     switch (action) {
       case 'start':
-        await agentCall('start domain', agent.POST('/v1/domains/{name}/start', path));
+        await agentCall(
+          'start domain',
+          agent.POST('/v1/domains/{name}/start', path),
+        );
         return;
       case 'stop':
         await agentCall(
           'shut down domain',
-          agent.POST('/v1/domains/{name}/shutdown', { ...path, body: { timeoutSeconds: this.o.shutdownTimeoutSeconds } }),
+          agent.POST('/v1/domains/{name}/shutdown', {
+            ...path,
+            body: { timeoutSeconds: this.o.shutdownTimeoutSeconds },
+          }),
         );
         return;
       case 'suspend':
-        await agentCall('suspend domain', agent.POST('/v1/domains/{name}/suspend', path));
+        await agentCall(
+          'suspend domain',
+          agent.POST('/v1/domains/{name}/suspend', path),
+        );
         return;
       case 'resume':
-        await agentCall('resume domain', agent.POST('/v1/domains/{name}/resume', path));
+        await agentCall(
+          'resume domain',
+          agent.POST('/v1/domains/{name}/resume', path),
+        );
         return;
       case 'delete': {
-        const ignoring = async (codes: string[], call: () => Promise<unknown>) => {
+        const ignoring = async (
+          codes: string[],
+          call: () => Promise<unknown>,
+        ) => {
           try {
             await call();
           } catch (e) {
-            if (!(e instanceof AgentCallError && codes.includes(e.code))) throw e;
+            if (!(e instanceof AgentCallError && codes.includes(e.code)))
+              throw e;
           }
         };
         // A stopped domain refuses destroy (not running); a missing one is already gone.
-        await ignoring(['UNKNOWN_DOMAIN', 'DOMAIN_STATE_CONFLICT', 'HTTP_404'], () =>
-          agentCall('destroy domain', agent.POST('/v1/domains/{name}/destroy', path)),
+        await ignoring(
+          ['UNKNOWN_DOMAIN', 'DOMAIN_STATE_CONFLICT', 'HTTP_404'],
+          () =>
+            agentCall(
+              'destroy domain',
+              agent.POST('/v1/domains/{name}/destroy', path),
+            ),
         );
-        await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () => agentCall('undefine domain', agent.DELETE('/v1/domains/{name}', path)));
+        await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () =>
+          agentCall(
+            'undefine domain',
+            agent.DELETE('/v1/domains/{name}', path),
+          ),
+        );
         await ignoring(['UNKNOWN_DISK', 'HTTP_404'], () =>
-          agentCall('remove disk', agent.DELETE('/v1/disks/{name}', { params: { path: { name: diskNameOf(instance.id) } } })),
+          agentCall(
+            'remove disk',
+            agent.DELETE('/v1/disks/{name}', {
+              params: { path: { name: diskNameOf(instance.id) } },
+            }),
+          ),
         );
         return;
       }
@@ -235,7 +397,9 @@ export class InstanceActions {
   /** Gives the host back the instance's capacity unless a rollback already did. */
   private async releaseCapacity(instance: Instance) {
     if (!instance.hostId) return;
-    const operation = instance.operationId ? await this.o.operations.get(instance.operationId) : undefined;
+    const operation = instance.operationId
+      ? await this.o.operations.get(instance.operationId)
+      : undefined;
     if (operation?.state === 'failed') return;
     await this.o.hosts.release(instance.hostId, instance.size);
   }

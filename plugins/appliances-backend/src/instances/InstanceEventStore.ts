@@ -1,5 +1,8 @@
 import { Knex } from 'knex';
-import { InstanceAction, InstanceState } from '@tempest/backstage-plugin-appliances-common';
+import {
+  InstanceAction,
+  InstanceState,
+} from '@tempest/backstage-plugin-appliances-common';
 
 export type InstanceEventKind = 'action' | 'denied' | 'reconcile' | 'provision';
 export type InstanceEventOutcome = 'succeeded' | 'failed' | 'refused';
@@ -70,7 +73,10 @@ export class InstanceEventStore {
   }
 
   /** A page of an instance's events, newest first; `before` is the id of the last event seen. */
-  async list(instanceId: string, options: { limit: number; before?: number }): Promise<InstanceEvent[]> {
+  async list(
+    instanceId: string,
+    options: { limit: number; before?: number },
+  ): Promise<InstanceEvent[]> {
     const query = this.db<Row>('instance_events')
       .where({ instance_id: instanceId })
       .orderBy('id', 'desc')

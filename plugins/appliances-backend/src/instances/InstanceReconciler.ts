@@ -6,7 +6,15 @@ import { agentCall } from '../operations/agentCall';
 import { InstanceEventStore } from './InstanceEventStore';
 import { Instance, InstanceStore } from './InstanceStore';
 
-type DomainStateName = 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended' | 'nostate';
+type DomainStateName =
+  | 'running'
+  | 'blocked'
+  | 'paused'
+  | 'shutdown'
+  | 'shutoff'
+  | 'crashed'
+  | 'pmsuspended'
+  | 'nostate';
 
 export type InstanceReconcilerOptions = {
   instances: InstanceStore;
@@ -69,7 +77,9 @@ export class InstanceReconciler {
         checked += result.checked;
         fixed += result.fixed;
       } catch (e) {
-        this.o.logger.warn(`Reconciling instances on ${host.name} failed: ${(e as Error).message}`);
+        this.o.logger.warn(
+          `Reconciling instances on ${host.name} failed: ${(e as Error).message}`,
+        );
       }
     }
     return { checked, fixed };
@@ -80,21 +90,47 @@ export class InstanceReconciler {
     if (!recorded.length) return { checked: 0, fixed: 0 };
     const agent = this.o.agents.forHost(host);
     const { data } = await agentCall('list domains', agent.GET('/v1/domains'));
-    const domains = new Map(data.items.map(d => [d.name, d.state as DomainStateName]));
+    const domains = new Map(
+      data.items.map(d => [d.name, d.state as DomainStateName]),
+    );
     let fixed = 0;
     for (const instance of recorded) {
       if (instance.pendingAction) continue;
-      const drift = driftOf(instance.state, domains.get(instance.domainName!) ?? 'missing');
-      if (drift && (await this.fix(instance, drift.state, drift.error, domains.get(instance.domainName!) ?? 'missing'))) {
+      const drift = driftOf(
+        instance.state,
+        domains.get(instance.domainName!) ?? 'missing',
+      );
+      if (
+        drift &&
+        (await this.fix(
+          instance,
+          drift.state,
+          drift.error,
+          domains.get(instance.domainName!) ?? 'missing',
+        ))
+      ) {
         fixed++;
       }
     }
     return { checked: recorded.length, fixed };
   }
 
-  private async fix(instance: Instance, state: InstanceState, error: string | null, domainState: string) {
+  private async fix(
+    instance: Instance,
+    state: InstanceState,
+    error: string | null,
+    domainState: string,
+  ) {
     // Conditional on the version read: an action that raced us wins.
-    if (!(await this.o.instances.reconcile(instance.id, instance.version, state, error))) return false;
+    if (
+      !(await this.o.instances.reconcile(
+        instance.id,
+        instance.version,
+        state,
+        error,
+      ))
+    )
+      return false;
     const message = `Recorded ${instance.state}, the agent reports the domain ${domainState}`;
     await this.o.events.record({
       instanceId: instance.id,
@@ -109,17 +145,29 @@ export class InstanceReconciler {
     const event = await this.o.auditor.createEvent({
       eventId: 'instance-reconciled',
       severityLevel: 'medium',
-      meta: { instanceId: instance.id, from: instance.state, to: state, version: instance.version + 1, domainState },
+      meta: {
+        instanceId: instance.id,
+        from: instance.state,
+        to: state,
+        version: instance.version + 1,
+        domainState,
+      },
     });
     await event.success();
-    this.o.logger.info(`Instance ${instance.hostname}: ${message}; now ${state}`);
+    this.o.logger.info(
+      `Instance ${instance.hostname}: ${message}; now ${state}`,
+    );
     return true;
   }
 
   private async clearStalePending() {
-    const before = new Date(Date.now() - (this.o.stalePendingMs ?? 10 * 60_000));
+    const before = new Date(
+      Date.now() - (this.o.stalePendingMs ?? 10 * 60_000),
+    );
     for (const instance of await this.o.instances.listStalePending(before)) {
-      if (await this.o.instances.clearStalePending(instance.id, instance.version)) {
+      if (
+        await this.o.instances.clearStalePending(instance.id, instance.version)
+      ) {
         await this.o.events.record({
           instanceId: instance.id,
           actor: 'system:reconciler',

@@ -96,7 +96,9 @@ function toInstance(row: InstanceRow): Instance {
     owner: row.owner,
     applianceId: row.appliance_id,
     ...(row.host_id ? { hostId: row.host_id } : {}),
-    ...(row.requested_host_id ? { requestedHostId: row.requested_host_id } : {}),
+    ...(row.requested_host_id
+      ? { requestedHostId: row.requested_host_id }
+      : {}),
     ...(row.max_price_per_hour_minor !== null
       ? { maxPricePerHourMinor: Number(row.max_price_per_hour_minor) }
       : {}),
@@ -175,22 +177,30 @@ export class InstanceStore {
   }
 
   /** Instances, newest first; `owners` limits them to those owned by one of the refs. */
-  async list(filter: { owners?: string[]; includeDeleted?: boolean } = {}): Promise<Instance[]> {
-    const query = this.db<InstanceRow>('instances').orderBy('created_at', 'desc');
+  async list(
+    filter: { owners?: string[]; includeDeleted?: boolean } = {},
+  ): Promise<Instance[]> {
+    const query = this.db<InstanceRow>('instances').orderBy(
+      'created_at',
+      'desc',
+    );
     if (filter.owners) query.whereIn('owner', filter.owners);
     if (!filter.includeDeleted) query.whereNot({ state: 'deleted' });
     return (await query).map(toInstance);
   }
 
   /** A page of instances, newest first, filtered in the database by the caller's criteria. */
-  async page(q: InstancePageQuery): Promise<{ items: Instance[]; totalCount: number }> {
+  async page(
+    q: InstancePageQuery,
+  ): Promise<{ items: Instance[]; totalCount: number }> {
     const base = this.db<InstanceRow>('instances');
     if (q.criteria) applyCriteria(base, q.criteria);
     if (q.state) base.where('instances.state', q.state);
     else if (!q.includeDeleted) base.whereNot('instances.state', 'deleted');
     if (q.hostId) base.where('instances.host_id', q.hostId);
     if (q.owner) base.where('instances.owner', q.owner);
-    if (q.hostname) base.where('instances.active_hostname', q.hostname.toLowerCase());
+    if (q.hostname)
+      base.where('instances.active_hostname', q.hostname.toLowerCase());
     const [rows, [{ n }]] = await Promise.all([
       base
         .clone()
@@ -203,11 +213,17 @@ export class InstanceStore {
         .offset(q.offset),
       base.clone().count({ n: '*' }),
     ]);
-    return { items: (rows as InstanceRow[]).map(toInstance), totalCount: Number(n) };
+    return {
+      items: (rows as InstanceRow[]).map(toInstance),
+      totalCount: Number(n),
+    };
   }
 
   /** The instance when the criteria allow it (undefined otherwise, so existence does not leak). */
-  async getVisible(id: string, criteria?: PermissionCriteria<InstanceQuery>): Promise<Instance | undefined> {
+  async getVisible(
+    id: string,
+    criteria?: PermissionCriteria<InstanceQuery>,
+  ): Promise<Instance | undefined> {
     const query = this.db<InstanceRow>('instances').where('instances.id', id);
     if (criteria) applyCriteria(query, criteria);
     const row = await query.first('instances.*');
@@ -221,7 +237,13 @@ export class InstanceStore {
    */
   async claimAction(
     id: string,
-    claim: { expectedVersion: number; from: InstanceState; to: InstanceState; action: InstanceAction; hostname?: string },
+    claim: {
+      expectedVersion: number;
+      from: InstanceState;
+      to: InstanceState;
+      action: InstanceAction;
+      hostname?: string;
+    },
     trx: Knex = this.db,
   ): Promise<boolean> {
     const now = new Date();
@@ -236,14 +258,20 @@ export class InstanceStore {
         error: null,
         ...(claim.to === 'started' ? { started_at: now } : {}),
         // A retry takes the hostname back (released when provisioning failed).
-        ...(claim.hostname ? { active_hostname: claim.hostname.toLowerCase() } : {}),
+        ...(claim.hostname
+          ? { active_hostname: claim.hostname.toLowerCase() }
+          : {}),
         updated_at: now,
       });
     return n === 1;
   }
 
   /** Ends a claimed action that the agent carried out; `state` moves on once more (deleting → deleted). */
-  async finishAction(id: string, claimedVersion: number, state?: InstanceState): Promise<boolean> {
+  async finishAction(
+    id: string,
+    claimedVersion: number,
+    state?: InstanceState,
+  ): Promise<boolean> {
     const n = await this.db('instances')
       .where({ id, version: claimedVersion })
       .update({
@@ -257,7 +285,12 @@ export class InstanceStore {
   }
 
   /** Puts a claimed instance back where it was, with the reason; bumps the version. */
-  async revertAction(id: string, claimedVersion: number, from: InstanceState, error: string): Promise<boolean> {
+  async revertAction(
+    id: string,
+    claimedVersion: number,
+    from: InstanceState,
+    error: string,
+  ): Promise<boolean> {
     const n = await this.db('instances')
       .where({ id, version: claimedVersion })
       .update({
@@ -275,7 +308,12 @@ export class InstanceStore {
    * Records what the agent reports when it differs (the reconciler): only
    * if nobody changed the instance since it was read and no action is in flight.
    */
-  async reconcile(id: string, seenVersion: number, state: InstanceState, error: string | null): Promise<boolean> {
+  async reconcile(
+    id: string,
+    seenVersion: number,
+    state: InstanceState,
+    error: string | null,
+  ): Promise<boolean> {
     const n = await this.db('instances')
       .where({ id, version: seenVersion })
       .whereNull('pending_action')
@@ -311,12 +349,19 @@ export class InstanceStore {
     const n = await this.db('instances')
       .where({ id, version })
       .whereNotNull('pending_action')
-      .update({ pending_action: null, pending_since: null, version: version + 1, updated_at: new Date() });
+      .update({
+        pending_action: null,
+        pending_since: null,
+        version: version + 1,
+        updated_at: new Date(),
+      });
     return n === 1;
   }
 
   async count(): Promise<number> {
-    const [{ n }] = await this.db('instances').whereNot({ state: 'deleted' }).count({ n: '*' });
+    const [{ n }] = await this.db('instances')
+      .whereNot({ state: 'deleted' })
+      .count({ n: '*' });
     return Number(n);
   }
 
@@ -349,7 +394,9 @@ export class InstanceStore {
   }
 
   async setDomain(id: string, domainName: string) {
-    await this.db('instances').where({ id }).update({ domain_name: domainName, updated_at: new Date() });
+    await this.db('instances')
+      .where({ id })
+      .update({ domain_name: domainName, updated_at: new Date() });
   }
 
   /** Moves to a state, bumping the version; a deleted or failed instance frees its hostname. */
@@ -366,7 +413,9 @@ export class InstanceStore {
         version: trx.raw('version + 1'),
         error: options.error ?? null,
         ...(state === 'started' ? { started_at: new Date() } : {}),
-        ...(options.releaseHostname || state === 'deleted' ? { active_hostname: null } : {}),
+        ...(options.releaseHostname || state === 'deleted'
+          ? { active_hostname: null }
+          : {}),
         updated_at: new Date(),
       });
   }

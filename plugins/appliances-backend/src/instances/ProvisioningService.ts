@@ -6,7 +6,10 @@ import {
   ResourceDemand,
   placeHost,
 } from '@tempest/backstage-plugin-appliances-common';
-import { ApplianceDirectory, ApplianceDetailView } from '../appliances/ApplianceDirectory';
+import {
+  ApplianceDirectory,
+  ApplianceDetailView,
+} from '../appliances/ApplianceDirectory';
 import { HostStore } from '../hosts/HostStore';
 import { OperationStore } from '../operations/OperationStore';
 import { InstanceStore } from './InstanceStore';
@@ -22,12 +25,15 @@ export type ProvisionRequest = {
 export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** The least an appliance runs on: its hardware's CPUs and memory, its image plus blank disks. */
-export function minimumSize(appliance: Pick<ApplianceDetailView, 'sizeMb' | 'hardware'>): ResourceDemand {
+export function minimumSize(
+  appliance: Pick<ApplianceDetailView, 'sizeMb' | 'hardware'>,
+): ResourceDemand {
   return {
     cpuCores: appliance.hardware.cpus,
     memoryMb: Math.ceil(appliance.hardware.memoryKib / 1024),
     storageMb:
-      appliance.sizeMb + appliance.hardware.disks.reduce((sum, d) => sum + (d.sizeMb ?? 0), 0),
+      appliance.sizeMb +
+      appliance.hardware.disks.reduce((sum, d) => sum + (d.sizeMb ?? 0), 0),
   };
 }
 
@@ -35,7 +41,11 @@ function requestHash(request: ProvisionRequest): string {
   const canonical = JSON.stringify({
     applianceId: request.applianceId,
     hostname: request.hostname,
-    size: [request.size.cpuCores, request.size.memoryMb, request.size.storageMb],
+    size: [
+      request.size.cpuCores,
+      request.size.memoryMb,
+      request.size.storageMb,
+    ],
     hostId: request.hostId ?? null,
     maxPricePerHourMinor: request.maxPricePerHourMinor ?? null,
   });
@@ -44,7 +54,9 @@ function requestHash(request: ProvisionRequest): string {
 
 function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return err.code === '23505' || /UNIQUE constraint failed/i.test(err.message ?? '');
+  return (
+    err.code === '23505' || /UNIQUE constraint failed/i.test(err.message ?? '')
+  );
 }
 
 /**
@@ -64,10 +76,13 @@ export class ProvisioningService {
   ) {}
 
   /** The host id for a host given by id or by name. */
-  private async resolveHost(request: ProvisionRequest): Promise<ProvisionRequest> {
+  private async resolveHost(
+    request: ProvisionRequest,
+  ): Promise<ProvisionRequest> {
     if (!request.hostId) return request;
     const host =
-      (await this.deps.hosts.get(request.hostId)) ?? (await this.deps.hosts.getByName(request.hostId));
+      (await this.deps.hosts.get(request.hostId)) ??
+      (await this.deps.hosts.getByName(request.hostId));
     if (!host) throw new InputError(`Unknown host '${request.hostId}'`);
     return { ...request, hostId: host.id };
   }
@@ -83,7 +98,8 @@ export class ProvisioningService {
     try {
       appliance = await this.deps.directory.get(request.applianceId);
     } catch (e) {
-      if (e instanceof NotFoundError) throw new InputError(`Unknown appliance '${request.applianceId}'`);
+      if (e instanceof NotFoundError)
+        throw new InputError(`Unknown appliance '${request.applianceId}'`);
       throw e;
     }
     if (!appliance.signature.provisionable) {
@@ -93,17 +109,24 @@ export class ProvisioningService {
     }
     const min = minimumSize(appliance);
     const small: string[] = [];
-    if (request.size.cpuCores < min.cpuCores) small.push(`${request.size.cpuCores} cores < ${min.cpuCores}`);
-    if (request.size.memoryMb < min.memoryMb) small.push(`${request.size.memoryMb} MB memory < ${min.memoryMb}`);
-    if (request.size.storageMb < min.storageMb) small.push(`${request.size.storageMb} MB storage < ${min.storageMb}`);
+    if (request.size.cpuCores < min.cpuCores)
+      small.push(`${request.size.cpuCores} cores < ${min.cpuCores}`);
+    if (request.size.memoryMb < min.memoryMb)
+      small.push(`${request.size.memoryMb} MB memory < ${min.memoryMb}`);
+    if (request.size.storageMb < min.storageMb)
+      small.push(`${request.size.storageMb} MB storage < ${min.storageMb}`);
     if (small.length) {
-      throw new InputError(`Size below ${appliance.id}'s minimum: ${small.join(', ')}`);
+      throw new InputError(
+        `Size below ${appliance.id}'s minimum: ${small.join(', ')}`,
+      );
     }
     return appliance;
   }
 
   /** What placing this request now would choose and cost; nothing is reserved. */
-  async estimate(given: ProvisionRequest): Promise<PlacementDecision & { minimum: ResourceDemand }> {
+  async estimate(
+    given: ProvisionRequest,
+  ): Promise<PlacementDecision & { minimum: ResourceDemand }> {
     const request = await this.resolveHost(given);
     const appliance = await this.validate(request);
     const decision = placeHost(await this.deps.hosts.placementHosts(), {
@@ -131,7 +154,9 @@ export class ProvisioningService {
       await this.validate(request);
     } catch (e) {
       // A replay answers with its first operation even if the appliance or host has gone since.
-      const previous = idempotencyKey ? await this.replay(requestedBy, idempotencyKey, hash) : undefined;
+      const previous = idempotencyKey
+        ? await this.replay(requestedBy, idempotencyKey, hash)
+        : undefined;
       if (previous) return previous;
       throw e;
     }
@@ -144,7 +169,14 @@ export class ProvisioningService {
       await this.deps.db.transaction(async trx => {
         await this.deps.operations.insert(
           trx,
-          { id: operationId, instanceId, requestedBy, idempotencyKey, requestHash: hash, request },
+          {
+            id: operationId,
+            instanceId,
+            requestedBy,
+            idempotencyKey,
+            requestHash: hash,
+            request,
+          },
           now,
         );
         await this.deps.instances.insert(
@@ -165,21 +197,32 @@ export class ProvisioningService {
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       // The key was used before (a replay, or a concurrent twin), or the hostname is taken.
-      const previous = idempotencyKey ? await this.replay(requestedBy, idempotencyKey, hash) : undefined;
+      const previous = idempotencyKey
+        ? await this.replay(requestedBy, idempotencyKey, hash)
+        : undefined;
       if (previous) return previous;
-      throw new ConflictError(`Hostname '${request.hostname}' is already in use`);
+      throw new ConflictError(
+        `Hostname '${request.hostname}' is already in use`,
+      );
     }
     return { operationId, instanceId, created: true };
   }
 
   private async replay(requestedBy: string, key: string, hash: string) {
-    const found = await this.deps.operations.findByIdempotencyKey(requestedBy, key);
+    const found = await this.deps.operations.findByIdempotencyKey(
+      requestedBy,
+      key,
+    );
     if (!found) return undefined;
     if (found.requestHash !== hash) {
       throw new ConflictError(
         `Idempotency-Key '${key}' was already used with a different request; use a new key`,
       );
     }
-    return { operationId: found.id, instanceId: found.instanceId, created: false };
+    return {
+      operationId: found.id,
+      instanceId: found.instanceId,
+      created: false,
+    };
   }
 }

@@ -8,7 +8,11 @@ describe('EventLoopPacer', () => {
 
   it('holds work back while the loop is busy and lets it go when it calms down', async () => {
     let busy = 0.95;
-    const pacer = new EventLoopPacer({ utilization: () => busy, pauseMs: 5, maxWaitMs: 5000 });
+    const pacer = new EventLoopPacer({
+      utilization: () => busy,
+      pauseMs: 5,
+      maxWaitMs: 5000,
+    });
     setTimeout(() => {
       busy = 0.5;
     }, 120);
@@ -18,7 +22,11 @@ describe('EventLoopPacer', () => {
   });
 
   it('never holds work back longer than its limit, however busy the loop stays', async () => {
-    const pacer = new EventLoopPacer({ utilization: () => 1, pauseMs: 5, maxWaitMs: 100 });
+    const pacer = new EventLoopPacer({
+      utilization: () => 1,
+      pauseMs: 5,
+      maxWaitMs: 100,
+    });
     const waited = await pacer.turn();
     expect(waited).toBeGreaterThanOrEqual(100);
     expect(waited).toBeLessThan(1000);
@@ -26,16 +34,23 @@ describe('EventLoopPacer', () => {
 
   it('hands out turns one at a time while the loop is busy', async () => {
     let busy = 0.95;
-    const pacer = new EventLoopPacer({ utilization: () => busy, pauseMs: 20, maxWaitMs: 5000 });
+    const pacer = new EventLoopPacer({
+      utilization: () => busy,
+      pauseMs: 20,
+      maxWaitMs: 5000,
+    });
     const done: number[] = [];
     const t0 = Date.now();
-    const turns = Array.from({ length: 4 }, () => pacer.turn().then(() => done.push(Date.now() - t0)));
+    const turns = Array.from({ length: 4 }, () =>
+      pacer.turn().then(() => done.push(Date.now() - t0)),
+    );
     setTimeout(() => {
       busy = 0.5;
     }, 50);
     await Promise.all(turns);
     // Not all at once when the loop calms down: each a pause after the one before.
-    for (let i = 1; i < done.length; i++) expect(done[i] - done[i - 1]).toBeGreaterThanOrEqual(15);
+    for (let i = 1; i < done.length; i++)
+      expect(done[i] - done[i - 1]).toBeGreaterThanOrEqual(15);
   });
 
   it('measures the real loop: a blocked loop reads as busy', async () => {

@@ -63,7 +63,10 @@ export class EventLoopPacer {
     if (this.load <= this.busyAbove) return 0;
     const started = Date.now();
     const mine = this.queue.then(async () => {
-      while (this.load > this.busyAbove && Date.now() - started < this.maxWaitMs) {
+      while (
+        this.load > this.busyAbove &&
+        Date.now() - started < this.maxWaitMs
+      ) {
         await sleep(this.pauseMs);
       }
     });

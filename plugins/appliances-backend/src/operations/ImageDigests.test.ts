@@ -24,13 +24,24 @@ describe('ImageDigests', () => {
     try {
       const knex = await databases.init('SQLITE_3');
       const db = await migrateDatabase(mockServices.database({ knex }));
-      const digests = new ImageDigests(db, { maxBytes: 1_000_000, timeoutMs: 5000 });
+      const digests = new ImageDigests(db, {
+        maxBytes: 1_000_000,
+        timeoutMs: 5000,
+      });
       const expected = createHash('sha256').update(body).digest('hex');
-      expect(await digests.digest(`${base}/moved`)).toEqual({ sha256: expected, sizeBytes: body.length });
-      expect(await digests.digest(`${base}/moved`)).toEqual({ sha256: expected, sizeBytes: body.length });
+      expect(await digests.digest(`${base}/moved`)).toEqual({
+        sha256: expected,
+        sizeBytes: body.length,
+      });
+      expect(await digests.digest(`${base}/moved`)).toEqual({
+        sha256: expected,
+        sizeBytes: body.length,
+      });
       expect(hits).toBe(1);
       const small = new ImageDigests(db, { maxBytes: 1000, timeoutMs: 5000 });
-      await expect(small.digest(`${base}/image`)).rejects.toThrow(/larger than 1000 bytes/);
+      await expect(small.digest(`${base}/image`)).rejects.toThrow(
+        /larger than 1000 bytes/,
+      );
     } finally {
       server.close();
     }

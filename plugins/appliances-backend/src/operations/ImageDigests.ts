@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
  * file, and keeps it.
  */
 export class ImageDigests {
-  private readonly inFlight = new Map<string, Promise<{ sha256: string; sizeBytes: number }>>();
+  private readonly inFlight = new Map<
+    string,
+    Promise<{ sha256: string; sizeBytes: number }>
+  >();
 
   constructor(
     private readonly db: Knex,
@@ -16,18 +19,25 @@ export class ImageDigests {
 
   async digest(url: string): Promise<{ sha256: string; sizeBytes: number }> {
     const urlHash = createHash('sha256').update(url).digest('hex');
-    const row = await this.db('image_digests').where({ url_hash: urlHash }).first();
+    const row = await this.db('image_digests')
+      .where({ url_hash: urlHash })
+      .first();
     if (row) return { sha256: row.sha256, sizeBytes: Number(row.size_bytes) };
     let pending = this.inFlight.get(urlHash);
     if (!pending) {
-      pending = this.compute(url, urlHash).finally(() => this.inFlight.delete(urlHash));
+      pending = this.compute(url, urlHash).finally(() =>
+        this.inFlight.delete(urlHash),
+      );
       this.inFlight.set(urlHash, pending);
     }
     return pending;
   }
 
   private async compute(url: string, urlHash: string) {
-    const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(this.options.timeoutMs) });
+    const response = await fetch(url, {
+      redirect: 'follow',
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
     if (response.status !== 200 || !response.body) {
       await response.body?.cancel();
       throw new Error(`Fetching ${url} to hash it answered ${response.status}`);
@@ -44,7 +54,13 @@ export class ImageDigests {
     }
     const sha256 = hash.digest('hex');
     await this.db('image_digests')
-      .insert({ url_hash: urlHash, url, sha256, size_bytes: sizeBytes, computed_at: new Date() })
+      .insert({
+        url_hash: urlHash,
+        url,
+        sha256,
+        size_bytes: sizeBytes,
+        computed_at: new Date(),
+      })
       .onConflict('url_hash')
       .ignore();
     return { sha256, sizeBytes };

@@ -35,7 +35,10 @@ export function agentImageName(applianceId: string): string {
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '');
   if (clean === applianceId && AGENT_NAME.test(clean)) return clean;
-  const hash = createHash('sha256').update(applianceId).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(applianceId)
+    .digest('hex')
+    .slice(0, 8);
   return `${clean.slice(0, 54).replace(/-+$/, '') || 'a'}-${hash}`;
 }
 
@@ -65,14 +68,20 @@ export class ImageLayers {
       );
     }
     if (!appliance.signatureUrl) {
-      throw new InputError(`Appliance ${appliance.id} has no signature; agents install signed images only`);
+      throw new InputError(
+        `Appliance ${appliance.id} has no signature; agents install signed images only`,
+      );
     }
     if (!AGENT_VERSION.test(appliance.version)) {
-      throw new InputError(`Appliance version '${appliance.version}' is not one the agent accepts`);
+      throw new InputError(
+        `Appliance version '${appliance.version}' is not one the agent accepts`,
+      );
     }
     const channel = await this.deps.channels.get(appliance.channelId);
     if (!channel?.trustedKeys.length) {
-      throw new InputError(`Channel ${appliance.channelId} has no trusted keys to check the image with`);
+      throw new InputError(
+        `Channel ${appliance.channelId} has no trusted keys to check the image with`,
+      );
     }
     const osSha = os.sha256 ?? (await this.deps.digests.digest(os.url)).sha256;
     const appSha = (await this.deps.digests.digest(appliance.imageUrl)).sha256;

@@ -13,7 +13,8 @@ export const PROVISION_STEPS = [
 
 export type ProvisionStepName = (typeof PROVISION_STEPS)[number];
 
-export type OperationState = 'pending' | 'running' | 'rolling-back' | 'succeeded' | 'failed';
+export type OperationState =
+  'pending' | 'running' | 'rolling-back' | 'succeeded' | 'failed';
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'undone';
 
 export type OperationStep = {
@@ -71,7 +72,8 @@ type StepRow = {
   finished_at: Date | string | number | null;
 };
 
-const iso = (v: Date | string | number | null) => (v === null ? undefined : new Date(v).toISOString());
+const iso = (v: Date | string | number | null) =>
+  v === null ? undefined : new Date(v).toISOString();
 
 function toStep(row: StepRow): OperationStep {
   return {
@@ -127,11 +129,19 @@ export class OperationStore {
   async findByIdempotencyKey(
     requestedBy: string,
     key: string,
-  ): Promise<{ id: string; instanceId: string; requestHash: string } | undefined> {
+  ): Promise<
+    { id: string; instanceId: string; requestHash: string } | undefined
+  > {
     const row = await this.db<OperationRow>('operations')
       .where({ requested_by: requestedBy, idempotency_key: key })
       .first('id', 'instance_id', 'request_hash');
-    return row ? { id: row.id, instanceId: row.instance_id, requestHash: row.request_hash } : undefined;
+    return row
+      ? {
+          id: row.id,
+          instanceId: row.instance_id,
+          requestHash: row.request_hash,
+        }
+      : undefined;
   }
 
   async get(id: string): Promise<Operation | undefined> {
@@ -156,7 +166,9 @@ export class OperationStore {
   }
 
   async request<T>(id: string): Promise<T> {
-    const row = await this.db<OperationRow>('operations').where({ id }).first('request');
+    const row = await this.db<OperationRow>('operations')
+      .where({ id })
+      .first('request');
     return JSON.parse(row!.request);
   }
 
@@ -164,7 +176,9 @@ export class OperationStore {
   async listOrphaned(now = new Date()): Promise<string[]> {
     const rows = await this.db<OperationRow>('operations')
       .whereIn('state', ['pending', 'running', 'rolling-back'])
-      .andWhere(q => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now))
+      .andWhere(q =>
+        q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now),
+      )
       .select('id');
     return rows.map(r => r.id);
   }
@@ -173,7 +187,12 @@ export class OperationStore {
    * Takes or renews the lease on an unfinished operation; false when another
    * runner holds it. Leases keep two replicas from driving one operation.
    */
-  async lease(id: string, owner: string, ttlMs: number, now = new Date()): Promise<boolean> {
+  async lease(
+    id: string,
+    owner: string,
+    ttlMs: number,
+    now = new Date(),
+  ): Promise<boolean> {
     const n = await this.db('operations')
       .where({ id })
       .whereIn('state', ['pending', 'running', 'rolling-back'])
@@ -183,7 +202,10 @@ export class OperationStore {
           .orWhere({ lease_owner: owner })
           .orWhere('lease_expires_at', '<', now),
       )
-      .update({ lease_owner: owner, lease_expires_at: new Date(now.getTime() + ttlMs) });
+      .update({
+        lease_owner: owner,
+        lease_expires_at: new Date(now.getTime() + ttlMs),
+      });
     return n === 1;
   }
 
@@ -206,7 +228,13 @@ export class OperationStore {
         ...(extra.failedStep ? { failed_step: extra.failedStep } : {}),
         ...(extra.error ? { error: extra.error } : {}),
         updated_at: new Date(),
-        ...(finished ? { finished_at: new Date(), lease_owner: null, lease_expires_at: null } : {}),
+        ...(finished
+          ? {
+              finished_at: new Date(),
+              lease_owner: null,
+              lease_expires_at: null,
+            }
+          : {}),
       });
   }
 
@@ -226,8 +254,12 @@ export class OperationStore {
       .where({ operation_id: id, name })
       .update({
         ...(change.state ? { state: change.state } : {}),
-        ...(change.state === 'running' ? { started_at: now, finished_at: null } : {}),
-        ...(change.state && change.state !== 'running' && change.state !== 'pending'
+        ...(change.state === 'running'
+          ? { started_at: now, finished_at: null }
+          : {}),
+        ...(change.state &&
+        change.state !== 'running' &&
+        change.state !== 'pending'
           ? { finished_at: now }
           : {}),
         ...(change.progress !== undefined ? { progress: change.progress } : {}),
@@ -235,19 +267,29 @@ export class OperationStore {
         ...(change.error !== undefined ? { error: change.error } : {}),
       });
     // Progress alone does not touch the operation row: a download reports often.
-    if (change.state) await trx('operations').where({ id }).update({ updated_at: now });
+    if (change.state)
+      await trx('operations').where({ id }).update({ updated_at: now });
   }
 
   /** Sets a failed operation going again from its first step (a retry); false unless it had failed. */
   async reopen(id: string, trx: Knex = this.db): Promise<boolean> {
     const now = new Date();
-    const n = await trx('operations')
-      .where({ id, state: 'failed' })
-      .update({ state: 'pending', failed_step: null, error: null, finished_at: null, updated_at: now });
+    const n = await trx('operations').where({ id, state: 'failed' }).update({
+      state: 'pending',
+      failed_step: null,
+      error: null,
+      finished_at: null,
+      updated_at: now,
+    });
     if (n !== 1) return false;
-    await trx('operation_steps')
-      .where({ operation_id: id })
-      .update({ state: 'pending', progress: 0, detail: null, error: null, started_at: null, finished_at: null });
+    await trx('operation_steps').where({ operation_id: id }).update({
+      state: 'pending',
+      progress: 0,
+      detail: null,
+      error: null,
+      started_at: null,
+      finished_at: null,
+    });
     return true;
   }
 }

@@ -17,144 +17,226 @@ jest.setTimeout(90_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
-describe.each(databases.eachSupportedId())('ProvisionRunner on %s', databaseId => {
-  const env = useProvisionTestAgent({ os: 256 * 1024, appliance: 512 * 1024 });
-
-  async function setup(options: { layers?: () => Promise<ImageLayer[]> } = {}) {
-    const { db, hosts, instances, operations } = await provisionTestStores(databases, databaseId);
-    const connector = new AgentConnector({ ca: env.agent.pki.ca, client: env.agent.pki.client });
-    const runner = new ProvisionRunner({
-      db,
-      hosts,
-      instances,
-      operations,
-      appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
-      layers: { layersFor: options.layers ?? (async () => env.layers) },
-      agents: connector,
-      logger: mockServices.logger.mock(),
-      auditor: mockServices.auditor.mock(),
-      pollMs: 20,
+describe.each(databases.eachSupportedId())(
+  'ProvisionRunner on %s',
+  databaseId => {
+    const env = useProvisionTestAgent({
+      os: 256 * 1024,
+      appliance: 512 * 1024,
     });
-    const host = await createOnlineTestHost(db, hosts, env.agent);
 
-    const request = (hostname: string, size?: typeof testSize) =>
-      insertProvisionRequest(db, { operations, instances }, hostname, size);
-    return { db, hosts, instances, operations, runner, host, request, connector };
-  }
-
-  it('drives every step to a started instance with the price locked at placement', async () => {
-    const { hosts, instances, operations, runner, host, request, connector } = await setup();
-    const { instanceId, operationId } = await request('web-1');
-    await runner.kick(operationId);
-
-    const op = (await operations.get(operationId))!;
-    expect(op.state).toBe('succeeded');
-    expect(op.steps.map(s => [s.name, s.state])).toEqual([
-      ['place', 'done'],
-      ['reserve-capacity', 'done'],
-      ['install-images', 'done'],
-      ['create-disk', 'done'],
-      ['define', 'done'],
-      ['start', 'done'],
-      ['publish', 'done'],
-    ]);
-    expect(op.steps[2].detail!.layers).toEqual([
-      expect.objectContaining({ kind: 'os', name: 'base', verified: true }),
-      expect.objectContaining({ kind: 'appliance', name: 'webserv', verified: true }),
-    ]);
-    const instance = (await instances.get(instanceId))!;
-    expect(instance).toMatchObject({ state: 'started', hostId: host.id, version: 2 });
-    // 2 cores × 2000 MHz = 4 speed units × 3 + 2 memory units × 2; 2 storage units × 7.
-    expect(instance.price).toMatchObject({ runningPriceMinor: 16, storagePriceMinor: 14 });
-    expect(instance.placement!.chosen!.hostId).toBe(host.id);
-    expect((await hosts.get(host.id))!.used).toEqual({ cpuCores: 2, memoryMb: 2048, storageMb: 20480 });
-
-    // A later price change does not touch the locked price.
-    await hosts.updatePricing(host.id, { ...testPricing, speedPriceMinor: 300 });
-    expect((await instances.get(instanceId))!.price!.runningPriceMinor).toBe(16);
-
-    const client = connector.forHost(host);
-    const state = await client.GET('/v1/domains/{name}/state', { params: { path: { name: diskNameOf(instanceId) } } });
-    expect(state.data!.state).toBe('running');
-  });
-
-  it('rolls back what earlier steps did when one fails, naming the step', async () => {
-    const { hosts, instances, operations, runner, host, request, connector } = await setup();
-    const { instanceId, operationId } = await request('web-2');
-    // The domain name is taken by a foreign domain: define fails after the disk was created.
-    const client = connector.forHost(host);
-    for (const layer of env.layers) {
-      await client.PUT('/v1/images/{kind}/{name}', { params: { path: { kind: layer.kind, name: layer.name } }, body: layer.request });
-      await waitFor(
-        () => client.POST('/v1/images/{kind}/{name}/check', { params: { path: { kind: layer.kind, name: layer.name } } }),
-        r => Boolean(r.data?.installed),
+    async function setup(
+      options: { layers?: () => Promise<ImageLayer[]> } = {},
+    ) {
+      const { db, hosts, instances, operations } = await provisionTestStores(
+        databases,
+        databaseId,
       );
+      const connector = new AgentConnector({
+        ca: env.agent.pki.ca,
+        client: env.agent.pki.client,
+      });
+      const runner = new ProvisionRunner({
+        db,
+        hosts,
+        instances,
+        operations,
+        appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
+        layers: { layersFor: options.layers ?? (async () => env.layers) },
+        agents: connector,
+        logger: mockServices.logger.mock(),
+        auditor: mockServices.auditor.mock(),
+        pollMs: 20,
+      });
+      const host = await createOnlineTestHost(db, hosts, env.agent);
+
+      const request = (hostname: string, size?: typeof testSize) =>
+        insertProvisionRequest(db, { operations, instances }, hostname, size);
+      return {
+        db,
+        hosts,
+        instances,
+        operations,
+        runner,
+        host,
+        request,
+        connector,
+      };
     }
-    const foreignDisk = `foreign-${instanceId.slice(0, 8)}`;
-    await client.DELETE('/v1/disks/{name}', { params: { path: { name: foreignDisk } } });
-    expect((await client.POST('/v1/disks', { body: { name: foreignDisk, appliance: 'webserv' } })).response.status).toBe(201);
-    const defined = await client.PUT('/v1/domains/{name}', {
-      params: { path: { name: diskNameOf(instanceId) } },
-      body: { vcpus: 1, memoryMiB: 64, disk: foreignDisk },
+
+    it('drives every step to a started instance with the price locked at placement', async () => {
+      const { hosts, instances, operations, runner, host, request, connector } =
+        await setup();
+      const { instanceId, operationId } = await request('web-1');
+      await runner.kick(operationId);
+
+      const op = (await operations.get(operationId))!;
+      expect(op.state).toBe('succeeded');
+      expect(op.steps.map(s => [s.name, s.state])).toEqual([
+        ['place', 'done'],
+        ['reserve-capacity', 'done'],
+        ['install-images', 'done'],
+        ['create-disk', 'done'],
+        ['define', 'done'],
+        ['start', 'done'],
+        ['publish', 'done'],
+      ]);
+      expect(op.steps[2].detail!.layers).toEqual([
+        expect.objectContaining({ kind: 'os', name: 'base', verified: true }),
+        expect.objectContaining({
+          kind: 'appliance',
+          name: 'webserv',
+          verified: true,
+        }),
+      ]);
+      const instance = (await instances.get(instanceId))!;
+      expect(instance).toMatchObject({
+        state: 'started',
+        hostId: host.id,
+        version: 2,
+      });
+      // 2 cores × 2000 MHz = 4 speed units × 3 + 2 memory units × 2; 2 storage units × 7.
+      expect(instance.price).toMatchObject({
+        runningPriceMinor: 16,
+        storagePriceMinor: 14,
+      });
+      expect(instance.placement!.chosen!.hostId).toBe(host.id);
+      expect((await hosts.get(host.id))!.used).toEqual({
+        cpuCores: 2,
+        memoryMb: 2048,
+        storageMb: 20480,
+      });
+
+      // A later price change does not touch the locked price.
+      await hosts.updatePricing(host.id, {
+        ...testPricing,
+        speedPriceMinor: 300,
+      });
+      expect((await instances.get(instanceId))!.price!.runningPriceMinor).toBe(
+        16,
+      );
+
+      const client = connector.forHost(host);
+      const state = await client.GET('/v1/domains/{name}/state', {
+        params: { path: { name: diskNameOf(instanceId) } },
+      });
+      expect(state.data!.state).toBe('running');
     });
-    expect(defined.response.status).toBe(201);
-    await runner.kick(operationId);
 
-    const op = (await operations.get(operationId))!;
-    expect(op.state).toBe('failed');
-    expect(op.failedStep).toBe('define');
-    expect(op.error).toMatch(new RegExp(`^${op.failedStep} failed: `));
-    const instance = (await instances.get(instanceId))!;
-    expect(instance.state).toBe('error');
-    expect(instance.error).toBe(op.error);
-    expect((await hosts.get(host.id))!.used).toEqual({ cpuCores: 0, memoryMb: 0, storageMb: 0 });
-    expect(op.error).toMatch(/already exists on the host and is not this instance's/);
-    const disk = await client.GET('/v1/disks/{name}', { params: { path: { name: diskNameOf(instanceId) } } });
-    expect(disk.response.status).toBe(404);
-    // The foreign domain is left alone.
-    const foreign = await client.GET('/v1/domains/{name}', { params: { path: { name: diskNameOf(instanceId) } } });
-    expect(foreign.data!.spec.disk).toBe(foreignDisk);
-    // The hostname is free again.
-    expect(await instances.hostnameTaken('web-2')).toBe(false);
-  });
+    it('rolls back what earlier steps did when one fails, naming the step', async () => {
+      const { hosts, instances, operations, runner, host, request, connector } =
+        await setup();
+      const { instanceId, operationId } = await request('web-2');
+      // The domain name is taken by a foreign domain: define fails after the disk was created.
+      const client = connector.forHost(host);
+      for (const layer of env.layers) {
+        await client.PUT('/v1/images/{kind}/{name}', {
+          params: { path: { kind: layer.kind, name: layer.name } },
+          body: layer.request,
+        });
+        await waitFor(
+          () =>
+            client.POST('/v1/images/{kind}/{name}/check', {
+              params: { path: { kind: layer.kind, name: layer.name } },
+            }),
+          r => Boolean(r.data?.installed),
+        );
+      }
+      const foreignDisk = `foreign-${instanceId.slice(0, 8)}`;
+      await client.DELETE('/v1/disks/{name}', {
+        params: { path: { name: foreignDisk } },
+      });
+      expect(
+        (
+          await client.POST('/v1/disks', {
+            body: { name: foreignDisk, appliance: 'webserv' },
+          })
+        ).response.status,
+      ).toBe(201);
+      const defined = await client.PUT('/v1/domains/{name}', {
+        params: { path: { name: diskNameOf(instanceId) } },
+        body: { vcpus: 1, memoryMiB: 64, disk: foreignDisk },
+      });
+      expect(defined.response.status).toBe(201);
+      await runner.kick(operationId);
 
-  it('fails cleanly when no host fits, with the reasons', async () => {
-    const { operations, instances, runner, request } = await setup();
-    const { instanceId, operationId } = await request('huge', { cpuCores: 64, memoryMb: 1024, storageMb: 1024 });
-    await runner.kick(operationId);
-    const op = (await operations.get(operationId))!;
-    expect(op).toMatchObject({ state: 'failed', failedStep: 'place' });
-    expect(op.error).toMatch(/needs 64 cores, 8 free/);
-    expect((await instances.get(instanceId))!.placement!.rejected[0].reason).toBe('cpu');
-  });
-
-  it('rolls back when the host goes offline mid-operation', async () => {
-    const { db, hosts, operations, runner, host, request } = await setup({
-      layers: async () => {
-        await db('hosts').update({ state: 'offline' });
-        return env.layers;
-      },
+      const op = (await operations.get(operationId))!;
+      expect(op.state).toBe('failed');
+      expect(op.failedStep).toBe('define');
+      expect(op.error).toMatch(new RegExp(`^${op.failedStep} failed: `));
+      const instance = (await instances.get(instanceId))!;
+      expect(instance.state).toBe('error');
+      expect(instance.error).toBe(op.error);
+      expect((await hosts.get(host.id))!.used).toEqual({
+        cpuCores: 0,
+        memoryMb: 0,
+        storageMb: 0,
+      });
+      expect(op.error).toMatch(
+        /already exists on the host and is not this instance's/,
+      );
+      const disk = await client.GET('/v1/disks/{name}', {
+        params: { path: { name: diskNameOf(instanceId) } },
+      });
+      expect(disk.response.status).toBe(404);
+      // The foreign domain is left alone.
+      const foreign = await client.GET('/v1/domains/{name}', {
+        params: { path: { name: diskNameOf(instanceId) } },
+      });
+      expect(foreign.data!.spec.disk).toBe(foreignDisk);
+      // The hostname is free again.
+      expect(await instances.hostnameTaken('web-2')).toBe(false);
     });
-    const { operationId } = await request('web-3');
-    await runner.kick(operationId);
-    const op = (await operations.get(operationId))!;
-    expect(op.state).toBe('failed');
-    expect(op.error).toMatch(/went offline/);
-    expect((await hosts.get(host.id))!.used.cpuCores).toBe(0);
-  });
 
-  it('resumes an operation whose runner died mid-way', async () => {
-    const { operations, instances, runner, request, db } = await setup();
-    const { instanceId, operationId } = await request('web-4');
-    // A previous process placed and reserved, then died holding a lapsed lease.
-    await db('operations').where({ id: operationId }).update({
-      state: 'running',
-      lease_owner: 'dead-runner',
-      lease_expires_at: new Date(Date.now() - 1000),
+    it('fails cleanly when no host fits, with the reasons', async () => {
+      const { operations, instances, runner, request } = await setup();
+      const { instanceId, operationId } = await request('huge', {
+        cpuCores: 64,
+        memoryMb: 1024,
+        storageMb: 1024,
+      });
+      await runner.kick(operationId);
+      const op = (await operations.get(operationId))!;
+      expect(op).toMatchObject({ state: 'failed', failedStep: 'place' });
+      expect(op.error).toMatch(/needs 64 cores, 8 free/);
+      expect(
+        (await instances.get(instanceId))!.placement!.rejected[0].reason,
+      ).toBe('cpu');
     });
-    expect(await runner.resumeOrphaned()).toContain(operationId);
-    await runner.idle();
-    await waitFor(() => operations.get(operationId), o => o!.state === 'succeeded');
-    expect((await instances.get(instanceId))!.state).toBe('started');
-  });
-});
+
+    it('rolls back when the host goes offline mid-operation', async () => {
+      const { db, hosts, operations, runner, host, request } = await setup({
+        layers: async () => {
+          await db('hosts').update({ state: 'offline' });
+          return env.layers;
+        },
+      });
+      const { operationId } = await request('web-3');
+      await runner.kick(operationId);
+      const op = (await operations.get(operationId))!;
+      expect(op.state).toBe('failed');
+      expect(op.error).toMatch(/went offline/);
+      expect((await hosts.get(host.id))!.used.cpuCores).toBe(0);
+    });
+
+    it('resumes an operation whose runner died mid-way', async () => {
+      const { operations, instances, runner, request, db } = await setup();
+      const { instanceId, operationId } = await request('web-4');
+      // A previous process placed and reserved, then died holding a lapsed lease.
+      await db('operations')
+        .where({ id: operationId })
+        .update({
+          state: 'running',
+          lease_owner: 'dead-runner',
+          lease_expires_at: new Date(Date.now() - 1000),
+        });
+      expect(await runner.resumeOrphaned()).toContain(operationId);
+      await runner.idle();
+      await waitFor(
+        () => operations.get(operationId),
+        o => o!.state === 'succeeded',
+      );
+      expect((await instances.get(instanceId))!.state).toBe('started');
+    });
+  },
+);

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AgentCallError } from './agentCall';
-import { Operation, PROVISION_STEPS, ProvisionStepName } from './OperationStore';
+import {
+  Operation,
+  PROVISION_STEPS,
+  ProvisionStepName,
+} from './OperationStore';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { rollBackProvision } from './rollBackProvision';
 import { runProvisionStep } from './runProvisionStep';
@@ -35,7 +39,9 @@ export class ProvisionRunner {
     if (!run) {
       run = this.slot()
         .then(release => this.drive(operationId).finally(release))
-        .catch(e => this.o.logger.error(`Operation ${operationId} stopped: ${e}`))
+        .catch(e =>
+          this.o.logger.error(`Operation ${operationId} stopped: ${e}`),
+        )
         .finally(() => this.running.delete(operationId));
       this.running.set(operationId, run);
     }
@@ -45,7 +51,8 @@ export class ProvisionRunner {
   /** Waits for a free slot so accepting requests is never starved by running operations. */
   private async slot(): Promise<() => void> {
     const limit = this.o.concurrency ?? 8;
-    if (this.active >= limit) await new Promise<void>(resolve => this.waiting.push(resolve));
+    if (this.active >= limit)
+      await new Promise<void>(resolve => this.waiting.push(resolve));
     this.active++;
     return () => {
       this.active--;
@@ -73,7 +80,10 @@ export class ProvisionRunner {
     const { operations } = this.o;
     if (!(await operations.lease(id, this.runnerId, this.leaseMs))) return;
     const renew = setInterval(
-      () => void operations.lease(id, this.runnerId, this.leaseMs).catch(() => undefined),
+      () =>
+        void operations
+          .lease(id, this.runnerId, this.leaseMs)
+          .catch(() => undefined),
       Math.max(1000, this.leaseMs / 3),
     );
     try {
@@ -98,7 +108,9 @@ export class ProvisionRunner {
   }
 
   /** Runs the steps not yet done; returns the failure, if any. */
-  private async forward(started: Operation): Promise<{ step: ProvisionStepName; message: string } | undefined> {
+  private async forward(
+    started: Operation,
+  ): Promise<{ step: ProvisionStepName; message: string } | undefined> {
     const { operations, instances } = this.o;
     let op = started;
     let instance = (await instances.get(op.instanceId))!;
@@ -107,9 +119,18 @@ export class ProvisionRunner {
       if (step.state === 'done') continue;
       await this.o.pacer?.turn();
       if (this.stopped) throw new UndoPending('runner stopped');
-      await operations.updateStep(op.id, step.name, { state: 'running', error: null });
+      await operations.updateStep(op.id, step.name, {
+        state: 'running',
+        error: null,
+      });
       try {
-        const result = await runProvisionStep(this.o, this.pollMs, op, step.name, instance);
+        const result = await runProvisionStep(
+          this.o,
+          this.pollMs,
+          op,
+          step.name,
+          instance,
+        );
         if (result === 'replace') {
           // Capacity went to another operation between place and reserve.
           i = -1;
@@ -117,14 +138,24 @@ export class ProvisionRunner {
           continue;
         }
       } catch (e) {
-        const message = e instanceof StepError || e instanceof AgentCallError ? e.message : String(e);
-        await operations.updateStep(op.id, step.name, { state: 'failed', error: message });
-        this.o.logger.warn(`Operation ${op.id}: ${step.name} failed: ${message}`);
+        const message =
+          e instanceof StepError || e instanceof AgentCallError
+            ? e.message
+            : String(e);
+        await operations.updateStep(op.id, step.name, {
+          state: 'failed',
+          error: message,
+        });
+        this.o.logger.warn(
+          `Operation ${op.id}: ${step.name} failed: ${message}`,
+        );
         return { step: step.name, message };
       }
       // Later steps read what place and install-images recorded, and the host and domain set on the instance.
-      if (step.name === 'place' || step.name === 'install-images') op = (await operations.get(op.id))!;
-      if (step.name === 'reserve-capacity' || step.name === 'define') instance = (await instances.get(op.instanceId))!;
+      if (step.name === 'place' || step.name === 'install-images')
+        op = (await operations.get(op.id))!;
+      if (step.name === 'reserve-capacity' || step.name === 'define')
+        instance = (await instances.get(op.instanceId))!;
     }
     await operations.setState(op.id, 'succeeded');
     return undefined;

@@ -21,10 +21,14 @@ export async function agentCall<T>(
   try {
     result = await call;
   } catch (e) {
-    throw new AgentCallError('UNREACHABLE', `${what}: agent unreachable (${(e as Error).message})`);
+    throw new AgentCallError(
+      'UNREACHABLE',
+      `${what}: agent unreachable (${(e as Error).message})`,
+    );
   }
   if (result.error !== undefined || !result.response.ok) {
-    const body = result.error as { error?: { code?: string; message?: string } } | undefined;
+    const body = result.error as
+      { error?: { code?: string; message?: string } } | undefined;
     const code = body?.error?.code ?? `HTTP_${result.response.status}`;
     throw new AgentCallError(
       code,

@@ -25,7 +25,15 @@ export async function installLayer(
   const report = (progress: number, download?: Record<string, unknown>) =>
     o.operations.updateStep(operationId, 'install-images', {
       progress: (index + progress) / count,
-      detail: { layers: installed, current: { kind: layer.kind, name: layer.name, version: layer.request.version, ...download } },
+      detail: {
+        layers: installed,
+        current: {
+          kind: layer.kind,
+          name: layer.name,
+          version: layer.request.version,
+          ...download,
+        },
+      },
     });
   let downloadId: string | undefined;
   try {
@@ -38,11 +46,20 @@ export async function installLayer(
     );
     if (status === 202) downloadId = (data as { id: string }).id;
   } catch (e) {
-    if (!(e instanceof AgentCallError && e.code === 'DOWNLOAD_IN_PROGRESS')) throw e;
-    const { data } = await agentCall('list downloads', agent.GET('/v1/downloads'));
+    if (!(e instanceof AgentCallError && e.code === 'DOWNLOAD_IN_PROGRESS'))
+      throw e;
+    const { data } = await agentCall(
+      'list downloads',
+      agent.GET('/v1/downloads'),
+    );
     downloadId = [...data.items]
       .reverse()
-      .find(d => d.kind === layer.kind && d.name === layer.name && d.version === layer.request.version)?.id;
+      .find(
+        d =>
+          d.kind === layer.kind &&
+          d.name === layer.name &&
+          d.version === layer.request.version,
+      )?.id;
     if (!downloadId) throw e;
   }
   let download: Record<string, unknown> | undefined;
@@ -69,11 +86,21 @@ export async function installLayer(
   }
   const { data: check } = await agentCall(
     `verify ${layer.kind} image ${layer.name}`,
-    agent.POST('/v1/images/{kind}/{name}/check', { params: { path: { kind: layer.kind, name: layer.name } } }),
+    agent.POST('/v1/images/{kind}/{name}/check', {
+      params: { path: { kind: layer.kind, name: layer.name } },
+    }),
   );
   if (!check.installed || check.intact === false) {
-    throw new StepError(`${layer.kind} image ${layer.name} did not verify after installing`);
+    throw new StepError(
+      `${layer.kind} image ${layer.name} did not verify after installing`,
+    );
   }
   await report(1, download);
-  return { kind: layer.kind, name: layer.name, version: check.version ?? layer.request.version, verified: true, ...download };
+  return {
+    kind: layer.kind,
+    name: layer.name,
+    version: check.version ?? layer.request.version,
+    verified: true,
+    ...download,
+  };
 }

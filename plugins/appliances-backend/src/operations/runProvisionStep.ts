@@ -1,4 +1,8 @@
-import { PlacementDecision, instanceEntityRef, placeHost } from '@tempest/backstage-plugin-appliances-common';
+import {
+  PlacementDecision,
+  instanceEntityRef,
+  placeHost,
+} from '@tempest/backstage-plugin-appliances-common';
 import { Knex } from 'knex';
 import { Instance } from '../instances/InstanceStore';
 import { AgentCallError, agentCall } from './agentCall';
@@ -25,7 +29,12 @@ export async function runProvisionStep(
 ): Promise<'done' | 'replace'> {
   const { operations } = o;
   const done = (detail: Record<string, unknown>, trx?: Knex) =>
-    operations.updateStep(op.id, name, { state: 'done', progress: 1, detail }, trx);
+    operations.updateStep(
+      op.id,
+      name,
+      { state: 'done', progress: 1, detail },
+      trx,
+    );
 
   switch (name) {
     case 'place': {
@@ -46,23 +55,48 @@ export async function runProvisionStep(
       const chosen = decision.chosen!;
       const attempts = Number(op.steps[1].detail?.attempts ?? 0) + 1;
       const reserved = await o.db.transaction(async trx => {
-        if (!(await o.hosts.reserve(chosen.hostId, instance.size, trx))) return false;
-        await o.instances.recordPlacement(instance.id, chosen.hostId, chosen.price, decision, trx);
-        await done({ hostId: chosen.hostId, hostName: chosen.hostName, reserved: instance.size }, trx);
+        if (!(await o.hosts.reserve(chosen.hostId, instance.size, trx)))
+          return false;
+        await o.instances.recordPlacement(
+          instance.id,
+          chosen.hostId,
+          chosen.price,
+          decision,
+          trx,
+        );
+        await done(
+          {
+            hostId: chosen.hostId,
+            hostName: chosen.hostName,
+            reserved: instance.size,
+          },
+          trx,
+        );
         return true;
       });
       if (reserved) return 'done';
       if (attempts >= PLACE_ATTEMPTS) {
-        throw new StepError(`${chosen.hostName} filled up before capacity could be reserved (${attempts} tries)`);
+        throw new StepError(
+          `${chosen.hostName} filled up before capacity could be reserved (${attempts} tries)`,
+        );
       }
-      await operations.updateStep(op.id, 'place', { state: 'pending', progress: 0 });
-      await operations.updateStep(op.id, 'reserve-capacity', { state: 'pending', detail: { attempts } });
+      await operations.updateStep(op.id, 'place', {
+        state: 'pending',
+        progress: 0,
+      });
+      await operations.updateStep(op.id, 'reserve-capacity', {
+        state: 'pending',
+        detail: { attempts },
+      });
       return 'replace';
     }
     case 'install-images': {
       const { host, agent } = await usableHostOf(o, instance);
       const appliance = await o.appliances.get(instance.applianceId);
-      if (!appliance) throw new StepError(`Appliance ${instance.applianceId} is no longer subscribed`);
+      if (!appliance)
+        throw new StepError(
+          `Appliance ${instance.applianceId} is no longer subscribed`,
+        );
       let layers: ImageLayer[];
       try {
         layers = await o.layers.layersFor(appliance);
@@ -71,7 +105,19 @@ export async function runProvisionStep(
       }
       const installed: Record<string, unknown>[] = [];
       for (let i = 0; i < layers.length; i++) {
-        installed.push(await installLayer(o, pollMs, op.id, agent, host, layers[i], i, layers.length, installed));
+        installed.push(
+          await installLayer(
+            o,
+            pollMs,
+            op.id,
+            agent,
+            host,
+            layers[i],
+            i,
+            layers.length,
+            installed,
+          ),
+        );
       }
       await done({ layers: installed });
       return 'done';
@@ -79,8 +125,14 @@ export async function runProvisionStep(
     case 'create-disk': {
       const { agent } = await usableHostOf(o, instance);
       const appliance = await o.appliances.get(instance.applianceId);
-      if (!appliance) throw new StepError(`Appliance ${instance.applianceId} is no longer subscribed`);
-      const layers = op.steps[2].detail!.layers as { kind: string; name: string }[];
+      if (!appliance)
+        throw new StepError(
+          `Appliance ${instance.applianceId} is no longer subscribed`,
+        );
+      const layers = op.steps[2].detail!.layers as {
+        kind: string;
+        name: string;
+      }[];
       const domainName = diskNameOf(instance.id);
       const applianceImage = layers.find(l => l.kind === 'appliance')!.name;
       try {
@@ -98,9 +150,16 @@ export async function runProvisionStep(
       } catch (e) {
         if (!(e instanceof AgentCallError && e.code === 'DISK_EXISTS')) throw e;
         // Resumed after a crash: adopt the disk only if it is this instance's.
-        const { data: disk } = await agentCall('read disk', agent.GET('/v1/disks/{name}', { params: { path: { name: domainName } } }));
+        const { data: disk } = await agentCall(
+          'read disk',
+          agent.GET('/v1/disks/{name}', {
+            params: { path: { name: domainName } },
+          }),
+        );
         if (disk.appliance.name !== applianceImage) {
-          throw new StepError(`A disk named ${domainName} already exists on the host and is not this instance's`);
+          throw new StepError(
+            `A disk named ${domainName} already exists on the host and is not this instance's`,
+          );
         }
       }
       await done({ disk: domainName, seed: { hostname: instance.hostname } });
@@ -114,19 +173,31 @@ export async function runProvisionStep(
           'define domain',
           agent.PUT('/v1/domains/{name}', {
             params: { path: { name: domainName } },
-            body: { vcpus: instance.size.cpuCores, memoryMiB: instance.size.memoryMb, disk: domainName },
+            body: {
+              vcpus: instance.size.cpuCores,
+              memoryMiB: instance.size.memoryMb,
+              disk: domainName,
+            },
           }),
         );
       } catch (e) {
-        if (!(e instanceof AgentCallError && e.code === 'DOMAIN_EXISTS')) throw e;
+        if (!(e instanceof AgentCallError && e.code === 'DOMAIN_EXISTS'))
+          throw e;
         // Resumed after a crash: adopt the domain only if it is this instance's.
-        const { data: domain } = await agentCall('read domain', agent.GET('/v1/domains/{name}', { params: { path: { name: domainName } } }));
+        const { data: domain } = await agentCall(
+          'read domain',
+          agent.GET('/v1/domains/{name}', {
+            params: { path: { name: domainName } },
+          }),
+        );
         if (
           domain.spec.disk !== domainName ||
           domain.spec.vcpus !== instance.size.cpuCores ||
           domain.spec.memoryMiB !== instance.size.memoryMb
         ) {
-          throw new StepError(`A domain named ${domainName} already exists on the host and is not this instance's`);
+          throw new StepError(
+            `A domain named ${domainName} already exists on the host and is not this instance's`,
+          );
         }
       }
       await o.instances.setDomain(instance.id, domainName);
@@ -138,15 +209,23 @@ export async function runProvisionStep(
       const domainName = diskNameOf(instance.id);
       const { data: current } = await agentCall(
         'domain state',
-        agent.GET('/v1/domains/{name}/state', { params: { path: { name: domainName } } }),
+        agent.GET('/v1/domains/{name}/state', {
+          params: { path: { name: domainName } },
+        }),
       );
       let state = current.state;
       if (state !== 'running') {
         state = (
-          await agentCall('start domain', agent.POST('/v1/domains/{name}/start', { params: { path: { name: domainName } } }))
+          await agentCall(
+            'start domain',
+            agent.POST('/v1/domains/{name}/start', {
+              params: { path: { name: domainName } },
+            }),
+          )
         ).data.state;
       }
-      if (state !== 'running') throw new StepError(`The domain is ${state} after starting`);
+      if (state !== 'running')
+        throw new StepError(`The domain is ${state} after starting`);
       await done({ domain: domainName, state });
       return 'done';
     }
@@ -155,14 +234,26 @@ export async function runProvisionStep(
         await o.instances.transition(instance.id, 'started', { trx });
         await done({ entityRef: instanceEntityRef(instance.hostname) }, trx);
         await o.events?.record(
-          { instanceId: instance.id, actor: op.requestedBy, kind: 'provision', fromState: 'provisioning', toState: 'started', version: instance.version + 1, outcome: 'succeeded' },
+          {
+            instanceId: instance.id,
+            actor: op.requestedBy,
+            kind: 'provision',
+            fromState: 'provisioning',
+            toState: 'started',
+            version: instance.version + 1,
+            outcome: 'succeeded',
+          },
           trx,
         );
       });
       const event = await o.auditor.createEvent({
         eventId: 'instance-provisioned',
         severityLevel: 'medium',
-        meta: { instanceId: instance.id, operationId: op.id, hostId: instance.hostId ?? null },
+        meta: {
+          instanceId: instance.id,
+          operationId: op.id,
+          hostId: instance.hostId ?? null,
+        },
       });
       await event.success();
       return 'done';

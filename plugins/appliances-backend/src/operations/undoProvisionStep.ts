@@ -28,12 +28,24 @@ export async function undoProvisionStep(
     case 'define': {
       const agent = await agentOf();
       if (!agent) return;
-      await ignoring(['UNKNOWN_DOMAIN', 'DOMAIN_STATE_CONFLICT', 'HTTP_404'], () =>
-        agentCall('destroy domain', agent.POST('/v1/domains/{name}/destroy', { params: { path: { name: domain } } })),
+      await ignoring(
+        ['UNKNOWN_DOMAIN', 'DOMAIN_STATE_CONFLICT', 'HTTP_404'],
+        () =>
+          agentCall(
+            'destroy domain',
+            agent.POST('/v1/domains/{name}/destroy', {
+              params: { path: { name: domain } },
+            }),
+          ),
       );
       if (name === 'define') {
         await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () =>
-          agentCall('undefine domain', agent.DELETE('/v1/domains/{name}', { params: { path: { name: domain } } })),
+          agentCall(
+            'undefine domain',
+            agent.DELETE('/v1/domains/{name}', {
+              params: { path: { name: domain } },
+            }),
+          ),
         );
       }
       return;
@@ -42,7 +54,12 @@ export async function undoProvisionStep(
       const agent = await agentOf();
       if (!agent) return;
       await ignoring(['UNKNOWN_DISK', 'HTTP_404'], () =>
-        agentCall('remove disk', agent.DELETE('/v1/disks/{name}', { params: { path: { name: domain } } })),
+        agentCall(
+          'remove disk',
+          agent.DELETE('/v1/disks/{name}', {
+            params: { path: { name: domain } },
+          }),
+        ),
       );
       return;
     }

@@ -5,10 +5,14 @@ import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { StepError } from './StepError';
 
 /** The host, if it still exists and is online; otherwise the step fails. */
-export async function assertHostUsable(o: Pick<ProvisionRunnerOptions, 'hosts'>, hostId: string): Promise<Host> {
+export async function assertHostUsable(
+  o: Pick<ProvisionRunnerOptions, 'hosts'>,
+  hostId: string,
+): Promise<Host> {
   const host = await o.hosts.get(hostId);
   if (!host) throw new StepError(`Host ${hostId} no longer exists`);
-  if (host.state !== 'online') throw new StepError(`Host ${host.name} went ${host.state}`);
+  if (host.state !== 'online')
+    throw new StepError(`Host ${host.name} went ${host.state}`);
   return host;
 }
 

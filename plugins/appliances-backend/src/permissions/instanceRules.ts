@@ -13,13 +13,18 @@ export type InstanceResource = { id: string; owner: string; hostId?: string };
 /** A rule as a database filter: narrows a query over `instances`. */
 export type InstanceQuery = (query: Knex.QueryBuilder) => void;
 
-export const instanceResourceRef = createPermissionResourceRef<InstanceResource, InstanceQuery>().with({
+export const instanceResourceRef = createPermissionResourceRef<
+  InstanceResource,
+  InstanceQuery
+>().with({
   pluginId: 'appliances',
   resourceType: APPLIANCE_INSTANCE_RESOURCE_TYPE,
 });
 
 const ownersSchema = z.object({
-  owners: z.array(z.string()).describe('Entity refs: a user and the groups it belongs to'),
+  owners: z
+    .array(z.string())
+    .describe('Entity refs: a user and the groups it belongs to'),
 });
 
 /** The instance is owned by one of the refs (the user or one of its groups). */
@@ -39,16 +44,21 @@ export const isOwner = createPermissionRule({
 /** The instance runs on a host owned by one of the refs (its provider). */
 export const isOnHostOwnedBy = createPermissionRule({
   name: 'IS_ON_HOST_OWNED_BY',
-  description: 'Allow instances placed on hosts owned by one of the given entity refs',
+  description:
+    'Allow instances placed on hosts owned by one of the given entity refs',
   resourceRef: instanceResourceRef,
   paramsSchema: ownersSchema,
   // The host's owner is not part of the resource; getResources loads it.
   apply: (instance, { owners }) =>
-    owners.includes((instance as InstanceResource & { hostOwner?: string }).hostOwner ?? ''),
+    owners.includes(
+      (instance as InstanceResource & { hostOwner?: string }).hostOwner ?? '',
+    ),
   toQuery:
     ({ owners }) =>
     query => {
-      query.whereIn('instances.host_id', sub => sub.select('id').from('hosts').whereIn('owner', owners));
+      query.whereIn('instances.host_id', sub =>
+        sub.select('id').from('hosts').whereIn('owner', owners),
+      );
     },
 });
 
@@ -58,4 +68,7 @@ export const instanceRules = { isOwner, isOnHostOwnedBy };
 export const {
   conditions: instanceConditions,
   createConditionalDecision: createInstanceConditionalDecision,
-} = createConditionExports({ resourceRef: instanceResourceRef, rules: instanceRules });
+} = createConditionExports({
+  resourceRef: instanceResourceRef,
+  rules: instanceRules,
+});

@@ -27,7 +27,11 @@ export function addHostingRoutes(
   },
 ) {
   const { hosting } = options;
-  addHostRoutes(router, { ...options, hosts: hosting.hosts, enrolment: hosting.enrolment });
+  addHostRoutes(router, {
+    ...options,
+    hosts: hosting.hosts,
+    enrolment: hosting.enrolment,
+  });
   addAgentRoutes(router, {
     ...options,
     hosts: hosting.hosts,
@@ -44,5 +48,9 @@ export function addHostingRoutes(
     provisioning: hosting.provisioning,
     runner: hosting.runner,
   });
-  addOperationRoutes(router, { ...options, operations: hosting.operations, instances: hosting.instances });
+  addOperationRoutes(router, {
+    ...options,
+    operations: hosting.operations,
+    instances: hosting.instances,
+  });
 }

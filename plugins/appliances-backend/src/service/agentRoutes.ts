@@ -1,4 +1,7 @@
-import { AuditorService, DiscoveryService } from '@backstage/backend-plugin-api';
+import {
+  AuditorService,
+  DiscoveryService,
+} from '@backstage/backend-plugin-api';
 import { AuthenticationError, NotFoundError } from '@backstage/errors';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +24,10 @@ export type AgentRoutesOptions = {
  * token) and heartbeats (the heartbeat token issued at enrolment). Both are
  * opened with an unauthenticated auth policy in plugin.ts.
  */
-export function addAgentRoutes(router: AppliancesRouter, options: AgentRoutesOptions) {
+export function addAgentRoutes(
+  router: AppliancesRouter,
+  options: AgentRoutesOptions,
+) {
   const { hosts, enrolment } = options;
 
   router.post('/agent/enroll', async (req, res) => {
@@ -33,7 +39,9 @@ export function addAgentRoutes(router: AppliancesRouter, options: AgentRoutesOpt
     });
     try {
       const result = await enrolment.enrol(req.body);
-      await event.success({ meta: { hostId: result.host.id, hostName: result.host.name } });
+      await event.success({
+        meta: { hostId: result.host.id, hostName: result.host.name },
+      });
       const base = await options.discovery.getExternalBaseUrl('appliances');
       res.json({
         hostId: result.host.id,
@@ -53,7 +61,10 @@ export function addAgentRoutes(router: AppliancesRouter, options: AgentRoutesOpt
 
   router.post('/agent/heartbeat', async (req, res) => {
     const match = /^Bearer (\S+)$/.exec(req.header('authorization') ?? '');
-    if (!match) throw new AuthenticationError('A heartbeat needs the token issued at enrolment');
+    if (!match)
+      throw new AuthenticationError(
+        'A heartbeat needs the token issued at enrolment',
+      );
     const recorded = await hosts.recordHeartbeat(sha256Hex(match[1]), {
       info: req.body.info,
       agentUrl: req.body.agentUrl,
@@ -78,7 +89,9 @@ export function addAgentRoutes(router: AppliancesRouter, options: AgentRoutesOpt
         throw new NotFoundError(`No OS image file ${req.params.file}`);
       }
       await new Promise<void>((resolve, reject) =>
-        res.sendFile(target, { dotfiles: 'deny' }, err => (err ? reject(err) : resolve())),
+        res.sendFile(target, { dotfiles: 'deny' }, err =>
+          err ? reject(err) : resolve(),
+        ),
       );
     });
   }

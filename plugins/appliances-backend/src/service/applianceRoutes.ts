@@ -1,4 +1,7 @@
-import { HttpAuthService, PermissionsService } from '@backstage/backend-plugin-api';
+import {
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import { applianceReadPermission } from '@tempest/backstage-plugin-appliances-common';
 import { ApplianceDirectory } from '../appliances/ApplianceDirectory';
 import { ApplianceStore } from '../database/ApplianceStore';
@@ -13,10 +16,19 @@ export type ApplianceRoutesOptions = {
 };
 
 /** GET /appliances, GET /appliances/:id, GET /appliance-facets. Users and services may read. */
-export function addApplianceRoutes(router: AppliancesRouter, options: ApplianceRoutesOptions) {
+export function addApplianceRoutes(
+  router: AppliancesRouter,
+  options: ApplianceRoutesOptions,
+) {
   const { directory, appliances } = options;
   const read = (req: Parameters<typeof authorize>[1]) =>
-    authorize(options, req, applianceReadPermission, ['user', 'service'], 'Not allowed to read appliances');
+    authorize(
+      options,
+      req,
+      applianceReadPermission,
+      ['user', 'service'],
+      'Not allowed to read appliances',
+    );
 
   router.get('/appliances', async (req, res) => {
     await read(req);

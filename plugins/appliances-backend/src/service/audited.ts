@@ -10,7 +10,12 @@ export async function audited<T>(
   meta: JsonObject,
   change: () => Promise<T>,
 ): Promise<T> {
-  const event = await auditor.createEvent({ eventId, request: req, severityLevel: 'medium', meta });
+  const event = await auditor.createEvent({
+    eventId,
+    request: req,
+    severityLevel: 'medium',
+    meta,
+  });
   try {
     const result = await change();
     await event.success();

@@ -22,7 +22,10 @@ export async function authorize(
   refusal: string,
 ): Promise<BackstageCredentials> {
   const credentials = await deps.httpAuth.credentials(req, { allow });
-  const [decision] = await deps.permissions.authorize([{ permission }], { credentials });
-  if (decision.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(refusal);
+  const [decision] = await deps.permissions.authorize([{ permission }], {
+    credentials,
+  });
+  if (decision.result !== AuthorizeResult.ALLOW)
+    throw new NotAllowedError(refusal);
   return credentials;
 }

@@ -6,7 +6,10 @@ import {
   UserInfoService,
 } from '@backstage/backend-plugin-api';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import {
+  AuthorizeResult,
+  BasicPermission,
+} from '@backstage/plugin-permission-common';
 import { appliancesAdminPermission } from '@tempest/backstage-plugin-appliances-common';
 import { Request } from 'express';
 
@@ -68,7 +71,10 @@ export async function callerScope(
   return scope;
 }
 
-const caches = new WeakMap<object, Map<string, { scope: CallerScope | Error; expires: number }>>();
+const caches = new WeakMap<
+  object,
+  Map<string, { scope: CallerScope | Error; expires: number }>
+>();
 
 function cacheOf(deps: CallerScopeDeps) {
   let cache = caches.get(deps.permissions);
@@ -89,7 +95,8 @@ async function decide(
     [{ permission }, { permission: appliancesAdminPermission }],
     { credentials },
   );
-  if (decision.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(refusal);
+  if (decision.result !== AuthorizeResult.ALLOW)
+    throw new NotAllowedError(refusal);
   const principal = credentials.principal as { type: string; subject?: string };
   if (principal.type === 'service') {
     return {

@@ -47,24 +47,42 @@ export async function createRouter(options: RouterOptions) {
   });
 
   router.get('/summary', async (req, res) => {
-    await authorize(options, req, applianceReadPermission, ['user', 'service'], 'Not allowed to read the summary');
+    await authorize(
+      options,
+      req,
+      applianceReadPermission,
+      ['user', 'service'],
+      'Not allowed to read the summary',
+    );
     res.json({
       channels: await channels.count(),
       ...(appliances ? { appliances: await appliances.count() } : {}),
       ...(options.hosting
-        ? { hosts: await options.hosting.hosts.count(), instances: await options.hosting.instances.count() }
+        ? {
+            hosts: await options.hosting.hosts.count(),
+            instances: await options.hosting.instances.count(),
+          }
         : {}),
     });
   });
 
   addChannelRoutes(router, options);
   if (appliances && options.directory) {
-    addApplianceRoutes(router, { ...options, appliances, directory: options.directory });
+    addApplianceRoutes(router, {
+      ...options,
+      appliances,
+      directory: options.directory,
+    });
   }
   if (options.staticChannelsDirectory) {
     addStaticChannelRoutes(router, options.staticChannelsDirectory);
   }
-  if (options.hosting && options.discovery && options.userInfo && options.transformConditions) {
+  if (
+    options.hosting &&
+    options.discovery &&
+    options.userInfo &&
+    options.transformConditions
+  ) {
     addHostingRoutes(router, {
       ...options,
       hosting: options.hosting,

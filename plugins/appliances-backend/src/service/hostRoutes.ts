@@ -9,7 +9,12 @@ import {
 } from '@tempest/backstage-plugin-appliances-common';
 import { HostEnrolment } from '../hosts/HostEnrolment';
 import { Host, HostStore } from '../hosts/HostStore';
-import { CallerScope, CallerScopeDeps, assertOwns, callerScope } from './callerScope';
+import {
+  CallerScope,
+  CallerScopeDeps,
+  assertOwns,
+  callerScope,
+} from './callerScope';
 import { audited } from './audited';
 import { AppliancesRouter } from './types';
 
@@ -21,12 +26,22 @@ export type HostRoutesOptions = CallerScopeDeps & {
 };
 
 /** GET/POST /hosts, GET /hosts/:id, PUT pricing and maintenance, POST enrolment-token. */
-export function addHostRoutes(router: AppliancesRouter, options: HostRoutesOptions) {
+export function addHostRoutes(
+  router: AppliancesRouter,
+  options: HostRoutesOptions,
+) {
   const { hosts, enrolment } = options;
 
-  const read = (req: any) => callerScope(options, req, hostReadPermission, 'Not allowed to read hosts');
+  const read = (req: any) =>
+    callerScope(options, req, hostReadPermission, 'Not allowed to read hosts');
   const manage = (req: any) =>
-    callerScope(options, req, hostManagePermission, 'Not allowed to manage hosts', ['user']);
+    callerScope(
+      options,
+      req,
+      hostManagePermission,
+      'Not allowed to manage hosts',
+      ['user'],
+    );
 
   async function ownedHost(scope: CallerScope, id: string): Promise<Host> {
     const host = await hosts.get(id);
@@ -35,7 +50,10 @@ export function addHostRoutes(router: AppliancesRouter, options: HostRoutesOptio
     return host;
   }
 
-  async function tokenView(token: { token: string; expiresAt: Date }, agentUrl: string) {
+  async function tokenView(
+    token: { token: string; expiresAt: Date },
+    agentUrl: string,
+  ) {
     const base = await options.discovery.getExternalBaseUrl('appliances');
     const enrolUrl = `${base}/agent/enroll`;
     return {
@@ -49,7 +67,9 @@ export function addHostRoutes(router: AppliancesRouter, options: HostRoutesOptio
 
   router.get('/hosts', async (req, res) => {
     const scope = await read(req);
-    res.json({ items: await hosts.list(scope.all ? {} : { owners: scope.ownershipRefs }) });
+    res.json({
+      items: await hosts.list(scope.all ? {} : { owners: scope.ownershipRefs }),
+    });
   });
 
   router.get('/hosts/:id', async (req, res) => {
@@ -59,67 +79,96 @@ export function addHostRoutes(router: AppliancesRouter, options: HostRoutesOptio
 
   router.post('/hosts', async (req, res) => {
     const body = req.body;
-    const result = await audited(options.auditor, req, 'host-register', { hostName: body.name }, async () => {
-      const scope = await manage(req);
-      const owner = body.owner ?? scope.principalRef;
-      if (!scope.all && !scope.ownershipRefs.includes(owner)) {
-        throw new InputError(`You may register hosts for yourself or your groups, not ${owner}`);
-      }
-      if (await hosts.getByName(body.name)) {
-        throw new ConflictError(`A host named '${body.name}' is already registered`);
-      }
-      const token = enrolment.newToken();
-      const host = await hosts.create(
-        {
-          name: body.name,
-          owner,
-          cpuModel: body.cpuModel,
-          coreSpeedMhz: body.coreSpeedMhz,
-          cpuCores: body.cpuCores,
-          memoryMb: body.memoryMb,
-          storageMb: body.storageMb,
-          pricing: body.pricing,
-          agentUrl: body.agentUrl,
-          bmc: body.bmc,
-        },
-        { tokenHash: token.tokenHash, expiresAt: token.expiresAt },
-      );
-      return { host, enrolment: await tokenView(token, host.agentUrl) };
-    });
+    const result = await audited(
+      options.auditor,
+      req,
+      'host-register',
+      { hostName: body.name },
+      async () => {
+        const scope = await manage(req);
+        const owner = body.owner ?? scope.principalRef;
+        if (!scope.all && !scope.ownershipRefs.includes(owner)) {
+          throw new InputError(
+            `You may register hosts for yourself or your groups, not ${owner}`,
+          );
+        }
+        if (await hosts.getByName(body.name)) {
+          throw new ConflictError(
+            `A host named '${body.name}' is already registered`,
+          );
+        }
+        const token = enrolment.newToken();
+        const host = await hosts.create(
+          {
+            name: body.name,
+            owner,
+            cpuModel: body.cpuModel,
+            coreSpeedMhz: body.coreSpeedMhz,
+            cpuCores: body.cpuCores,
+            memoryMb: body.memoryMb,
+            storageMb: body.storageMb,
+            pricing: body.pricing,
+            agentUrl: body.agentUrl,
+            bmc: body.bmc,
+          },
+          { tokenHash: token.tokenHash, expiresAt: token.expiresAt },
+        );
+        return { host, enrolment: await tokenView(token, host.agentUrl) };
+      },
+    );
     res.status(201).json(result);
   });
 
   router.put('/hosts/:id/pricing', async (req, res) => {
     const { id } = req.params;
-    const host = await audited(options.auditor, req, 'host-pricing-update', { hostId: id }, async () => {
-      const scope = await manage(req);
-      await ownedHost(scope, id);
-      return (await hosts.updatePricing(id, req.body))!;
-    });
+    const host = await audited(
+      options.auditor,
+      req,
+      'host-pricing-update',
+      { hostId: id },
+      async () => {
+        const scope = await manage(req);
+        await ownedHost(scope, id);
+        return (await hosts.updatePricing(id, req.body))!;
+      },
+    );
     res.json(host);
   });
 
   router.put('/hosts/:id/maintenance', async (req, res) => {
     const { id } = req.params;
     const maintenance = req.body.maintenance;
-    const host = await audited(options.auditor, req, 'host-maintenance', { hostId: id, maintenance }, async () => {
-      const scope = await manage(req);
-      await ownedHost(scope, id);
-      return (await hosts.setMaintenance(id, maintenance))!;
-    });
+    const host = await audited(
+      options.auditor,
+      req,
+      'host-maintenance',
+      { hostId: id, maintenance },
+      async () => {
+        const scope = await manage(req);
+        await ownedHost(scope, id);
+        return (await hosts.setMaintenance(id, maintenance))!;
+      },
+    );
     res.json(host);
   });
 
   router.post('/hosts/:id/enrolment-token', async (req, res) => {
     const { id } = req.params;
-    const view = await audited(options.auditor, req, 'host-enrolment-token', { hostId: id }, async () => {
-      const scope = await manage(req);
-      const host = await ownedHost(scope, id);
-      if (host.enrolledAt) throw new ConflictError(`Host '${host.name}' has already enrolled`);
-      const token = enrolment.newToken();
-      await hosts.setEnrolmentToken(id, token.tokenHash, token.expiresAt);
-      return tokenView(token, host.agentUrl);
-    });
+    const view = await audited(
+      options.auditor,
+      req,
+      'host-enrolment-token',
+      { hostId: id },
+      async () => {
+        const scope = await manage(req);
+        const host = await ownedHost(scope, id);
+        if (host.enrolledAt)
+          throw new ConflictError(`Host '${host.name}' has already enrolled`);
+        const token = enrolment.newToken();
+        await hosts.setEnrolmentToken(id, token.tokenHash, token.expiresAt);
+        return tokenView(token, host.agentUrl);
+      },
+    );
     res.json(view);
   });
 }

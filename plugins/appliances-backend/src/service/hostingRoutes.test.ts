@@ -34,14 +34,17 @@ const hostBody = {
 };
 
 async function seedAppliance(knex: Knex, signatureState = 'verified') {
-  await knex('channels').insert({
-    id: 'sample',
-    url: 'http://localhost/feed.xml',
-    owner: 'group:default/tempest-admins',
-    trusted_keys: '[]',
-    source: 'api',
-    created_at: new Date(),
-  } as any).onConflict('id').ignore();
+  await knex('channels')
+    .insert({
+      id: 'sample',
+      url: 'http://localhost/feed.xml',
+      owner: 'group:default/tempest-admins',
+      trusted_keys: '[]',
+      source: 'api',
+      created_at: new Date(),
+    } as any)
+    .onConflict('id')
+    .ignore();
   const id = `sample.web.${signatureState}`;
   await knex('appliances').insert({
     id,
@@ -57,7 +60,10 @@ async function seedAppliance(knex: Knex, signatureState = 'verified') {
     cpus: 2,
     memory_kib: 1048576,
     ostype: 'linux',
-    disks: JSON.stringify([{ name: 'vda', type: 'system', file: 'sys.img' }, { name: 'vdb', type: 'data', sizeMb: 1024 }]),
+    disks: JSON.stringify([
+      { name: 'vda', type: 'system', file: 'sys.img' },
+      { name: 'vdb', type: 'data', sizeMb: 1024 },
+    ]),
     dependencies: '[]',
     definition_url: 'http://localhost/web.xml',
     item_name: 'web',
@@ -66,135 +72,243 @@ async function seedAppliance(knex: Knex, signatureState = 'verified') {
   return id;
 }
 
-describe.each(databases.eachSupportedId())('hosts, instances and operations routes on %s', databaseId => {
-  async function start() {
-    const knex = await databases.init(databaseId);
-    const { server, dataDir } = await startAppliancesTestBackend({
-      knex,
-      dataDirPrefix: 'tempest-backend-',
-      denied: ['appliances.admin'],
+describe.each(databases.eachSupportedId())(
+  'hosts, instances and operations routes on %s',
+  databaseId => {
+    async function start() {
+      const knex = await databases.init(databaseId);
+      const { server, dataDir } = await startAppliancesTestBackend({
+        knex,
+        dataDirPrefix: 'tempest-backend-',
+        denied: ['appliances.admin'],
+      });
+      return { server, knex, dataDir };
+    }
+
+    it('registers a host, hides BMC credentials, enrols once and comes online on heartbeat', async () => {
+      const { server, knex } = await start();
+      const res = await request(server)
+        .post('/api/appliances/hosts')
+        .set(
+          'Authorization',
+          mockCredentials.user.header(provider.principal.userEntityRef),
+        )
+        .send(hostBody);
+      expect(res.status).toBe(201);
+      expect(res.body.host).toMatchObject({
+        name: 'rack1-node4',
+        owner: 'user:default/provider',
+        state: 'pending',
+        bmc: { address: '10.0.0.4', hasCredentials: true },
+      });
+      expect(JSON.stringify(res.body)).not.toContain('hunter2');
+      const row = await knex('hosts').first();
+      expect(row.bmc_credentials).not.toContain('hunter2');
+      expect(row.enrolment_token_hash).not.toBe(res.body.enrolment.token);
+      expect(res.body.enrolment.command).toContain('tempest-agent enroll');
+
+      // Another provider does not see it; a duplicate name is refused.
+      const others = await request(server)
+        .get('/api/appliances/hosts')
+        .set(
+          'Authorization',
+          mockCredentials.user.header(other.principal.userEntityRef),
+        );
+      expect(others.body.items).toEqual([]);
+      const dup = await request(server)
+        .post('/api/appliances/hosts')
+        .set(
+          'Authorization',
+          mockCredentials.user.header(provider.principal.userEntityRef),
+        )
+        .send(hostBody);
+      expect(dup.status).toBe(409);
+
+      const enrol = await request(server)
+        .post('/api/appliances/agent/enroll')
+        .send({ token: res.body.enrolment.token });
+      expect(enrol.status).toBe(200);
+      const cert = new X509Certificate(enrol.body.cert);
+      expect(
+        cert.verify(new X509Certificate(enrol.body.caCert).publicKey),
+      ).toBe(true);
+      expect(cert.subjectAltName).toContain('DNS:rack1-node4.example.net');
+      const again = await request(server)
+        .post('/api/appliances/agent/enroll')
+        .send({ token: res.body.enrolment.token });
+      expect(again.status).toBe(403);
+
+      const bad = await request(server)
+        .post('/api/appliances/agent/heartbeat')
+        .set('Authorization', 'Bearer nope')
+        .send({ name: 'x', sentAt: 'now' });
+      expect(bad.status).toBe(401);
+      const beat = await request(server)
+        .post('/api/appliances/agent/heartbeat')
+        .set('Authorization', `Bearer ${enrol.body.heartbeatToken}`)
+        .send({
+          name: 'rack1-node4',
+          sentAt: new Date().toISOString(),
+          info: { driver: 'simulated' },
+        });
+      expect(beat.status).toBe(204);
+      const host = await request(server)
+        .get(`/api/appliances/hosts/${res.body.host.id}`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(provider.principal.userEntityRef),
+        );
+      expect(host.body.state).toBe('online');
+
+      // Prices change; capacity fields are not accepted by the pricing route.
+      const priced = await request(server)
+        .put(`/api/appliances/hosts/${res.body.host.id}/pricing`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(provider.principal.userEntityRef),
+        )
+        .send({ ...hostBody.pricing, speedPriceMinor: 5, cpuCores: 999 });
+      expect(priced.status).toBe(400);
+      const repriced = await request(server)
+        .put(`/api/appliances/hosts/${res.body.host.id}/pricing`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(provider.principal.userEntityRef),
+        )
+        .send({ ...hostBody.pricing, speedPriceMinor: 5 });
+      expect(repriced.body).toMatchObject({
+        cpuCores: 24,
+        pricing: { speedPriceMinor: 5 },
+      });
+      const foreign = await request(server)
+        .put(`/api/appliances/hosts/${res.body.host.id}/maintenance`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(other.principal.userEntityRef),
+        )
+        .send({ maintenance: true });
+      expect(foreign.status).toBe(404);
     });
-    return { server, knex, dataDir };
-  }
 
-  it('registers a host, hides BMC credentials, enrols once and comes online on heartbeat', async () => {
-    const { server, knex } = await start();
-    const res = await request(server)
-      .post('/api/appliances/hosts')
-      .set('Authorization', mockCredentials.user.header(provider.principal.userEntityRef))
-      .send(hostBody);
-    expect(res.status).toBe(201);
-    expect(res.body.host).toMatchObject({ name: 'rack1-node4', owner: 'user:default/provider', state: 'pending', bmc: { address: '10.0.0.4', hasCredentials: true } });
-    expect(JSON.stringify(res.body)).not.toContain('hunter2');
-    const row = await knex('hosts').first();
-    expect(row.bmc_credentials).not.toContain('hunter2');
-    expect(row.enrolment_token_hash).not.toBe(res.body.enrolment.token);
-    expect(res.body.enrolment.command).toContain('tempest-agent enroll');
+    it('refuses bad provisioning requests clearly and applies Idempotency-Key semantics', async () => {
+      const { server, knex } = await start();
+      const applianceId = await seedAppliance(knex);
+      const unsigned = await seedAppliance(knex, 'invalid');
+      const auth = mockCredentials.user.header(buyer.principal.userEntityRef);
+      const body = {
+        applianceId,
+        hostname: 'web-1',
+        size: { cpuCores: 2, memoryMb: 1024, storageMb: 1536 },
+      };
 
-    // Another provider does not see it; a duplicate name is refused.
-    const others = await request(server).get('/api/appliances/hosts').set('Authorization', mockCredentials.user.header(other.principal.userEntityRef));
-    expect(others.body.items).toEqual([]);
-    const dup = await request(server).post('/api/appliances/hosts').set('Authorization', mockCredentials.user.header(provider.principal.userEntityRef)).send(hostBody);
-    expect(dup.status).toBe(409);
+      const unknown = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .send({ ...body, applianceId: 'nope' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error.message).toMatch(/Unknown appliance 'nope'/);
+      const small = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .send({
+          ...body,
+          size: { cpuCores: 1, memoryMb: 512, storageMb: 100 },
+        });
+      expect(small.status).toBe(400);
+      expect(small.body.error.message).toMatch(
+        /1 cores < 2, 512 MB memory < 1024, 100 MB storage < 1536/,
+      );
+      const badSig = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .send({ ...body, applianceId: unsigned });
+      expect(badSig.status).toBe(400);
+      expect(badSig.body.error.message).toMatch(/signature is invalid/);
+      const badName = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .send({ ...body, hostname: '../etc' });
+      expect(badName.status).toBe(400);
 
-    const enrol = await request(server).post('/api/appliances/agent/enroll').send({ token: res.body.enrolment.token });
-    expect(enrol.status).toBe(200);
-    const cert = new X509Certificate(enrol.body.cert);
-    expect(cert.verify(new X509Certificate(enrol.body.caCert).publicKey)).toBe(true);
-    expect(cert.subjectAltName).toContain('DNS:rack1-node4.example.net');
-    const again = await request(server).post('/api/appliances/agent/enroll').send({ token: res.body.enrolment.token });
-    expect(again.status).toBe(403);
+      const first = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .set('Idempotency-Key', 'k1')
+        .send(body);
+      expect(first.status).toBe(202);
+      expect(first.body.created).toBe(true);
+      const replay = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .set('Idempotency-Key', 'k1')
+        .send(body);
+      expect(replay.status).toBe(202);
+      expect(replay.body).toEqual({ ...first.body, created: false });
+      const changed = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .set('Idempotency-Key', 'k1')
+        .send({ ...body, hostname: 'web-2' });
+      expect(changed.status).toBe(409);
+      expect(changed.body.error.message).toMatch(/different request/);
+      await knex('instances').insert({
+        id: '00000000-0000-0000-0000-000000000001',
+        hostname: 'taken',
+        active_hostname: 'taken',
+        owner: 'user:default/other',
+        appliance_id: applianceId,
+        cpu_cores: 2,
+        memory_mb: 1024,
+        storage_mb: 2048,
+        state: 'started',
+        version: 2,
+        created_at: new Date(),
+        updated_at: new Date(),
+      });
+      const dupName = await request(server)
+        .post('/api/appliances/instances')
+        .set('Authorization', auth)
+        .set('Idempotency-Key', 'k2')
+        .send({ ...body, hostname: 'taken' });
+      expect(dupName.status).toBe(409);
+      expect(dupName.body.error.message).toMatch(
+        /Hostname 'taken' is already in use/,
+      );
+      expect(Number((await knex('instances').count({ n: '*' }))[0].n)).toBe(2);
+      // The buyer does not see the other owner's instance.
+      const mine = await request(server)
+        .get('/api/appliances/instances')
+        .set('Authorization', auth);
+      expect(
+        mine.body.items.map((i: { hostname: string }) => i.hostname),
+      ).toEqual(['web-1']);
 
-    const bad = await request(server).post('/api/appliances/agent/heartbeat').set('Authorization', 'Bearer nope').send({ name: 'x', sentAt: 'now' });
-    expect(bad.status).toBe(401);
-    const beat = await request(server)
-      .post('/api/appliances/agent/heartbeat')
-      .set('Authorization', `Bearer ${enrol.body.heartbeatToken}`)
-      .send({ name: 'rack1-node4', sentAt: new Date().toISOString(), info: { driver: 'simulated' } });
-    expect(beat.status).toBe(204);
-    const host = await request(server).get(`/api/appliances/hosts/${res.body.host.id}`).set('Authorization', mockCredentials.user.header(provider.principal.userEntityRef));
-    expect(host.body.state).toBe('online');
-
-    // Prices change; capacity fields are not accepted by the pricing route.
-    const priced = await request(server)
-      .put(`/api/appliances/hosts/${res.body.host.id}/pricing`)
-      .set('Authorization', mockCredentials.user.header(provider.principal.userEntityRef))
-      .send({ ...hostBody.pricing, speedPriceMinor: 5, cpuCores: 999 });
-    expect(priced.status).toBe(400);
-    const repriced = await request(server)
-      .put(`/api/appliances/hosts/${res.body.host.id}/pricing`)
-      .set('Authorization', mockCredentials.user.header(provider.principal.userEntityRef))
-      .send({ ...hostBody.pricing, speedPriceMinor: 5 });
-    expect(repriced.body).toMatchObject({ cpuCores: 24, pricing: { speedPriceMinor: 5 } });
-    const foreign = await request(server)
-      .put(`/api/appliances/hosts/${res.body.host.id}/maintenance`)
-      .set('Authorization', mockCredentials.user.header(other.principal.userEntityRef))
-      .send({ maintenance: true });
-    expect(foreign.status).toBe(404);
-  });
-
-  it('refuses bad provisioning requests clearly and applies Idempotency-Key semantics', async () => {
-    const { server, knex } = await start();
-    const applianceId = await seedAppliance(knex);
-    const unsigned = await seedAppliance(knex, 'invalid');
-    const auth = mockCredentials.user.header(buyer.principal.userEntityRef);
-    const body = { applianceId, hostname: 'web-1', size: { cpuCores: 2, memoryMb: 1024, storageMb: 1536 } };
-
-    const unknown = await request(server).post('/api/appliances/instances').set('Authorization', auth).send({ ...body, applianceId: 'nope' });
-    expect(unknown.status).toBe(400);
-    expect(unknown.body.error.message).toMatch(/Unknown appliance 'nope'/);
-    const small = await request(server).post('/api/appliances/instances').set('Authorization', auth).send({ ...body, size: { cpuCores: 1, memoryMb: 512, storageMb: 100 } });
-    expect(small.status).toBe(400);
-    expect(small.body.error.message).toMatch(/1 cores < 2, 512 MB memory < 1024, 100 MB storage < 1536/);
-    const badSig = await request(server).post('/api/appliances/instances').set('Authorization', auth).send({ ...body, applianceId: unsigned });
-    expect(badSig.status).toBe(400);
-    expect(badSig.body.error.message).toMatch(/signature is invalid/);
-    const badName = await request(server).post('/api/appliances/instances').set('Authorization', auth).send({ ...body, hostname: '../etc' });
-    expect(badName.status).toBe(400);
-
-    const first = await request(server).post('/api/appliances/instances').set('Authorization', auth).set('Idempotency-Key', 'k1').send(body);
-    expect(first.status).toBe(202);
-    expect(first.body.created).toBe(true);
-    const replay = await request(server).post('/api/appliances/instances').set('Authorization', auth).set('Idempotency-Key', 'k1').send(body);
-    expect(replay.status).toBe(202);
-    expect(replay.body).toEqual({ ...first.body, created: false });
-    const changed = await request(server).post('/api/appliances/instances').set('Authorization', auth).set('Idempotency-Key', 'k1').send({ ...body, hostname: 'web-2' });
-    expect(changed.status).toBe(409);
-    expect(changed.body.error.message).toMatch(/different request/);
-    await knex('instances').insert({
-      id: '00000000-0000-0000-0000-000000000001',
-      hostname: 'taken',
-      active_hostname: 'taken',
-      owner: 'user:default/other',
-      appliance_id: applianceId,
-      cpu_cores: 2,
-      memory_mb: 1024,
-      storage_mb: 2048,
-      state: 'started',
-      version: 2,
-      created_at: new Date(),
-      updated_at: new Date(),
+      // No host is registered, so placement fails and says so.
+      const deadline = Date.now() + 20_000;
+      let op;
+      do {
+        op = await request(server)
+          .get(`/api/appliances/operations/${first.body.operationId}`)
+          .set('Authorization', auth);
+        if (op.body.state === 'failed') break;
+        await new Promise(r => setTimeout(r, 100));
+      } while (Date.now() < deadline);
+      expect(op.body).toMatchObject({ state: 'failed', failedStep: 'place' });
+      const hidden = await request(server)
+        .get(`/api/appliances/operations/${first.body.operationId}`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(other.principal.userEntityRef),
+        );
+      expect(hidden.status).toBe(404);
+      const instance = await request(server)
+        .get(`/api/appliances/instances/${first.body.instanceId}`)
+        .set('Authorization', auth);
+      expect(instance.body).toMatchObject({
+        state: 'error',
+        hostname: 'web-1',
+        entityRef: 'resource:default/web-1',
+      });
     });
-    const dupName = await request(server).post('/api/appliances/instances').set('Authorization', auth).set('Idempotency-Key', 'k2').send({ ...body, hostname: 'taken' });
-    expect(dupName.status).toBe(409);
-    expect(dupName.body.error.message).toMatch(/Hostname 'taken' is already in use/);
-    expect(Number((await knex('instances').count({ n: '*' }))[0].n)).toBe(2);
-    // The buyer does not see the other owner's instance.
-    const mine = await request(server).get('/api/appliances/instances').set('Authorization', auth);
-    expect(mine.body.items.map((i: { hostname: string }) => i.hostname)).toEqual(['web-1']);
-
-    // No host is registered, so placement fails and says so.
-    const deadline = Date.now() + 20_000;
-    let op;
-    do {
-      op = await request(server).get(`/api/appliances/operations/${first.body.operationId}`).set('Authorization', auth);
-      if (op.body.state === 'failed') break;
-      await new Promise(r => setTimeout(r, 100));
-    } while (Date.now() < deadline);
-    expect(op.body).toMatchObject({ state: 'failed', failedStep: 'place' });
-    const hidden = await request(server).get(`/api/appliances/operations/${first.body.operationId}`).set('Authorization', mockCredentials.user.header(other.principal.userEntityRef));
-    expect(hidden.status).toBe(404);
-    const instance = await request(server).get(`/api/appliances/instances/${first.body.instanceId}`).set('Authorization', auth);
-    expect(instance.body).toMatchObject({ state: 'error', hostname: 'web-1', entityRef: 'resource:default/web-1' });
-  });
-});
+  },
+);

@@ -32,7 +32,10 @@ type Decision = { criteria?: PermissionCriteria<InstanceQuery> } | 'deny';
 
 const DECISION_TTL_MS = 5_000;
 const MAX_CACHED = 10_000;
-const caches = new WeakMap<object, Map<string, { decisions: Decision[]; expires: number }>>();
+const caches = new WeakMap<
+  object,
+  Map<string, { decisions: Decision[]; expires: number }>
+>();
 
 /**
  * Asks the policy for conditional decisions on instance permissions and turns
@@ -44,8 +47,14 @@ export async function instanceAccess(
   deps: InstanceAccessDeps,
   req: Request<any, any, any, any>,
   permissions: ResourcePermission[],
-): Promise<{ credentials: BackstageCredentials; principalRef: string; decisions: Decision[] }> {
-  const credentials = await deps.httpAuth.credentials(req, { allow: ['user', 'service'] });
+): Promise<{
+  credentials: BackstageCredentials;
+  principalRef: string;
+  decisions: Decision[];
+}> {
+  const credentials = await deps.httpAuth.credentials(req, {
+    allow: ['user', 'service'],
+  });
   const principalRef =
     credentials.principal.type === 'user'
       ? (credentials.principal as { userEntityRef: string }).userEntityRef
@@ -59,7 +68,8 @@ export async function instanceAccess(
   }
   const now = Date.now();
   const hit = token ? cache.get(key) : undefined;
-  if (hit && hit.expires > now) return { credentials, principalRef, decisions: hit.decisions };
+  if (hit && hit.expires > now)
+    return { credentials, principalRef, decisions: hit.decisions };
 
   const answers = await deps.permissions.authorizeConditional(
     permissions.map(permission => ({ permission })),
@@ -85,7 +95,11 @@ export async function requireInstanceAccess(
   permission: ResourcePermission,
   refusal: string,
 ): Promise<InstanceAccess> {
-  const { credentials, principalRef, decisions } = await instanceAccess(deps, req, [permission]);
+  const { credentials, principalRef, decisions } = await instanceAccess(
+    deps,
+    req,
+    [permission],
+  );
   const [decision] = decisions;
   if (decision === 'deny') throw new NotAllowedError(refusal);
   return { credentials, principalRef, criteria: decision.criteria };

@@ -1,5 +1,10 @@
 import { AuditorService } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError, serializeError } from '@backstage/errors';
+import {
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  serializeError,
+} from '@backstage/errors';
 import {
   InstanceAction,
   allowedActions,
@@ -9,14 +14,22 @@ import {
   instanceReadPermission,
 } from '@tempest/backstage-plugin-appliances-common';
 import { HostStore } from '../hosts/HostStore';
-import { InstanceActionConflict, InstanceActionUnavailable, InstanceActions } from '../instances/InstanceActions';
+import {
+  InstanceActionConflict,
+  InstanceActionUnavailable,
+  InstanceActions,
+} from '../instances/InstanceActions';
 import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { Instance, InstanceStore } from '../instances/InstanceStore';
 import { ProvisioningService } from '../instances/ProvisioningService';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { audited } from './audited';
 import { CallerScopeDeps, callerScope } from './callerScope';
-import { InstanceAccessDeps, instanceAccess, requireInstanceAccess } from './instanceAccess';
+import {
+  InstanceAccessDeps,
+  instanceAccess,
+  requireInstanceAccess,
+} from './instanceAccess';
 import { AppliancesRouter } from './types';
 
 export type InstanceRoutesOptions = CallerScopeDeps &
@@ -31,7 +44,9 @@ export type InstanceRoutesOptions = CallerScopeDeps &
   };
 
 /** `If-Match: "7"` (or W/"7", or 7) → 7. */
-export function versionFromIfMatch(header: string | undefined): number | undefined {
+export function versionFromIfMatch(
+  header: string | undefined,
+): number | undefined {
   const match = header?.trim().match(/^(?:W\/)?"?(\d{1,9})"?$/);
   return match ? Number(match[1]) : undefined;
 }
@@ -42,24 +57,43 @@ export function versionFromIfMatch(header: string | undefined): number | undefin
  * are filtered in the database by the caller's conditional decisions;
  * an instance the caller may not see is not found.
  */
-export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRoutesOptions) {
+export function addInstanceRoutes(
+  router: AppliancesRouter,
+  options: InstanceRoutesOptions,
+) {
   const { instances, provisioning, runner, hosts, events, actions } = options;
   const create = (req: any) =>
-    callerScope(options, req, instanceCreatePermission, 'Not allowed to provision instances', ['user']);
-  const read = (req: any) => requireInstanceAccess(options, req, instanceReadPermission, 'Not allowed to read instances');
+    callerScope(
+      options,
+      req,
+      instanceCreatePermission,
+      'Not allowed to provision instances',
+      ['user'],
+    );
+  const read = (req: any) =>
+    requireInstanceAccess(
+      options,
+      req,
+      instanceReadPermission,
+      'Not allowed to read instances',
+    );
 
   const hostNames = new Map<string, string>();
   async function view(instance: Instance) {
     let hostName: string | undefined;
     if (instance.hostId) {
-      hostName = hostNames.get(instance.hostId) ?? (await hosts.get(instance.hostId))?.name;
+      hostName =
+        hostNames.get(instance.hostId) ??
+        (await hosts.get(instance.hostId))?.name;
       if (hostName) hostNames.set(instance.hostId, hostName);
     }
     return {
       ...instance,
       ...(hostName ? { hostName } : {}),
       entityRef: instanceEntityRef(instance.hostname),
-      allowedActions: instance.pendingAction ? [] : allowedActions(instance.state),
+      allowedActions: instance.pendingAction
+        ? []
+        : allowedActions(instance.state),
     };
   }
 
@@ -86,7 +120,9 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
     res.json({
       items: await Promise.all(page.items.map(view)),
       totalCount: page.totalCount,
-      ...(offset + page.items.length < page.totalCount ? { nextOffset: offset + page.items.length } : {}),
+      ...(offset + page.items.length < page.totalCount
+        ? { nextOffset: offset + page.items.length }
+        : {}),
     });
   });
 
@@ -98,7 +134,8 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
     const instance = await visible(req, req.params.id);
     const items = await events.list(instance.id, {
       limit: Number(req.query.limit ?? 50),
-      before: req.query.before === undefined ? undefined : Number(req.query.before),
+      before:
+        req.query.before === undefined ? undefined : Number(req.query.before),
     });
     res.json({ items });
   });
@@ -106,27 +143,42 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
   router.post('/instances/:id/actions', async (req, res) => {
     const { id } = req.params;
     const action = req.body.action as InstanceAction;
-    const expectedVersion = req.body.expectedVersion ?? versionFromIfMatch(req.header('if-match'));
+    const expectedVersion =
+      req.body.expectedVersion ?? versionFromIfMatch(req.header('if-match'));
     const audit = await options.auditor.createEvent({
       eventId: 'instance-action',
       request: req,
       severityLevel: 'medium',
-      meta: { instanceId: id, action, expectedVersion: expectedVersion ?? null },
+      meta: {
+        instanceId: id,
+        action,
+        expectedVersion: expectedVersion ?? null,
+      },
     });
     let actor = 'unknown';
     let from: string | null = null;
     try {
       if (expectedVersion === undefined) {
-        throw new InputError('Send the version you saw as expectedVersion or If-Match');
+        throw new InputError(
+          'Send the version you saw as expectedVersion or If-Match',
+        );
       }
-      const access = await instanceAccess(options, req, [instanceReadPermission, instanceActionPermission(action)]);
+      const access = await instanceAccess(options, req, [
+        instanceReadPermission,
+        instanceActionPermission(action),
+      ]);
       actor = access.principalRef;
       const [readDecision, actDecision] = access.decisions;
       const instance =
-        readDecision === 'deny' ? undefined : await instances.getVisible(id, readDecision.criteria);
+        readDecision === 'deny'
+          ? undefined
+          : await instances.getVisible(id, readDecision.criteria);
       if (!instance) throw new NotFoundError(`No instance '${id}'`);
       from = instance.state;
-      if (actDecision === 'deny' || !(await instances.getVisible(id, actDecision.criteria))) {
+      if (
+        actDecision === 'deny' ||
+        !(await instances.getVisible(id, actDecision.criteria))
+      ) {
         await events.record({
           instanceId: id,
           actor,
@@ -137,11 +189,23 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
           outcome: 'refused',
           message: 'not permitted',
         });
-        throw new NotAllowedError(`You may see instance ${instance.hostname} but not ${action} it`);
+        throw new NotAllowedError(
+          `You may see instance ${instance.hostname} but not ${action} it`,
+        );
       }
-      const result = await actions.run(instance, action, expectedVersion, actor);
+      const result = await actions.run(
+        instance,
+        action,
+        expectedVersion,
+        actor,
+      );
       await audit.success({
-        meta: { actor, from: instance.state, to: result.instance.state, version: result.instance.version },
+        meta: {
+          actor,
+          from: instance.state,
+          to: result.instance.state,
+          version: result.instance.version,
+        },
       });
       res.json({
         instance: await view(result.instance),
@@ -150,13 +214,22 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
     } catch (e) {
       const error = e as Error;
       const details =
-        e instanceof InstanceActionConflict || e instanceof InstanceActionUnavailable ? e.details : undefined;
+        e instanceof InstanceActionConflict ||
+        e instanceof InstanceActionUnavailable
+          ? e.details
+          : undefined;
       await audit.fail({
         error,
         meta: {
           actor,
           from,
-          ...(details ? { reason: details.reason, state: details.currentState, version: details.currentVersion } : {}),
+          ...(details
+            ? {
+                reason: details.reason,
+                state: details.currentState,
+                version: details.currentVersion,
+              }
+            : {}),
         },
       });
       if (details) {
@@ -185,7 +258,11 @@ export function addInstanceRoutes(router: AppliancesRouter, options: InstanceRou
       options.auditor,
       req,
       'instance-provision',
-      { applianceId: req.body.applianceId, hostname: req.body.hostname, idempotencyKey: key ?? null },
+      {
+        applianceId: req.body.applianceId,
+        hostname: req.body.hostname,
+        idempotencyKey: key ?? null,
+      },
       async () => {
         const scope = await create(req);
         return provisioning.request(req.body, scope.principalRef, key);

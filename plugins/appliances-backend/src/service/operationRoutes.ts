@@ -11,12 +11,26 @@ export type OperationRoutesOptions = InstanceAccessDeps & {
 };
 
 /** GET /operations/:id: the steps and their progress, for whoever may read the instance. */
-export function addOperationRoutes(router: AppliancesRouter, options: OperationRoutesOptions) {
+export function addOperationRoutes(
+  router: AppliancesRouter,
+  options: OperationRoutesOptions,
+) {
   router.get('/operations/:id', async (req, res) => {
-    const access = await requireInstanceAccess(options, req, instanceReadPermission, 'Not allowed to read operations');
+    const access = await requireInstanceAccess(
+      options,
+      req,
+      instanceReadPermission,
+      'Not allowed to read operations',
+    );
     const operation = await options.operations.get(req.params.id);
-    const instance = operation && (await options.instances.getVisible(operation.instanceId, access.criteria));
-    if (!operation || !instance) throw new NotFoundError(`No operation '${req.params.id}'`);
+    const instance =
+      operation &&
+      (await options.instances.getVisible(
+        operation.instanceId,
+        access.criteria,
+      ));
+    if (!operation || !instance)
+      throw new NotFoundError(`No operation '${req.params.id}'`);
     res.json(operation);
   });
 }

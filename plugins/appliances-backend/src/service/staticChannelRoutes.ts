@@ -17,7 +17,10 @@ const TYPES: Record<string, string> = {
  * and only for feed, definition, image and signature files. Express answers
  * ETag and Last-Modified, so unchanged feeds cost a 304.
  */
-export function addStaticChannelRoutes(router: AppliancesRouter, directory: string) {
+export function addStaticChannelRoutes(
+  router: AppliancesRouter,
+  directory: string,
+) {
   const root = path.resolve(directory);
   router.get('/static/channels/:channel/:file', async (req, res) => {
     const { channel, file } = req.params;
@@ -33,8 +36,10 @@ export function addStaticChannelRoutes(router: AppliancesRouter, directory: stri
     }
     const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     await new Promise<void>((resolve, reject) =>
-      res.sendFile(target, { headers: { 'content-type': type }, dotfiles: 'deny' }, err =>
-        err ? reject(err) : resolve(),
+      res.sendFile(
+        target,
+        { headers: { 'content-type': type }, dotfiles: 'deny' },
+        err => (err ? reject(err) : resolve()),
       ),
     );
   });

@@ -5,20 +5,36 @@ import { AppliancesApiError, AppliancesClient } from './AppliancesClient';
 describe('AppliancesClient', () => {
   let server: http.Server;
   let baseUrl: string;
-  const seen: { method?: string; url?: string; auth?: string; body: string }[] = [];
+  const seen: { method?: string; url?: string; auth?: string; body: string }[] =
+    [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       let body = '';
       req.on('data', c => (body += c));
       req.on('end', () => {
-        seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
+        seen.push({
+          method: req.method,
+          url: req.url,
+          auth: req.headers.authorization,
+          body,
+        });
         res.setHeader('content-type', 'application/json');
         if (req.url === '/api/appliances/summary') {
           res.end(JSON.stringify({ channels: 2 }));
-        } else if (req.url === '/api/appliances/channels' && req.method === 'POST') {
+        } else if (
+          req.url === '/api/appliances/channels' &&
+          req.method === 'POST'
+        ) {
           res.statusCode = 409;
-          res.end(JSON.stringify({ error: { name: 'ConflictError', message: "Channel 'x' already exists" } }));
+          res.end(
+            JSON.stringify({
+              error: {
+                name: 'ConflictError',
+                message: "Channel 'x' already exists",
+              },
+            }),
+          );
         } else {
           res.statusCode = 500;
           res.end('not json');
@@ -33,7 +49,9 @@ describe('AppliancesClient', () => {
 
   function client() {
     return new AppliancesClient({
-      discoveryApi: { getBaseUrl: async id => baseUrl.replace('appliances', id) },
+      discoveryApi: {
+        getBaseUrl: async id => baseUrl.replace('appliances', id),
+      },
       fetchApi: {
         fetch: (input, init) => {
           const req = new Request(input as Request, init);
@@ -55,16 +73,26 @@ describe('AppliancesClient', () => {
 
   it('turns an error answer into an AppliancesApiError with the backend message', async () => {
     const error = await client()
-      .createChannel({ id: 'x', url: 'http://a/feed.xml', owner: 'group:default/a' })
+      .createChannel({
+        id: 'x',
+        url: 'http://a/feed.xml',
+        owner: 'group:default/a',
+      })
       .catch(e => e);
     expect(error).toBeInstanceOf(AppliancesApiError);
     expect(error.status).toBe(409);
     expect(error.message).toBe("Channel 'x' already exists");
-    expect(JSON.parse(seen.at(-1)!.body)).toEqual({ id: 'x', url: 'http://a/feed.xml', owner: 'group:default/a' });
+    expect(JSON.parse(seen.at(-1)!.body)).toEqual({
+      id: 'x',
+      url: 'http://a/feed.xml',
+      owner: 'group:default/a',
+    });
   });
 
   it('reports the status when the error answer is not JSON', async () => {
-    const error = await client().listChannels().catch(e => e);
+    const error = await client()
+      .listChannels()
+      .catch(e => e);
     expect(error).toBeInstanceOf(AppliancesApiError);
     expect(error.status).toBe(500);
   });

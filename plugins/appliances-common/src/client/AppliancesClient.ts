@@ -10,9 +10,20 @@ export type RefreshResult = components['schemas']['RefreshResult'];
 export type Appliance = components['schemas']['Appliance'];
 export type ApplianceDetail = components['schemas']['ApplianceDetail'];
 export type SignatureState = components['schemas']['SignatureState'];
-export type ApplianceQuery = NonNullable<paths['/appliances']['get']['parameters']['query']>;
-export type AppliancePage = { items: Appliance[]; totalCount: number; offset: number; limit: number };
-export type ApplianceFacets = { ostypes: string[]; provides: string[]; channels: string[] };
+export type ApplianceQuery = NonNullable<
+  paths['/appliances']['get']['parameters']['query']
+>;
+export type AppliancePage = {
+  items: Appliance[];
+  totalCount: number;
+  offset: number;
+  limit: number;
+};
+export type ApplianceFacets = {
+  ostypes: string[];
+  provides: string[];
+  channels: string[];
+};
 
 /** Where the backend lives and how to call it (Backstage's discovery and fetch APIs fit). */
 export interface AppliancesClientOptions {
@@ -70,21 +81,30 @@ export class AppliancesClient {
   }
 
   async deleteChannel(id: string): Promise<void> {
-    const { error, response } = await (await this.api()).DELETE('/channels/{id}', {
+    const { error, response } = await (
+      await this.api()
+    ).DELETE('/channels/{id}', {
       params: { path: { id } },
     });
     if (!response.ok) unwrap(undefined, error, response);
   }
 
-  async refreshChannel(id: string, options: { force?: boolean } = {}): Promise<RefreshResult> {
-    const { data, error, response } = await (await this.api()).POST('/channels/{id}/refresh', {
+  async refreshChannel(
+    id: string,
+    options: { force?: boolean } = {},
+  ): Promise<RefreshResult> {
+    const { data, error, response } = await (
+      await this.api()
+    ).POST('/channels/{id}/refresh', {
       params: { path: { id }, query: options.force ? { force: true } : {} },
     });
     return unwrap(data, error, response);
   }
 
   async listAppliances(query: ApplianceQuery = {}): Promise<AppliancePage> {
-    const { data, error, response } = await (await this.api()).GET('/appliances', {
+    const { data, error, response } = await (
+      await this.api()
+    ).GET('/appliances', {
       params: { query },
     });
     return unwrap(data, error, response);
@@ -96,19 +116,24 @@ export class AppliancesClient {
     for (let offset = 0; ; offset += pageSize) {
       const page = await this.listAppliances({ offset, limit: pageSize });
       all.push(...page.items);
-      if (page.items.length < pageSize || all.length >= page.totalCount) return all;
+      if (page.items.length < pageSize || all.length >= page.totalCount)
+        return all;
     }
   }
 
   async getAppliance(id: string): Promise<ApplianceDetail> {
-    const { data, error, response } = await (await this.api()).GET('/appliances/{id}', {
+    const { data, error, response } = await (
+      await this.api()
+    ).GET('/appliances/{id}', {
       params: { path: { id } },
     });
     return unwrap(data, error, response);
   }
 
   async getApplianceFacets(): Promise<ApplianceFacets> {
-    const { data, error, response } = await (await this.api()).GET('/appliance-facets');
+    const { data, error, response } = await (
+      await this.api()
+    ).GET('/appliance-facets');
     return unwrap(data, error, response);
   }
 }

@@ -11,7 +11,8 @@ describe('generated files', () => {
         stdio: 'pipe',
       });
     } catch (e) {
-      output = `${e.stdout}${e.stderr}`;
+      const failed = e as { stdout?: string; stderr?: string };
+      output = `${failed.stdout}${failed.stderr}`;
     }
     expect(output).toBe('');
   });

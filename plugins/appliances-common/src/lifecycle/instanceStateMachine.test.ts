@@ -24,14 +24,21 @@ describe('instance state machine', () => {
   });
 
   it('offers no user action while work is under way or after deletion', () => {
-    for (const state of ['provisioning', 'migrating', 'deleting', 'deleted'] as const) {
+    for (const state of [
+      'provisioning',
+      'migrating',
+      'deleting',
+      'deleted',
+    ] as const) {
       expect(allowedActions(state)).toEqual([]);
     }
   });
 
   it('keeps migrate reserved unless asked for', () => {
     expect(allowedActions('stopped')).toEqual(['start', 'delete']);
-    expect(allowedActions('stopped', { includeReserved: true })).toContain('migrate');
+    expect(allowedActions('stopped', { includeReserved: true })).toContain(
+      'migrate',
+    );
   });
 
   it('only ever leads to known states', () => {

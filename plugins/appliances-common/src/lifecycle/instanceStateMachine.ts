@@ -33,7 +33,9 @@ export type InstanceAction = (typeof INSTANCE_ACTIONS)[number];
 type Transitions = Readonly<Partial<Record<InstanceAction, InstanceState>>>;
 
 /** For each state, the actions allowed in it and the state each one reaches. */
-export const INSTANCE_TRANSITIONS: Readonly<Record<InstanceState, Transitions>> = {
+export const INSTANCE_TRANSITIONS: Readonly<
+  Record<InstanceState, Transitions>
+> = {
   registered: { delete: 'deleted' },
   provisioning: {},
   stored: { start: 'started', delete: 'deleting', migrate: 'migrating' },
@@ -52,11 +54,17 @@ export const INSTANCE_TRANSITIONS: Readonly<Record<InstanceState, Transitions>> 
 const RESERVED: ReadonlySet<InstanceAction> = new Set(['migrate']);
 
 export function isInstanceState(value: unknown): value is InstanceState {
-  return typeof value === 'string' && (INSTANCE_STATES as readonly string[]).includes(value);
+  return (
+    typeof value === 'string' &&
+    (INSTANCE_STATES as readonly string[]).includes(value)
+  );
 }
 
 export function isInstanceAction(value: unknown): value is InstanceAction {
-  return typeof value === 'string' && (INSTANCE_ACTIONS as readonly string[]).includes(value);
+  return (
+    typeof value === 'string' &&
+    (INSTANCE_ACTIONS as readonly string[]).includes(value)
+  );
 }
 
 /** The actions a user may take on an instance in this state. */

@@ -89,5 +89,7 @@ export const instancePermissions = [
 
 /** The permission an instance action needs: delete for delete, update for the rest. */
 export function instanceActionPermission(action: string) {
-  return action === 'delete' ? instanceDeletePermission : instanceUpdatePermission;
+  return action === 'delete'
+    ? instanceDeletePermission
+    : instanceUpdatePermission;
 }

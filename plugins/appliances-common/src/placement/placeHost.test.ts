@@ -12,7 +12,10 @@ const pricing: HostPricing = {
   storagePeriodSeconds: 86400,
 };
 
-function host(id: string, overrides: Partial<PlacementHost> = {}): PlacementHost {
+function host(
+  id: string,
+  overrides: Partial<PlacementHost> = {},
+): PlacementHost {
   return {
     id,
     name: `host-${id}`,
@@ -44,15 +47,26 @@ describe('placeHost', () => {
   });
 
   it('prefers a powered-on host, and powers one on only when nothing else fits', () => {
-    const off = host('off', { poweredOn: false, used: { cpuCores: 6, memoryMb: 0, storageMb: 0 } });
-    expect(placeHost([off, host('on')], { demand: small }).chosen?.hostId).toBe('on');
+    const off = host('off', {
+      poweredOn: false,
+      used: { cpuCores: 6, memoryMb: 0, storageMb: 0 },
+    });
+    expect(placeHost([off, host('on')], { demand: small }).chosen?.hostId).toBe(
+      'on',
+    );
 
-    const full = host('on', { used: { cpuCores: 8, memoryMb: 0, storageMb: 0 } });
+    const full = host('on', {
+      used: { cpuCores: 8, memoryMb: 0, storageMb: 0 },
+    });
     const decision = placeHost([off, full], { demand: small });
     expect(decision.chosen).toMatchObject({ hostId: 'off', poweredOn: false });
     expect(decision.summary).toMatch(/to be powered on/);
     expect(decision.rejected).toEqual([
-      expect.objectContaining({ hostId: 'on', reason: 'cpu', detail: 'needs 2 cores, 0 free' }),
+      expect.objectContaining({
+        hostId: 'on',
+        reason: 'cpu',
+        detail: 'needs 2 cores, 0 free',
+      }),
     ]);
   });
 
@@ -62,7 +76,10 @@ describe('placeHost', () => {
       { demand: small },
     );
     expect(decision.chosen).toBeUndefined();
-    expect(decision.rejected.map(r => r.reason)).toEqual(['offline', 'maintenance']);
+    expect(decision.rejected.map(r => r.reason)).toEqual([
+      'offline',
+      'maintenance',
+    ]);
     expect(decision.summary).toMatch(/No host fits 2 cores/);
   });
 
@@ -87,24 +104,48 @@ describe('placeHost', () => {
       used: { cpuCores: 6, memoryMb: 14336, storageMb: 90000 },
     });
     // cheap: 2 speed chunks + 2 memory chunks = 4/h; dear: 20 + 2 = 22/h
-    const decision = placeHost([cheap, dear], { demand: small, maxPricePerHourMinor: 10 });
-    expect(decision.chosen).toMatchObject({ hostId: 'cheap', pricePerHourMinor: 4 });
+    const decision = placeHost([cheap, dear], {
+      demand: small,
+      maxPricePerHourMinor: 10,
+    });
+    expect(decision.chosen).toMatchObject({
+      hostId: 'cheap',
+      pricePerHourMinor: 4,
+    });
     expect(decision.rejected).toEqual([
-      expect.objectContaining({ hostId: 'dear', reason: 'price', detail: 'costs 22 per hour, limit 10' }),
+      expect.objectContaining({
+        hostId: 'dear',
+        reason: 'price',
+        detail: 'costs 22 per hour, limit 10',
+      }),
     ]);
-    expect(placeHost([dear], { demand: small, maxPricePerHourMinor: 3 }).chosen).toBeUndefined();
+    expect(
+      placeHost([dear], { demand: small, maxPricePerHourMinor: 3 }).chosen,
+    ).toBeUndefined();
   });
 
   it('places on an explicitly chosen host or nowhere', () => {
-    const hosts = [host('a', { used: { cpuCores: 6, memoryMb: 0, storageMb: 0 } }), host('b')];
-    expect(placeHost(hosts, { demand: small, hostId: 'b' }).chosen?.hostId).toBe('b');
+    const hosts = [
+      host('a', { used: { cpuCores: 6, memoryMb: 0, storageMb: 0 } }),
+      host('b'),
+    ];
+    expect(
+      placeHost(hosts, { demand: small, hostId: 'b' }).chosen?.hostId,
+    ).toBe('b');
     const full = placeHost(
-      [host('a'), host('b', { used: { cpuCores: 8, memoryMb: 0, storageMb: 0 } })],
+      [
+        host('a'),
+        host('b', { used: { cpuCores: 8, memoryMb: 0, storageMb: 0 } }),
+      ],
       { demand: small, hostId: 'b' },
     );
     expect(full.chosen).toBeUndefined();
-    expect(full.rejected).toEqual([expect.objectContaining({ hostId: 'b', reason: 'cpu' })]);
-    expect(placeHost(hosts, { demand: small, hostId: 'zzz' }).summary).toMatch(/does not exist/);
+    expect(full.rejected).toEqual([
+      expect.objectContaining({ hostId: 'b', reason: 'cpu' }),
+    ]);
+    expect(placeHost(hosts, { demand: small, hostId: 'zzz' }).summary).toMatch(
+      /does not exist/,
+    );
   });
 
   it('locks the chosen host price', () => {

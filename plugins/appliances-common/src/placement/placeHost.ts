@@ -32,13 +32,7 @@ export type PlacementRequest = {
 export type PlacementRejection = {
   hostId: string;
   hostName: string;
-  reason:
-    | 'offline'
-    | 'maintenance'
-    | 'cpu'
-    | 'memory'
-    | 'storage'
-    | 'price';
+  reason: 'offline' | 'maintenance' | 'cpu' | 'memory' | 'storage' | 'price';
   detail: string;
 };
 
@@ -64,11 +58,18 @@ export type PlacementDecision = {
 /** A powered-off host wins only when no powered-on host fits. */
 const POWERED_OFF_PENALTY = 10;
 
-function fitRejection(host: PlacementHost, demand: ResourceDemand): PlacementRejection | undefined {
+function fitRejection(
+  host: PlacementHost,
+  demand: ResourceDemand,
+): PlacementRejection | undefined {
   const freeCores = host.capacity.cpuCores - host.used.cpuCores;
   const freeMemory = host.capacity.memoryMb - host.used.memoryMb;
   const freeStorage = host.capacity.storageMb - host.used.storageMb;
-  if (demand.cpuCores <= freeCores && demand.memoryMb <= freeMemory && demand.storageMb <= freeStorage) {
+  if (
+    demand.cpuCores <= freeCores &&
+    demand.memoryMb <= freeMemory &&
+    demand.storageMb <= freeStorage
+  ) {
     return undefined;
   }
   let misfit: [PlacementRejection['reason'], number, number, string] = [
@@ -102,7 +103,8 @@ export function placeHost(
 ): PlacementDecision {
   const { demand } = request;
   const rejected: PlacementRejection[] = [];
-  let best: { host: PlacementHost; score: number; price?: LockedPrice } | undefined;
+  let best:
+    { host: PlacementHost; score: number; price?: LockedPrice } | undefined;
   let candidates = 0;
 
   for (const host of hosts) {
@@ -139,15 +141,22 @@ export function placeHost(
     }
     candidates++;
     const left =
-      (host.capacity.cpuCores - host.used.cpuCores - demand.cpuCores) / host.capacity.cpuCores +
-      (host.capacity.memoryMb - host.used.memoryMb - demand.memoryMb) / host.capacity.memoryMb +
-      (host.capacity.storageMb - host.used.storageMb - demand.storageMb) / host.capacity.storageMb;
+      (host.capacity.cpuCores - host.used.cpuCores - demand.cpuCores) /
+        host.capacity.cpuCores +
+      (host.capacity.memoryMb - host.used.memoryMb - demand.memoryMb) /
+        host.capacity.memoryMb +
+      (host.capacity.storageMb - host.used.storageMb - demand.storageMb) /
+        host.capacity.storageMb;
     const score = left / 3 + (host.poweredOn ? 0 : POWERED_OFF_PENALTY);
     if (!best || score < best.score) {
       best = { host, score, price };
     } else if (score === best.score) {
       price ??= priceInstance(host.pricing, host.coreSpeedMhz, demand);
-      best.price ??= priceInstance(best.host.pricing, best.host.coreSpeedMhz, demand);
+      best.price ??= priceInstance(
+        best.host.pricing,
+        best.host.coreSpeedMhz,
+        demand,
+      );
       if (hourlyPriceMinor(price) < hourlyPriceMinor(best.price)) {
         best = { host, score, price };
       }
@@ -156,7 +165,9 @@ export function placeHost(
 
   let chosen: PlacementChoice | undefined;
   if (best) {
-    const price = best.price ?? priceInstance(best.host.pricing, best.host.coreSpeedMhz, demand);
+    const price =
+      best.price ??
+      priceInstance(best.host.pricing, best.host.coreSpeedMhz, demand);
     chosen = {
       hostId: best.host.id,
       hostName: best.host.name,
@@ -167,7 +178,10 @@ export function placeHost(
     };
   }
 
-  if (request.hostId !== undefined && !hosts.some(h => h.id === request.hostId)) {
+  if (
+    request.hostId !== undefined &&
+    !hosts.some(h => h.id === request.hostId)
+  ) {
     return {
       rejected,
       candidates: 0,

@@ -56,7 +56,8 @@ export function priceInstance(
       chunks(demand.memoryMb, pricing.memoryUnitMb) * pricing.memoryPriceMinor,
     runningPeriodSeconds: pricing.runningPeriodSeconds,
     storagePriceMinor:
-      chunks(demand.storageMb, pricing.storageUnitMb) * pricing.storagePriceMinor,
+      chunks(demand.storageMb, pricing.storageUnitMb) *
+      pricing.storagePriceMinor,
     storagePeriodSeconds: pricing.storagePeriodSeconds,
   };
 }
@@ -67,18 +68,23 @@ const HOUR = 3600n;
  * Whether running and storing for an hour costs at most `maxPerHourMinor`.
  * Compared with integer cross-multiplication so no rounding decides it.
  */
-export function withinHourlyPrice(price: LockedPrice, maxPerHourMinor: number): boolean {
+export function withinHourlyPrice(
+  price: LockedPrice,
+  maxPerHourMinor: number,
+): boolean {
   const fast =
     price.runningPriceMinor * 3600 * price.storagePeriodSeconds +
     price.storagePriceMinor * 3600 * price.runningPeriodSeconds;
-  const limit = maxPerHourMinor * price.runningPeriodSeconds * price.storagePeriodSeconds;
+  const limit =
+    maxPerHourMinor * price.runningPeriodSeconds * price.storagePeriodSeconds;
   if (Number.isSafeInteger(fast) && Number.isSafeInteger(limit)) {
     return fast <= limit;
   }
   const rp = BigInt(price.runningPeriodSeconds);
   const sp = BigInt(price.storagePeriodSeconds);
   const cost =
-    BigInt(price.runningPriceMinor) * HOUR * sp + BigInt(price.storagePriceMinor) * HOUR * rp;
+    BigInt(price.runningPriceMinor) * HOUR * sp +
+    BigInt(price.storagePriceMinor) * HOUR * rp;
   return cost <= BigInt(maxPerHourMinor) * rp * sp;
 }
 
@@ -87,7 +93,8 @@ export function hourlyPriceMinor(price: LockedPrice): number {
   const rp = BigInt(price.runningPeriodSeconds);
   const sp = BigInt(price.storagePeriodSeconds);
   const numerator =
-    BigInt(price.runningPriceMinor) * HOUR * sp + BigInt(price.storagePriceMinor) * HOUR * rp;
+    BigInt(price.runningPriceMinor) * HOUR * sp +
+    BigInt(price.storagePriceMinor) * HOUR * rp;
   const denominator = rp * sp;
   return Number((numerator + denominator - 1n) / denominator);
 }

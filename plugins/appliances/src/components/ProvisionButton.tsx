@@ -11,7 +11,11 @@ export function provisionTemplateUrl(applianceEntityRef?: string): string {
 /** A Provision button that opens the template pre-filled with this appliance. */
 export function ProvisionButton(props: { applianceEntityRef?: string }) {
   return (
-    <LinkButton to={provisionTemplateUrl(props.applianceEntityRef)} color="primary" variant="contained">
+    <LinkButton
+      to={provisionTemplateUrl(props.applianceEntityRef)}
+      color="primary"
+      variant="contained"
+    >
       Provision
     </LinkButton>
   );

@@ -5,21 +5,39 @@ export type Operation = AppliancesApiComponents['schemas']['Operation'];
 export type OperationStep = AppliancesApiComponents['schemas']['OperationStep'];
 export type Instance = AppliancesApiComponents['schemas']['Instance'];
 export type Estimate = AppliancesApiComponents['schemas']['Estimate'];
-export type ProvisionRequest = AppliancesApiComponents['schemas']['ProvisionRequest'];
+export type ProvisionRequest =
+  AppliancesApiComponents['schemas']['ProvisionRequest'];
 export type Host = AppliancesApiComponents['schemas']['Host'];
 export type InstanceEvent = AppliancesApiComponents['schemas']['InstanceEvent'];
-export type InstanceAction = AppliancesApiComponents['schemas']['InstanceAction'];
-export type InstanceActionResult = AppliancesApiComponents['schemas']['InstanceActionResult'];
-export type InstanceActionRefusal = AppliancesApiComponents['schemas']['InstanceActionRefusal'];
-export type InstancePage = { items: Instance[]; totalCount: number; nextOffset?: number };
-export type InstanceQuery = { limit?: number; offset?: number; state?: string; hostId?: string; hostname?: string };
+export type InstanceAction =
+  AppliancesApiComponents['schemas']['InstanceAction'];
+export type InstanceActionResult =
+  AppliancesApiComponents['schemas']['InstanceActionResult'];
+export type InstanceActionRefusal =
+  AppliancesApiComponents['schemas']['InstanceActionRefusal'];
+export type InstancePage = {
+  items: Instance[];
+  totalCount: number;
+  nextOffset?: number;
+};
+export type InstanceQuery = {
+  limit?: number;
+  offset?: number;
+  state?: string;
+  hostId?: string;
+  hostname?: string;
+};
 
 type Deps = {
   discoveryApi: { getBaseUrl(pluginId: string): Promise<string> };
   fetchApi: { fetch: typeof fetch };
 };
 
-async function call<T>(deps: Deps, path: string, init?: RequestInit): Promise<T> {
+async function call<T>(
+  deps: Deps,
+  path: string,
+  init?: RequestInit,
+): Promise<T> {
   const base = await deps.discoveryApi.getBaseUrl('appliances');
   const res = await deps.fetchApi.fetch(`${base}${path}`, init);
   if (!res.ok) throw await ResponseError.fromResponse(res);
@@ -29,8 +47,10 @@ async function call<T>(deps: Deps, path: string, init?: RequestInit): Promise<T>
 /** Reads operations and instances, and asks for price estimates. */
 export function hostingApi(deps: Deps) {
   return {
-    getOperation: (id: string) => call<Operation>(deps, `/operations/${encodeURIComponent(id)}`),
-    getInstance: (id: string) => call<Instance>(deps, `/instances/${encodeURIComponent(id)}`),
+    getOperation: (id: string) =>
+      call<Operation>(deps, `/operations/${encodeURIComponent(id)}`),
+    getInstance: (id: string) =>
+      call<Instance>(deps, `/instances/${encodeURIComponent(id)}`),
     listInstances: (query: InstanceQuery = {}) => {
       const params = new URLSearchParams();
       for (const [key, value] of Object.entries(query)) {
@@ -39,15 +59,25 @@ export function hostingApi(deps: Deps) {
       return call<InstancePage>(deps, `/instances?${params}`);
     },
     listInstanceEvents: (id: string, limit = 20) =>
-      call<{ items: InstanceEvent[] }>(deps, `/instances/${encodeURIComponent(id)}/events?limit=${limit}`),
+      call<{ items: InstanceEvent[] }>(
+        deps,
+        `/instances/${encodeURIComponent(id)}/events?limit=${limit}`,
+      ),
     /** Sends the version the user saw; a 409 throws a ResponseError whose body is an InstanceActionRefusal. */
-    actOnInstance: async (id: string, action: InstanceAction, expectedVersion: number) => {
+    actOnInstance: async (
+      id: string,
+      action: InstanceAction,
+      expectedVersion: number,
+    ) => {
       const base = await deps.discoveryApi.getBaseUrl('appliances');
-      const res = await deps.fetchApi.fetch(`${base}/instances/${encodeURIComponent(id)}/actions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action, expectedVersion }),
-      });
+      const res = await deps.fetchApi.fetch(
+        `${base}/instances/${encodeURIComponent(id)}/actions`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ action, expectedVersion }),
+        },
+      );
       if (res.ok) return (await res.json()) as InstanceActionResult;
       // Refusals carry the current state, version and allowed actions next to the error.
       const text = await res.text();
@@ -57,10 +87,16 @@ export function hostingApi(deps: Deps) {
       } catch {
         body = undefined;
       }
-      throw Object.assign(new Error(body?.error?.message ?? `Request failed with status ${res.status}: ${text}`), {
-        status: res.status,
-        body,
-      });
+      throw Object.assign(
+        new Error(
+          body?.error?.message ??
+            `Request failed with status ${res.status}: ${text}`,
+        ),
+        {
+          status: res.status,
+          body,
+        },
+      );
     },
     listHosts: () => call<{ items: Host[] }>(deps, '/hosts'),
     estimate: (body: ProvisionRequest) =>
@@ -73,7 +109,9 @@ export function hostingApi(deps: Deps) {
 }
 
 /** `1536000` → `1.5 MiB/s`. */
-export function formatSpeed(bytesPerSecond?: number | null): string | undefined {
+export function formatSpeed(
+  bytesPerSecond?: number | null,
+): string | undefined {
   if (!bytesPerSecond) return undefined;
   const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
   let value = bytesPerSecond;
@@ -102,7 +140,10 @@ export function formatDuration(seconds: number): string {
 }
 
 /** How long a started instance has been running, from its startedAt. */
-export function uptimeOf(instance: Pick<Instance, 'state' | 'startedAt'>, now = Date.now()): string {
+export function uptimeOf(
+  instance: Pick<Instance, 'state' | 'startedAt'>,
+  now = Date.now(),
+): string {
   if (instance.state !== 'started' || !instance.startedAt) return '—';
   return formatDuration((now - Date.parse(instance.startedAt)) / 1000);
 }

@@ -4,9 +4,15 @@ import {
   LoggerService,
   SchedulerServiceTaskRunner,
 } from '@backstage/backend-plugin-api';
-import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import {
+  EntityProvider,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
-import { APPLIANCES_CHANGED_TOPIC, AppliancesClient } from '@tempest/backstage-plugin-appliances-common';
+import {
+  APPLIANCES_CHANGED_TOPIC,
+  AppliancesClient,
+} from '@tempest/backstage-plugin-appliances-common';
 import { createHash } from 'node:crypto';
 import { coalescedRefresh } from '../coalescedRefresh';
 import { applianceToEntity, channelLocationKey } from './applianceToEntity';
@@ -79,7 +85,10 @@ export class ApplianceEntityProvider implements EntityProvider {
   /** Refreshes now, or once more right after the refresh under way (see coalescedRefresh). */
   readonly refreshSoon = coalescedRefresh(
     () => this.refresh(),
-    error => this.options.logger.warn(`Appliance entities not refreshed, catalog left as it was: ${error}`),
+    error =>
+      this.options.logger.warn(
+        `Appliance entities not refreshed, catalog left as it was: ${error}`,
+      ),
   );
 
   /** Reads everything, then applies one full mutation; unchanged input applies nothing. */
@@ -93,16 +102,23 @@ export class ApplianceEntityProvider implements EntityProvider {
       if (!channel) return [];
       return [
         {
-          entity: applianceToEntity(appliance, channel, { appBaseUrl: this.options.appBaseUrl }),
+          entity: applianceToEntity(appliance, channel, {
+            appBaseUrl: this.options.appBaseUrl,
+          }),
           locationKey: channelLocationKey(channel.id),
         },
       ];
     });
-    const digest = createHash('sha256').update(JSON.stringify(entities)).digest('hex');
-    if (digest === this.lastDigest) return { entities: entities.length, applied: false };
+    const digest = createHash('sha256')
+      .update(JSON.stringify(entities))
+      .digest('hex');
+    if (digest === this.lastDigest)
+      return { entities: entities.length, applied: false };
     await this.connection.applyMutation({ type: 'full', entities });
     this.lastDigest = digest;
-    this.options.logger.info(`Applied ${entities.length} appliance entities from ${channels.length} channels`);
+    this.options.logger.info(
+      `Applied ${entities.length} appliance entities from ${channels.length} channels`,
+    );
     return { entities: entities.length, applied: true };
   }
 }

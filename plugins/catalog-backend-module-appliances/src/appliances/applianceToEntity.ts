@@ -1,5 +1,8 @@
 import { Entity } from '@backstage/catalog-model';
-import type { Appliance, Channel } from '@tempest/backstage-plugin-appliances-common';
+import type {
+  Appliance,
+  Channel,
+} from '@tempest/backstage-plugin-appliances-common';
 import { applianceEntityRef } from '@tempest/backstage-plugin-appliances-common';
 
 export const ANNOTATION_PREFIX = 'tempest.io';
@@ -13,7 +16,9 @@ function httpUrl(value: string | undefined): string | undefined {
   if (!value) return undefined;
   try {
     const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : undefined;
+    return url.protocol === 'http:' || url.protocol === 'https:'
+      ? url.toString()
+      : undefined;
   } catch {
     return undefined;
   }
@@ -39,18 +44,28 @@ export function applianceToEntity(
     [`${ANNOTATION_PREFIX}/provides`]: appliance.provides,
     [`${ANNOTATION_PREFIX}/ostype`]: appliance.hardware.ostype,
     [`${ANNOTATION_PREFIX}/signature-state`]: appliance.signature.state,
-    [`${ANNOTATION_PREFIX}/provisionable`]: String(appliance.signature.provisionable),
+    [`${ANNOTATION_PREFIX}/provisionable`]: String(
+      appliance.signature.provisionable,
+    ),
     [`${ANNOTATION_PREFIX}/latest`]: String(appliance.latest),
   };
-  if (appliance.webpanel) annotations[`${ANNOTATION_PREFIX}/webpanel`] = appliance.webpanel;
+  if (appliance.webpanel)
+    annotations[`${ANNOTATION_PREFIX}/webpanel`] = appliance.webpanel;
   if (appliance.unresolvedDependencies.length) {
-    annotations[`${ANNOTATION_PREFIX}/unresolved-dependencies`] = appliance.unresolvedDependencies.join(', ');
+    annotations[`${ANNOTATION_PREFIX}/unresolved-dependencies`] =
+      appliance.unresolvedDependencies.join(', ');
   }
 
-  const links: { url: string; title: string; icon?: string; type?: string }[] = [];
+  const links: { url: string; title: string; icon?: string; type?: string }[] =
+    [];
   const panel = httpUrl(appliance.webpanel);
   if (panel) {
-    links.push({ url: panel, title: 'Web panel', icon: 'dashboard', type: 'webpanel' });
+    links.push({
+      url: panel,
+      title: 'Web panel',
+      icon: 'dashboard',
+      type: 'webpanel',
+    });
   } else if (appliance.webpanel && options.appBaseUrl) {
     links.push({
       url: `${options.appBaseUrl}/appliances/${encodeURIComponent(appliance.id)}`,
@@ -60,7 +75,12 @@ export function applianceToEntity(
     });
   }
   const definition = httpUrl(appliance.definitionUrl);
-  if (definition) links.push({ url: definition, title: 'Appliance definition', type: 'definition' });
+  if (definition)
+    links.push({
+      url: definition,
+      title: 'Appliance definition',
+      type: 'definition',
+    });
 
   const tags = [appliance.provides, appliance.hardware.ostype]
     .map(t => t.toLowerCase())

@@ -35,14 +35,23 @@ const instance = (hostname: string, state: string) => ({
   updatedAt: '2026-11-24T10:00:00Z',
 });
 
-function setup(responses: Record<string, { status: number; body: unknown }>, events?: EventsService) {
+function setup(
+  responses: Record<string, { status: number; body: unknown }>,
+  events?: EventsService,
+) {
   const fetchMock = jest.fn(async (url: string) => {
     const parsed = new URL(url);
     const path = parsed.pathname.replace('/api/appliances', '');
     const r = responses[`${path}${parsed.search}`] ?? responses[path];
-    return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(r.body), {
+      status: r.status,
+      headers: { 'content-type': 'application/json' },
+    });
   });
-  const connection: EntityProviderConnection = { applyMutation: jest.fn(), refresh: jest.fn() };
+  const connection: EntityProviderConnection = {
+    applyMutation: jest.fn(),
+    refresh: jest.fn(),
+  };
   const provider = new HostingEntityProvider({
     discovery: mockServices.discovery(),
     auth: mockServices.auth(),
@@ -58,24 +67,41 @@ describe('HostingEntityProvider', () => {
   it('emits hosts and live instances with owners and dependsOn in one full mutation', async () => {
     const { provider, connection } = setup({
       '/hosts': { status: 200, body: { items: [host] } },
-      '/instances': { status: 200, body: { items: [instance('web-1', 'started'), instance('web-2', 'error'), instance('web-3', 'provisioning')] } },
+      '/instances': {
+        status: 200,
+        body: {
+          items: [
+            instance('web-1', 'started'),
+            instance('web-2', 'error'),
+            instance('web-3', 'provisioning'),
+          ],
+        },
+      },
     });
     await provider.connect(connection);
     expect(await provider.refresh()).toEqual({ hosts: 1, instances: 1 });
     const mutation = (connection.applyMutation as jest.Mock).mock.calls[0][0];
     expect(mutation.type).toBe('full');
-    const [hostEntity, instanceEntity] = mutation.entities.map((e: any) => e.entity);
+    const [hostEntity, instanceEntity] = mutation.entities.map(
+      (e: any) => e.entity,
+    );
     expect(hostEntity).toMatchObject({
       kind: 'Resource',
       metadata: { name: 'rack1-node4.host' },
-      spec: { type: 'appliance-host', owner: 'group:default/tempest-providers' },
+      spec: {
+        type: 'appliance-host',
+        owner: 'group:default/tempest-providers',
+      },
     });
     expect(instanceEntity).toMatchObject({
       metadata: { name: 'web-1' },
       spec: {
         type: 'appliance-instance',
         owner: 'user:default/buyer',
-        dependsOn: ['resource:default/sample.webserv.1.1.0', 'resource:default/rack1-node4.host'],
+        dependsOn: [
+          'resource:default/sample.webserv.1.1.0',
+          'resource:default/rack1-node4.host',
+        ],
       },
     });
     expect(mutation.entities).toHaveLength(2);
@@ -84,7 +110,10 @@ describe('HostingEntityProvider', () => {
   it('applies nothing when a list cannot be read', async () => {
     const { provider, connection } = setup({
       '/hosts': { status: 200, body: { items: [host] } },
-      '/instances': { status: 500, body: { error: { name: 'Error', message: 'down' } } },
+      '/instances': {
+        status: 500,
+        body: { error: { name: 'Error', message: 'down' } },
+      },
     });
     await provider.connect(connection);
     await expect(provider.refresh()).rejects.toThrow();
@@ -95,16 +124,36 @@ describe('HostingEntityProvider', () => {
     const hosts = { status: 200, body: { items: [] } };
     const paged = setup({
       '/hosts': hosts,
-      '/instances?limit=500&offset=0': { status: 200, body: { items: [instance('p-1', 'started')], totalCount: 2, nextOffset: 1 } },
-      '/instances?limit=500&offset=1': { status: 200, body: { items: [instance('p-2', 'stopped')], totalCount: 2 } },
+      '/instances?limit=500&offset=0': {
+        status: 200,
+        body: {
+          items: [instance('p-1', 'started')],
+          totalCount: 2,
+          nextOffset: 1,
+        },
+      },
+      '/instances?limit=500&offset=1': {
+        status: 200,
+        body: { items: [instance('p-2', 'stopped')], totalCount: 2 },
+      },
     });
     await paged.provider.connect(paged.connection);
     expect(await paged.provider.refresh()).toEqual({ hosts: 0, instances: 2 });
 
     const broken = setup({
       '/hosts': hosts,
-      '/instances?limit=500&offset=0': { status: 200, body: { items: [instance('p-1', 'started')], totalCount: 2, nextOffset: 1 } },
-      '/instances?limit=500&offset=1': { status: 500, body: { error: { name: 'Error', message: 'down' } } },
+      '/instances?limit=500&offset=0': {
+        status: 200,
+        body: {
+          items: [instance('p-1', 'started')],
+          totalCount: 2,
+          nextOffset: 1,
+        },
+      },
+      '/instances?limit=500&offset=1': {
+        status: 500,
+        body: { error: { name: 'Error', message: 'down' } },
+      },
     });
     await broken.provider.connect(broken.connection);
     await expect(broken.provider.refresh()).rejects.toThrow();
@@ -115,17 +164,31 @@ describe('HostingEntityProvider', () => {
     const events = mockServices.events();
     const responses = {
       '/hosts': { status: 200, body: { items: [host] } },
-      '/instances': { status: 200, body: { items: [instance('web-1', 'provisioning')] } },
+      '/instances': {
+        status: 200,
+        body: { items: [instance('web-1', 'provisioning')] },
+      },
     };
     const { provider, connection } = setup(responses, events);
     await provider.connect(connection);
-    responses['/instances'] = { status: 200, body: { items: [instance('web-1', 'started')] } };
+    responses['/instances'] = {
+      status: 200,
+      body: { items: [instance('web-1', 'started')] },
+    };
     await events.publish({ topic: HOSTING_CHANGED_TOPIC, eventPayload: {} });
-    for (let i = 0; i < 100 && !(connection.applyMutation as jest.Mock).mock.calls.length; i++) {
+    for (
+      let i = 0;
+      i < 100 && !(connection.applyMutation as jest.Mock).mock.calls.length;
+      i++
+    ) {
       await new Promise(r => setTimeout(r, 10));
     }
     const mutation = (connection.applyMutation as jest.Mock).mock.calls[0][0];
-    const web1 = mutation.entities.find((e: any) => e.entity.metadata.name === 'web-1');
-    expect(web1.entity.metadata.labels['tempest.dev/instance-state']).toBe('started');
+    const web1 = mutation.entities.find(
+      (e: any) => e.entity.metadata.name === 'web-1',
+    );
+    expect(web1.entity.metadata.labels['tempest.dev/instance-state']).toBe(
+      'started',
+    );
   });
 });

@@ -6,7 +6,10 @@ import {
 } from '@backstage/backend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import { Entity } from '@backstage/catalog-model';
-import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import {
+  EntityProvider,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
 import { HOSTING_CHANGED_TOPIC } from '@tempest/backstage-plugin-appliances-common';
 import { coalescedRefresh } from '../coalescedRefresh';
@@ -61,7 +64,10 @@ export class HostingEntityProvider implements EntityProvider {
   /** Refreshes now, or once more right after the refresh under way (see coalescedRefresh). */
   readonly refreshSoon = coalescedRefresh(
     () => this.refresh(),
-    error => this.deps.logger.warn(`Host and instance entities not refreshed, catalog left as it was: ${error}`),
+    error =>
+      this.deps.logger.warn(
+        `Host and instance entities not refreshed, catalog left as it was: ${error}`,
+      ),
     // Instances change often (every action, every provisioning) and each run reads them all:
     // a lone change shows at once, a stream of them costs one full read every 5 s.
     { minGapMs: 5000 },
@@ -85,11 +91,13 @@ export class HostingEntityProvider implements EntityProvider {
     const items: InstanceView[] = [];
     let offset: number | undefined = 0;
     while (offset !== undefined) {
-      const page: { items: InstanceView[]; nextOffset?: number } = await this.get(
-        `/instances?limit=500&offset=${offset}`,
-      );
+      const page: { items: InstanceView[]; nextOffset?: number } =
+        await this.get(`/instances?limit=500&offset=${offset}`);
       items.push(...page.items);
-      offset = page.nextOffset && page.nextOffset > offset ? page.nextOffset : undefined;
+      offset =
+        page.nextOffset && page.nextOffset > offset
+          ? page.nextOffset
+          : undefined;
     }
     return { items };
   }
@@ -108,9 +116,17 @@ export class HostingEntityProvider implements EntityProvider {
     }
     await this.connection.applyMutation({
       type: 'full',
-      entities: entities.map(entity => ({ entity, locationKey: HOSTING_LOCATION })),
+      entities: entities.map(entity => ({
+        entity,
+        locationKey: HOSTING_LOCATION,
+      })),
     });
-    this.deps.logger.debug(`Applied ${entities.length} host and instance entities`);
-    return { hosts: hosts.items.length, instances: entities.length - hosts.items.length };
+    this.deps.logger.debug(
+      `Applied ${entities.length} host and instance entities`,
+    );
+    return {
+      hosts: hosts.items.length,
+      instances: entities.length - hosts.items.length,
+    };
   }
 }

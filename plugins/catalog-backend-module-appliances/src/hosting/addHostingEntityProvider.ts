@@ -32,10 +32,16 @@ export function addHostingEntityProvider({
   scheduler: SchedulerService;
   events?: EventsService;
 }) {
-  const scheduleConfig = config.getOptionalConfig('catalog.providers.tempestHosting.schedule');
+  const scheduleConfig = config.getOptionalConfig(
+    'catalog.providers.tempestHosting.schedule',
+  );
   const schedule = scheduleConfig
     ? readSchedulerServiceTaskScheduleDefinitionFromConfig(scheduleConfig)
-    : { frequency: { seconds: 10 }, timeout: { minutes: 1 }, initialDelay: { seconds: 5 } };
+    : {
+        frequency: { seconds: 10 },
+        timeout: { minutes: 1 },
+        initialDelay: { seconds: 5 },
+      };
   catalog.addEntityProvider(
     new HostingEntityProvider({
       discovery,

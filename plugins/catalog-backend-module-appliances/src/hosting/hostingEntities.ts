@@ -1,4 +1,8 @@
-import { Entity, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION } from '@backstage/catalog-model';
+import {
+  Entity,
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+} from '@backstage/catalog-model';
 import {
   AppliancesApiComponents,
   applianceEntityRef,
@@ -13,7 +17,14 @@ export type InstanceView = AppliancesApiComponents['schemas']['Instance'];
 export const HOSTING_LOCATION = 'tempest-appliances:hosting';
 
 /** States in which an instance exists on a host and is shown in the catalog. */
-const PUBLISHED_STATES = new Set(['stored', 'started', 'stopped', 'suspended', 'migrating', 'deleting']);
+const PUBLISHED_STATES = new Set([
+  'stored',
+  'started',
+  'stopped',
+  'suspended',
+  'migrating',
+  'deleting',
+]);
 
 function annotations(kind: string, id: string) {
   return {
@@ -45,9 +56,14 @@ export function hostToEntity(host: HostView): Entity {
 }
 
 /** An instance as a `Resource` of type `appliance-instance`, owned by its requester. */
-export function instanceToEntity(instance: InstanceView, hostNames: Map<string, string>): Entity | undefined {
+export function instanceToEntity(
+  instance: InstanceView,
+  hostNames: Map<string, string>,
+): Entity | undefined {
   if (!PUBLISHED_STATES.has(instance.state)) return undefined;
-  const hostName = instance.hostName ?? (instance.hostId ? hostNames.get(instance.hostId) : undefined);
+  const hostName =
+    instance.hostName ??
+    (instance.hostId ? hostNames.get(instance.hostId) : undefined);
   const dependsOn = [applianceEntityRef(instance.applianceId)];
   if (hostName) dependsOn.push(hostEntityRef(hostName));
   return {

@@ -28,7 +28,9 @@ export async function callAppliances<T>(
     method,
     headers: {
       authorization: `Bearer ${token}`,
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.body !== undefined
+        ? { 'content-type': 'application/json' }
+        : {}),
       ...options.headers,
     },
     body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
@@ -36,7 +38,9 @@ export async function callAppliances<T>(
   if (!res.ok) {
     const error = await ResponseError.fromResponse(res);
     // The backend's message says what is wrong with the request; show it as is.
-    throw new Error(`${method} ${path}: ${error.body?.error?.message ?? error.message}`);
+    throw new Error(
+      `${method} ${path}: ${error.body?.error?.message ?? error.message}`,
+    );
   }
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
@@ -44,6 +48,7 @@ export async function callAppliances<T>(
 /** `resource:default/sample.webserv.1.1.0` → `sample.webserv.1.1.0`; a bare id passes through. */
 export function applianceIdOf(refOrId: string): string {
   const match = /^(?:[a-z]+:)?(?:[^/]+\/)?([^:/]+)$/i.exec(refOrId.trim());
-  if (!match) throw new Error(`'${refOrId}' is not an appliance entity ref or id`);
+  if (!match)
+    throw new Error(`'${refOrId}' is not an appliance entity ref or id`);
   return match[1];
 }

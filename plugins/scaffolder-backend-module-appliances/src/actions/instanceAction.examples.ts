@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Stop an instance picked in the form, at the version it has now',
+    description:
+      'Stop an instance picked in the form, at the version it has now',
     example: yaml.stringify({
       steps: [
         {
@@ -15,13 +16,18 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Delete an instance only if nobody changed it since the user saw version 7',
+    description:
+      'Delete an instance only if nobody changed it since the user saw version 7',
     example: yaml.stringify({
       steps: [
         {
           id: 'delete',
           action: 'appliances:instance:action',
-          input: { instance: 'resource:default/web-1', action: 'delete', expectedVersion: 7 },
+          input: {
+            instance: 'resource:default/web-1',
+            action: 'delete',
+            expectedVersion: 7,
+          },
         },
       ],
     }),

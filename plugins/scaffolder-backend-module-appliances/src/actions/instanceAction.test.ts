@@ -16,15 +16,26 @@ const instance = (state: string, version = 3) => ({
 });
 
 const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
 
 function setup(routes: (url: string, init?: RequestInit) => Response) {
   const calls: Array<{ url: string; method: string; body?: any }> = [];
   const fetchMock = jest.fn(async (url: string, init?: RequestInit) => {
-    calls.push({ url, method: init?.method ?? 'GET', body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    calls.push({
+      url,
+      method: init?.method ?? 'GET',
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+    });
     return routes(url, init);
   });
-  const action = createInstanceActionAction({ discovery: mockServices.discovery(), auth: mockServices.auth(), fetch: fetchMock as any });
+  const action = createInstanceActionAction({
+    discovery: mockServices.discovery(),
+    auth: mockServices.auth(),
+    fetch: fetchMock as any,
+  });
   return { action, calls };
 }
 
@@ -35,12 +46,16 @@ describe('appliances:instance:action', () => {
         ? json({ instance: { ...instance('stopped', 4) } })
         : json({ items: [instance('started')], totalCount: 1 }),
     );
-    const ctx = createMockActionContext({ input: { instance: 'resource:default/web-1', action: 'stop' } });
+    const ctx = createMockActionContext({
+      input: { instance: 'resource:default/web-1', action: 'stop' },
+    });
     await action.handler(ctx as any);
     expect(calls[0].url).toMatch(/\/instances\?limit=1&hostname=web-1$/);
     expect(calls[1]).toMatchObject({
       method: 'POST',
-      url: expect.stringMatching(/\/instances\/0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11\/actions$/),
+      url: expect.stringMatching(
+        /\/instances\/0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11\/actions$/,
+      ),
       body: { action: 'stop', expectedVersion: 3 },
     });
     expect(ctx.output).toHaveBeenCalledWith('state', 'stopped');
@@ -49,30 +64,67 @@ describe('appliances:instance:action', () => {
 
   it('refuses an action the state does not allow before calling the backend, naming the allowed ones', async () => {
     const { action, calls } = setup(() => json(instance('stopped')));
-    const ctx = createMockActionContext({ input: { instance: '0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11', action: 'suspend' } });
-    await expect(action.handler(ctx as any)).rejects.toThrow('Cannot suspend web-1: it is stopped; allowed now: start, delete');
+    const ctx = createMockActionContext({
+      input: {
+        instance: '0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11',
+        action: 'suspend',
+      },
+    });
+    await expect(action.handler(ctx as any)).rejects.toThrow(
+      'Cannot suspend web-1: it is stopped; allowed now: start, delete',
+    );
     expect(calls.filter(c => c.method === 'POST')).toHaveLength(0);
   });
 
   it('shows the backend refusal of a stale version', async () => {
     const { action } = setup((_url, init) =>
       init?.method === 'POST'
-        ? json({ error: { name: 'ConflictError', message: 'Instance web-1 is at version 5 (started), not 3: reload and try again' }, reason: 'stale-version', currentState: 'started', currentVersion: 5, allowedActions: ['stop', 'suspend'] }, 409)
+        ? json(
+            {
+              error: {
+                name: 'ConflictError',
+                message:
+                  'Instance web-1 is at version 5 (started), not 3: reload and try again',
+              },
+              reason: 'stale-version',
+              currentState: 'started',
+              currentVersion: 5,
+              allowedActions: ['stop', 'suspend'],
+            },
+            409,
+          )
         : json(instance('started')),
     );
-    const ctx = createMockActionContext({ input: { instance: '0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11', action: 'stop', expectedVersion: 3 } });
-    await expect(action.handler(ctx as any)).rejects.toThrow(/at version 5 \(started\), not 3/);
+    const ctx = createMockActionContext({
+      input: {
+        instance: '0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11',
+        action: 'stop',
+        expectedVersion: 3,
+      },
+    });
+    await expect(action.handler(ctx as any)).rejects.toThrow(
+      /at version 5 \(started\), not 3/,
+    );
   });
 
   it('says when the user may not see the instance', async () => {
     const { action } = setup(() => json({ items: [], totalCount: 0 }));
-    const ctx = createMockActionContext({ input: { instance: 'resource:default/theirs', action: 'stop' } });
-    await expect(action.handler(ctx as any)).rejects.toThrow("No instance 'theirs' that you may see");
+    const ctx = createMockActionContext({
+      input: { instance: 'resource:default/theirs', action: 'stop' },
+    });
+    await expect(action.handler(ctx as any)).rejects.toThrow(
+      "No instance 'theirs' that you may see",
+    );
   });
 
   it('changes nothing in a dry run', async () => {
     const { action, calls } = setup(() => json(instance('started')));
-    const ctx = createMockActionContext({ input: { instance: '0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11', action: 'stop' } });
+    const ctx = createMockActionContext({
+      input: {
+        instance: '0b6c4c9e-3a44-4a8e-9f3f-0f0e4c1f2a11',
+        action: 'stop',
+      },
+    });
     ctx.isDryRun = true;
     await action.handler(ctx as any);
     expect(calls.map(c => c.method)).toEqual(['GET']);

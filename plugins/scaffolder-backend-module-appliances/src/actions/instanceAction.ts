@@ -12,7 +12,14 @@ type Instance = AppliancesApiComponents['schemas']['Instance'];
 type ActionResult = AppliancesApiComponents['schemas']['InstanceActionResult'];
 
 /** The actions a user may ask for (migrate is reserved). */
-export const USER_ACTIONS = ['start', 'stop', 'suspend', 'resume', 'delete', 'retry'] as const;
+export const USER_ACTIONS = [
+  'start',
+  'stop',
+  'suspend',
+  'resume',
+  'delete',
+  'retry',
+] as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,7 +31,12 @@ export async function findInstance(
 ): Promise<Instance> {
   const value = instance.trim();
   if (UUID.test(value)) {
-    return callAppliances<Instance>(deps, ctx, 'GET', `/instances/${encodeURIComponent(value)}`);
+    return callAppliances<Instance>(
+      deps,
+      ctx,
+      'GET',
+      `/instances/${encodeURIComponent(value)}`,
+    );
   }
   const name = value.replace(/^(?:resource:)?(?:[^/]+\/)?/i, '');
   const page = await callAppliances<{ items: Instance[] }>(
@@ -33,7 +45,8 @@ export async function findInstance(
     'GET',
     `/instances?limit=1&hostname=${encodeURIComponent(name)}`,
   );
-  if (!page.items.length) throw new Error(`No instance '${name}' that you may see`);
+  if (!page.items.length)
+    throw new Error(`No instance '${name}' that you may see`);
   return page.items[0];
 }
 
@@ -45,28 +58,48 @@ export async function findInstance(
 export function createInstanceActionAction(deps: AppliancesApiDeps) {
   return createTemplateAction({
     id: 'appliances:instance:action',
-    description: 'Starts, stops, suspends, resumes, deletes or retries an appliance instance through its host agent',
+    description:
+      'Starts, stops, suspends, resumes, deletes or retries an appliance instance through its host agent',
     examples,
     supportsDryRun: true,
     schema: {
       input: {
-        instance: z => z.string({ description: 'Instance entity ref (resource:default/web-1), name or id' }).min(1),
+        instance: z =>
+          z
+            .string({
+              description:
+                'Instance entity ref (resource:default/web-1), name or id',
+            })
+            .min(1),
         action: z => z.enum(USER_ACTIONS, { description: 'What to do' }),
         expectedVersion: z =>
-          z.number({ description: 'The version the user saw; default the current one' }).int().min(1).optional(),
+          z
+            .number({
+              description: 'The version the user saw; default the current one',
+            })
+            .int()
+            .min(1)
+            .optional(),
       },
       output: {
         instanceId: z => z.string(),
         entityRef: z => z.string(),
         state: z => z.string({ description: 'The state after the action' }),
         version: z => z.number(),
-        operationId: z => z.string({ description: 'The provisioning operation a retry set going' }).optional(),
+        operationId: z =>
+          z
+            .string({
+              description: 'The provisioning operation a retry set going',
+            })
+            .optional(),
       },
     },
     async handler(ctx) {
       const { action } = ctx.input;
       const instance = await findInstance(deps, ctx, ctx.input.instance);
-      const allowed = isInstanceState(instance.state) ? allowedActions(instance.state) : [];
+      const allowed = isInstanceState(instance.state)
+        ? allowedActions(instance.state)
+        : [];
       if (!allowed.includes(action as InstanceAction)) {
         throw new Error(
           `Cannot ${action} ${instance.hostname}: it is ${instance.state}; allowed now: ${allowed.join(', ') || 'nothing'}`,
@@ -74,7 +107,9 @@ export function createInstanceActionAction(deps: AppliancesApiDeps) {
       }
       const expectedVersion = ctx.input.expectedVersion ?? instance.version;
       if (ctx.isDryRun) {
-        ctx.logger.info(`Would ${action} ${instance.hostname} (${instance.state}, version ${expectedVersion})`);
+        ctx.logger.info(
+          `Would ${action} ${instance.hostname} (${instance.state}, version ${expectedVersion})`,
+        );
         ctx.output('instanceId', instance.id);
         ctx.output('entityRef', instance.entityRef);
         ctx.output('state', instance.state);
@@ -85,11 +120,19 @@ export function createInstanceActionAction(deps: AppliancesApiDeps) {
       const result = await ctx.checkpoint<ActionResult>({
         key: `appliances-instance-action-${instance.id}-${action}-${expectedVersion}`,
         fn: () =>
-          callAppliances<ActionResult>(deps, ctx, 'POST', `/instances/${encodeURIComponent(instance.id)}/actions`, {
-            body: { action, expectedVersion },
-          }),
+          callAppliances<ActionResult>(
+            deps,
+            ctx,
+            'POST',
+            `/instances/${encodeURIComponent(instance.id)}/actions`,
+            {
+              body: { action, expectedVersion },
+            },
+          ),
       });
-      ctx.logger.info(`${instance.hostname}: ${action} done; now ${result.instance.state} (version ${result.instance.version})`);
+      ctx.logger.info(
+        `${instance.hostname}: ${action} done; now ${result.instance.state} (version ${result.instance.version})`,
+      );
       ctx.output('instanceId', result.instance.id);
       ctx.output('entityRef', result.instance.entityRef);
       ctx.output('state', result.instance.state);

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Provision an appliance picked in the form, on whichever host fits best',
+    description:
+      'Provision an appliance picked in the form, on whichever host fits best',
     example: yaml.stringify({
       steps: [
         {
@@ -22,7 +23,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Provision on one host within a price limit of 150 minor units an hour',
+    description:
+      'Provision on one host within a price limit of 150 minor units an hour',
     example: yaml.stringify({
       steps: [
         {

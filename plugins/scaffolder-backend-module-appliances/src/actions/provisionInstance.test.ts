@@ -3,7 +3,14 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 import { createProvisionInstanceAction } from './provisionInstance';
 
 const estimate = {
-  chosen: { hostId: 'h1', hostName: 'sim-host-1', score: 0.5, poweredOn: true, price: {}, pricePerHourMinor: 12 },
+  chosen: {
+    hostId: 'h1',
+    hostName: 'sim-host-1',
+    score: 0.5,
+    poweredOn: true,
+    price: {},
+    pricePerHourMinor: 12,
+  },
   rejected: [],
   candidates: 1,
   summary: 'Chose sim-host-1',
@@ -11,29 +18,68 @@ const estimate = {
 };
 
 function backend(operationStates: string[]) {
-  const calls: { method: string; path: string; headers: Record<string, string>; body?: any }[] = [];
+  const calls: {
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body?: any;
+  }[] = [];
   let polls = 0;
   const fetchMock = jest.fn(async (url: string, init: RequestInit) => {
     const path = new URL(url).pathname.replace('/api/appliances', '');
-    calls.push({ method: init.method!, path, headers: init.headers as any, body: init.body ? JSON.parse(String(init.body)) : undefined });
+    calls.push({
+      method: init.method!,
+      path,
+      headers: init.headers as any,
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+    });
     const json = (status: number, body: unknown) =>
-      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { 'content-type': 'application/json' },
+      });
     if (path === '/instances/estimate') return json(200, estimate);
-    if (path === '/instances' && init.method === 'POST') return json(202, { operationId: 'op1', instanceId: 'i1', created: true });
+    if (path === '/instances' && init.method === 'POST')
+      return json(202, { operationId: 'op1', instanceId: 'i1', created: true });
     if (path === '/operations/op1') {
-      const state = operationStates[Math.min(polls++, operationStates.length - 1)];
+      const state =
+        operationStates[Math.min(polls++, operationStates.length - 1)];
       return json(200, {
         id: 'op1',
         state,
-        ...(state === 'failed' ? { failedStep: 'create-disk', error: 'create-disk failed: DISK_FULL' } : {}),
+        ...(state === 'failed'
+          ? {
+              failedStep: 'create-disk',
+              error: 'create-disk failed: DISK_FULL',
+            }
+          : {}),
         steps: [
           { name: 'place', state: 'done', progress: 1 },
-          { name: 'install-images', state: 'running', progress: 0.5, detail: { current: { kind: 'appliance', name: 'webserv', receivedBytes: 10, speedBytesPerSecond: 2097152 } } },
+          {
+            name: 'install-images',
+            state: 'running',
+            progress: 0.5,
+            detail: {
+              current: {
+                kind: 'appliance',
+                name: 'webserv',
+                receivedBytes: 10,
+                speedBytesPerSecond: 2097152,
+              },
+            },
+          },
         ],
       });
     }
     if (path === '/instances/i1') {
-      return json(200, { id: 'i1', hostname: 'web-1', state: 'started', hostName: 'sim-host-1', entityRef: 'resource:default/web-1', price: { pricePerHourMinor: 12 } });
+      return json(200, {
+        id: 'i1',
+        hostname: 'web-1',
+        state: 'started',
+        hostName: 'sim-host-1',
+        entityRef: 'resource:default/web-1',
+        price: { pricePerHourMinor: 12 },
+      });
     }
     return json(404, { error: { name: 'NotFoundError', message: 'nope' } });
   });
@@ -62,22 +108,38 @@ describe('appliances:instance:provision', () => {
     const ctx = createMockActionContext({
       input,
       logger,
-      getInitiatorCredentials: async () => mockCredentials.user('user:default/buyer'),
+      getInitiatorCredentials: async () =>
+        mockCredentials.user('user:default/buyer'),
     });
     await action.handler(ctx as any);
     const posts = calls.filter(c => c.path === '/instances');
     expect(posts).toHaveLength(1);
-    expect(posts[0].body).toEqual({ applianceId: 'sample.webserv.1.1.0', hostname: 'web-1', size: { cpuCores: 2, memoryMb: 2048, storageMb: 20480 } });
-    expect(posts[0].headers['idempotency-key']).toMatch(/^scaffolder:.+:web-1$/);
-    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'resource:default/web-1');
+    expect(posts[0].body).toEqual({
+      applianceId: 'sample.webserv.1.1.0',
+      hostname: 'web-1',
+      size: { cpuCores: 2, memoryMb: 2048, storageMb: 20480 },
+    });
+    expect(posts[0].headers['idempotency-key']).toMatch(
+      /^scaffolder:.+:web-1$/,
+    );
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'resource:default/web-1',
+    );
     expect(ctx.output).toHaveBeenCalledWith('pricePerHourMinor', 12);
-    expect(logger.info.mock.calls.flat().join('\n')).toMatch(/install-images: appliance webserv 50%, 2.0 MiB\/s/);
+    expect(logger.info.mock.calls.flat().join('\n')).toMatch(
+      /install-images: appliance webserv 50%, 2.0 MiB\/s/,
+    );
   });
 
   it('does not request again when the checkpoint already holds the accepted operation', async () => {
     const { action, calls } = backend(['succeeded']);
     const ctx = createMockActionContext({ input });
-    ctx.checkpoint = jest.fn(async () => ({ operationId: 'op1', instanceId: 'i1', created: true })) as any;
+    ctx.checkpoint = jest.fn(async () => ({
+      operationId: 'op1',
+      instanceId: 'i1',
+      created: true,
+    })) as any;
     await action.handler(ctx as any);
     expect(calls.filter(c => c.path === '/instances')).toHaveLength(0);
     expect(ctx.output).toHaveBeenCalledWith('instanceId', 'i1');
@@ -95,6 +157,8 @@ describe('appliances:instance:provision', () => {
   it('fails the task with the failed step and its reason', async () => {
     const { action } = backend(['running', 'failed']);
     const ctx = createMockActionContext({ input });
-    await expect(action.handler(ctx as any)).rejects.toThrow(/rolled back: create-disk failed: DISK_FULL/);
+    await expect(action.handler(ctx as any)).rejects.toThrow(
+      /rolled back: create-disk failed: DISK_FULL/,
+    );
   });
 });

@@ -1,6 +1,10 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AppliancesApiComponents } from '@tempest/backstage-plugin-appliances-common';
-import { AppliancesApiDeps, applianceIdOf, callAppliances } from './appliancesApi';
+import {
+  AppliancesApiDeps,
+  applianceIdOf,
+  callAppliances,
+} from './appliancesApi';
 import { examples } from './provisionInstance.examples';
 
 type Operation = AppliancesApiComponents['schemas']['Operation'];
@@ -10,14 +14,19 @@ type Accepted = AppliancesApiComponents['schemas']['OperationAccepted'];
 
 /** `resource:default/rack1-node4.host` → `rack1-node4`; names and ids pass through. */
 function hostOf(value: string): string {
-  return value.trim().replace(/^resource:(default\/)?/, '').replace(/\.host$/, '');
+  return value
+    .trim()
+    .replace(/^resource:(default\/)?/, '')
+    .replace(/\.host$/, '');
 }
 
 function describeStep(step: Operation['steps'][number]): string {
   const detail = (step.detail ?? {}) as Record<string, any>;
   const current = detail.current as Record<string, any> | undefined;
   if (step.name === 'install-images' && current?.receivedBytes !== undefined) {
-    const speed = current.speedBytesPerSecond ? `, ${(current.speedBytesPerSecond / 1048576).toFixed(1)} MiB/s` : '';
+    const speed = current.speedBytesPerSecond
+      ? `, ${(current.speedBytesPerSecond / 1048576).toFixed(1)} MiB/s`
+      : '';
     return `${step.name}: ${current.kind} ${current.name} ${Math.round(step.progress * 100)}%${speed}`;
   }
   return `${step.name}: ${step.state}${step.error ? ` (${step.error})` : ''}`;
@@ -29,32 +38,77 @@ function describeStep(step: Operation['steps'][number]): string {
  * step (a checkpoint plus an Idempotency-Key), so a retried task never
  * provisions twice.
  */
-export function createProvisionInstanceAction(deps: AppliancesApiDeps & { pollMs?: number }) {
+export function createProvisionInstanceAction(
+  deps: AppliancesApiDeps & { pollMs?: number },
+) {
   return createTemplateAction({
     id: 'appliances:instance:provision',
-    description: 'Provisions a virtual appliance instance on the best-fitting host and waits until it runs',
+    description:
+      'Provisions a virtual appliance instance on the best-fitting host and waits until it runs',
     examples,
     supportsDryRun: true,
     schema: {
       input: {
-        appliance: z => z.string({ description: 'Entity ref of the appliance (virtual-appliance Resource) or its id' }).min(1),
+        appliance: z =>
+          z
+            .string({
+              description:
+                'Entity ref of the appliance (virtual-appliance Resource) or its id',
+            })
+            .min(1),
         hostname: z =>
           z
-            .string({ description: 'Instance hostname: lower-case letters, digits and dashes' })
+            .string({
+              description:
+                'Instance hostname: lower-case letters, digits and dashes',
+            })
             .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
-        cpuCores: z => z.number({ description: 'Cores; at least the appliance needs' }).int().min(1),
-        memoryMb: z => z.number({ description: 'Memory in MB; at least the appliance needs' }).int().min(1),
-        storageMb: z => z.number({ description: 'Storage in MB; at least the appliance needs' }).int().min(1),
+        cpuCores: z =>
+          z
+            .number({ description: 'Cores; at least the appliance needs' })
+            .int()
+            .min(1),
+        memoryMb: z =>
+          z
+            .number({
+              description: 'Memory in MB; at least the appliance needs',
+            })
+            .int()
+            .min(1),
+        storageMb: z =>
+          z
+            .number({
+              description: 'Storage in MB; at least the appliance needs',
+            })
+            .int()
+            .min(1),
         host: z =>
-          z.string({ description: 'Place on this host only: its entity ref (resource:default/<name>.host), name or id' }).optional(),
+          z
+            .string({
+              description:
+                'Place on this host only: its entity ref (resource:default/<name>.host), name or id',
+            })
+            .optional(),
         maxPricePerHourMinor: z =>
-          z.number({ description: 'The most an hour may cost, in minor currency units' }).int().min(0).optional(),
-        timeoutSeconds: z => z.number({ description: 'How long to wait for the instance to run' }).int().min(1).default(900),
+          z
+            .number({
+              description: 'The most an hour may cost, in minor currency units',
+            })
+            .int()
+            .min(0)
+            .optional(),
+        timeoutSeconds: z =>
+          z
+            .number({ description: 'How long to wait for the instance to run' })
+            .int()
+            .min(1)
+            .default(900),
       },
       output: {
         instanceId: z => z.string(),
         operationId: z => z.string(),
-        entityRef: z => z.string({ description: 'The instance entity in the catalog' }),
+        entityRef: z =>
+          z.string({ description: 'The instance entity in the catalog' }),
         hostName: z => z.string(),
         pricePerHourMinor: z => z.number(),
       },
@@ -63,12 +117,24 @@ export function createProvisionInstanceAction(deps: AppliancesApiDeps & { pollMs
       const body = {
         applianceId: applianceIdOf(ctx.input.appliance),
         hostname: ctx.input.hostname,
-        size: { cpuCores: ctx.input.cpuCores, memoryMb: ctx.input.memoryMb, storageMb: ctx.input.storageMb },
+        size: {
+          cpuCores: ctx.input.cpuCores,
+          memoryMb: ctx.input.memoryMb,
+          storageMb: ctx.input.storageMb,
+        },
         ...(ctx.input.host ? { hostId: hostOf(ctx.input.host) } : {}),
-        ...(ctx.input.maxPricePerHourMinor !== undefined ? { maxPricePerHourMinor: ctx.input.maxPricePerHourMinor } : {}),
+        ...(ctx.input.maxPricePerHourMinor !== undefined
+          ? { maxPricePerHourMinor: ctx.input.maxPricePerHourMinor }
+          : {}),
       };
 
-      const estimate = await callAppliances<Estimate>(deps, ctx, 'POST', '/instances/estimate', { body });
+      const estimate = await callAppliances<Estimate>(
+        deps,
+        ctx,
+        'POST',
+        '/instances/estimate',
+        { body },
+      );
       ctx.logger.info(`Placement now: ${estimate.summary}`);
       if (ctx.isDryRun) {
         if (!estimate.chosen) throw new Error(estimate.summary);
@@ -89,13 +155,20 @@ export function createProvisionInstanceAction(deps: AppliancesApiDeps & { pollMs
             headers: { 'idempotency-key': idempotencyKey },
           }),
       });
-      ctx.logger.info(`Provisioning ${body.hostname}: operation ${accepted.operationId}`);
+      ctx.logger.info(
+        `Provisioning ${body.hostname}: operation ${accepted.operationId}`,
+      );
 
       const deadline = Date.now() + ctx.input.timeoutSeconds * 1000;
       const seen = new Map<string, string>();
       let operation: Operation;
       for (;;) {
-        operation = await callAppliances<Operation>(deps, ctx, 'GET', `/operations/${accepted.operationId}`);
+        operation = await callAppliances<Operation>(
+          deps,
+          ctx,
+          'GET',
+          `/operations/${accepted.operationId}`,
+        );
         for (const step of operation.steps) {
           const line = describeStep(step);
           if (step.state !== 'pending' && seen.get(step.name) !== line) {
@@ -103,18 +176,33 @@ export function createProvisionInstanceAction(deps: AppliancesApiDeps & { pollMs
             ctx.logger.info(line);
           }
         }
-        if (operation.state === 'succeeded' || operation.state === 'failed') break;
-        if (ctx.signal?.aborted) throw new Error('Cancelled while provisioning; the operation continues in the backend');
+        if (operation.state === 'succeeded' || operation.state === 'failed')
+          break;
+        if (ctx.signal?.aborted)
+          throw new Error(
+            'Cancelled while provisioning; the operation continues in the backend',
+          );
         if (Date.now() > deadline) {
-          throw new Error(`Operation ${operation.id} still ${operation.state} after ${ctx.input.timeoutSeconds} s`);
+          throw new Error(
+            `Operation ${operation.id} still ${operation.state} after ${ctx.input.timeoutSeconds} s`,
+          );
         }
         await new Promise(r => setTimeout(r, deps.pollMs ?? 1000));
       }
       if (operation.state === 'failed') {
-        throw new Error(`Provisioning failed and was rolled back: ${operation.error ?? 'unknown error'}`);
+        throw new Error(
+          `Provisioning failed and was rolled back: ${operation.error ?? 'unknown error'}`,
+        );
       }
-      const instance = await callAppliances<Instance>(deps, ctx, 'GET', `/instances/${accepted.instanceId}`);
-      ctx.logger.info(`${instance.hostname} is ${instance.state} on ${instance.hostName}; ${instance.price?.pricePerHourMinor} per hour`);
+      const instance = await callAppliances<Instance>(
+        deps,
+        ctx,
+        'GET',
+        `/instances/${accepted.instanceId}`,
+      );
+      ctx.logger.info(
+        `${instance.hostname} is ${instance.state} on ${instance.hostName}; ${instance.price?.pricePerHourMinor} per hour`,
+      );
       ctx.output('instanceId', instance.id);
       ctx.output('operationId', operation.id);
       ctx.output('entityRef', instance.entityRef);

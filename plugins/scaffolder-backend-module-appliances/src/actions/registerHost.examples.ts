@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Register a host with per-hour running prices and per-day storage prices',
+    description:
+      'Register a host with per-hour running prices and per-day storage prices',
     example: yaml.stringify({
       steps: [
         {

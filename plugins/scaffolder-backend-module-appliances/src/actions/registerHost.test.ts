@@ -31,12 +31,21 @@ describe('appliances:host:register', () => {
       return new Response(
         JSON.stringify({
           host: { id: 'h1', name: 'rack1-node4' },
-          enrolment: { token: 't', expiresAt: '2026-11-24T11:00:00.000Z', enrolUrl: 'u', command: 'tempest-agent enroll --url u --token t' },
+          enrolment: {
+            token: 't',
+            expiresAt: '2026-11-24T11:00:00.000Z',
+            enrolUrl: 'u',
+            command: 'tempest-agent enroll --url u --token t',
+          },
         }),
         { status: 201, headers: { 'content-type': 'application/json' } },
       );
     });
-    const action = createRegisterHostAction({ discovery: mockServices.discovery(), auth: mockServices.auth(), fetch: fetchMock as any });
+    const action = createRegisterHostAction({
+      discovery: mockServices.discovery(),
+      auth: mockServices.auth(),
+      fetch: fetchMock as any,
+    });
     const ctx = createMockActionContext({ input });
     await action.handler(ctx as any);
     expect(bodies[0]).toMatchObject({
@@ -44,18 +53,39 @@ describe('appliances:host:register', () => {
       pricing: { speedPriceMinor: 2, storagePeriodSeconds: 86400 },
       bmc: { address: '10.0.0.4', username: 'ADMIN', password: 'secret' },
     });
-    expect(ctx.output).toHaveBeenCalledWith('enrolCommand', 'tempest-agent enroll --url u --token t');
-    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'resource:default/rack1-node4.host');
+    expect(ctx.output).toHaveBeenCalledWith(
+      'enrolCommand',
+      'tempest-agent enroll --url u --token t',
+    );
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'resource:default/rack1-node4.host',
+    );
   });
 
   it('shows the backend refusal', async () => {
-    const fetchMock = jest.fn(async () =>
-      new Response(JSON.stringify({ error: { name: 'ConflictError', message: "A host named 'rack1-node4' is already registered" } }), {
-        status: 409,
-        headers: { 'content-type': 'application/json' },
-      }),
+    const fetchMock = jest.fn(
+      async () =>
+        new Response(
+          JSON.stringify({
+            error: {
+              name: 'ConflictError',
+              message: "A host named 'rack1-node4' is already registered",
+            },
+          }),
+          {
+            status: 409,
+            headers: { 'content-type': 'application/json' },
+          },
+        ),
     );
-    const action = createRegisterHostAction({ discovery: mockServices.discovery(), auth: mockServices.auth(), fetch: fetchMock as any });
-    await expect(action.handler(createMockActionContext({ input }) as any)).rejects.toThrow(/already registered/);
+    const action = createRegisterHostAction({
+      discovery: mockServices.discovery(),
+      auth: mockServices.auth(),
+      fetch: fetchMock as any,
+    });
+    await expect(
+      action.handler(createMockActionContext({ input }) as any),
+    ).rejects.toThrow(/already registered/);
   });
 });

@@ -1,5 +1,10 @@
 import { useEffect, useState } from 'react';
-import { Link, ResponseErrorPanel, Table, TableColumn } from '@backstage/core-components';
+import {
+  Link,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
 import { useApi } from '@backstage/frontend-plugin-api';
 import Chip from '@material-ui/core/Chip';
 import Grid from '@material-ui/core/Grid';
@@ -11,7 +16,9 @@ import { appliancesApiRef } from '../../api';
 import { SignatureChip } from '../SignatureChip';
 
 export function formatMemory(kib: number): string {
-  return kib >= 1048576 ? `${(kib / 1048576).toFixed(kib % 1048576 ? 1 : 0)} GiB` : `${Math.round(kib / 1024)} MiB`;
+  return kib >= 1048576
+    ? `${(kib / 1048576).toFixed(kib % 1048576 ? 1 : 0)} GiB`
+    : `${Math.round(kib / 1024)} MiB`;
 }
 
 const columns: TableColumn<Appliance>[] = [
@@ -41,13 +48,20 @@ const columns: TableColumn<Appliance>[] = [
   { title: 'Memory', render: a => formatMemory(a.hardware.memoryKib) },
   {
     title: 'Signature',
-    render: a => <SignatureChip state={a.signature.state} provisionable={a.signature.provisionable} />,
+    render: a => (
+      <SignatureChip
+        state={a.signature.state}
+        provisionable={a.signature.provisionable}
+      />
+    ),
   },
   {
     title: 'Dependencies',
     render: a =>
       a.unresolvedDependencies.length ? (
-        <span style={{ color: '#c62828' }}>unresolved: {a.unresolvedDependencies.join(', ')}</span>
+        <span style={{ color: '#c62828' }}>
+          unresolved: {a.unresolvedDependencies.join(', ')}
+        </span>
       ) : (
         a.dependencies.map(d => d.name).join(', ') || '—'
       ),
@@ -86,9 +100,21 @@ export function ApplianceBrowser() {
     [api, debouncedQ, ostype, provides, channel, page],
   );
 
-  const filter = (label: string, value: string, set: (v: string) => void, options: string[] = []) => (
+  const filter = (
+    label: string,
+    value: string,
+    set: (v: string) => void,
+    options: string[] = [],
+  ) => (
     <Grid item xs={12} sm={4} md={2}>
-      <TextField select fullWidth label={label} value={value} onChange={e => set(e.target.value)} inputProps={{ 'aria-label': label }}>
+      <TextField
+        select
+        fullWidth
+        label={label}
+        value={value}
+        onChange={e => set(e.target.value)}
+        inputProps={{ 'aria-label': label }}
+      >
         <MenuItem value="">Any</MenuItem>
         {options.map(o => (
           <MenuItem key={o} value={o}>
@@ -120,14 +146,22 @@ export function ApplianceBrowser() {
         ) : (
           <Table<Appliance>
             title={`Appliances${result.value ? ` (${result.value.totalCount})` : ''}`}
-            options={{ paging: true, pageSize: PAGE_SIZE, pageSizeOptions: [PAGE_SIZE], search: false, padding: 'dense' }}
+            options={{
+              paging: true,
+              pageSize: PAGE_SIZE,
+              pageSizeOptions: [PAGE_SIZE],
+              search: false,
+              padding: 'dense',
+            }}
             isLoading={result.loading}
             columns={columns}
             data={result.value?.items ?? []}
             page={page}
             totalCount={result.value?.totalCount ?? 0}
             onPageChange={setPage}
-            emptyContent={<div style={{ padding: 16 }}>No appliance matches.</div>}
+            emptyContent={
+              <div style={{ padding: 16 }}>No appliance matches.</div>
+            }
           />
         )}
       </Grid>

@@ -12,8 +12,14 @@ describe('ApplianceCard', () => {
     const entity = {
       apiVersion: 'backstage.io/v1alpha1',
       kind: 'Resource',
-      metadata: { name: 'sample.webserv.1.0.0-0', annotations: { 'tempest.io/appliance-id': 'sample.webserv.1.0.0-0' } },
-      spec: { type: 'virtual-appliance', owner: 'group:default/tempest-admins' },
+      metadata: {
+        name: 'sample.webserv.1.0.0-0',
+        annotations: { 'tempest.io/appliance-id': 'sample.webserv.1.0.0-0' },
+      },
+      spec: {
+        type: 'virtual-appliance',
+        owner: 'group:default/tempest-admins',
+      },
     };
     await renderInTestApp(
       <EntityProvider entity={entity}>
@@ -26,7 +32,9 @@ describe('ApplianceCard', () => {
         ],
       },
     );
-    expect(await screen.findByText('Simple Web Server 1.0.0-0')).toBeInTheDocument();
+    expect(
+      await screen.findByText('Simple Web Server 1.0.0-0'),
+    ).toBeInTheDocument();
     expect(getAppliance).toHaveBeenCalledWith('sample.webserv.1.0.0-0');
     expect(screen.getByText('Provision')).toBeInTheDocument();
     expect(screen.getByText('All versions and details')).toBeInTheDocument();

@@ -7,9 +7,17 @@ export const APPLIANCE_ID_ANNOTATION = 'tempest.io/appliance-id';
 /** The appliance card on virtual-appliance entities: hardware, signature, dependencies, Provision. */
 export function ApplianceCard() {
   const { entity } = useEntity();
-  const id = entity.metadata.annotations?.[APPLIANCE_ID_ANNOTATION] ?? entity.metadata.name;
+  const id =
+    entity.metadata.annotations?.[APPLIANCE_ID_ANNOTATION] ??
+    entity.metadata.name;
   return (
-    <InfoCard title="Virtual appliance" deepLink={{ title: 'All versions and details', link: `/appliances/${encodeURIComponent(id)}` }}>
+    <InfoCard
+      title="Virtual appliance"
+      deepLink={{
+        title: 'All versions and details',
+        link: `/appliances/${encodeURIComponent(id)}`,
+      }}
+    >
       <ApplianceDetail id={id} compact />
     </InfoCard>
   );

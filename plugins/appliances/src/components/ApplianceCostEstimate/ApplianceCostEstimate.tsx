@@ -1,5 +1,9 @@
 import { useEffect, useState } from 'react';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
@@ -16,15 +20,19 @@ type ProvisionForm = {
   maxPricePerHourMinor?: number;
 };
 
-const applianceIdOf = (ref: string) => ref.replace(/^resource:(default\/)?/, '');
-const hostOf = (ref: string) => ref.replace(/^resource:(default\/)?/, '').replace(/\.host$/, '');
+const applianceIdOf = (ref: string) =>
+  ref.replace(/^resource:(default\/)?/, '');
+const hostOf = (ref: string) =>
+  ref.replace(/^resource:(default\/)?/, '').replace(/\.host$/, '');
 
 /**
  * Scaffolder field `ApplianceCostEstimate`: before anything is created,
  * shows where the backend would place the instance and what an hour would
  * cost there. Its value is the estimate's summary.
  */
-export function ApplianceCostEstimate(props: FieldExtensionComponentProps<string>) {
+export function ApplianceCostEstimate(
+  props: FieldExtensionComponentProps<string>,
+) {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
   const form = ((props.formContext as any)?.formData ?? {}) as ProvisionForm;
@@ -34,15 +42,22 @@ export function ApplianceCostEstimate(props: FieldExtensionComponentProps<string
   const key = JSON.stringify(form);
 
   useEffect(() => {
-    if (!form.appliance || !form.cpuCores || !form.memoryMb || !form.storageMb) return () => {};
+    if (!form.appliance || !form.cpuCores || !form.memoryMb || !form.storageMb)
+      return () => {};
     let cancelled = false;
     hostingApi({ discoveryApi, fetchApi })
       .estimate({
         applianceId: applianceIdOf(form.appliance),
         hostname: form.hostname || 'estimate',
-        size: { cpuCores: form.cpuCores, memoryMb: form.memoryMb, storageMb: form.storageMb },
+        size: {
+          cpuCores: form.cpuCores,
+          memoryMb: form.memoryMb,
+          storageMb: form.storageMb,
+        },
         ...(form.host ? { hostId: hostOf(form.host) } : {}),
-        ...(form.maxPricePerHourMinor !== undefined ? { maxPricePerHourMinor: form.maxPricePerHourMinor } : {}),
+        ...(form.maxPricePerHourMinor !== undefined
+          ? { maxPricePerHourMinor: form.maxPricePerHourMinor }
+          : {}),
       })
       .then(
         result => {
@@ -66,18 +81,22 @@ export function ApplianceCostEstimate(props: FieldExtensionComponentProps<string
 
   if (error) return <Alert severity="error">{error}</Alert>;
   if (!estimate) return <Typography>Working out the price…</Typography>;
-  if (!estimate.chosen) return <Alert severity="warning">{estimate.summary}</Alert>;
+  if (!estimate.chosen)
+    return <Alert severity="warning">{estimate.summary}</Alert>;
   const { price } = estimate.chosen;
   return (
     <Alert severity="info">
       <Typography>
-        On <b>{estimate.chosen.hostName}</b>: <b>{formatMinor(estimate.chosen.pricePerHourMinor)}</b> an hour
-        (running {formatMinor(price.runningPriceMinor)} per {price.runningPeriodSeconds} s, storage{' '}
-        {formatMinor(price.storagePriceMinor)} per {price.storagePeriodSeconds} s), locked when placed.
+        On <b>{estimate.chosen.hostName}</b>:{' '}
+        <b>{formatMinor(estimate.chosen.pricePerHourMinor)}</b> an hour (running{' '}
+        {formatMinor(price.runningPriceMinor)} per {price.runningPeriodSeconds}{' '}
+        s, storage {formatMinor(price.storagePriceMinor)} per{' '}
+        {price.storagePeriodSeconds} s), locked when placed.
       </Typography>
       <Typography variant="caption">
-        Minimum size {estimate.minimum.cpuCores} cores, {estimate.minimum.memoryMb} MB memory,{' '}
-        {estimate.minimum.storageMb} MB storage. {estimate.summary}
+        Minimum size {estimate.minimum.cpuCores} cores,{' '}
+        {estimate.minimum.memoryMb} MB memory, {estimate.minimum.storageMb} MB
+        storage. {estimate.summary}
       </Typography>
     </Alert>
   );

@@ -28,7 +28,10 @@ function Webpanel(props: { webpanel?: string }) {
 }
 
 /** Everything about one appliance, for the detail page and the entity card. */
-export function ApplianceDetailView(props: { appliance: ApplianceDetailData; compact?: boolean }) {
+export function ApplianceDetailView(props: {
+  appliance: ApplianceDetailData;
+  compact?: boolean;
+}) {
   const a = props.appliance;
   const overview = (
     <InfoCard
@@ -52,7 +55,8 @@ export function ApplianceDetailView(props: { appliance: ApplianceDetailData; com
           'image size': `${a.sizeMb} MB`,
           signature: (
             <>
-              <SignatureChip state={a.signature.state} /> {explainSignature(a.signature.state)}
+              <SignatureChip state={a.signature.state} />{' '}
+              {explainSignature(a.signature.state)}
             </>
           ),
           provisioning: a.signature.provisionable
@@ -60,7 +64,13 @@ export function ApplianceDetailView(props: { appliance: ApplianceDetailData; com
             : 'refused: the image is not verified and appliances.allowUnsigned is off',
           'web panel': <Webpanel webpanel={a.webpanel} />,
           image: <Link to={a.imageUrl}>{a.imageUrl}</Link>,
-          ...(a.signatureUrl ? { 'detached signature': <Link to={a.signatureUrl}>{a.signatureUrl}</Link> } : {}),
+          ...(a.signatureUrl
+            ? {
+                'detached signature': (
+                  <Link to={a.signatureUrl}>{a.signatureUrl}</Link>
+                ),
+              }
+            : {}),
         }}
       />
     </InfoCard>
@@ -108,9 +118,13 @@ export function ApplianceDetailView(props: { appliance: ApplianceDetailData; com
               {d.name}
               {d.version ? ` ≥ ${d.version}` : ''} —{' '}
               {d.resolvedId ? (
-                <Link to={`/appliances/${encodeURIComponent(d.resolvedId)}`}>{d.resolvedId}</Link>
+                <Link to={`/appliances/${encodeURIComponent(d.resolvedId)}`}>
+                  {d.resolvedId}
+                </Link>
               ) : (
-                <strong style={{ color: '#c62828' }}>unresolved in every subscribed channel</strong>
+                <strong style={{ color: '#c62828' }}>
+                  unresolved in every subscribed channel
+                </strong>
               )}
             </li>
           ))}
@@ -126,7 +140,9 @@ export function ApplianceDetailView(props: { appliance: ApplianceDetailData; com
             {v.id === a.id ? (
               <strong>{v.version}</strong>
             ) : (
-              <Link to={`/appliances/${encodeURIComponent(v.id)}`}>{v.version}</Link>
+              <Link to={`/appliances/${encodeURIComponent(v.id)}`}>
+                {v.version}
+              </Link>
             )}{' '}
             from {v.channel} {v.latest && <Chip size="small" label="newest" />}
           </li>
@@ -137,18 +153,32 @@ export function ApplianceDetailView(props: { appliance: ApplianceDetailData; com
   if (props.compact) {
     return (
       <Grid container spacing={2}>
-        <Grid item xs={12}>{overview}</Grid>
-        <Grid item xs={12} md={6}>{hardware}</Grid>
-        <Grid item xs={12} md={6}>{dependencies}</Grid>
+        <Grid item xs={12}>
+          {overview}
+        </Grid>
+        <Grid item xs={12} md={6}>
+          {hardware}
+        </Grid>
+        <Grid item xs={12} md={6}>
+          {dependencies}
+        </Grid>
       </Grid>
     );
   }
   return (
     <Grid container spacing={3}>
-      <Grid item xs={12} md={7}>{overview}</Grid>
-      <Grid item xs={12} md={5}>{hardware}</Grid>
-      <Grid item xs={12} md={7}>{dependencies}</Grid>
-      <Grid item xs={12} md={5}>{versions}</Grid>
+      <Grid item xs={12} md={7}>
+        {overview}
+      </Grid>
+      <Grid item xs={12} md={5}>
+        {hardware}
+      </Grid>
+      <Grid item xs={12} md={7}>
+        {dependencies}
+      </Grid>
+      <Grid item xs={12} md={5}>
+        {versions}
+      </Grid>
     </Grid>
   );
 }
@@ -156,8 +186,13 @@ export function ApplianceDetailView(props: { appliance: ApplianceDetailData; com
 /** Loads one appliance by id and shows it. */
 export function ApplianceDetail(props: { id: string; compact?: boolean }) {
   const api = useApi(appliancesApiRef);
-  const { value, loading, error } = useAsync(() => api.getAppliance(props.id), [api, props.id]);
+  const { value, loading, error } = useAsync(
+    () => api.getAppliance(props.id),
+    [api, props.id],
+  );
   if (loading) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;
-  return value ? <ApplianceDetailView appliance={value} compact={props.compact} /> : null;
+  return value ? (
+    <ApplianceDetailView appliance={value} compact={props.compact} />
+  ) : null;
 }

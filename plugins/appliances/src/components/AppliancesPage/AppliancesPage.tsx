@@ -18,9 +18,14 @@ import { ApplianceDetail } from '../ApplianceDetail';
 /** The landing view: what Tempest holds, then every appliance with search and filters. */
 function AppliancesHome() {
   const api = useApi(appliancesApiRef);
-  const { allowed: isAdmin } = usePermission({ permission: channelManagePermission });
+  const { allowed: isAdmin } = usePermission({
+    permission: channelManagePermission,
+  });
   const { value, loading, error } = useAsync(async () => {
-    const [summary, channels] = await Promise.all([api.getSummary(), api.listChannels()]);
+    const [summary, channels] = await Promise.all([
+      api.getSummary(),
+      api.listChannels(),
+    ]);
     return { summary, channels };
   }, [api]);
 
@@ -38,7 +43,8 @@ function AppliancesHome() {
       {value && (
         <>
           <Typography variant="body1" paragraph data-testid="summary">
-            {value.summary.appliances ?? 0} appliances from {value.summary.channels} channels:{' '}
+            {value.summary.appliances ?? 0} appliances from{' '}
+            {value.summary.channels} channels:{' '}
             {value.channels.length === 0
               ? 'No channels subscribed yet.'
               : value.channels.map((c, i) => (

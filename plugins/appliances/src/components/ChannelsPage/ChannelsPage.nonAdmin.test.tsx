@@ -11,9 +11,17 @@ import { fakeChannelsApi } from '../__fixtures__/fakeChannelsApi';
 describe('ChannelsPage for non-admins', () => {
   it('shows non-admins the status without actions', async () => {
     await renderInTestApp(<ChannelsPage />, {
-      apis: [[appliancesApiRef, fakeChannelsApi()], [permissionApiRef, mockApis.permission({ authorize: AuthorizeResult.DENY })]],
+      apis: [
+        [appliancesApiRef, fakeChannelsApi()],
+        [
+          permissionApiRef,
+          mockApis.permission({ authorize: AuthorizeResult.DENY }),
+        ],
+      ],
     });
-    expect(await screen.findByText('Tempest sample channel')).toBeInTheDocument();
+    expect(
+      await screen.findByText('Tempest sample channel'),
+    ).toBeInTheDocument();
     expect(screen.queryByText('Refresh')).not.toBeInTheDocument();
     expect(screen.queryByText('Subscribe a channel')).not.toBeInTheDocument();
   });

@@ -23,7 +23,8 @@ import { appliancesApiRef } from '../../api';
 
 function ResultChip(props: { channel: Channel }) {
   const { result } = props.channel.status;
-  if (!result) return <Chip size="small" label="not fetched yet" variant="outlined" />;
+  if (!result)
+    return <Chip size="small" label="not fetched yet" variant="outlined" />;
   return (
     <Chip
       size="small"
@@ -36,10 +37,16 @@ function ResultChip(props: { channel: Channel }) {
 
 function ItemErrors(props: { channel: Channel }) {
   const { itemErrors } = props.channel.status;
-  if (!itemErrors.length) return <Typography style={{ padding: 16 }}>No item errors.</Typography>;
+  if (!itemErrors.length)
+    return <Typography style={{ padding: 16 }}>No item errors.</Typography>;
   return (
     <Table
-      options={{ paging: itemErrors.length > 10, search: false, toolbar: false, padding: 'dense' }}
+      options={{
+        paging: itemErrors.length > 10,
+        search: false,
+        toolbar: false,
+        padding: 'dense',
+      }}
       columns={[
         { title: 'Item', field: 'item' },
         { title: 'Field', field: 'field' },
@@ -52,7 +59,13 @@ function ItemErrors(props: { channel: Channel }) {
 
 function AddChannelForm(props: { onAdded: () => void }) {
   const api = useApi(appliancesApiRef);
-  const [form, setForm] = useState({ id: '', url: '', owner: '', trustedKey: '', refreshMinutes: '60' });
+  const [form, setForm] = useState({
+    id: '',
+    url: '',
+    owner: '',
+    trustedKey: '',
+    refreshMinutes: '60',
+  });
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) =>
@@ -68,7 +81,13 @@ function AddChannelForm(props: { onAdded: () => void }) {
         trustedKeys: form.trustedKey.trim() ? [form.trustedKey.trim()] : [],
         refreshMinutes: Number(form.refreshMinutes) || undefined,
       });
-      setForm({ id: '', url: '', owner: '', trustedKey: '', refreshMinutes: '60' });
+      setForm({
+        id: '',
+        url: '',
+        owner: '',
+        trustedKey: '',
+        refreshMinutes: '60',
+      });
       props.onAdded();
     } catch (e) {
       setError(e as Error);
@@ -80,16 +99,39 @@ function AddChannelForm(props: { onAdded: () => void }) {
     <InfoCard title="Subscribe a channel">
       <Grid container spacing={2}>
         <Grid item xs={12} sm={3}>
-          <TextField fullWidth label="Id" value={form.id} onChange={set('id')} helperText="lower-case letters, digits, dashes" />
+          <TextField
+            fullWidth
+            label="Id"
+            value={form.id}
+            onChange={set('id')}
+            helperText="lower-case letters, digits, dashes"
+          />
         </Grid>
         <Grid item xs={12} sm={5}>
-          <TextField fullWidth label="Feed URL" value={form.url} onChange={set('url')} helperText="RSS 2.0 feed, http or https" />
+          <TextField
+            fullWidth
+            label="Feed URL"
+            value={form.url}
+            onChange={set('url')}
+            helperText="RSS 2.0 feed, http or https"
+          />
         </Grid>
         <Grid item xs={12} sm={3}>
-          <TextField fullWidth label="Owner" value={form.owner} onChange={set('owner')} helperText="e.g. group:default/platform" />
+          <TextField
+            fullWidth
+            label="Owner"
+            value={form.owner}
+            onChange={set('owner')}
+            helperText="e.g. group:default/platform"
+          />
         </Grid>
         <Grid item xs={12} sm={1}>
-          <TextField fullWidth label="Minutes" value={form.refreshMinutes} onChange={set('refreshMinutes')} />
+          <TextField
+            fullWidth
+            label="Minutes"
+            value={form.refreshMinutes}
+            onChange={set('refreshMinutes')}
+          />
         </Grid>
         <Grid item xs={12}>
           <TextField
@@ -103,7 +145,12 @@ function AddChannelForm(props: { onAdded: () => void }) {
           />
         </Grid>
         <Grid item xs={12}>
-          <Button variant="contained" color="primary" disabled={busy || !form.id || !form.url || !form.owner} onClick={submit}>
+          <Button
+            variant="contained"
+            color="primary"
+            disabled={busy || !form.id || !form.url || !form.owner}
+            onClick={submit}
+          >
             Subscribe
           </Button>
         </Grid>
@@ -120,7 +167,9 @@ function AddChannelForm(props: { onAdded: () => void }) {
 /** Channels with their fetch status and per-item errors; admins refresh, add and remove them. */
 export function ChannelsView() {
   const api = useApi(appliancesApiRef);
-  const { allowed: isAdmin } = usePermission({ permission: channelManagePermission });
+  const { allowed: isAdmin } = usePermission({
+    permission: channelManagePermission,
+  });
   const channels = useAsyncRetry(() => api.listChannels(), [api]);
   const [actionError, setActionError] = useState<Error>();
   const [busy, setBusy] = useState<string>();
@@ -139,25 +188,60 @@ export function ChannelsView() {
   };
 
   const columns: TableColumn<Channel>[] = [
-    { title: 'Channel', field: 'id', render: c => <><strong>{c.id}</strong><div style={{ opacity: 0.7 }}>{c.status.title}</div></> },
+    {
+      title: 'Channel',
+      field: 'id',
+      render: c => (
+        <>
+          <strong>{c.id}</strong>
+          <div style={{ opacity: 0.7 }}>{c.status.title}</div>
+        </>
+      ),
+    },
     { title: 'Feed', field: 'url' },
     { title: 'Owner', field: 'owner' },
-    { title: 'Keys', render: c => (c.trustedKeys.length ? `${c.trustedKeys.length} trusted` : 'none: unsigned') },
-    { title: 'Last fetch', render: c => (c.status.lastFetchAt ? new Date(c.status.lastFetchAt).toLocaleString() : '—') },
+    {
+      title: 'Keys',
+      render: c =>
+        c.trustedKeys.length
+          ? `${c.trustedKeys.length} trusted`
+          : 'none: unsigned',
+    },
+    {
+      title: 'Last fetch',
+      render: c =>
+        c.status.lastFetchAt
+          ? new Date(c.status.lastFetchAt).toLocaleString()
+          : '—',
+    },
     { title: 'Result', render: c => <ResultChip channel={c} /> },
     { title: 'Error', render: c => c.status.error ?? '' },
-    { title: 'Item errors', render: c => c.status.itemErrors.length, type: 'numeric' },
+    {
+      title: 'Item errors',
+      render: c => c.status.itemErrors.length,
+      type: 'numeric',
+    },
   ];
   if (isAdmin) {
     columns.push({
       title: 'Actions',
       render: c => (
         <>
-          <Button size="small" disabled={busy === c.id} onClick={() => act(c.id, () => api.refreshChannel(c.id, { force: true }))}>
+          <Button
+            size="small"
+            disabled={busy === c.id}
+            onClick={() =>
+              act(c.id, () => api.refreshChannel(c.id, { force: true }))
+            }
+          >
             Refresh
           </Button>
           {c.source === 'api' && (
-            <Button size="small" disabled={busy === c.id} onClick={() => act(c.id, () => api.deleteChannel(c.id))}>
+            <Button
+              size="small"
+              disabled={busy === c.id}
+              onClick={() => act(c.id, () => api.deleteChannel(c.id))}
+            >
               Remove
             </Button>
           )}
@@ -183,8 +267,17 @@ export function ChannelsView() {
             options={{ paging: false, search: false, padding: 'dense' }}
             columns={columns}
             data={channels.value ?? []}
-            detailPanel={[{ tooltip: 'Item errors', render: ({ rowData }) => <ItemErrors channel={rowData as Channel} /> }]}
-            emptyContent={<div style={{ padding: 16 }}>No channels subscribed yet.</div>}
+            detailPanel={[
+              {
+                tooltip: 'Item errors',
+                render: ({ rowData }) => (
+                  <ItemErrors channel={rowData as Channel} />
+                ),
+              },
+            ]}
+            emptyContent={
+              <div style={{ padding: 16 }}>No channels subscribed yet.</div>
+            }
           />
         )}
       </Grid>

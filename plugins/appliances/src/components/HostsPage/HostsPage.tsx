@@ -1,5 +1,14 @@
-import { Content, ContentHeader, Table, TableColumn } from '@backstage/core-components';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  Content,
+  ContentHeader,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import Chip from '@material-ui/core/Chip';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Alert from '@material-ui/lab/Alert';
@@ -10,10 +19,13 @@ type HostRow = Host & { instances: number };
 
 /** `used / total` with a bar. */
 function Capacity(props: { used: number; total: number; unit: string }) {
-  const percent = props.total ? Math.min(100, (props.used / props.total) * 100) : 0;
+  const percent = props.total
+    ? Math.min(100, (props.used / props.total) * 100)
+    : 0;
   return (
     <div style={{ minWidth: 120 }}>
-      {props.used.toLocaleString()} / {props.total.toLocaleString()} {props.unit}
+      {props.used.toLocaleString()} / {props.total.toLocaleString()}{' '}
+      {props.unit}
       <LinearProgress variant="determinate" value={percent} />
     </div>
   );
@@ -28,7 +40,11 @@ export function HostsPage() {
     const { items } = await api.listHosts();
     // One counted query per host, filtered and counted in the database.
     return Promise.all(
-      items.map(async host => ({ ...host, instances: (await api.listInstances({ hostId: host.id, limit: 1 })).totalCount })),
+      items.map(async host => ({
+        ...host,
+        instances: (await api.listInstances({ hostId: host.id, limit: 1 }))
+          .totalCount,
+      })),
     );
   }, [discoveryApi, fetchApi]);
 
@@ -38,26 +54,61 @@ export function HostsPage() {
     {
       title: 'State',
       field: 'state',
-      render: h => <Chip size="small" label={h.state} color={h.state === 'online' ? 'primary' : 'default'} />,
+      render: h => (
+        <Chip
+          size="small"
+          label={h.state}
+          color={h.state === 'online' ? 'primary' : 'default'}
+        />
+      ),
     },
-    { title: 'Cores', render: h => <Capacity used={h.used.cpuCores} total={h.cpuCores} unit="cores" /> },
-    { title: 'Memory', render: h => <Capacity used={h.used.memoryMb} total={h.memoryMb} unit="MB" /> },
-    { title: 'Storage', render: h => <Capacity used={h.used.storageMb} total={h.storageMb} unit="MB" /> },
+    {
+      title: 'Cores',
+      render: h => (
+        <Capacity used={h.used.cpuCores} total={h.cpuCores} unit="cores" />
+      ),
+    },
+    {
+      title: 'Memory',
+      render: h => (
+        <Capacity used={h.used.memoryMb} total={h.memoryMb} unit="MB" />
+      ),
+    },
+    {
+      title: 'Storage',
+      render: h => (
+        <Capacity used={h.used.storageMb} total={h.storageMb} unit="MB" />
+      ),
+    },
     { title: 'Instances', field: 'instances', type: 'numeric' },
-    { title: 'Last heartbeat', render: h => (h.lastHeartbeatAt ? new Date(h.lastHeartbeatAt).toLocaleString() : 'never') },
+    {
+      title: 'Last heartbeat',
+      render: h =>
+        h.lastHeartbeatAt
+          ? new Date(h.lastHeartbeatAt).toLocaleString()
+          : 'never',
+    },
   ];
 
   return (
     <Content>
       <ContentHeader title="My hosts" />
-      {error && <Alert severity="error">{(error as any).body?.error?.message ?? error.message}</Alert>}
+      {error && (
+        <Alert severity="error">
+          {(error as any).body?.error?.message ?? error.message}
+        </Alert>
+      )}
       <Table<HostRow>
         title="Hosts"
         isLoading={loading}
         options={{ search: false, paging: false }}
         columns={columns}
         data={value ?? []}
-        emptyContent={<div style={{ padding: 16 }}>No hosts: register one with the Register host template.</div>}
+        emptyContent={
+          <div style={{ padding: 16 }}>
+            No hosts: register one with the Register host template.
+          </div>
+        }
       />
     </Content>
   );

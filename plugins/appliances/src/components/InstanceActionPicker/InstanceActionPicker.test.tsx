@@ -6,11 +6,23 @@ import { InstanceActionPicker } from './InstanceActionPicker';
 describe('InstanceActionPicker', () => {
   it('offers only the actions the chosen instance allows now', async () => {
     const fetchApi = {
-      fetch: jest.fn(async (_url: string) =>
-        new Response(
-          JSON.stringify({ items: [{ id: 'i1', hostname: 'web-1', state: 'suspended', version: 4, allowedActions: ['resume', 'stop'] }], totalCount: 1 }),
-          { status: 200, headers: { 'content-type': 'application/json' } },
-        ),
+      fetch: jest.fn(
+        async (_url: string) =>
+          new Response(
+            JSON.stringify({
+              items: [
+                {
+                  id: 'i1',
+                  hostname: 'web-1',
+                  state: 'suspended',
+                  version: 4,
+                  allowedActions: ['resume', 'stop'],
+                },
+              ],
+              totalCount: 1,
+            }),
+            { status: 200, headers: { 'content-type': 'application/json' } },
+          ),
       ),
     };
     const onChange = jest.fn();
@@ -25,14 +37,21 @@ describe('InstanceActionPicker', () => {
     };
     await renderInTestApp(<InstanceActionPicker {...props} />, {
       apis: [
-        [discoveryApiRef, { getBaseUrl: async () => 'http://backend/api/appliances' }],
+        [
+          discoveryApiRef,
+          { getBaseUrl: async () => 'http://backend/api/appliances' },
+        ],
         [fetchApiRef, fetchApi as any],
       ],
     });
     expect(await screen.findByText('web-1 is suspended')).toBeInTheDocument();
-    expect(fetchApi.fetch.mock.calls[0][0]).toBe('http://backend/api/appliances/instances?hostname=web-1&limit=1');
+    expect(fetchApi.fetch.mock.calls[0][0]).toBe(
+      'http://backend/api/appliances/instances?hostname=web-1&limit=1',
+    );
     fireEvent.mouseDown(screen.getByRole('button'));
-    const options = within(screen.getByRole('listbox')).getAllByRole('option').map(o => o.textContent);
+    const options = within(screen.getByRole('listbox'))
+      .getAllByRole('option')
+      .map(o => o.textContent);
     expect(options).toEqual(['resume', 'stop']);
     fireEvent.click(screen.getByRole('option', { name: 'resume' }));
     expect(onChange).toHaveBeenCalledWith('resume');

@@ -1,5 +1,9 @@
 import { useEffect, useMemo, useState } from 'react';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import FormControl from '@material-ui/core/FormControl';
 import FormHelperText from '@material-ui/core/FormHelperText';
@@ -15,11 +19,14 @@ const nameOf = (ref: string) => ref.replace(/^(?:resource:)?(?:[^/]+\/)?/i, '');
  * instance's state allows now (read from the backend, not the catalog).
  * `ui:options.instanceField` names the field holding the instance (default `instance`).
  */
-export function InstanceActionPicker(props: FieldExtensionComponentProps<string, { instanceField?: string }>) {
+export function InstanceActionPicker(
+  props: FieldExtensionComponentProps<string, { instanceField?: string }>,
+) {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
   const field = props.uiSchema?.['ui:options']?.instanceField ?? 'instance';
-  const ref = ((props.formContext as any)?.formData ?? {})[field] as string | undefined;
+  const ref = ((props.formContext as any)?.formData ?? {})[field] as
+    string | undefined;
   const [instance, setInstance] = useState<Instance>();
   const [error, setError] = useState<string>();
   const { onChange } = props;
@@ -46,16 +53,27 @@ export function InstanceActionPicker(props: FieldExtensionComponentProps<string,
 
   const allowed = useMemo(() => instance?.allowedActions ?? [], [instance]);
   useEffect(() => {
-    if (props.formData && instance && !allowed.includes(props.formData as any)) onChange(undefined);
+    if (props.formData && instance && !allowed.includes(props.formData as any))
+      onChange(undefined);
   }, [instance, allowed, props.formData, onChange]);
 
   let help = 'Pick an instance first';
   if (error) help = error;
-  else if (instance) help = allowed.length ? `${instance.hostname} is ${instance.state}` : `${instance.hostname} is ${instance.state}: nothing to do now`;
+  else if (instance)
+    help = allowed.length
+      ? `${instance.hostname} is ${instance.state}`
+      : `${instance.hostname} is ${instance.state}: nothing to do now`;
 
   return (
-    <FormControl fullWidth required={props.required} error={Boolean(error) || Boolean(props.rawErrors?.length)} disabled={!allowed.length}>
-      <InputLabel id={`${props.idSchema.$id}-label`}>{props.schema.title ?? 'Action'}</InputLabel>
+    <FormControl
+      fullWidth
+      required={props.required}
+      error={Boolean(error) || Boolean(props.rawErrors?.length)}
+      disabled={!allowed.length}
+    >
+      <InputLabel id={`${props.idSchema.$id}-label`}>
+        {props.schema.title ?? 'Action'}
+      </InputLabel>
       <Select
         labelId={`${props.idSchema.$id}-label`}
         value={props.formData ?? ''}

@@ -18,38 +18,62 @@ const instance = {
 };
 
 const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
 
 async function render(reply: Response) {
-  const fetchApi = { fetch: jest.fn(async (_url: string, _init?: RequestInit) => reply) };
+  const fetchApi = {
+    fetch: jest.fn(async (_url: string, _init?: RequestInit) => reply),
+  };
   const onChanged = jest.fn();
-  await renderInTestApp(<InstanceActionButtons instance={instance} onChanged={onChanged} />, {
-    apis: [
-      [discoveryApiRef, { getBaseUrl: async () => 'http://backend/api/appliances' }],
-      [fetchApiRef, fetchApi as any],
-    ],
-  });
+  await renderInTestApp(
+    <InstanceActionButtons instance={instance} onChanged={onChanged} />,
+    {
+      apis: [
+        [
+          discoveryApiRef,
+          { getBaseUrl: async () => 'http://backend/api/appliances' },
+        ],
+        [fetchApiRef, fetchApi as any],
+      ],
+    },
+  );
   return { fetchApi, onChanged };
 }
 
 describe('InstanceActionButtons', () => {
   it('offers only the allowed actions and sends the version it showed', async () => {
-    const { fetchApi, onChanged } = await render(json({ instance: { ...instance, state: 'stopped', version: 4 } }));
-    expect(screen.queryByRole('button', { name: /Start web-1/ })).not.toBeInTheDocument();
+    const { fetchApi, onChanged } = await render(
+      json({ instance: { ...instance, state: 'stopped', version: 4 } }),
+    );
+    expect(
+      screen.queryByRole('button', { name: /Start web-1/ }),
+    ).not.toBeInTheDocument();
     fireEvent.click(screen.getByRole('button', { name: 'Stop web-1' }));
     await screen.findByRole('button', { name: 'Stop web-1' });
     await new Promise(r => setTimeout(r, 0));
     const [url, init] = fetchApi.fetch.mock.calls[0];
     expect(url).toBe('http://backend/api/appliances/instances/i1/actions');
-    expect(JSON.parse(String(init!.body))).toEqual({ action: 'stop', expectedVersion: 3 });
-    expect(onChanged).toHaveBeenCalledWith(expect.objectContaining({ state: 'stopped', version: 4 }));
+    expect(JSON.parse(String(init!.body))).toEqual({
+      action: 'stop',
+      expectedVersion: 3,
+    });
+    expect(onChanged).toHaveBeenCalledWith(
+      expect.objectContaining({ state: 'stopped', version: 4 }),
+    );
   });
 
   it('explains a 409 for a stale view and reloads', async () => {
     const { onChanged } = await render(
       json(
         {
-          error: { name: 'ConflictError', message: 'Instance web-1 is at version 5 (stopped), not 3: reload and try again' },
+          error: {
+            name: 'ConflictError',
+            message:
+              'Instance web-1 is at version 5 (stopped), not 3: reload and try again',
+          },
           reason: 'stale-version',
           currentState: 'stopped',
           currentVersion: 5,
@@ -60,7 +84,9 @@ describe('InstanceActionButtons', () => {
     );
     fireEvent.click(screen.getByRole('button', { name: 'Suspend web-1' }));
     expect(
-      await screen.findByText(/Someone changed this instance since you loaded it: it is now stopped \(version 5\)/),
+      await screen.findByText(
+        /Someone changed this instance since you loaded it: it is now stopped \(version 5\)/,
+      ),
     ).toBeInTheDocument();
     expect(onChanged).toHaveBeenCalledWith();
   });
@@ -69,7 +95,11 @@ describe('InstanceActionButtons', () => {
     await render(
       json(
         {
-          error: { name: 'ConflictError', message: 'The agent refused: suspend domain: DOMAIN_STATE_CONFLICT: not running; the instance stays started' },
+          error: {
+            name: 'ConflictError',
+            message:
+              'The agent refused: suspend domain: DOMAIN_STATE_CONFLICT: not running; the instance stays started',
+          },
           reason: 'agent-refused',
           currentState: 'started',
           currentVersion: 5,
@@ -79,6 +109,10 @@ describe('InstanceActionButtons', () => {
       ),
     );
     fireEvent.click(screen.getByRole('button', { name: 'Suspend web-1' }));
-    expect(await screen.findByText(/DOMAIN_STATE_CONFLICT: not running; the instance stays started/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        /DOMAIN_STATE_CONFLICT: not running; the instance stays started/,
+      ),
+    ).toBeInTheDocument();
   });
 });

@@ -1,5 +1,9 @@
 import { useState } from 'react';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import Button from '@material-ui/core/Button';
 import Box from '@material-ui/core/Box';
 import Alert from '@material-ui/lab/Alert';
@@ -37,7 +41,11 @@ export function refusalMessage(error: any): string {
  * A button per action the instance's state allows; each sends the version
  * shown, so an action on a stale view is refused (409) and explained.
  */
-export function InstanceActionButtons(props: { instance: Instance; onChanged: (instance?: Instance) => void; size?: 'small' | 'medium' }) {
+export function InstanceActionButtons(props: {
+  instance: Instance;
+  onChanged: (instance?: Instance) => void;
+  size?: 'small' | 'medium';
+}) {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
   const { instance, onChanged } = props;
@@ -56,7 +64,11 @@ export function InstanceActionButtons(props: { instance: Instance; onChanged: (i
     setBusy(action);
     setError(undefined);
     try {
-      const result = await hostingApi({ discoveryApi, fetchApi }).actOnInstance(instance.id, action, instance.version);
+      const result = await hostingApi({ discoveryApi, fetchApi }).actOnInstance(
+        instance.id,
+        action,
+        instance.version,
+      );
       onChanged(result.instance);
     } catch (e) {
       setError(refusalMessage(e));
@@ -68,7 +80,11 @@ export function InstanceActionButtons(props: { instance: Instance; onChanged: (i
 
   return (
     <Box>
-      {instance.pendingAction && <Box component="span" mr={1}>{instance.pendingAction} in progress…</Box>}
+      {instance.pendingAction && (
+        <Box component="span" mr={1}>
+          {instance.pendingAction} in progress…
+        </Box>
+      )}
       {actions.map(action => (
         <Box component="span" mr={1} key={action}>
           <Button
@@ -80,8 +96,13 @@ export function InstanceActionButtons(props: { instance: Instance; onChanged: (i
             aria-label={`${LABELS[action] ?? action} ${instance.hostname}`}
           >
             {busy === action && `${LABELS[action] ?? action}…`}
-            {busy !== action && action === 'delete' && confirmingDelete && 'Really delete? Its disk goes too'}
-            {busy !== action && !(action === 'delete' && confirmingDelete) && (LABELS[action] ?? action)}
+            {busy !== action &&
+              action === 'delete' &&
+              confirmingDelete &&
+              'Really delete? Its disk goes too'}
+            {busy !== action &&
+              !(action === 'delete' && confirmingDelete) &&
+              (LABELS[action] ?? action)}
           </Button>
         </Box>
       ))}

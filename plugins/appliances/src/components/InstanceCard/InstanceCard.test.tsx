@@ -13,21 +13,55 @@ const entity = {
 
 describe('InstanceCard', () => {
   it('shows the state, the allowed actions and the history', async () => {
-    const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    const json = (body: unknown) =>
+      new Response(JSON.stringify(body), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
     const fetchApi = {
       fetch: jest.fn(async (url: string) =>
         url.endsWith('/events?limit=15')
           ? json({
               items: [
-                { id: 2, instanceId: 'i1', at: '2026-11-24T10:05:00Z', actor: 'system:reconciler', kind: 'reconcile', fromState: 'started', toState: 'stopped', version: 3, outcome: 'succeeded', message: 'Recorded started, the agent reports the domain shutoff' },
-                { id: 1, instanceId: 'i1', at: '2026-11-24T10:00:00Z', actor: 'user:default/ann', kind: 'provision', fromState: 'provisioning', toState: 'started', version: 2, outcome: 'succeeded' },
+                {
+                  id: 2,
+                  instanceId: 'i1',
+                  at: '2026-11-24T10:05:00Z',
+                  actor: 'system:reconciler',
+                  kind: 'reconcile',
+                  fromState: 'started',
+                  toState: 'stopped',
+                  version: 3,
+                  outcome: 'succeeded',
+                  message:
+                    'Recorded started, the agent reports the domain shutoff',
+                },
+                {
+                  id: 1,
+                  instanceId: 'i1',
+                  at: '2026-11-24T10:00:00Z',
+                  actor: 'user:default/ann',
+                  kind: 'provision',
+                  fromState: 'provisioning',
+                  toState: 'started',
+                  version: 2,
+                  outcome: 'succeeded',
+                },
               ],
             })
           : json({
-              id: 'i1', hostname: 'web-1', owner: 'user:default/ann', applianceId: 'sample.web.1', hostName: 'rack1',
-              size: { cpuCores: 1, memoryMb: 512, storageMb: 1024 }, state: 'stopped', version: 3,
-              allowedActions: ['start', 'delete'], entityRef: 'resource:default/web-1',
-              createdAt: '2026-11-24T10:00:00Z', updatedAt: '2026-11-24T10:05:00Z',
+              id: 'i1',
+              hostname: 'web-1',
+              owner: 'user:default/ann',
+              applianceId: 'sample.web.1',
+              hostName: 'rack1',
+              size: { cpuCores: 1, memoryMb: 512, storageMb: 1024 },
+              state: 'stopped',
+              version: 3,
+              allowedActions: ['start', 'delete'],
+              entityRef: 'resource:default/web-1',
+              createdAt: '2026-11-24T10:00:00Z',
+              updatedAt: '2026-11-24T10:05:00Z',
             }),
       ),
     };
@@ -37,25 +71,59 @@ describe('InstanceCard', () => {
       </EntityProvider>,
       {
         apis: [
-          [discoveryApiRef, { getBaseUrl: async () => 'http://backend/api/appliances' }],
+          [
+            discoveryApiRef,
+            { getBaseUrl: async () => 'http://backend/api/appliances' },
+          ],
           [fetchApiRef, fetchApi as any],
         ],
       },
     );
     expect(await screen.findByText('Instance web-1')).toBeInTheDocument();
     expect(screen.getByText('rack1')).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Start web-1' })).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Delete web-1' })).toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Stop web-1' })).not.toBeInTheDocument();
-    expect(screen.getByText(/reconcile: started → stopped \(v3\) by system:reconciler/)).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: 'Start web-1' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: 'Delete web-1' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Stop web-1' }),
+    ).not.toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /reconcile: started → stopped \(v3\) by system:reconciler/,
+      ),
+    ).toBeInTheDocument();
   });
 
   it('describes refusals and failures', () => {
     expect(
-      describeEvent({ id: 3, instanceId: 'i1', at: '', actor: 'user:default/bob', kind: 'denied', action: 'stop', fromState: 'stopped', version: 2, outcome: 'refused' }),
+      describeEvent({
+        id: 3,
+        instanceId: 'i1',
+        at: '',
+        actor: 'user:default/bob',
+        kind: 'denied',
+        action: 'stop',
+        fromState: 'stopped',
+        version: 2,
+        outcome: 'refused',
+      }),
     ).toBe('stop refused in stopped (v2) by user:default/bob');
     expect(
-      describeEvent({ id: 4, instanceId: 'i1', at: '', actor: 'user:default/ann', kind: 'action', action: 'suspend', fromState: 'suspended', toState: 'started', version: 5, outcome: 'failed' }),
+      describeEvent({
+        id: 4,
+        instanceId: 'i1',
+        at: '',
+        actor: 'user:default/ann',
+        kind: 'action',
+        action: 'suspend',
+        fromState: 'suspended',
+        toState: 'started',
+        version: 5,
+        outcome: 'failed',
+      }),
     ).toBe('suspend: suspended → started (v5) — failed by user:default/ann');
   });
 });

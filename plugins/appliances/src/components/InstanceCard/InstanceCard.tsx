@@ -1,11 +1,24 @@
 import { useCallback, useEffect, useState } from 'react';
-import { InfoCard, Progress, StructuredMetadataTable } from '@backstage/core-components';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  InfoCard,
+  Progress,
+  StructuredMetadataTable,
+} from '@backstage/core-components';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import { Instance, InstanceEvent, hostingApi, uptimeOf } from '../../hosting/hostingApi';
+import {
+  Instance,
+  InstanceEvent,
+  hostingApi,
+  uptimeOf,
+} from '../../hosting/hostingApi';
 import { InstanceActionButtons } from '../InstanceActions';
 import { InstanceStateChip } from '../MyInstancesPage/InstanceStateChip';
 
@@ -13,9 +26,13 @@ export const INSTANCE_ID_ANNOTATION = 'tempest.dev/instance-id';
 
 /** `stop: started → stopped (v3) by user:default/ann`. */
 export function describeEvent(event: InstanceEvent): string {
-  const what = event.kind === 'denied' ? `${event.action} refused` : event.action ?? event.kind;
+  const what =
+    event.kind === 'denied'
+      ? `${event.action} refused`
+      : (event.action ?? event.kind);
   let move = '';
-  if (event.fromState && event.toState) move = `: ${event.fromState} → ${event.toState}`;
+  if (event.fromState && event.toState)
+    move = `: ${event.fromState} → ${event.toState}`;
   else if (event.fromState) move = ` in ${event.fromState}`;
   const version = event.version !== undefined ? ` (v${event.version})` : '';
   const outcome = event.outcome === 'failed' ? ' — failed' : '';
@@ -36,7 +53,10 @@ export function InstanceCard() {
     if (!id) return;
     const api = hostingApi({ discoveryApi, fetchApi });
     try {
-      const [current, history] = await Promise.all([api.getInstance(id), api.listInstanceEvents(id, 15)]);
+      const [current, history] = await Promise.all([
+        api.getInstance(id),
+        api.listInstanceEvents(id, 15),
+      ]);
       setInstance(current);
       setEvents(history.items);
       setError(undefined);
@@ -49,9 +69,24 @@ export function InstanceCard() {
     load();
   }, [load]);
 
-  if (!id) return <InfoCard title="Instance">This entity has no {INSTANCE_ID_ANNOTATION} annotation.</InfoCard>;
-  if (error) return <InfoCard title="Instance"><Alert severity="error">{error}</Alert></InfoCard>;
-  if (!instance) return <InfoCard title="Instance"><Progress /></InfoCard>;
+  if (!id)
+    return (
+      <InfoCard title="Instance">
+        This entity has no {INSTANCE_ID_ANNOTATION} annotation.
+      </InfoCard>
+    );
+  if (error)
+    return (
+      <InfoCard title="Instance">
+        <Alert severity="error">{error}</Alert>
+      </InfoCard>
+    );
+  if (!instance)
+    return (
+      <InfoCard title="Instance">
+        <Progress />
+      </InfoCard>
+    );
 
   return (
     <InfoCard title={`Instance ${instance.hostname}`}>

@@ -1,1 +1,5 @@
-export { InstanceCard, describeEvent, INSTANCE_ID_ANNOTATION } from './InstanceCard';
+export {
+  InstanceCard,
+  describeEvent,
+  INSTANCE_ID_ANNOTATION,
+} from './InstanceCard';

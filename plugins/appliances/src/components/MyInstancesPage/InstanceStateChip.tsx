@@ -8,10 +8,16 @@ const COLORS: Record<string, 'primary' | 'secondary' | 'default'> = {
 };
 
 /** The state, with the last error (why an action was refused or what broke) on hover. */
-export function InstanceStateChip(props: { instance: Pick<Instance, 'state' | 'error' | 'pendingAction'> }) {
+export function InstanceStateChip(props: {
+  instance: Pick<Instance, 'state' | 'error' | 'pendingAction'>;
+}) {
   const { state, error, pendingAction } = props.instance;
   const chip = (
-    <Chip size="small" label={pendingAction ? `${state} (${pendingAction}…)` : state} color={COLORS[state] ?? 'default'} />
+    <Chip
+      size="small"
+      label={pendingAction ? `${state} (${pendingAction}…)` : state}
+      color={COLORS[state] ?? 'default'}
+    />
   );
   return error ? <Tooltip title={error}>{chip}</Tooltip> : chip;
 }

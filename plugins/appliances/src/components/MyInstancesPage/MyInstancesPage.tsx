@@ -1,6 +1,16 @@
 import { useRef, useState } from 'react';
-import { Content, ContentHeader, Link, Table, TableColumn } from '@backstage/core-components';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  Content,
+  ContentHeader,
+  Link,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import { INSTANCE_STATES } from '@tempest/backstage-plugin-appliances-common';
@@ -28,13 +38,24 @@ export function MyInstancesPage() {
   const refresh = () => tableRef.current?.onQueryChange?.();
 
   const columns: TableColumn<Instance>[] = [
-    { title: 'Instance', field: 'hostname', render: i => <Link to={catalogPathOf(i.entityRef)}>{i.hostname}</Link> },
-    { title: 'State', field: 'state', render: i => <InstanceStateChip instance={i} /> },
+    {
+      title: 'Instance',
+      field: 'hostname',
+      render: i => <Link to={catalogPathOf(i.entityRef)}>{i.hostname}</Link>,
+    },
+    {
+      title: 'State',
+      field: 'state',
+      render: i => <InstanceStateChip instance={i} />,
+    },
     { title: 'Appliance', field: 'applianceId' },
     { title: 'Host', field: 'hostName', render: i => i.hostName ?? '—' },
     { title: 'Uptime', render: i => uptimeOf(i) },
     { title: 'Version', field: 'version', type: 'numeric' },
-    { title: 'Actions', render: i => <InstanceActionButtons instance={i} onChanged={refresh} /> },
+    {
+      title: 'Actions',
+      render: i => <InstanceActionButtons instance={i} onChanged={refresh} />,
+    },
   ];
 
   return (
@@ -61,14 +82,32 @@ export function MyInstancesPage() {
       <Table<Instance>
         tableRef={tableRef}
         title="Instances"
-        options={{ search: false, paging: true, pageSize: 20, pageSizeOptions: [20, 50, 100], sorting: false }}
+        options={{
+          search: false,
+          paging: true,
+          pageSize: 20,
+          pageSizeOptions: [20, 50, 100],
+          sorting: false,
+        }}
         columns={columns}
         data={query =>
           api
-            .listInstances({ limit: query.pageSize, offset: query.page * query.pageSize, state: state || undefined })
-            .then(page => ({ data: page.items, page: query.page, totalCount: page.totalCount }))
+            .listInstances({
+              limit: query.pageSize,
+              offset: query.page * query.pageSize,
+              state: state || undefined,
+            })
+            .then(page => ({
+              data: page.items,
+              page: query.page,
+              totalCount: page.totalCount,
+            }))
         }
-        emptyContent={<div style={{ padding: 16 }}>No instances yet: provision one from the Appliances page.</div>}
+        emptyContent={
+          <div style={{ padding: 16 }}>
+            No instances yet: provision one from the Appliances page.
+          </div>
+        }
       />
     </Content>
   );

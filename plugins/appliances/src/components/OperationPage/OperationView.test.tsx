@@ -4,12 +4,30 @@ import { screen } from '@testing-library/react';
 import { OperationView } from './OperationView';
 
 const steps = (install: { state: string; progress: number }, after: string) => [
-  { name: 'place', state: 'done', progress: 1, detail: { decision: { summary: 'Chose sim-host-2: best fit of 3' } } },
-  { name: 'reserve-capacity', state: 'done', progress: 1, detail: { hostName: 'sim-host-2' } },
+  {
+    name: 'place',
+    state: 'done',
+    progress: 1,
+    detail: { decision: { summary: 'Chose sim-host-2: best fit of 3' } },
+  },
+  {
+    name: 'reserve-capacity',
+    state: 'done',
+    progress: 1,
+    detail: { hostName: 'sim-host-2' },
+  },
   {
     name: 'install-images',
     ...install,
-    detail: { current: { kind: 'appliance', name: 'webserv', version: '1.1.0', receivedBytes: 3145728, speedBytesPerSecond: 2097152 } },
+    detail: {
+      current: {
+        kind: 'appliance',
+        name: 'webserv',
+        version: '1.1.0',
+        receivedBytes: 3145728,
+        speedBytesPerSecond: 2097152,
+      },
+    },
   },
   { name: 'create-disk', state: after, progress: after === 'done' ? 1 : 0 },
   { name: 'define', state: after, progress: after === 'done' ? 1 : 0 },
@@ -22,13 +40,19 @@ describe('OperationView', () => {
     let finished = false;
     const fetchApi = {
       fetch: jest.fn(async (url: string) => {
-        const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+        const json = (body: unknown) =>
+          new Response(JSON.stringify(body), {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          });
         if (url.includes('/operations/')) {
           return json({
             id: 'op1',
             instanceId: 'i1',
             state: finished ? 'succeeded' : 'running',
-            steps: finished ? steps({ state: 'done', progress: 1 }, 'done') : steps({ state: 'running', progress: 0.4 }, 'pending'),
+            steps: finished
+              ? steps({ state: 'done', progress: 1 }, 'done')
+              : steps({ state: 'running', progress: 0.4 }, 'pending'),
           });
         }
         return json({
@@ -40,25 +64,42 @@ describe('OperationView', () => {
           price: { pricePerHourMinor: 1234 },
           entityRef: 'resource:default/web-1',
           placement: {
-            summary: 'Chose sim-host-2: best fit of 2 fitting host(s), score 0.412',
+            summary:
+              'Chose sim-host-2: best fit of 2 fitting host(s), score 0.412',
             candidates: 2,
-            rejected: [{ hostId: 'h3', hostName: 'sim-host-3', reason: 'maintenance', detail: 'host is maintenance' }],
+            rejected: [
+              {
+                hostId: 'h3',
+                hostName: 'sim-host-3',
+                reason: 'maintenance',
+                detail: 'host is maintenance',
+              },
+            ],
           },
         });
       }),
     };
     await renderInTestApp(<OperationView operationId="op1" pollMs={10} />, {
       apis: [
-        [discoveryApiRef, { getBaseUrl: async () => 'http://backend/api/appliances' }],
+        [
+          discoveryApiRef,
+          { getBaseUrl: async () => 'http://backend/api/appliances' },
+        ],
         [fetchApiRef, fetchApi as any],
       ],
     });
     expect(await screen.findByText(/3.0 MiB · 2.0 MiB\/s/)).toBeInTheDocument();
     expect(screen.getByText('40%')).toBeInTheDocument();
-    expect(screen.getByText(/Chose sim-host-2: best fit of 2/)).toBeInTheDocument();
-    expect(screen.getByText(/maintenance: host is maintenance/)).toBeInTheDocument();
+    expect(
+      screen.getByText(/Chose sim-host-2: best fit of 2/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/maintenance: host is maintenance/),
+    ).toBeInTheDocument();
     finished = true;
-    expect(await screen.findByText('resource:default/web-1')).toBeInTheDocument();
+    expect(
+      await screen.findByText('resource:default/web-1'),
+    ).toBeInTheDocument();
     expect(screen.getByText('12.34')).toBeInTheDocument();
     expect(screen.getAllByText('100%')).toHaveLength(7);
   });

@@ -5,7 +5,11 @@ import {
   ResponseErrorPanel,
   StructuredMetadataTable,
 } from '@backstage/core-components';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import Grid from '@material-ui/core/Grid';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Table from '@material-ui/core/Table';
@@ -15,7 +19,14 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import { Instance, Operation, OperationStep, formatMinor, formatSpeed, hostingApi } from '../../hosting/hostingApi';
+import {
+  Instance,
+  Operation,
+  OperationStep,
+  formatMinor,
+  formatSpeed,
+  hostingApi,
+} from '../../hosting/hostingApi';
 
 const FINISHED = new Set(['succeeded', 'failed']);
 
@@ -25,18 +36,27 @@ function stepDetail(step: OperationStep): string {
   if (step.name === 'install-images') {
     const current = detail.current as Record<string, any> | undefined;
     const layers = (detail.layers as Record<string, any>[] | undefined) ?? [];
-    const done = layers.map(l => `${l.kind} ${l.name} ${l.version} verified`).join(', ');
+    const done = layers
+      .map(l => `${l.kind} ${l.name} ${l.version} verified`)
+      .join(', ');
     if (step.state === 'running' && current) {
       const speed = formatSpeed(current.speedBytesPerSecond);
-      const mb = current.receivedBytes !== undefined ? `${(current.receivedBytes / 1048576).toFixed(1)} MiB` : '';
-      return [`${current.kind} ${current.name} ${current.version}`, mb, speed].filter(Boolean).join(' · ');
+      const mb =
+        current.receivedBytes !== undefined
+          ? `${(current.receivedBytes / 1048576).toFixed(1)} MiB`
+          : '';
+      return [`${current.kind} ${current.name} ${current.version}`, mb, speed]
+        .filter(Boolean)
+        .join(' · ');
     }
     return done;
   }
   if (step.name === 'place' && detail.decision) return detail.decision.summary;
-  if (step.name === 'reserve-capacity' && detail.hostName) return `on ${detail.hostName}`;
+  if (step.name === 'reserve-capacity' && detail.hostName)
+    return `on ${detail.hostName}`;
   if (detail.disk) return `disk ${detail.disk}`;
-  if (detail.domain) return `domain ${detail.domain}${detail.state ? ` ${detail.state}` : ''}`;
+  if (detail.domain)
+    return `domain ${detail.domain}${detail.state ? ` ${detail.state}` : ''}`;
   if (detail.entityRef) return String(detail.entityRef);
   return '';
 }
@@ -60,7 +80,8 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
         setOperation(op);
         setInstance(await api.getInstance(op.instanceId));
         setError(undefined);
-        if (!FINISHED.has(op.state)) timer = setTimeout(poll, props.pollMs ?? 1000);
+        if (!FINISHED.has(op.state))
+          timer = setTimeout(poll, props.pollMs ?? 1000);
       } catch (e) {
         if (!stopped) setError(e as Error);
       }
@@ -79,10 +100,14 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
   return (
     <Grid container spacing={3}>
       <Grid item xs={12} md={8}>
-        <InfoCard title={`Provisioning ${instance?.hostname ?? ''}`} subheader={`Operation ${operation.id} · ${operation.state}`}>
+        <InfoCard
+          title={`Provisioning ${instance?.hostname ?? ''}`}
+          subheader={`Operation ${operation.id} · ${operation.state}`}
+        >
           {operation.state === 'failed' && (
             <Alert severity="error">
-              {operation.failedStep} failed; everything done before it was undone. {operation.error}
+              {operation.failedStep} failed; everything done before it was
+              undone. {operation.error}
             </Alert>
           )}
           {operation.state === 'rolling-back' && (
@@ -109,7 +134,9 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                       color={step.state === 'failed' ? 'secondary' : 'primary'}
                       aria-label={`${step.name} progress`}
                     />
-                    <Typography variant="caption">{Math.round(step.progress * 100)}%</Typography>
+                    <Typography variant="caption">
+                      {Math.round(step.progress * 100)}%
+                    </Typography>
                   </TableCell>
                   <TableCell>{stepDetail(step)}</TableCell>
                 </TableRow>
@@ -129,7 +156,9 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                     {placement.rejected.map(r => (
                       <TableRow key={r.hostId}>
                         <TableCell>{r.hostName}</TableCell>
-                        <TableCell>{r.reason}: {r.detail}</TableCell>
+                        <TableCell>
+                          {r.reason}: {r.detail}
+                        </TableCell>
                       </TableRow>
                     ))}
                   </TableBody>
@@ -147,8 +176,11 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                 state: instance.state,
                 host: instance.hostName ?? '—',
                 size: `${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB, ${instance.size.storageMb} MB`,
-                'price per hour (locked)': formatMinor(instance.price?.pricePerHourMinor),
-                catalog: instance.state === 'started' ? instance.entityRef : '—',
+                'price per hour (locked)': formatMinor(
+                  instance.price?.pricePerHourMinor,
+                ),
+                catalog:
+                  instance.state === 'started' ? instance.entityRef : '—',
               }}
             />
           </InfoCard>

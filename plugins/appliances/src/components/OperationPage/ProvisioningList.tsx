@@ -1,5 +1,15 @@
-import { Link, Progress, ResponseErrorPanel, Table, TableColumn } from '@backstage/core-components';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/frontend-plugin-api';
+import {
+  Link,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import {
+  discoveryApiRef,
+  fetchApiRef,
+  useApi,
+} from '@backstage/frontend-plugin-api';
 import useAsync from 'react-use/esm/useAsync';
 import { Instance, hostingApi } from '../../hosting/hostingApi';
 import { InstanceStateChip } from '../MyInstancesPage/InstanceStateChip';
@@ -23,7 +33,11 @@ export function ProvisioningList() {
     const failed = await Promise.all(
       broken.items
         .filter(i => i.operationId)
-        .map(async i => ((await api.getOperation(i.operationId!)).state === 'failed' ? [i] : [])),
+        .map(async i =>
+          (await api.getOperation(i.operationId!)).state === 'failed'
+            ? [i]
+            : [],
+        ),
     );
     return [...running.items.filter(i => i.operationId), ...failed.flat()];
   }, [discoveryApi, fetchApi]);
@@ -32,11 +46,23 @@ export function ProvisioningList() {
   if (error) return <ResponseErrorPanel error={error} />;
 
   const columns: TableColumn<Instance>[] = [
-    { title: 'Instance', field: 'hostname', render: i => <Link to={i.operationId!}>{i.hostname}</Link> },
-    { title: 'State', field: 'state', render: i => <InstanceStateChip instance={i} /> },
+    {
+      title: 'Instance',
+      field: 'hostname',
+      render: i => <Link to={i.operationId!}>{i.hostname}</Link>,
+    },
+    {
+      title: 'State',
+      field: 'state',
+      render: i => <InstanceStateChip instance={i} />,
+    },
     { title: 'Appliance', field: 'applianceId' },
     { title: 'Why it failed', field: 'error', render: i => i.error ?? '—' },
-    { title: 'Requested', field: 'createdAt', render: i => new Date(i.createdAt).toLocaleString() },
+    {
+      title: 'Requested',
+      field: 'createdAt',
+      render: i => new Date(i.createdAt).toLocaleString(),
+    },
   ];
   return (
     <Table<Instance>
@@ -46,7 +72,8 @@ export function ProvisioningList() {
       data={value ?? []}
       emptyContent={
         <div style={{ padding: 16 }}>
-          Nothing is being provisioned. Provision an appliance from the <Link to="/appliances">Appliances</Link> page.
+          Nothing is being provisioned. Provision an appliance from the{' '}
+          <Link to="/appliances">Appliances</Link> page.
         </div>
       }
     />

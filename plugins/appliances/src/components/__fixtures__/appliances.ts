@@ -1,4 +1,7 @@
-import type { ApplianceDetail, Channel } from '@tempest/backstage-plugin-appliances-common';
+import type {
+  ApplianceDetail,
+  Channel,
+} from '@tempest/backstage-plugin-appliances-common';
 
 export const sampleChannel: Channel = {
   id: 'sample',
@@ -11,7 +14,13 @@ export const sampleChannel: Channel = {
     title: 'Tempest sample channel',
     result: 'ok',
     lastFetchAt: '2026-11-23T12:00:00.000Z',
-    itemErrors: [{ item: 'sample/dns', field: 'hardware.cpus', message: 'expected a whole number of CPUs, got "many"' }],
+    itemErrors: [
+      {
+        item: 'sample/dns',
+        field: 'hardware.cpus',
+        message: 'expected a whole number of CPUs, got "many"',
+      },
+    ],
   },
 };
 
@@ -45,7 +54,17 @@ export const webserv: ApplianceDetail = {
   definitionUrl: 'http://localhost:7007/webserv.xml',
   ingestedAt: '2026-11-23T12:00:00.000Z',
   versions: [
-    { id: 'sample.webserv.1.1.0-0', channel: 'sample', version: '1.1.0-0', latest: true },
-    { id: 'sample.webserv.1.0.0-0', channel: 'sample', version: '1.0.0-0', latest: false },
+    {
+      id: 'sample.webserv.1.1.0-0',
+      channel: 'sample',
+      version: '1.1.0-0',
+      latest: true,
+    },
+    {
+      id: 'sample.webserv.1.0.0-0',
+      channel: 'sample',
+      version: '1.0.0-0',
+      latest: false,
+    },
   ],
 };
