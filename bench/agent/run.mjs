@@ -15,18 +15,14 @@ import { randomBytes } from 'node:crypto';
 const require = createRequire(import.meta.url);
 require('@backstage/cli/config/nodeTransform.cjs');
 const {
-  startTestAgent,
-} = require('../../packages/provider-agent/src/testing/startTestAgent.ts');
-const {
-  startChannel,
-  waitFor,
-} = require('../../packages/provider-agent/src/testing/channelFixture.ts');
-const {
   allocatedBytes,
-} = require('../../packages/provider-agent/src/stats/diskUsage.ts');
+  startChannel,
+  startTestAgent,
+  waitFor,
+} = require('@tempest/provider-agent/testing');
 const {
   createAgentClient,
-} = require('../../plugins/appliances-common/src/agent/createAgentClient.ts');
+} = require('@tempest/backstage-plugin-appliances-common/agent');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

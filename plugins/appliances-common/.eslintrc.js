@@ -1,4 +1,4 @@
-module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
+module.exports = require('../../eslint.tempest.js')(__dirname, {
   // openapi-fetch's methods are named after HTTP verbs (GET, POST).
   rules: { 'new-cap': ['error', { capIsNew: false }] },
 });

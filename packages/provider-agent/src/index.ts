@@ -14,6 +14,8 @@ export type {
   IssueCertificateOptions,
   IssuedCertificate,
 } from './pki/issueCertificate';
+export { signCertificateRequest } from './pki/signCertificateRequest';
+export type { SignCertificateRequestOptions } from './pki/signCertificateRequest';
 export {
   writePrivateKey,
   writeCertificate,
@@ -35,7 +37,7 @@ export type {
 } from './server/startAgentServer';
 export { createAgentServices } from './createAgentServices';
 export type { AgentServices, AgentInfo } from './createAgentServices';
-export { AgentError, errorStatus } from './errors/AgentError';
+export { AgentError, errorStatus, isAgentError } from './errors/AgentError';
 export type { AgentErrorCode } from './errors/AgentError';
 
 export type {

@@ -4,15 +4,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { loadAgentConfig } from '@tempest/provider-agent/src/config/AgentConfig';
 import {
-  writeCertificate,
-  writePrivateKey,
-} from '@tempest/provider-agent/src/pki/pemFiles';
-import {
+  loadAgentConfig,
   RunningAgent,
   startAgentServer,
-} from '@tempest/provider-agent/src/server/startAgentServer';
+  writeCertificate,
+  writePrivateKey,
+} from '@tempest/provider-agent';
 import { hasTool } from '../support/requireTool';
 import { Backend, startBackend } from '../support/startBackend';
 import {

@@ -1,11 +1,11 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
-import { startChannel } from '@tempest/provider-agent/src/testing/channelFixture';
 import {
+  startChannel,
   startTestAgent,
   TestAgent,
-} from '@tempest/provider-agent/src/testing/startTestAgent';
+} from '@tempest/provider-agent/testing';
 import { migrateDatabase } from '../database/migrateDatabase';
 import { HostStore } from '../hosts/HostStore';
 import { SecretBox } from '../hosts/SecretBox';

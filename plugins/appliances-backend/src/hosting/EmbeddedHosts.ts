@@ -2,15 +2,13 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
-import { loadAgentConfig } from '@tempest/provider-agent/src/config/AgentConfig';
 import {
-  writeCertificate,
-  writePrivateKey,
-} from '@tempest/provider-agent/src/pki/pemFiles';
-import {
+  loadAgentConfig,
   RunningAgent,
   startAgentServer,
-} from '@tempest/provider-agent/src/server/startAgentServer';
+  writeCertificate,
+  writePrivateKey,
+} from '@tempest/provider-agent';
 import { sha256Hex } from '../hosts/BackendPki';
 import { HostEnrolment } from '../hosts/HostEnrolment';
 import { HostStore } from '../hosts/HostStore';

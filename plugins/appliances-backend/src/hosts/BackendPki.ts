@@ -6,18 +6,12 @@ import { InputError } from '@backstage/errors';
 import {
   CertificateAuthority,
   createCertificateAuthority,
-} from '@tempest/provider-agent/src/pki/createCertificateAuthority';
-import { issueCertificate } from '@tempest/provider-agent/src/pki/issueCertificate';
-import {
+  isAgentError,
+  issueCertificate,
+  signCertificateRequest,
   writeCertificate,
   writePrivateKey,
-} from '@tempest/provider-agent/src/pki/pemFiles';
-import {
-  keyAlgorithm,
-  privateKeyFromPem,
-  randomSerial,
-  x509,
-} from '@tempest/provider-agent/src/pki/x509Provider';
+} from '@tempest/provider-agent';
 
 export type IssuedAgentCertificate = {
   cert: string;
@@ -116,64 +110,21 @@ export class BackendPki {
       });
       return { ...issued, fingerprint: fingerprint(issued.cert) };
     }
-    let request: x509.Pkcs10CertificateRequest;
+    let pem: string;
     try {
-      request = new x509.Pkcs10CertificateRequest(options.csr);
-    } catch {
-      throw new InputError('csr is not a PEM PKCS#10 certificate request');
+      pem = await signCertificateRequest({
+        ca: this.ca,
+        csr: options.csr,
+        name: options.name,
+        sans: ['localhost', '127.0.0.1', ...options.sans],
+        validDays: AGENT_CERT_DAYS,
+      });
+    } catch (e) {
+      if (isAgentError(e)) throw new InputError(e.message);
+      throw e;
     }
-    if (!(await request.verify())) {
-      throw new InputError(
-        'The certificate request is not signed by its own key',
-      );
-    }
-    const caCert = new x509.X509Certificate(this.ca.cert);
-    const publicKey = await request.publicKey.export();
-    const notBefore = new Date(Date.now() - 60_000);
-    const dnsNames = [
-      ...new Set([
-        options.name,
-        'localhost',
-        ...options.sans.filter(s => !isIpLike(s)),
-      ]),
-    ];
-    const ips = [...new Set(['127.0.0.1', ...options.sans.filter(isIpLike)])];
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(),
-      subject: `CN=${options.name}`,
-      issuer: caCert.subject,
-      notBefore,
-      notAfter: new Date(notBefore.getTime() + AGENT_CERT_DAYS * 86_400_000),
-      signingAlgorithm: keyAlgorithm,
-      publicKey,
-      signingKey: await privateKeyFromPem(this.ca.key),
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement,
-          true,
-        ),
-        new x509.ExtendedKeyUsageExtension(
-          [x509.ExtendedKeyUsage.serverAuth],
-          false,
-        ),
-        await x509.AuthorityKeyIdentifierExtension.create(caCert),
-        new x509.SubjectAlternativeNameExtension(
-          [
-            ...dnsNames.map(value => ({ type: 'dns' as const, value })),
-            ...ips.map(value => ({ type: 'ip' as const, value })),
-          ],
-          false,
-        ),
-      ],
-    });
-    const pem = cert.toString('pem');
     return { cert: pem, fingerprint: fingerprint(pem) };
   }
-}
-
-function isIpLike(value: string) {
-  return /^[0-9.]+$/.test(value) || value.includes(':');
 }
 
 export function fingerprint(pem: string): string {

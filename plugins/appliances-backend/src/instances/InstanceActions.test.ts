@@ -1,5 +1,5 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
-import { waitFor } from '@tempest/provider-agent/src/testing/channelFixture';
+import { waitFor } from '@tempest/provider-agent/testing';
 import { AgentConnector } from '../hosts/AgentConnector';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { diskNameOf } from '../operations/diskNameOf';
