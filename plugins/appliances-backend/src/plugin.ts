@@ -102,6 +102,7 @@ export const appliancesPlugin = createBackendPlugin({
 
         deps.httpRouter.use(
           await createRouter({
+            logger: deps.logger,
             hosting,
             discovery: deps.discovery,
             userInfo: deps.userInfo,

@@ -64,18 +64,22 @@ export const spec = {
         "properties": {
           "channels": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0
           },
           "appliances": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0
           },
           "hosts": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0
           },
           "instances": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0
           }
         }
@@ -225,6 +229,7 @@ export const spec = {
           },
           "appliances": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0
           },
           "error": {
@@ -278,6 +283,7 @@ export const spec = {
           },
           "sizeMb": {
             "type": "integer",
+            "maximum": 2147483647,
             "description": "A blank disk of this size."
           }
         }
@@ -344,7 +350,8 @@ export const spec = {
             "type": "string"
           },
           "sizeMb": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 2147483647
           },
           "imageUrl": {
             "type": "string"
@@ -382,10 +389,12 @@ export const spec = {
             ],
             "properties": {
               "cpus": {
-                "type": "integer"
+                "type": "integer",
+                "maximum": 2147483647
               },
               "memoryKib": {
-                "type": "integer"
+                "type": "integer",
+                "maximum": 9007199254740991
               },
               "ostype": {
                 "type": "string"
@@ -508,37 +517,45 @@ export const spec = {
         "properties": {
           "speedUnitMhz": {
             "type": "integer",
+            "maximum": 2147483647,
             "minimum": 1
           },
           "speedPriceMinor": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0,
             "description": "Per speed unit per running period."
           },
           "memoryUnitMb": {
             "type": "integer",
+            "maximum": 2147483647,
             "minimum": 1
           },
           "memoryPriceMinor": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0,
             "description": "Per memory unit per running period."
           },
           "runningPeriodSeconds": {
             "type": "integer",
+            "maximum": 2147483647,
             "minimum": 1
           },
           "storageUnitMb": {
             "type": "integer",
+            "maximum": 2147483647,
             "minimum": 1
           },
           "storagePriceMinor": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0,
             "description": "Per storage unit per storage period."
           },
           "storagePeriodSeconds": {
             "type": "integer",
+            "maximum": 2147483647,
             "minimum": 1
           }
         }
@@ -584,10 +601,12 @@ export const spec = {
           },
           "memoryMb": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 1
           },
           "storageMb": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 1
           },
           "pricing": {
@@ -644,10 +663,12 @@ export const spec = {
           },
           "memoryMb": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 1
           },
           "storageMb": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 1
           }
         }
@@ -685,16 +706,20 @@ export const spec = {
             "type": "string"
           },
           "coreSpeedMhz": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 1000000
           },
           "cpuCores": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 4096
           },
           "memoryMb": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "storageMb": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "pricing": {
             "$ref": "#/components/schemas/HostPricing"
@@ -854,7 +879,8 @@ export const spec = {
             "type": "string"
           },
           "heartbeatIntervalSeconds": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 2147483647
           }
         }
       },
@@ -914,6 +940,7 @@ export const spec = {
           },
           "maxPricePerHourMinor": {
             "type": "integer",
+            "maximum": 9007199254740991,
             "minimum": 0
           }
         }
@@ -928,19 +955,24 @@ export const spec = {
         ],
         "properties": {
           "runningPriceMinor": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "runningPeriodSeconds": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 2147483647
           },
           "storagePriceMinor": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "storagePeriodSeconds": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 2147483647
           },
           "pricePerHourMinor": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "lockedAt": {
             "type": "string",
@@ -983,7 +1015,8 @@ export const spec = {
                 "$ref": "#/components/schemas/LockedPrice"
               },
               "pricePerHourMinor": {
-                "type": "integer"
+                "type": "integer",
+                "maximum": 9007199254740991
               }
             }
           },
@@ -1022,7 +1055,8 @@ export const spec = {
             }
           },
           "candidates": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "summary": {
             "type": "string"
@@ -1084,7 +1118,8 @@ export const spec = {
             "type": "string"
           },
           "maxPricePerHourMinor": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "size": {
             "$ref": "#/components/schemas/ResourceSize"
@@ -1105,7 +1140,8 @@ export const spec = {
             ]
           },
           "version": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 2147483647
           },
           "price": {
             "$ref": "#/components/schemas/LockedPrice"
@@ -1189,6 +1225,7 @@ export const spec = {
           },
           "expectedVersion": {
             "type": "integer",
+            "maximum": 2147483647,
             "minimum": 1,
             "description": "The version the caller saw; or send it as If-Match."
           }
@@ -1257,7 +1294,8 @@ export const spec = {
             "$ref": "#/components/schemas/InstanceState"
           },
           "currentVersion": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 2147483647
           },
           "allowedActions": {
             "type": "array",
@@ -1279,7 +1317,8 @@ export const spec = {
         ],
         "properties": {
           "id": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 9007199254740991
           },
           "instanceId": {
             "type": "string"
@@ -1310,7 +1349,8 @@ export const spec = {
             "$ref": "#/components/schemas/InstanceState"
           },
           "version": {
-            "type": "integer"
+            "type": "integer",
+            "maximum": 2147483647
           },
           "outcome": {
             "type": "string",
@@ -1811,6 +1851,7 @@ export const spec = {
             "required": false,
             "schema": {
               "type": "integer",
+              "maximum": 2147483647,
               "minimum": 0,
               "default": 0
             }
@@ -1848,13 +1889,16 @@ export const spec = {
                       }
                     },
                     "totalCount": {
-                      "type": "integer"
+                      "type": "integer",
+                      "maximum": 9007199254740991
                     },
                     "offset": {
-                      "type": "integer"
+                      "type": "integer",
+                      "maximum": 9007199254740991
                     },
                     "limit": {
-                      "type": "integer"
+                      "type": "integer",
+                      "maximum": 2147483647
                     }
                   }
                 }
@@ -2339,6 +2383,7 @@ export const spec = {
             "required": false,
             "schema": {
               "type": "integer",
+              "maximum": 2147483647,
               "minimum": 0,
               "default": 0
             }
@@ -2399,10 +2444,12 @@ export const spec = {
                       }
                     },
                     "totalCount": {
-                      "type": "integer"
+                      "type": "integer",
+                      "maximum": 9007199254740991
                     },
                     "nextOffset": {
                       "type": "integer",
+                      "maximum": 9007199254740991,
                       "description": "Absent on the last page."
                     }
                   }
@@ -2641,6 +2688,7 @@ export const spec = {
             "required": false,
             "schema": {
               "type": "integer",
+              "maximum": 9007199254740991,
               "minimum": 1
             }
           }

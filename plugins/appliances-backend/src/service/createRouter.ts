@@ -3,9 +3,11 @@ import {
   DiscoveryService,
   UserInfoService,
   HttpAuthService,
+  LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { createValidatedOpenApiRouter } from '@backstage/backend-openapi-utils';
+import Router from 'express-promise-router';
 import { applianceReadPermission } from '@tempest/backstage-plugin-appliances-common';
 import { spec } from '../schema/openapi.generated';
 import { ChannelStore } from '../database/ChannelStore';
@@ -19,8 +21,11 @@ import { authorize } from './authorize';
 import type { Hosting } from '../hosting/createHosting';
 import { addHostingRoutes } from './addHostingRoutes';
 import { InstanceAccessDeps } from './instanceAccess';
+import { jsonBody, rejectInvalidText } from './http/requestGuards';
+import { errorHandler } from './http/errorHandler';
 
 export interface RouterOptions {
+  logger: LoggerService;
   auditor: AuditorService;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
@@ -40,7 +45,11 @@ export interface RouterOptions {
 
 export async function createRouter(options: RouterOptions) {
   const { channels, appliances } = options;
-  const router = await createValidatedOpenApiRouter<typeof spec>(spec);
+  // Every route of the spec goes through these before its validation: bodies
+  // are bounded (413) and text no database can store is refused (400).
+  const router = await createValidatedOpenApiRouter<typeof spec>(spec, {
+    middleware: [jsonBody(), rejectInvalidText],
+  });
 
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -91,5 +100,9 @@ export async function createRouter(options: RouterOptions) {
       transformConditions: options.transformConditions,
     });
   }
-  return router;
+  // Outside the validated router, so its errors (a route's, the validator's) all end here.
+  const outer = Router();
+  outer.use(router);
+  outer.use(errorHandler(options.logger));
+  return outer;
 }
