@@ -1,4 +1,4 @@
-import { HostPricing } from '../pricing/pricing';
+import { HostPricing, MAX_MINOR } from '../pricing/pricing';
 import { PlacementHost, placeHost } from './placeHost';
 
 const pricing: HostPricing = {
@@ -156,5 +156,26 @@ describe('placeHost', () => {
       storagePriceMinor: 0,
       storagePeriodSeconds: 86400,
     });
+  });
+
+  it('passes by a host priced past what can be charged, and places on the others', () => {
+    const absurd = host('absurd', {
+      pricing: { ...pricing, memoryPriceMinor: MAX_MINOR },
+      // The fullest host: best fit would choose it.
+      used: { cpuCores: 6, memoryMb: 12288, storageMb: 80000 },
+    });
+    for (const maxPricePerHourMinor of [undefined, 100, MAX_MINOR]) {
+      const decision = placeHost([absurd, host('sane')], {
+        demand: small,
+        maxPricePerHourMinor,
+      });
+      expect(decision.chosen?.hostId).toBe('sane');
+      expect(Number.isSafeInteger(decision.chosen?.pricePerHourMinor)).toBe(
+        true,
+      );
+      expect(decision.rejected).toEqual([
+        expect.objectContaining({ hostId: 'absurd', reason: 'price' }),
+      ]);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import {
   HostPricing,
   LockedPrice,
+  MAX_MINOR,
   ResourceDemand,
   hourlyPriceMinor,
   priceInstance,
@@ -104,7 +105,7 @@ export function placeHost(
   const { demand } = request;
   const rejected: PlacementRejection[] = [];
   let best:
-    { host: PlacementHost; score: number; price?: LockedPrice } | undefined;
+    { host: PlacementHost; score: number; price: LockedPrice } | undefined;
   let candidates = 0;
 
   for (const host of hosts) {
@@ -125,19 +126,28 @@ export function placeHost(
       rejected.push(misfit);
       continue;
     }
-    // Pricing is the costly part, so it is only worked out when a limit or a tie needs it.
-    let price: LockedPrice | undefined;
-    if (request.maxPricePerHourMinor !== undefined) {
-      price = priceInstance(host.pricing, host.coreSpeedMhz, demand);
-      if (!withinHourlyPrice(price, request.maxPricePerHourMinor)) {
-        rejected.push({
-          hostId: host.id,
-          hostName: host.name,
-          reason: 'price',
-          detail: `costs ${hourlyPriceMinor(price)} per hour, limit ${request.maxPricePerHourMinor}`,
-        });
-        continue;
-      }
+    // A host whose price for this demand passes what can be charged exactly is passed by.
+    const price = priceInstance(host.pricing, host.coreSpeedMhz, demand);
+    if (!price) {
+      rejected.push({
+        hostId: host.id,
+        hostName: host.name,
+        reason: 'price',
+        detail: `its prices for this size pass ${MAX_MINOR}, the most Tempest charges`,
+      });
+      continue;
+    }
+    if (
+      request.maxPricePerHourMinor !== undefined &&
+      !withinHourlyPrice(price, request.maxPricePerHourMinor)
+    ) {
+      rejected.push({
+        hostId: host.id,
+        hostName: host.name,
+        reason: 'price',
+        detail: `costs ${hourlyPriceMinor(price)} per hour, limit ${request.maxPricePerHourMinor}`,
+      });
+      continue;
     }
     candidates++;
     const left =
@@ -151,12 +161,6 @@ export function placeHost(
     if (!best || score < best.score) {
       best = { host, score, price };
     } else if (score === best.score) {
-      price ??= priceInstance(host.pricing, host.coreSpeedMhz, demand);
-      best.price ??= priceInstance(
-        best.host.pricing,
-        best.host.coreSpeedMhz,
-        demand,
-      );
       if (hourlyPriceMinor(price) < hourlyPriceMinor(best.price)) {
         best = { host, score, price };
       }
@@ -165,9 +169,7 @@ export function placeHost(
 
   let chosen: PlacementChoice | undefined;
   if (best) {
-    const price =
-      best.price ??
-      priceInstance(best.host.pricing, best.host.coreSpeedMhz, demand);
+    const price = best.price;
     chosen = {
       hostId: best.host.id,
       hostName: best.host.name,
