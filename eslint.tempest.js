@@ -1,5 +1,5 @@
 // The lint config every Tempest package uses: Backstage's, plus the rules
-// that keep packages meeting only at their front doors.
+// that keep packages meeting only at their front doors and errors visible.
 const createConfig = require('@backstage/cli/config/eslint-factory');
 
 const frontDoors = {
@@ -12,8 +12,28 @@ const frontDoors = {
   ],
 };
 
-module.exports = (dir, extraConfig = {}) =>
-  createConfig(dir, {
+const swallowedErrors = [
+  {
+    selector: 'CatchClause > BlockStatement[body.length=0]',
+    message:
+      'An empty catch swallows every error: handle the ones you expect (e.g. ENOENT) and rethrow or log the rest.',
+  },
+  {
+    selector:
+      "CallExpression[callee.property.name='catch'] > ArrowFunctionExpression[params.length=0]",
+    message:
+      'A .catch(() => ...) that never looks at the error swallows every error: handle the ones you expect (e.g. ENOENT) and rethrow or log the rest.',
+  },
+];
+
+/** Adds our syntax restrictions to a no-restricted-syntax setting, as errors. */
+function withSwallowedErrors(setting) {
+  const [, ...selectors] = setting ?? ['error'];
+  return ['error', ...selectors, ...swallowedErrors];
+}
+
+module.exports = (dir, extraConfig = {}) => {
+  const config = createConfig(dir, {
     ...extraConfig,
     rules: {
       // A distinct rule from no-restricted-imports, so Backstage's own
@@ -22,3 +42,17 @@ module.exports = (dir, extraConfig = {}) =>
       ...extraConfig.rules,
     },
   });
+  // Backstage sets no-restricted-syntax per role and again for tests; ours
+  // joins each of those settings rather than replacing them.
+  config.rules['no-restricted-syntax'] = withSwallowedErrors(
+    config.rules['no-restricted-syntax'],
+  );
+  for (const override of config.overrides ?? []) {
+    if (override.rules?.['no-restricted-syntax']) {
+      override.rules['no-restricted-syntax'] = withSwallowedErrors(
+        override.rules['no-restricted-syntax'],
+      );
+    }
+  }
+  return config;
+};

@@ -123,8 +123,9 @@ function backendPeakMb() {
       );
       if (hwm && cmd.includes('src/index'))
         peak = Math.max(peak, Number(hwm[1]) / 1024);
-    } catch {
-      // gone
+    } catch (e) {
+      // The process ended while we read it.
+      if (e.code !== 'ENOENT' && e.code !== 'ESRCH') throw e;
     }
   }
   return peak;

@@ -102,8 +102,9 @@ ${config({ work, base, api })}`,
   async function stop() {
     try {
       process.kill(-backend.pid, 'SIGTERM');
-    } catch {
-      // already gone
+    } catch (e) {
+      // ESRCH: already gone.
+      if (e.code !== 'ESRCH') throw e;
     }
     await sleep(3000);
     await dropDatabases().catch(e =>

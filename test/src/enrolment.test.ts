@@ -84,9 +84,10 @@ describe('agent enrolment against the appliances backend', () => {
         headers: { authorization: auth, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+      const text = await res.text();
       return {
         status: res.status,
-        body: (await res.json().catch(() => undefined)) as any,
+        body: (text ? JSON.parse(text) : undefined) as any,
       };
     };
     return { dataDir, call };

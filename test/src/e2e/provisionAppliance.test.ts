@@ -80,7 +80,9 @@ async function waitFor<T>(
       const quietly = (stop?: () => Promise<void>) =>
         stop
           ? Promise.race([
-              stop().catch(() => undefined),
+              stop().catch((e: unknown) =>
+                console.warn(`A part of the test bed did not stop: ${e}`),
+              ),
               new Promise(r => setTimeout(r, 20_000)),
             ])
           : undefined;

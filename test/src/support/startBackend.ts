@@ -41,25 +41,29 @@ export async function startBackend(options: {
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone
+      } catch (e) {
+        // ESRCH: it ended meanwhile.
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
       }
     }, 10_000);
     await exited;
     clearTimeout(timer);
   };
   const deadline = Date.now() + 150_000;
+  let notYet: unknown;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`The backend exited:\n${output.slice(-4000)}`);
     try {
       if ((await fetch(`${url}/api/appliances/health`)).ok) break;
-    } catch {
-      // not up yet
+    } catch (e) {
+      notYet = e; // not listening yet
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`The backend did not answer:\n${output.slice(-4000)}`);
+      throw new Error(
+        `The backend did not answer (${notYet}):\n${output.slice(-4000)}`,
+      );
     }
     await new Promise(r => setTimeout(r, 500));
   }

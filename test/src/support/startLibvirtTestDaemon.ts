@@ -71,8 +71,9 @@ export async function startLibvirtTestDaemon(): Promise<LibvirtTestDaemon> {
       keeper.kill('SIGTERM');
       try {
         process.kill(-daemon.pid!, 'SIGTERM');
-      } catch {
-        // already gone
+      } catch (e) {
+        // ESRCH: already gone.
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
       }
       await new Promise(r => setTimeout(r, 300));
       fs.rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ async function waitFor(
   child: ChildProcess,
   logs: () => string,
 ) {
+  let notYet: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(
@@ -29,12 +30,14 @@ async function waitFor(
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (res.status < 500) return;
-    } catch {
-      // not up yet
+    } catch (e) {
+      notYet = e; // not listening yet
     }
     await new Promise(r => setTimeout(r, 500));
   }
-  throw new Error(`${url} did not answer in time:\n${logs().slice(-4000)}`);
+  throw new Error(
+    `${url} did not answer in time (${notYet}):\n${logs().slice(-4000)}`,
+  );
 }
 
 /**

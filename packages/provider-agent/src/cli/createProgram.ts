@@ -18,6 +18,7 @@ import {
 } from '../pki/pemFiles';
 import { startAgentServer } from '../server/startAgentServer';
 import { agentVersion } from '../version';
+import { unlessMissing } from '../storage/unlessMissing';
 
 const collect = (value: string, previous: string[] = []) => [
   ...previous,
@@ -167,7 +168,7 @@ export function createProgram(): Command {
     .option('--force', 'replace an existing CA')
     .action(async opts => {
       const keyFile = path.join(opts.dir, 'ca.key');
-      if (!opts.force && (await fs.stat(keyFile).catch(() => undefined))) {
+      if (!opts.force && (await unlessMissing(fs.stat(keyFile), undefined))) {
         throw new AgentError(
           'INVALID_REQUEST',
           `${keyFile} exists; pass --force to replace the CA`,

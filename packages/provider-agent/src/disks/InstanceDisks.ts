@@ -7,6 +7,8 @@ import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { resolveInside } from '../validation/dataPath';
 import { validateName } from '../validation/names';
 import { DiskStore, LayerInfo } from './DiskStore';
+import { unlessMissing } from '../storage/unlessMissing';
+import { cleanUpAfter } from '../errors/cleanUpAfter';
 
 export interface CreateDiskRequest {
   name: string;
@@ -111,11 +113,10 @@ export class InstanceDisks {
       await writeJsonAtomic(path.join(dir, 'disk.json'), record);
       return { ...record, layers };
     } catch (e) {
-      await this.diskStore
-        .remove(path.join(dir, 'disk.qcow2'))
-        .catch(() => undefined);
-      await fs.rm(dir, { recursive: true, force: true });
-      throw e;
+      return await cleanUpAfter(e, async () => {
+        await this.diskStore.remove(path.join(dir, 'disk.qcow2'));
+        await fs.rm(dir, { recursive: true, force: true });
+      });
     } finally {
       this.creating.delete(name);
     }
@@ -127,7 +128,7 @@ export class InstanceDisks {
   }
 
   async list(): Promise<DiskRecord[]> {
-    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const names = await unlessMissing(fs.readdir(this.root), []);
     const records = await Promise.all(names.sort().map(n => this.read(n)));
     return records.filter((r): r is DiskRecord => !!r);
   }
@@ -176,9 +177,9 @@ export class InstanceDisks {
     );
     // Serialised so concurrent first instances share one deployment layer.
     const run = this.deploymentLock.then(async () => {
-      const exists = await fs.stat(file).then(
-        () => true,
-        () => false,
+      const exists = await unlessMissing(
+        fs.stat(file).then(() => true),
+        false,
       );
       if (!exists) {
         await fs.mkdir(path.dirname(file), { recursive: true });
@@ -186,7 +187,11 @@ export class InstanceDisks {
       }
       return file;
     });
-    this.deploymentLock = run.catch(() => undefined);
+    // The next caller waits for this one either way; its failure reaches its caller through `run`.
+    this.deploymentLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

@@ -3,6 +3,7 @@ import { AgentError, fromFsError } from '../errors/AgentError';
 import { CommandFailedError, runCommand } from '../exec/runCommand';
 import { assertInside } from '../validation/dataPath';
 import { DiskStore, LayerInfo } from './DiskStore';
+import { unlessMissing } from '../storage/unlessMissing';
 
 interface QemuImgInfo {
   filename: string;
@@ -150,8 +151,8 @@ export class QemuImgDiskStore implements DiskStore {
 }
 
 async function exists(path: string) {
-  return fs.stat(path).then(
-    () => true,
-    () => false,
+  return unlessMissing(
+    fs.stat(path).then(() => true),
+    false,
   );
 }

@@ -4,6 +4,7 @@ import { AgentError, fromFsError } from '../errors/AgentError';
 import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { assertInside } from '../validation/dataPath';
 import { DiskStore, LayerInfo } from './DiskStore';
+import { unlessMissing } from '../storage/unlessMissing';
 
 interface SimLayer {
   virtualSizeBytes: number;
@@ -33,9 +34,8 @@ export class SimulatedDiskStore implements DiskStore {
   ): Promise<LayerInfo> {
     return this.withIndex(async index => {
       assertInside(this.root, file);
-      const stat = await fs.stat(file).catch(() => {
-        throw new AgentError('UNKNOWN_IMAGE', `No image at ${file}`);
-      });
+      const stat = await unlessMissing(fs.stat(file), undefined);
+      if (!stat) throw new AgentError('UNKNOWN_IMAGE', `No image at ${file}`);
       if (options.backingPath) {
         assertInside(this.root, options.backingPath);
         if (!index[options.backingPath]) {
@@ -95,7 +95,7 @@ export class SimulatedDiskStore implements DiskStore {
       current = index[current]?.backingPath
     ) {
       const layer: SimLayer | undefined = index[current];
-      const stat = await fs.stat(current).catch(() => undefined);
+      const stat = await unlessMissing(fs.stat(current), undefined);
       if (!layer || !stat)
         throw new AgentError('UNKNOWN_DISK', `No layer at ${current}`);
       layers.push({
@@ -130,14 +130,18 @@ export class SimulatedDiskStore implements DiskStore {
       await fn(index);
       await writeJsonAtomic(this.indexFile, index);
     });
-    this.lock = run.catch(() => undefined);
+    // The next update waits for this one either way; its failure reaches its caller through `run`.
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }
 
 async function exists(file: string) {
-  return fs.stat(file).then(
-    () => true,
-    () => false,
+  return unlessMissing(
+    fs.stat(file).then(() => true),
+    false,
   );
 }

@@ -12,6 +12,7 @@ import { ImageStore } from '../images/ImageStore';
 import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { resolveInside } from '../validation/dataPath';
 import { validateName } from '../validation/names';
+import { unlessMissing } from '../storage/unlessMissing';
 
 export interface DefineDomainRequest {
   vcpus: number;
@@ -128,7 +129,7 @@ export class DomainService {
   }
 
   async list(): Promise<DomainView[]> {
-    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const names = await unlessMissing(fs.readdir(this.root), []);
     const views: DomainView[] = [];
     for (const name of names.sort()) {
       try {
@@ -212,7 +213,7 @@ export class DomainService {
   async console(name: string, maxBytes = 64 * 1024): Promise<string> {
     await this.require(name);
     const file = path.join(this.dir(name), 'console.log');
-    const handle = await fs.open(file, 'r').catch(() => undefined);
+    const handle = await unlessMissing(fs.open(file, 'r'), undefined);
     if (!handle) return '';
     try {
       const { size } = await handle.stat();
@@ -226,7 +227,7 @@ export class DomainService {
   }
 
   async vcpus(): Promise<Map<string, number>> {
-    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const names = await unlessMissing(fs.readdir(this.root), []);
     const result = new Map<string, number>();
     for (const name of names) {
       const record = await this.read(name);
@@ -236,7 +237,7 @@ export class DomainService {
   }
 
   async domainUsingDisk(disk: string): Promise<string | undefined> {
-    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const names = await unlessMissing(fs.readdir(this.root), []);
     for (const name of names) {
       if ((await this.read(name))?.spec.disk === disk) return name;
     }

@@ -18,12 +18,11 @@ export function agentConfigFromEnrolment(
   // backend keep the URL it was registered with.
   let advertised = agentUrl;
   if (!advertised && typeof enrolled.agentUrl === 'string') {
-    try {
-      const registered = new URL(enrolled.agentUrl);
-      if (registered.protocol === 'https:') advertised = registered;
-    } catch {
-      // not a URL: ignore it
-    }
+    // An answer that is not an https URL is ignored: the agent listens everywhere.
+    const registered = URL.canParse(enrolled.agentUrl)
+      ? new URL(enrolled.agentUrl)
+      : undefined;
+    if (registered?.protocol === 'https:') advertised = registered;
   }
   const advertisedHost = advertised?.hostname.replace(/^\[|\]$/g, '');
   const listenPort = advertised

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { defaultConfig } from '../config/AgentConfig';
 import { EnrollAgentOptions } from './EnrollAgentOptions';
 import { EnrolmentError } from './EnrolmentError';
+import { unlessMissing } from '../storage/unlessMissing';
 
 const invalid = (message: string) =>
   new EnrolmentError('INVALID_REQUEST', message);
@@ -33,7 +34,7 @@ function checkPath(value: string, what: string): string {
 }
 
 async function assertDirectoryOrAbsent(dir: string, what: string) {
-  const stat = await fs.stat(dir).catch(() => undefined);
+  const stat = await unlessMissing(fs.stat(dir), undefined);
   if (stat && !stat.isDirectory())
     throw invalid(`${what} ${dir} is not a directory`);
 }
@@ -74,12 +75,12 @@ export async function prepareEnrolment(options: EnrollAgentOptions) {
 
   await assertDirectoryOrAbsent(dataDir, 'The data directory');
   await assertDirectoryOrAbsent(tlsDir, 'The tls directory');
-  if ((await fs.stat(configFile).catch(() => undefined))?.isDirectory()) {
+  if ((await unlessMissing(fs.stat(configFile), undefined))?.isDirectory()) {
     throw invalid(`The config file ${configFile} is a directory`);
   }
   if (!options.force) {
     for (const file of [files.key, files.cert, configFile]) {
-      if (await fs.stat(file).catch(() => undefined)) {
+      if (await unlessMissing(fs.stat(file), undefined)) {
         throw invalid(
           `${file} exists: this host looks enrolled already; pass --force to replace it`,
         );

@@ -16,6 +16,7 @@ import {
   subtle,
   x509,
 } from '../pki/x509Provider';
+import { unlessMissing } from '../storage/unlessMissing';
 
 export const TOKEN = 'tempest-enrol-0123456789abcdefghij';
 
@@ -180,10 +181,13 @@ export function setUpEnrolmentTest() {
 /** Asserts an enrolment that failed left no certificate, key or config behind. */
 export async function nothingWritten(dir: string) {
   expect(
-    await fs.readdir(path.join(dir, 'data', 'tls')).catch(() => []),
+    await unlessMissing(fs.readdir(path.join(dir, 'data', 'tls')), []),
   ).toEqual([]);
   expect(
-    await fs.stat(path.join(dir, 'data', 'agent.yaml')).catch(() => undefined),
+    await unlessMissing(
+      fs.stat(path.join(dir, 'data', 'agent.yaml')),
+      undefined,
+    ),
   ).toBeUndefined();
 }
 

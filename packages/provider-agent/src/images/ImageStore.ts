@@ -13,6 +13,7 @@ import { installImageDownload } from './installImageDownload';
 import { InstallImageRequest } from './InstallImageRequest';
 import { validateInstallRequest } from './validateInstallRequest';
 import { readPublicKeys, sha256File } from './verifyImage';
+import { unlessMissing } from '../storage/unlessMissing';
 
 const MAX_HISTORY = 100;
 
@@ -37,9 +38,10 @@ export class ImageStore {
   async list(): Promise<ImageView[]> {
     const views: ImageView[] = [];
     for (const kind of IMAGE_KINDS) {
-      const names = await fs
-        .readdir(path.join(this.records.root, kind))
-        .catch(() => [] as string[]);
+      const names = await unlessMissing(
+        fs.readdir(path.join(this.records.root, kind)),
+        [],
+      );
       for (const name of names.sort()) {
         const record = await this.records.read(kind, name);
         if (record) views.push(toImageView(record));
@@ -114,9 +116,11 @@ export class ImageStore {
         downloading: this.active.has(`${kind}/${name}`),
       };
     const current = record.versions[record.current];
-    const actual = await sha256File(
-      this.records.file(kind, name, current.file),
-    ).catch(() => undefined);
+    // A missing file is not intact; a file that cannot be read is an error.
+    const actual = await unlessMissing(
+      sha256File(this.records.file(kind, name, current.file)),
+      undefined,
+    );
     return {
       installed: true as const,
       downloading: this.active.has(`${kind}/${name}`),

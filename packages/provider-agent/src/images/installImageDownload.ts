@@ -106,7 +106,14 @@ export async function installImageDownload(
     const error = isAgentError(e) ? e : fromFsError(e, 'the image');
     await fs.rm(part, { force: true });
     if (placed) {
-      await options.diskStore.remove(file).catch(() => undefined);
+      await options.diskStore
+        .remove(file)
+        .catch((cleanup: unknown) =>
+          log.warn(
+            { err: (cleanup as Error).message, file },
+            'could not remove the image layer of a failed install',
+          ),
+        );
       await fs.rm(file, { force: true });
     }
     download.finish(

@@ -71,16 +71,20 @@ export async function verifyDetachedSignature(
   while (!(await reader.read()).done) {
     // draining
   }
+  // Each signature packet may be by another key; the first that verifies wins.
+  const reasons: string[] = [];
   for (const sig of result.signatures) {
     try {
       await sig.verified;
       return { keyId: sig.keyID.toHex() };
-    } catch {
-      // try the next signature packet
+    } catch (e) {
+      reasons.push((e as Error).message);
     }
   }
   throw new AgentError(
     'SIGNATURE_INVALID',
-    'The detached signature does not verify against any trusted key',
+    `The detached signature does not verify against any trusted key${
+      reasons.length ? ` (${reasons.join('; ')})` : ''
+    }`,
   );
 }

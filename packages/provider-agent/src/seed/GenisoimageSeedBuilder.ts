@@ -6,6 +6,7 @@ import { runCommand } from '../exec/runCommand';
 import { assertInside } from '../validation/dataPath';
 import { SeedBuilder, SeedConfig } from './SeedBuilder';
 import { parseSeedFiles, renderSeedFiles } from './seedFiles';
+import { unlessMissing } from '../storage/unlessMissing';
 
 /** A cloud-init NoCloud seed: an ISO 9660 image with volume id `cidata`. */
 export class GenisoimageSeedBuilder implements SeedBuilder {
@@ -49,9 +50,8 @@ export class GenisoimageSeedBuilder implements SeedBuilder {
 
   async read(file: string): Promise<SeedConfig> {
     assertInside(this.root, file);
-    await fs.stat(file).catch(() => {
+    if (!(await unlessMissing(fs.stat(file), undefined)))
       throw new AgentError('UNKNOWN_DISK', `No seed at ${file}`);
-    });
     const extract = async (name: string) =>
       (
         await runCommand(this.tools.isoinfo, [

@@ -4,6 +4,7 @@ import { AgentError, fromFsError } from '../errors/AgentError';
 import { assertInside } from '../validation/dataPath';
 import { SeedBuilder, SeedConfig } from './SeedBuilder';
 import { parseSeedFiles, renderSeedFiles } from './seedFiles';
+import { unlessMissing } from '../storage/unlessMissing';
 
 /** Keeps the NoCloud files as JSON instead of an ISO; no guest ever reads it. */
 export class SimulatedSeedBuilder implements SeedBuilder {
@@ -22,9 +23,9 @@ export class SimulatedSeedBuilder implements SeedBuilder {
 
   async read(file: string): Promise<SeedConfig> {
     assertInside(this.root, file);
-    const text = await fs.readFile(file, 'utf8').catch(() => {
+    const text = await unlessMissing(fs.readFile(file, 'utf8'), undefined);
+    if (text === undefined)
       throw new AgentError('UNKNOWN_DISK', `No seed at ${file}`);
-    });
     const { metaData, userData } = JSON.parse(text);
     return parseSeedFiles(metaData, userData);
   }

@@ -1,18 +1,20 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { unlessMissing } from '../storage/unlessMissing';
 
 /** Bytes allocated under a directory (sparse files count only written blocks). */
 export async function allocatedBytes(dir: string): Promise<number> {
   let total = 0;
-  const entries = await fs
-    .readdir(dir, { withFileTypes: true })
-    .catch(() => []);
+  const entries = await unlessMissing(
+    fs.readdir(dir, { withFileTypes: true }),
+    [],
+  );
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) total += await allocatedBytes(full);
     else if (entry.isFile())
       total +=
-        ((await fs.stat(full).catch(() => undefined))?.blocks ?? 0) * 512;
+        ((await unlessMissing(fs.stat(full), undefined))?.blocks ?? 0) * 512;
   }
   return total;
 }

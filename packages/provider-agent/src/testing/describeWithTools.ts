@@ -12,8 +12,10 @@ export function findTool(tool: string): string | undefined {
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
       return candidate;
-    } catch {
-      // keep looking
+    } catch (e) {
+      // Not here, or not executable: keep looking.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EACCES' && code !== 'ENOTDIR') throw e;
     }
   }
   return undefined;

@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runCommand } from '../exec/runCommand';
+import { unlessMissing } from '../storage/unlessMissing';
 
 export interface LibvirtdHandle {
   dir: string;
@@ -125,14 +126,18 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
           qemuUri,
           'list',
           '--name',
-        ]).catch(() => ({ stdout: '' }))
+        ]).catch((e: unknown) => {
+          console.warn(`libvirtd harness: cannot list guests to stop: ${e}`);
+          return { stdout: '' };
+        })
       ).stdout;
       for (const name of names
         .split('\n')
         .map(n => n.trim())
         .filter(Boolean)) {
         await runCommand('virsh', ['-q', '-c', qemuUri, 'destroy', name]).catch(
-          () => undefined,
+          (e: unknown) =>
+            console.warn(`libvirtd harness: cannot destroy ${name}: ${e}`),
         );
       }
     } finally {
@@ -144,7 +149,7 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
       );
       // Guests outlive libvirtd: end any qemu it left behind.
       const qemuRun = sub('run/qemu');
-      for (const f of await fsp.readdir(qemuRun).catch(() => [] as string[])) {
+      for (const f of await unlessMissing(fsp.readdir(qemuRun), [])) {
         if (!f.endsWith('.pid')) continue;
         const qemuPid = Number(
           (await fsp.readFile(path.join(qemuRun, f), 'utf8')).trim(),
@@ -152,8 +157,12 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
         if (qemuPid > 0) {
           try {
             process.kill(qemuPid, 'SIGKILL');
-          } catch {
-            // already gone
+          } catch (e) {
+            // ESRCH: already gone.
+            if ((e as NodeJS.ErrnoException).code !== 'ESRCH')
+              console.warn(
+                `libvirtd harness: cannot end qemu ${qemuPid}: ${e}`,
+              );
           }
         }
       }
@@ -181,9 +190,10 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
     });
     await new Promise(r => setTimeout(r, 300));
   } catch (e) {
-    const tail = await fsp
-      .readFile(sub('libvirtd.log'), 'utf8')
-      .catch(() => '');
+    const tail = await unlessMissing(
+      fsp.readFile(sub('libvirtd.log'), 'utf8'),
+      '',
+    );
     await stop();
     throw new Error(`${(e as Error).message}\n${tail.slice(-2000)}`);
   }

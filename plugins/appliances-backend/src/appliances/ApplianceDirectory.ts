@@ -62,12 +62,14 @@ export class ApplianceDirectory {
   private index(): Promise<ApplianceIndex> {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > INDEX_TTL_MS) {
-      const index = this.store
-        .listKeys()
-        .then(keys => new ApplianceIndex(keys));
-      index.catch(() => {
-        this.cached = undefined;
-      });
+      // A failed read is not cached: callers get its error, the next call reads again.
+      const index = this.store.listKeys().then(
+        keys => new ApplianceIndex(keys),
+        (error: unknown) => {
+          this.cached = undefined;
+          throw error;
+        },
+      );
       this.cached = { at: now, index };
     }
     return this.cached.index;

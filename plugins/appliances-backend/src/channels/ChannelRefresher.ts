@@ -99,6 +99,15 @@ export class ChannelRefresher {
     return run;
   }
 
+  /** Starts a refresh without waiting for it; a refresh that cannot even record its outcome is logged. */
+  refreshInBackground(channelId: string): void {
+    this.refresh(channelId).catch((e: unknown) =>
+      this.options.logger.warn(
+        `Channel ${channelId}: background refresh failed: ${e}`,
+      ),
+    );
+  }
+
   /** Refreshes every channel whose refresh period has passed (failed ones retry sooner). */
   async refreshDue(now = new Date()): Promise<void> {
     for (const channel of await this.options.channels.list()) {
@@ -364,9 +373,10 @@ export class ChannelRefresher {
         {},
         this.options.dispatcher,
       );
-    } catch {
+    } catch (e) {
       // Too large or unreachable now: the agent verifies when it installs the image.
-      return 'trusted-signer';
+      if (e instanceof FetchError) return 'trusted-signer';
+      throw e;
     }
     if (image.status !== 'ok') return 'trusted-signer';
     return (await verifyDetached(new Uint8Array(image.body), signature, keys))

@@ -44,7 +44,8 @@ async function secretKeyOf(
   const file = path.join(dataDir, 'secret.key');
   try {
     return (await fs.readFile(file, 'utf8')).trim();
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     const key = randomBytes(32).toString('base64url');
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     await fs.writeFile(file, key, { mode: 0o600, flag: 'wx' });

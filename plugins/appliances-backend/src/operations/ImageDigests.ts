@@ -47,7 +47,7 @@ export class ImageDigests {
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       sizeBytes += chunk.length;
       if (sizeBytes > this.options.maxBytes) {
-        await response.body.cancel().catch(() => undefined);
+        // Leaving the loop by throwing cancels the body stream.
         throw new Error(`${url} is larger than ${this.options.maxBytes} bytes`);
       }
       hash.update(chunk);

@@ -26,7 +26,7 @@ describe.each(databases.eachSupportedId())(
     });
 
     async function setup(
-      options: { layers?: () => Promise<ImageLayer[]> } = {},
+      options: { layers?: () => Promise<ImageLayer[]>; leaseMs?: number } = {},
     ) {
       const { db, hosts, instances, operations } = await provisionTestStores(
         databases,
@@ -36,6 +36,7 @@ describe.each(databases.eachSupportedId())(
         ca: env.agent.pki.ca,
         client: env.agent.pki.client,
       });
+      const logger = mockServices.logger.mock();
       const runner = new ProvisionRunner({
         db,
         hosts,
@@ -44,9 +45,10 @@ describe.each(databases.eachSupportedId())(
         appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
         layers: { layersFor: options.layers ?? (async () => env.layers) },
         agents: connector,
-        logger: mockServices.logger.mock(),
+        logger,
         auditor: mockServices.auditor.mock(),
         pollMs: 20,
+        leaseMs: options.leaseMs,
       });
       const host = await createOnlineTestHost(db, hosts, env.agent);
 
@@ -61,8 +63,51 @@ describe.each(databases.eachSupportedId())(
         host,
         request,
         connector,
+        logger,
       };
     }
+
+    it('stops driving an operation when renewing its lease fails, and says so', async () => {
+      let renewals = 0;
+      let renewalFailed: () => void = () => {};
+      const failedRenewal = new Promise<void>(r => (renewalFailed = r));
+      const { operations, runner, request, logger } = await setup({
+        leaseMs: 1500,
+        // install-images waits until a renewal has failed.
+        layers: async () => {
+          await failedRenewal;
+          return env.layers;
+        },
+      });
+      const { operationId } = await request('web-lease');
+      const lease = operations.lease.bind(operations);
+      jest
+        .spyOn(operations, 'lease')
+        .mockImplementation(async (...args: Parameters<typeof lease>) => {
+          if (renewals++ === 0) return lease(...args);
+          renewalFailed();
+          throw new Error('connection to the database lost');
+        });
+
+      await runner.kick(operationId);
+
+      const op = (await operations.get(operationId))!;
+      expect(op.state).toBe('running');
+      expect(op.steps.map(s => s.state)).toEqual([
+        'done',
+        'done',
+        'done',
+        'pending',
+        'pending',
+        'pending',
+        'pending',
+      ]);
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.stringMatching(
+          /renewing its lease failed: Error: connection to the database lost; this runner stops driving it/,
+        ),
+      );
+    });
 
     it('drives every step to a started instance with the price locked at placement', async () => {
       const { hosts, instances, operations, runner, host, request, connector } =

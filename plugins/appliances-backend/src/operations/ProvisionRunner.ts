@@ -5,6 +5,7 @@ import {
   PROVISION_STEPS,
   ProvisionStepName,
 } from './OperationStore';
+import { LeaseLost, OperationLease } from './OperationLease';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { rollBackProvision } from './rollBackProvision';
 import { runProvisionStep } from './runProvisionStep';
@@ -78,38 +79,41 @@ export class ProvisionRunner {
 
   private async drive(id: string) {
     const { operations } = this.o;
-    if (!(await operations.lease(id, this.runnerId, this.leaseMs))) return;
-    const renew = setInterval(
-      () =>
-        void operations
-          .lease(id, this.runnerId, this.leaseMs)
-          .catch(() => undefined),
-      Math.max(1000, this.leaseMs / 3),
-    );
+    const lease = await OperationLease.take({
+      operations,
+      logger: this.o.logger,
+      id,
+      owner: this.runnerId,
+      ttlMs: this.leaseMs,
+    });
+    if (!lease) return;
     try {
       const op = (await operations.get(id))!;
       if (op.state === 'pending' || op.state === 'running') {
         if (op.state === 'pending') await operations.setState(id, 'running');
-        const failure = await this.forward({ ...op, state: 'running' });
+        const failure = await this.forward({ ...op, state: 'running' }, lease);
         if (!failure) return;
+        lease.assertHeld();
         await operations.setState(id, 'rolling-back', {
           failedStep: failure.step,
           error: `${failure.step} failed: ${failure.message}`,
         });
       }
-      await rollBackProvision(this.o, (await operations.get(id))!);
+      await rollBackProvision(this.o, (await operations.get(id))!, lease);
     } catch (e) {
+      // Lost leases are logged when they are lost.
+      if (e instanceof LeaseLost) return;
       if (!(e instanceof UndoPending)) throw e;
       this.o.logger.warn(`Rollback of ${id} is waiting: ${e.message}`);
     } finally {
-      clearInterval(renew);
-      await operations.releaseLease(id, this.runnerId).catch(() => undefined);
+      await lease.release();
     }
   }
 
   /** Runs the steps not yet done; returns the failure, if any. */
   private async forward(
     started: Operation,
+    lease: Pick<OperationLease, 'assertHeld'>,
   ): Promise<{ step: ProvisionStepName; message: string } | undefined> {
     const { operations, instances } = this.o;
     let op = started;
@@ -119,6 +123,7 @@ export class ProvisionRunner {
       if (step.state === 'done') continue;
       await this.o.pacer?.turn();
       if (this.stopped) throw new UndoPending('runner stopped');
+      lease.assertHeld();
       await operations.updateStep(op.id, step.name, {
         state: 'running',
         error: null,

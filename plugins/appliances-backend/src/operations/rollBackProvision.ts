@@ -7,6 +7,7 @@ import { undoProvisionStep } from './undoProvisionStep';
 export async function rollBackProvision(
   o: ProvisionRunnerOptions,
   op: Operation,
+  lease?: { assertHeld(): void },
 ) {
   const { operations, instances } = o;
   const instance = (await instances.get(op.instanceId))!;
@@ -18,6 +19,7 @@ export async function rollBackProvision(
       !(step.state === 'failed' && step.name === 'start')
     )
       continue;
+    lease?.assertHeld();
     try {
       await undoProvisionStep(o, step.name, instance);
     } catch (e) {
@@ -28,6 +30,7 @@ export async function rollBackProvision(
     if (step.state === 'done')
       await operations.updateStep(op.id, step.name, { state: 'undone' });
   }
+  lease?.assertHeld();
   const error = op.error ?? 'provisioning failed';
   await instances.transition(instance.id, 'error', {
     error,

@@ -65,7 +65,7 @@ export function addChannelRoutes(
       },
     );
     // The first fetch runs in the background; its outcome shows in the channel's status.
-    refresher?.refresh(channel.id).catch(() => {});
+    refresher?.refreshInBackground(channel.id);
     res.status(201).json(channel);
   });
 
