@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { AgentError } from '../errors/AgentError';
-import { NAME_PATTERN } from '../validation/names';
+import { configProblems } from './agentConfigSchema';
 
 /** Everything the agent reads; see README "Configuration" for each key. */
 export interface AgentConfig {
@@ -82,6 +82,13 @@ export function loadAgentConfig(options: {
         `Cannot read config ${options.file}: ${(e as Error).message}`,
       );
     }
+    const problems = configProblems(fromFile);
+    if (problems.length) {
+      throw new AgentError(
+        'INVALID_REQUEST',
+        `Invalid agent configuration in ${options.file}: ${problems.join('; ')}`,
+      );
+    }
     fromFile = resolvePaths(fromFile, base);
   }
   const config: AgentConfig = merge(
@@ -115,43 +122,23 @@ export function validateConfig(config: AgentConfig): AgentConfig {
       `Invalid agent configuration: ${message}`,
     );
   };
-  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(config.name))
-    fail(`name ${JSON.stringify(config.name)}`);
-  if (!['libvirt', 'simulated'].includes(config.driver))
-    fail(`driver must be libvirt or simulated`);
-  if (
-    !Number.isInteger(config.listen.port) ||
-    config.listen.port < 0 ||
-    config.listen.port > 65535
-  ) {
-    fail(`listen.port ${config.listen.port}`);
-  }
-  if (!config.dataDir) fail('dataDir is required');
   if (!config.tls.cert || !config.tls.key || !config.tls.ca)
     fail('tls.cert, tls.key and tls.ca are required');
-  if (config.agentUrl !== undefined) {
-    let ok = false;
-    try {
-      ok = new URL(config.agentUrl).protocol === 'https:';
-    } catch {
-      ok = false;
-    }
-    if (!ok) fail('agentUrl must be an https URL');
-  }
+  // Flags and in-process overrides meet the same schema as the file.
+  const problems = configProblems(config);
+  if (problems.length) fail(problems.join('; '));
   if (
-    config.backend.heartbeatUrl &&
-    !/^https?:\/\//.test(config.backend.heartbeatUrl)
-  ) {
-    fail('backend.heartbeatUrl must be an http(s) URL');
-  }
-  if (!(config.backend.heartbeatIntervalSeconds > 0))
-    fail('backend.heartbeatIntervalSeconds must be positive');
-  if (!(config.downloads.stallTimeoutSeconds > 0))
-    fail('downloads.stallTimeoutSeconds must be positive');
-  if (
-    config.hypervisor.domainType &&
-    !NAME_PATTERN.test(config.hypervisor.domainType)
+    config.agentUrl !== undefined &&
+    !(
+      URL.canParse(config.agentUrl) &&
+      new URL(config.agentUrl).protocol === 'https:'
+    )
   )
-    fail('hypervisor.domainType');
+    fail('agentUrl must be an https URL');
+  if (
+    config.backend.heartbeatUrl !== undefined &&
+    !/^https?:\/\//.test(config.backend.heartbeatUrl)
+  )
+    fail('backend.heartbeatUrl must be an http(s) URL');
   return config;
 }
