@@ -1,3 +1,4 @@
+import type { AgentApiSchemas } from './api/apiTypes';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,22 +36,7 @@ export interface AgentServices {
   close(): Promise<void>;
 }
 
-export interface AgentInfo {
-  name: string;
-  version: string;
-  apiVersion: 'v1';
-  driver: Hypervisor['driver'];
-  hypervisorUri: string;
-  diskStore: DiskStore['driver'];
-  seedBuilder: SeedBuilder['driver'];
-  capabilities: string[];
-  startedAt: string;
-  uptimeSeconds: number;
-  hostUptimeSeconds: number;
-  cpu: { count: number; model: string; percent: number };
-  memory: { totalBytes: number; freeBytes: number };
-  disk: { totalBytes: number; freeBytes: number; usedByAgentBytes: number };
-}
+export type AgentInfo = AgentApiSchemas['Info'];
 
 export const CAPABILITIES = [
   'images',

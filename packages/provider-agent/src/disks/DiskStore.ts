@@ -1,13 +1,9 @@
-export interface LayerInfo {
-  /** Absolute path of the layer. */
-  path: string;
-  format: string;
-  virtualSizeBytes: number;
-  /** Bytes the layer occupies on disk (sparse files count allocated blocks). */
-  actualSizeBytes: number;
-  /** Absolute path of the layer below, if any. */
-  backingPath?: string;
-}
+import type { AgentApiSchemas } from '../api/apiTypes';
+/**
+ * One layer: its absolute path, the bytes it occupies on disk (sparse files
+ * count allocated blocks) and the absolute path of the layer below, if any.
+ */
+export type LayerInfo = AgentApiSchemas['Layer'];
 
 /** Image and disk layers: qcow2 backing chains through qemu-img, or simulated. */
 export interface DiskStore {

@@ -1,3 +1,4 @@
+import type { AgentApiSchemas } from '../api/apiTypes';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AgentError } from '../errors/AgentError';
@@ -10,30 +11,14 @@ import { DiskStore, LayerInfo } from './DiskStore';
 import { unlessMissing } from '../storage/unlessMissing';
 import { cleanUpAfter } from '../errors/cleanUpAfter';
 
-export interface CreateDiskRequest {
-  name: string;
-  appliance: string;
-  /** Site customisation layer shared by instances of one appliance version; `default` if not given. */
-  deployment?: string;
-  sizeGiB?: number;
-  seed?: Omit<SeedConfig, 'instanceId' | 'hostname'> & { hostname?: string };
-}
+export type CreateDiskRequest = AgentApiSchemas['CreateDiskRequest'];
 
-export interface DiskRecord {
-  name: string;
-  appliance: { name: string; version: string };
-  deployment: string;
-  path: string;
-  seedPath?: string;
+/** What the agent keeps about a disk; its layer paths run instance first, OS last. */
+export type DiskRecord = Omit<AgentApiSchemas['Disk'], 'layers' | 'seed'> & {
   seed?: SeedConfig;
-  /** Layer paths, instance first, OS last. */
-  chain: string[];
-  createdAt: string;
-}
+};
 
-export interface DiskView extends DiskRecord {
-  layers: LayerInfo[];
-}
+export type DiskView = DiskRecord & { layers: LayerInfo[] };
 
 /** Instance disks: OS → appliance → deployment → instance, plus a cloud-init seed. */
 export class InstanceDisks {

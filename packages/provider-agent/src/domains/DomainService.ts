@@ -1,3 +1,4 @@
+import type { AgentApiSchemas } from '../api/apiTypes';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InstanceDisks } from '../disks/InstanceDisks';
@@ -14,15 +15,8 @@ import { resolveInside } from '../validation/dataPath';
 import { validateName } from '../validation/names';
 import { unlessMissing } from '../storage/unlessMissing';
 
-export interface DefineDomainRequest {
-  vcpus: number;
-  memoryMiB: number;
-  /** Instance disk (and its seed) to attach. */
-  disk: string;
-  /** Direct kernel boot from installed `boot` images. */
-  kernel?: { kernel: string; initrd?: string; cmdline?: string };
-  networks?: string[];
-}
+/** The instance disk (and its seed) to attach, and optionally direct kernel boot from installed `boot` images. */
+export type DefineDomainRequest = AgentApiSchemas['DomainSpec'];
 
 interface DomainRecord {
   name: string;
@@ -31,13 +25,7 @@ interface DomainRecord {
   startedAt?: string;
 }
 
-export interface DomainView {
-  name: string;
-  state: DomainState;
-  uptimeSeconds: number | null;
-  spec: DefineDomainRequest;
-  definedAt: string;
-}
+export type DomainView = AgentApiSchemas['Domain'];
 
 const ACTIVE: DomainState[] = [
   'running',

@@ -1,3 +1,4 @@
+import type { AgentApiSchemas } from '../api/apiTypes';
 /**
  * Stable error codes the agent answers with, and the HTTP status each maps to.
  * Callers branch on `code`; the message is for people.
@@ -30,7 +31,8 @@ export const errorStatus = {
   HYPERVISOR_ERROR: 500,
   COMMAND_FAILED: 500,
   INTERNAL: 500,
-} as const;
+  // Every code the spec lists has a status here, and no other.
+} as const satisfies Record<AgentApiSchemas['Error']['error']['code'], number>;
 
 export type AgentErrorCode = keyof typeof errorStatus;
 

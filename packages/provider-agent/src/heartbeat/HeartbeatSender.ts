@@ -1,3 +1,4 @@
+import type { AppliancesApiComponents } from '@tempest/backstage-plugin-appliances-common';
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { AgentInfo } from '../createAgentServices';
@@ -13,13 +14,11 @@ export interface HeartbeatOptions {
   logger: Logger;
 }
 
-export interface Heartbeat {
-  name: string;
-  sentAt: string;
-  agentUrl?: string;
-  info: AgentInfo;
-  stats: StatsSnapshot;
-}
+/** The backend's heartbeat body, with the agent's info and stats in it. */
+export type Heartbeat = Omit<
+  AppliancesApiComponents['schemas']['Heartbeat'],
+  'info' | 'stats'
+> & { info: AgentInfo; stats: StatsSnapshot };
 
 /**
  * POSTs the agent's name, info and stats to the backend on an interval. A

@@ -1,13 +1,6 @@
+import type { AgentApiSchemas } from '../api/apiTypes';
 /** Domain states as libvirt names them (virsh domstate), shared by every driver. */
-export type DomainState =
-  | 'running'
-  | 'blocked'
-  | 'paused'
-  | 'shutdown'
-  | 'shutoff'
-  | 'crashed'
-  | 'pmsuspended'
-  | 'nostate';
+export type DomainState = AgentApiSchemas['DomainStateName'];
 
 export interface DomainDiskSpec {
   /** Absolute path inside the data directory. */

@@ -1,26 +1,10 @@
+import type { AgentApiSchemas } from '../api/apiTypes';
 import { randomUUID } from 'node:crypto';
 import { AgentErrorCode } from '../errors/AgentError';
+import { ImageKind } from './ImageKind';
 
-export type DownloadState =
-  'downloading' | 'verifying' | 'installing' | 'done' | 'failed' | 'cancelled';
-
-export interface DownloadView {
-  id: string;
-  kind: string;
-  name: string;
-  version: string;
-  url: string;
-  state: DownloadState;
-  receivedBytes: number;
-  totalBytes: number | null;
-  /** Fraction 0..1, null while the size is unknown. */
-  progress: number | null;
-  /** Over the last few seconds; null once finished. */
-  speedBytesPerSecond: number | null;
-  startedAt: string;
-  finishedAt?: string;
-  error?: { code: AgentErrorCode; message: string };
-}
+export type DownloadView = AgentApiSchemas['Download'];
+export type DownloadState = DownloadView['state'];
 
 const SPEED_WINDOW_MS = 3_000;
 
@@ -39,7 +23,7 @@ export class Download {
   private samples: Array<[number, number]> = [[Date.now(), 0]];
 
   constructor(
-    readonly kind: string,
+    readonly kind: ImageKind,
     readonly name: string,
     readonly version: string,
     readonly url: string,

@@ -1,2 +1,8 @@
-export const IMAGE_KINDS = ['os', 'appliance', 'boot'] as const;
-export type ImageKind = (typeof IMAGE_KINDS)[number];
+import type { AgentApiSchemas } from '../api/apiTypes';
+
+export type ImageKind = AgentApiSchemas['ImageKind'];
+export const IMAGE_KINDS = [
+  'os',
+  'appliance',
+  'boot',
+] as const satisfies readonly ImageKind[];

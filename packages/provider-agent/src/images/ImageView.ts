@@ -1,18 +1,8 @@
-import { ImageKind } from './ImageKind';
+import type { AgentApiSchemas } from '../api/apiTypes';
 import { ImageRecord } from './ImageRecords';
 
-export interface ImageView {
-  kind: ImageKind;
-  name: string;
-  version: string;
-  sha256: string;
-  sizeBytes: number;
-  url: string;
-  installedAt: string;
-  os?: { name: string; version: string };
-  /** Every version still on disk (older ones stay while disks use them). */
-  versions: string[];
-}
+/** `versions` lists every version still on disk (older ones stay while disks use them). */
+export type ImageView = AgentApiSchemas['Image'];
 
 export function toImageView(record: ImageRecord): ImageView {
   const current = record.versions[record.current];

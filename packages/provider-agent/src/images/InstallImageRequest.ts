@@ -1,13 +1,3 @@
-export interface InstallImageRequest {
-  version: string;
-  url: string;
-  /** Hex SHA-256 of the image as published. */
-  sha256: string;
-  /** Detached armored signature, inline or at a URL. */
-  signature?: string;
-  signatureUrl?: string;
-  /** Armored OpenPGP public keys trusted for this image. */
-  publicKeys: string[];
-  /** For an appliance: the OS image it layers on. */
-  os?: string;
-}
+import type { AgentApiSchemas } from '../api/apiTypes';
+/** Version, URL, SHA-256, detached signature (inline or at a URL), trusted keys and, for an appliance, its OS. */
+export type InstallImageRequest = AgentApiSchemas['InstallImageRequest'];

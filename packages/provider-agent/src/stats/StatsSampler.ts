@@ -1,18 +1,10 @@
+import type { AgentApiSchemas } from '../api/apiTypes';
 import os from 'node:os';
 import { Hypervisor } from '../hypervisor/Hypervisor';
 
-export interface DomainCpu {
-  name: string;
-  /** Share of the domain's vCPUs kept busy, 0..100. */
-  cpuPercent: number;
-}
-
-export interface StatsSnapshot {
-  sampledAt: string;
-  windowMs: number;
-  host: { cpuPercent: number };
-  domains: DomainCpu[];
-}
+export type StatsSnapshot = AgentApiSchemas['Stats'];
+/** Share of the domain's vCPUs kept busy, 0..100. */
+export type DomainCpu = StatsSnapshot['domains'][number];
 
 interface Sample {
   at: number;

@@ -1,20 +1,15 @@
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { InstanceState } from '@tempest/backstage-plugin-appliances-common';
-import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
+import type {
+  AgentApiComponents,
+  AgentClient,
+} from '@tempest/backstage-plugin-appliances-common/agent';
 import { Host, HostStore } from '../hosts/HostStore';
 import { agentCall } from '../operations/agentCall';
 import { InstanceEventStore } from './InstanceEventStore';
 import { Instance, InstanceStore } from './InstanceStore';
 
-type DomainStateName =
-  | 'running'
-  | 'blocked'
-  | 'paused'
-  | 'shutdown'
-  | 'shutoff'
-  | 'crashed'
-  | 'pmsuspended'
-  | 'nostate';
+type DomainStateName = AgentApiComponents['schemas']['DomainStateName'];
 
 export type InstanceReconcilerOptions = {
   instances: InstanceStore;
