@@ -17,7 +17,7 @@ export interface IssueCertificateOptions {
   kind: CertificateKind;
   /** Common name: the host name for a server, the caller's identity for a client. */
   name: string;
-  /** Subject alternative names: `DNS:x`, `IP:1.2.3.4`, or bare values (IPs detected). */
+  /** Subject alternative names: `DNS:x`, `IP:1.2.3.4`, `URI:urn:x`, or bare values (IPs detected). */
   sans?: string[];
   validDays?: number;
 }
@@ -29,7 +29,12 @@ export interface IssuedCertificate {
 
 const COMMON_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
 
-function parseSan(value: string): { type: 'dns' | 'ip'; value: string } {
+function parseSan(value: string): {
+  type: 'dns' | 'ip' | 'url';
+  value: string;
+} {
+  const uri = /^URI:(urn:[A-Za-z0-9:._-]{1,200})$/i.exec(value);
+  if (uri) return { type: 'url', value: uri[1] };
   const match = /^(DNS|IP):(.+)$/i.exec(value);
   const raw = match ? match[2] : value;
   let type: 'dns' | 'ip' = isIP(raw) ? 'ip' : 'dns';

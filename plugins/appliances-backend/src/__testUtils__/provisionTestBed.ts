@@ -1,6 +1,6 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
-import { randomUUID } from 'node:crypto';
+import { X509Certificate, randomUUID } from 'node:crypto';
 import {
   startChannel,
   startTestAgent,
@@ -104,10 +104,15 @@ export async function createOnlineTestHost(
       expiresAt: new Date(Date.now() + 60_000),
     },
   );
-  await db('hosts')
-    .where({ id: host.id })
-    .update({ state: 'online', last_heartbeat_at: new Date() });
-  return host;
+  // As enrolment would: the backend trusts this agent's certificate only.
+  const certificateFingerprint = new X509Certificate(agent.pki.server.cert)
+    .fingerprint256;
+  await db('hosts').where({ id: host.id }).update({
+    state: 'online',
+    last_heartbeat_at: new Date(),
+    certificate_fingerprint: certificateFingerprint,
+  });
+  return (await hosts.get(host.id))!;
 }
 
 /** Records a provisioning request (its operation and instance) the way the instances route does. */

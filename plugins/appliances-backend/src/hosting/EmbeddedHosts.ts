@@ -131,11 +131,14 @@ export class EmbeddedHosts {
     const agent = await startAgentServer(config, {
       logger: pino({ level: 'warn', base: { agent: name } }),
     });
+    // An embedded agent listens on a port chosen at start; the backend
+    // records where its own agent is (no heartbeat may move a host's URL).
+    const host = (await this.o.hosts.getByName(name))!;
+    await this.o.hosts.setAgentUrl(host.id, agent.url);
     // The backend is not listening yet while plugins start, so the first
     // heartbeat is recorded here rather than waiting a whole interval.
     await this.o.hosts.recordHeartbeat(sha256Hex(heartbeatToken), {
       info: { name, embedded: true },
-      agentUrl: agent.url,
     });
     this.o.logger.info(
       `Embedded host ${name} (simulated agent) at ${agent.url}`,

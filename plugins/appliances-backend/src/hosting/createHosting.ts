@@ -154,6 +154,7 @@ export async function createHosting(deps: {
 
   return {
     config,
+    logger,
     hosts,
     enrolment,
     instances,

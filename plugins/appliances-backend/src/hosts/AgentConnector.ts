@@ -3,8 +3,20 @@ import {
   createAgentClient,
 } from '@tempest/backstage-plugin-appliances-common/agent';
 import { BackendPki } from './BackendPki';
+import { Host } from './HostStore';
 
-/** One mutual-TLS client per agent URL, kept alive and reused. */
+/** What the backend needs to call a host's agent: where, and which certificate it must present. */
+export type AgentAddress = Pick<
+  Host,
+  'id' | 'name' | 'agentUrl' | 'agentCertificateFingerprint'
+>;
+
+/**
+ * One mutual-TLS client per agent, kept alive and reused. Every connection
+ * checks that the peer presents the certificate issued to that host at
+ * enrolment (its fingerprint), not merely one from the backend's CA: a host
+ * whose URL points at another host's agent reaches nothing.
+ */
 export class AgentConnector {
   private readonly clients = new Map<string, AgentClient>();
 
@@ -13,8 +25,14 @@ export class AgentConnector {
     private readonly options: { timeoutMs?: number } = {},
   ) {}
 
-  forHost(host: { name: string; agentUrl: string }): AgentClient {
-    const key = `${host.name} ${host.agentUrl}`;
+  forHost(host: AgentAddress): AgentClient {
+    const fingerprint = host.agentCertificateFingerprint;
+    if (!fingerprint) {
+      throw new Error(
+        `Host ${host.name} has not enrolled: there is no agent certificate to trust`,
+      );
+    }
+    const key = `${host.id} ${host.agentUrl} ${fingerprint}`;
     let client = this.clients.get(key);
     if (!client) {
       client = createAgentClient({
@@ -22,6 +40,7 @@ export class AgentConnector {
         ca: this.pki.ca.cert,
         cert: this.pki.client.cert,
         key: this.pki.client.key,
+        certificateFingerprint256: fingerprint,
         timeoutMs: this.options.timeoutMs ?? 30_000,
       });
       this.clients.set(key, client);

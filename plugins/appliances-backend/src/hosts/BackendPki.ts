@@ -97,15 +97,18 @@ export class BackendPki {
    */
   async issueAgentCertificate(options: {
     name: string;
+    /** Written into the certificate as `urn:tempest:host:<id>`. */
+    hostId: string;
     sans: string[];
     csr?: string;
   }): Promise<IssuedAgentCertificate> {
+    const identity = hostIdentityUri(options.hostId);
     if (!options.csr) {
       const issued = await issueCertificate({
         ca: this.ca,
         kind: 'server',
         name: options.name,
-        sans: [options.name, ...options.sans],
+        sans: [options.name, ...options.sans, `URI:${identity}`],
         validDays: AGENT_CERT_DAYS,
       });
       return { ...issued, fingerprint: fingerprint(issued.cert) };
@@ -117,6 +120,7 @@ export class BackendPki {
         csr: options.csr,
         name: options.name,
         sans: ['localhost', '127.0.0.1', ...options.sans],
+        uris: [identity],
         validDays: AGENT_CERT_DAYS,
       });
     } catch (e) {
@@ -125,6 +129,11 @@ export class BackendPki {
     }
     return { cert: pem, fingerprint: fingerprint(pem) };
   }
+}
+
+/** The host a certificate was issued to, as a URI subject alternative name. */
+export function hostIdentityUri(hostId: string): string {
+  return `urn:tempest:host:${hostId}`;
 }
 
 export function fingerprint(pem: string): string {

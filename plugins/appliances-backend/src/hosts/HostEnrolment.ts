@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { BackendPki, sha256Hex } from './BackendPki';
 import { Host, HostStore } from './HostStore';
 
@@ -55,16 +55,25 @@ export class HostEnrolment {
         'The enrolment token is unknown, used or expired',
       );
     }
-    const agentUrl = request.agentUrl ?? pending.agentUrl;
+    // The certificate names what the provider registered, never what the
+    // request claims: an agent cannot enrol as someone else's address.
+    if (
+      request.agentUrl !== undefined &&
+      normalisedUrl(request.agentUrl) !== normalisedUrl(pending.agentUrl)
+    ) {
+      throw new InputError(
+        `Host '${pending.name}' is registered with agent URL ${pending.agentUrl}, not ${request.agentUrl}: enrol with --agent-url ${pending.agentUrl}, or have its provider change the host's agent URL first`,
+      );
+    }
     const issued = await this.pki.issueAgentCertificate({
       name: pending.name,
-      sans: sansOf(agentUrl),
+      hostId: pending.id,
+      sans: sansOf(pending.agentUrl),
       csr: request.csr,
     });
     const host = await this.hosts.consumeEnrolmentToken(tokenHash, {
       agentTokenHash: sha256Hex(heartbeatToken),
       certificateFingerprint: issued.fingerprint,
-      agentUrl: request.agentUrl,
     });
     if (!host) {
       throw new NotAllowedError(
@@ -82,10 +91,11 @@ export class HostEnrolment {
 }
 
 function sansOf(agentUrl: string): string[] {
-  try {
-    const hostname = new URL(agentUrl).hostname.replace(/^\[|\]$/g, '');
-    return hostname ? [hostname] : [];
-  } catch {
-    return [];
-  }
+  if (!URL.canParse(agentUrl)) return [];
+  const hostname = new URL(agentUrl).hostname.replace(/^\[|\]$/g, '');
+  return hostname ? [hostname] : [];
+}
+
+function normalisedUrl(url: string): string {
+  return URL.canParse(url) ? new URL(url).href.replace(/\/$/, '') : url;
 }

@@ -35,6 +35,8 @@ export type Host = {
   storageMb: number;
   pricing: HostPricing;
   agentUrl: string;
+  /** SHA-256 of the certificate issued at enrolment: the only one the backend accepts from this host's agent. */
+  agentCertificateFingerprint?: string;
   bmc?: { address: string; hasCredentials: boolean };
   state: HostState;
   poweredOn: boolean;
@@ -106,6 +108,9 @@ function toHost(row: HostRow): Host {
       storagePeriodSeconds: row.storage_period_seconds,
     },
     agentUrl: row.agent_url,
+    ...(row.certificate_fingerprint
+      ? { agentCertificateFingerprint: row.certificate_fingerprint }
+      : {}),
     ...(row.bmc_address
       ? {
           bmc: {
@@ -270,7 +275,6 @@ export class HostStore {
     enrolled: {
       agentTokenHash: string;
       certificateFingerprint: string;
-      agentUrl?: string;
     },
     now = new Date(),
   ): Promise<Host | undefined> {
@@ -292,19 +296,31 @@ export class HostStore {
         enrolled_at: now,
         agent_token_hash: enrolled.agentTokenHash,
         certificate_fingerprint: enrolled.certificateFingerprint,
-        ...(enrolled.agentUrl ? { agent_url: enrolled.agentUrl } : {}),
         updated_at: now,
       });
     return updated === 1 ? this.get(row.id) : undefined;
   }
 
   /**
+   * Where the backend reaches the host's agent. Only its provider changes it
+   * (an audited API call) or the backend for its own embedded hosts; never a
+   * heartbeat. The agent must still present the certificate issued to it.
+   */
+  async setAgentUrl(id: string, agentUrl: string): Promise<Host | undefined> {
+    await this.db('hosts')
+      .where({ id })
+      .update({ agent_url: agentUrl, updated_at: new Date() });
+    return this.get(id);
+  }
+
+  /**
    * Records a heartbeat from the agent holding this token. A pending or
-   * offline host comes online; maintenance stays maintenance.
+   * offline host comes online; maintenance stays maintenance. What the agent
+   * says about its own URL is not recorded: see setAgentUrl.
    */
   async recordHeartbeat(
     agentTokenHash: string,
-    heartbeat: { info: unknown; agentUrl?: string },
+    heartbeat: { info: unknown },
     now = new Date(),
   ): Promise<{ host: Host; cameOnline: boolean } | undefined> {
     const row = await this.db<HostRow>('hosts')
@@ -318,7 +334,6 @@ export class HostStore {
         last_heartbeat_at: now,
         last_info: JSON.stringify(heartbeat.info ?? null),
         ...(cameOnline ? { state: 'online' } : {}),
-        ...(heartbeat.agentUrl ? { agent_url: heartbeat.agentUrl } : {}),
         updated_at: now,
       });
     return { host: (await this.get(row.id))!, cameOnline };

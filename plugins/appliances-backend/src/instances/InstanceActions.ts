@@ -17,6 +17,7 @@ import { OperationStore } from '../operations/OperationStore';
 import { diskNameOf } from '../operations/diskNameOf';
 import { InstanceEventStore } from './InstanceEventStore';
 import { Instance, InstanceStore } from './InstanceStore';
+import type { AgentAddress } from '../hosts/AgentConnector';
 
 /** Why an action was not carried out, with what the caller needs to try again. */
 export type ActionRefusal = {
@@ -59,7 +60,7 @@ export type InstanceActionsOptions = {
   events: InstanceEventStore;
   hosts: HostStore;
   operations: OperationStore;
-  agents: { forHost(host: { name: string; agentUrl: string }): AgentClient };
+  agents: { forHost(host: AgentAddress): AgentClient };
   /** Starts driving a reopened provisioning operation. */
   kick(operationId: string): void;
   shutdownTimeoutSeconds: number;

@@ -8,6 +8,7 @@ import { Host, HostStore } from '../hosts/HostStore';
 import { agentCall } from '../operations/agentCall';
 import { InstanceEventStore } from './InstanceEventStore';
 import { Instance, InstanceStore } from './InstanceStore';
+import type { AgentAddress } from '../hosts/AgentConnector';
 
 type DomainStateName = AgentApiComponents['schemas']['DomainStateName'];
 
@@ -15,7 +16,7 @@ export type InstanceReconcilerOptions = {
   instances: InstanceStore;
   events: InstanceEventStore;
   hosts: Pick<HostStore, 'list'>;
-  agents: { forHost(host: { name: string; agentUrl: string }): AgentClient };
+  agents: { forHost(host: AgentAddress): AgentClient };
   auditor: AuditorService;
   logger: LoggerService;
   /** An action claim older than this is from a process that died mid-call. */

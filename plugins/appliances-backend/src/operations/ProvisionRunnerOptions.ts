@@ -7,6 +7,7 @@ import { InstanceStore } from '../instances/InstanceStore';
 import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { ImageLayers } from './ImageLayers';
 import { OperationStore } from './OperationStore';
+import type { AgentAddress } from '../hosts/AgentConnector';
 
 export type ProvisionRunnerOptions = {
   db: Knex;
@@ -15,7 +16,7 @@ export type ProvisionRunnerOptions = {
   operations: OperationStore;
   appliances: Pick<ApplianceStore, 'get'>;
   layers: Pick<ImageLayers, 'layersFor'>;
-  agents: { forHost(host: { name: string; agentUrl: string }): AgentClient };
+  agents: { forHost(host: AgentAddress): AgentClient };
   logger: LoggerService;
   auditor: AuditorService;
   leaseMs?: number;

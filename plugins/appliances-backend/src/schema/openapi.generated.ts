@@ -727,6 +727,10 @@ export const spec = {
           "agentUrl": {
             "type": "string"
           },
+          "agentCertificateFingerprint": {
+            "type": "string",
+            "description": "SHA-256 fingerprint of the certificate issued to the host's agent at enrolment; the backend accepts no other certificate from it."
+          },
           "bmc": {
             "type": "object",
             "required": [
@@ -862,6 +866,10 @@ export const spec = {
           },
           "name": {
             "type": "string"
+          },
+          "agentUrl": {
+            "type": "string",
+            "description": "The host's registered agent URL; its certificate is issued for this address."
           },
           "caCert": {
             "type": "string"
@@ -2204,6 +2212,64 @@ export const spec = {
                 "properties": {
                   "maintenance": {
                     "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The host.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Host"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/hosts/{id}/agent-url": {
+      "put": {
+        "operationId": "setHostAgentUrl",
+        "description": "Moves where the backend reaches the host's agent (audited). The agent there must still present the certificate issued to this host at enrolment.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "agentUrl"
+                ],
+                "properties": {
+                  "agentUrl": {
+                    "type": "string",
+                    "pattern": "^https://",
+                    "maxLength": 2048
                   }
                 }
               }

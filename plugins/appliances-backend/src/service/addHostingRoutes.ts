@@ -34,6 +34,7 @@ export function addHostingRoutes(
   });
   addAgentRoutes(router, {
     ...options,
+    logger: hosting.logger,
     hosts: hosting.hosts,
     enrolment: hosting.enrolment,
     heartbeatIntervalSeconds: hosting.config.heartbeatIntervalSeconds,

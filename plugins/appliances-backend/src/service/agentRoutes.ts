@@ -1,6 +1,7 @@
 import {
   AuditorService,
   DiscoveryService,
+  LoggerService,
 } from '@backstage/backend-plugin-api';
 import { AuthenticationError, NotFoundError } from '@backstage/errors';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import { AppliancesRouter } from './types';
 
 export type AgentRoutesOptions = {
   auditor: AuditorService;
+  logger: LoggerService;
   discovery: DiscoveryService;
   hosts: HostStore;
   enrolment: HostEnrolment;
@@ -29,6 +31,7 @@ export function addAgentRoutes(
   options: AgentRoutesOptions,
 ) {
   const { hosts, enrolment } = options;
+  const ignoredAgentUrls = new Set<string>();
 
   router.post('/agent/enroll', async (req, res) => {
     const event = await options.auditor.createEvent({
@@ -46,6 +49,7 @@ export function addAgentRoutes(
       res.json({
         hostId: result.host.id,
         name: result.host.name,
+        agentUrl: result.host.agentUrl,
         caCert: result.caCert,
         cert: result.cert,
         ...(result.key ? { key: result.key } : {}),
@@ -67,9 +71,19 @@ export function addAgentRoutes(
       );
     const recorded = await hosts.recordHeartbeat(sha256Hex(match[1]), {
       info: req.body.info,
-      agentUrl: req.body.agentUrl,
     });
     if (!recorded) throw new AuthenticationError('Unknown heartbeat token');
+    const claimed = req.body.agentUrl;
+    if (claimed && claimed !== recorded.host.agentUrl) {
+      // Only the host's provider moves its agent URL; say so once per claim.
+      const seen = `${recorded.host.id} ${claimed}`;
+      if (!ignoredAgentUrls.has(seen)) {
+        ignoredAgentUrls.add(seen);
+        options.logger.warn(
+          `Host ${recorded.host.name}: its agent says it is at ${claimed}, but the host's agent URL is ${recorded.host.agentUrl}; a heartbeat does not change it (its provider can, with PUT /hosts/${recorded.host.id}/agent-url)`,
+        );
+      }
+    }
     if (recorded.cameOnline) {
       const event = await options.auditor.createEvent({
         eventId: 'host-online',

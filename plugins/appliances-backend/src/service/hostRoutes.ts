@@ -152,6 +152,25 @@ export function addHostRoutes(
     res.json(host);
   });
 
+  router.put('/hosts/:id/agent-url', async (req, res) => {
+    const { id } = req.params;
+    const { agentUrl } = req.body;
+    const host = await audited(
+      options.auditor,
+      req,
+      'host-agent-url-update',
+      { hostId: id, agentUrl },
+      async () => {
+        const scope = await manage(req);
+        await ownedHost(scope, id);
+        if (!URL.canParse(agentUrl))
+          throw new InputError(`agentUrl ${agentUrl} is not a URL`);
+        return (await hosts.setAgentUrl(id, agentUrl))!;
+      },
+    );
+    res.json(host);
+  });
+
   router.post('/hosts/:id/enrolment-token', async (req, res) => {
     const { id } = req.params;
     const view = await audited(

@@ -124,10 +124,22 @@ describe.each(databases.eachSupportedId())(
         .send(hostBody);
       expect(dup.status).toBe(409);
 
+      // An enrolment that claims another address is refused; the token stays usable.
+      const elsewhere = await request(server)
+        .post('/api/appliances/agent/enroll')
+        .send({
+          token: res.body.enrolment.token,
+          agentUrl: 'https://another-providers-host.example.net:7443',
+        });
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.body.error.message).toContain(
+        `registered with agent URL ${hostBody.agentUrl}`,
+      );
       const enrol = await request(server)
         .post('/api/appliances/agent/enroll')
         .send({ token: res.body.enrolment.token });
       expect(enrol.status).toBe(200);
+      expect(enrol.body.agentUrl).toBe(hostBody.agentUrl);
       const cert = new X509Certificate(enrol.body.cert);
       expect(
         cert.verify(new X509Certificate(enrol.body.caCert).publicKey),
@@ -159,6 +171,56 @@ describe.each(databases.eachSupportedId())(
           mockCredentials.user.header(provider.principal.userEntityRef),
         );
       expect(host.body.state).toBe('online');
+
+      // A heartbeat cannot move the host's agent URL; only its provider can, and only theirs.
+      const moved = await request(server)
+        .post('/api/appliances/agent/heartbeat')
+        .set('Authorization', `Bearer ${enrol.body.heartbeatToken}`)
+        .send({
+          name: 'rack1-node4',
+          sentAt: new Date().toISOString(),
+          agentUrl: 'https://someone-elses-agent.example.net:7443',
+          info: { driver: 'simulated' },
+        });
+      expect(moved.status).toBe(204);
+      const agentUrlNow = async () =>
+        (
+          await request(server)
+            .get(`/api/appliances/hosts/${res.body.host.id}`)
+            .set(
+              'Authorization',
+              mockCredentials.user.header(provider.principal.userEntityRef),
+            )
+        ).body.agentUrl;
+      expect(await agentUrlNow()).toBe(hostBody.agentUrl);
+      const foreignMove = await request(server)
+        .put(`/api/appliances/hosts/${res.body.host.id}/agent-url`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(other.principal.userEntityRef),
+        )
+        .send({ agentUrl: 'https://elsewhere.example.net:7443' });
+      expect(foreignMove.status).toBe(404);
+      const notHttps = await request(server)
+        .put(`/api/appliances/hosts/${res.body.host.id}/agent-url`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(provider.principal.userEntityRef),
+        )
+        .send({ agentUrl: 'http://rack1-node4.example.net:7443' });
+      expect(notHttps.status).toBe(400);
+      const ownMove = await request(server)
+        .put(`/api/appliances/hosts/${res.body.host.id}/agent-url`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header(provider.principal.userEntityRef),
+        )
+        .send({ agentUrl: 'https://rack1-node4.dc2.example.net:7443' });
+      expect(ownMove.status).toBe(200);
+      expect(ownMove.body).toMatchObject({
+        agentUrl: 'https://rack1-node4.dc2.example.net:7443',
+        agentCertificateFingerprint: cert.fingerprint256,
+      });
 
       // Prices change; capacity fields are not accepted by the pricing route.
       const priced = await request(server)

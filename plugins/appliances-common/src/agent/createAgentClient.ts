@@ -1,4 +1,5 @@
 import https from 'node:https';
+import type { PeerCertificate } from 'node:tls';
 import createClient, { Client } from 'openapi-fetch';
 import type { paths } from '../generated/agentApi';
 
@@ -12,6 +13,13 @@ export interface AgentClientOptions {
   key: string | Buffer;
   /** Server name to verify when baseUrl uses an IP or another name. */
   servername?: string;
+  /**
+   * SHA-256 fingerprint (`AB:CD:…`, as Node's `fingerprint256`) of the one
+   * certificate this agent may present. When given, a peer whose certificate
+   * comes from the CA but is not this one is refused, whatever name it
+   * carries: the agent is identified by its certificate, not by its URL.
+   */
+  certificateFingerprint256?: string;
   timeoutMs?: number;
 }
 
@@ -32,6 +40,16 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     keepAlive: true,
     maxSockets: 64,
     servername: options.servername,
+    ...(options.certificateFingerprint256
+      ? {
+          checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+            cert.fingerprint256 === options.certificateFingerprint256
+              ? undefined
+              : new Error(
+                  `The agent at ${options.baseUrl} presented certificate ${cert.fingerprint256} (CN=${cert.subject?.CN}), not the one issued to it (${options.certificateFingerprint256})`,
+                ),
+        }
+      : {}),
   });
 
   const fetchOverTls = async (request: Request): Promise<Response> => {

@@ -213,6 +213,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hosts/{id}/agent-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Moves where the backend reaches the host's agent (audited). The agent there must still present the certificate issued to this host at enrolment. */
+        put: operations["setHostAgentUrl"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hosts/{id}/enrolment-token": {
         parameters: {
             query?: never;
@@ -573,6 +590,8 @@ export interface components {
             storageMb: number;
             pricing: components["schemas"]["HostPricing"];
             agentUrl: string;
+            /** @description SHA-256 fingerprint of the certificate issued to the host's agent at enrolment; the backend accepts no other certificate from it. */
+            agentCertificateFingerprint?: string;
             bmc?: {
                 address: string;
                 hasCredentials: boolean;
@@ -617,6 +636,8 @@ export interface components {
         EnrolResponse: {
             hostId: string;
             name: string;
+            /** @description The host's registered agent URL; its certificate is issued for this address. */
+            agentUrl?: string;
             caCert: string;
             cert: string;
             key?: string;
@@ -1248,6 +1269,35 @@ export interface operations {
             content: {
                 "application/json": {
                     maintenance: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Host"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    setHostAgentUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    agentUrl: string;
                 };
             };
         };
