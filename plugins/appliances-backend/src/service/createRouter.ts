@@ -22,7 +22,7 @@ import type { Hosting } from '../hosting/createHosting';
 import { addHostingRoutes } from './addHostingRoutes';
 import { InstanceAccessDeps } from './instanceAccess';
 import { jsonBody, rejectInvalidText } from './http/requestGuards';
-import { errorHandler } from './http/errorHandler';
+import { errorHandler, notFoundHandler } from './http/errorHandler';
 
 export interface RouterOptions {
   logger: LoggerService;
@@ -100,9 +100,11 @@ export async function createRouter(options: RouterOptions) {
       transformConditions: options.transformConditions,
     });
   }
-  // Outside the validated router, so its errors (a route's, the validator's) all end here.
+  // Outside the validated router, so its errors (a route's, the validator's)
+  // all end here, and a path no route serves is answered with a message.
   const outer = Router();
   outer.use(router);
+  outer.use(notFoundHandler);
   outer.use(errorHandler(options.logger));
   return outer;
 }

@@ -185,6 +185,13 @@ describe.each(databases.eachSupportedId())('request validation on %s', id => {
     ['a missing instance', 'get', '/instances/nope', undefined, 404],
     ['a malformed JSON body', 'post', '/hosts', '{"name": ', 400],
     ['a refused permission-free body', 'post', '/instances', {}, 400],
+    [
+      'a path no route serves',
+      'post',
+      '/hosts//enrolment-token',
+      undefined,
+      404,
+    ],
   ] as const)(
     'answers %s without a stack or a server path, even in development',
     async (_what, method, url, body, status) => {

@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { isError } from '@backstage/errors';
-import { ErrorRequestHandler } from 'express';
+import { ErrorRequestHandler, RequestHandler } from 'express';
 import { randomBytes } from 'node:crypto';
 import { sendError } from './sendError';
 
@@ -62,3 +62,10 @@ export function errorHandler(logger: LoggerService): ErrorRequestHandler {
     });
   };
 }
+
+/** A path no route of the API serves: 404 with a message, like any other refusal. */
+export const notFoundHandler: RequestHandler = (req, res) =>
+  sendError(req, res, 404, {
+    name: 'NotFoundError',
+    message: `No ${req.method} ${req.path} in this API (see its openapi.json)`,
+  });
