@@ -1,17 +1,10 @@
 import {
-  BackstageCredentials,
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
   TestDatabases,
   mockCredentials,
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { ConfigReader } from '@backstage/config';
 import { httpRouterServiceFactory } from '@backstage/backend-defaults/httpRouter';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import appliancesPlugin, {
   appliancesOpenApiSpec as spec,
 } from '@tempest/backstage-plugin-appliances-backend';
@@ -19,8 +12,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { TempestPermissionPolicy } from './TempestPermissionPolicy';
-import { readTempestRoles } from './readTempestRoles';
+import {
+  policyPermissionsFactory,
+  userInfoFactory,
+} from '../__testUtils__/policyServices';
 
 jest.setTimeout(120_000);
 
@@ -28,12 +23,6 @@ jest.setTimeout(120_000);
  * Every route of the appliances API × every kind of caller, through the real
  * Tempest policy. A route added to the spec without a row here fails.
  */
-
-const roles = {
-  admin: ['group:default/tempest-admins'],
-  provider: ['group:default/tempest-providers'],
-  buyer: ['group:default/tempest-buyers'],
-};
 
 const IDENTITIES = {
   owner: {
@@ -349,91 +338,9 @@ const ROWS: Row[] = [
   },
 ];
 
-/** The real policy, evaluated in process the way the permission backend does. */
-function policyPermissions() {
-  const policy = new TempestPermissionPolicy(
-    readTempestRoles(new ConfigReader({ tempest: { roles } })),
-  );
-  const userOf = (credentials: BackstageCredentials) => {
-    const principal = credentials.principal as {
-      type: string;
-      userEntityRef?: string;
-    };
-    if (principal.type !== 'user') return undefined;
-    const identity = Object.values(IDENTITIES).find(
-      i => i?.ref === principal.userEntityRef,
-    );
-    const ownershipEntityRefs = [
-      principal.userEntityRef!,
-      ...(identity?.groups ?? []),
-    ];
-    return {
-      identity: {
-        type: 'user',
-        userEntityRef: principal.userEntityRef!,
-        ownershipEntityRefs,
-      },
-      token: '',
-      credentials,
-      info: { userEntityRef: principal.userEntityRef!, ownershipEntityRefs },
-    } as any;
-  };
-  return createServiceFactory({
-    service: coreServices.permissions,
-    deps: {},
-    factory: () =>
-      ({
-        async authorize(
-          requests: any[],
-          options: { credentials: BackstageCredentials },
-        ) {
-          return Promise.all(
-            requests.map(async r => {
-              const decision = await policy.handle(
-                { permission: r.permission },
-                userOf(options.credentials),
-              );
-              if (decision.result === AuthorizeResult.CONDITIONAL) {
-                throw new Error(
-                  `${r.permission.name}: a conditional decision needs authorizeConditional`,
-                );
-              }
-              return decision;
-            }),
-          );
-        },
-        async authorizeConditional(
-          requests: any[],
-          options: { credentials: BackstageCredentials },
-        ) {
-          return Promise.all(
-            requests.map(r =>
-              policy.handle(
-                { permission: r.permission },
-                userOf(options.credentials),
-              ),
-            ),
-          );
-        },
-      }) as any,
-  });
-}
-
-const userInfo = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: BackstageCredentials) {
-      const ref = (credentials.principal as { userEntityRef: string })
-        .userEntityRef;
-      const identity = Object.values(IDENTITIES).find(i => i?.ref === ref);
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(identity?.groups ?? [])],
-      };
-    },
-  }),
-});
+const memberships = Object.fromEntries(
+  Object.values(IDENTITIES).flatMap(i => (i ? [[i.ref, i.groups]] : [])),
+);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
@@ -469,8 +376,8 @@ describe.each(databases.eachSupportedId())(
           mockServices.httpAuth.factory({
             defaultCredentials: mockCredentials.none(),
           }),
-          policyPermissions(),
-          userInfo,
+          policyPermissionsFactory(memberships),
+          userInfoFactory(memberships),
           mockServices.database.factory({ knex }),
           mockServices.rootConfig.factory({
             data: {
