@@ -24,6 +24,7 @@ import { InstanceStore } from '../instances/InstanceStore';
 import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { InstanceActions } from '../instances/InstanceActions';
 import { InstanceReconciler } from '../instances/InstanceReconciler';
+import { InterruptedActions } from '../instances/InterruptedActions';
 import { ProvisioningService } from '../instances/ProvisioningService';
 import { ImageDigests } from '../operations/ImageDigests';
 import { ImageLayers } from '../operations/ImageLayers';
@@ -128,6 +129,17 @@ export async function createHosting(deps: {
     agents,
     kick: id => void runner.kick(id),
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
+    logger: logger.child({ part: 'actions' }),
+  });
+  const interrupted = new InterruptedActions({
+    instances,
+    events,
+    hosts,
+    operations,
+    agents,
+    auditor: deps.auditor,
+    logger: logger.child({ part: 'actions' }),
+    shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
   });
   const reconciler = new InstanceReconciler({
     instances,
@@ -192,6 +204,19 @@ export async function createHosting(deps: {
             logger.info(`Resuming ${resumed.length} unfinished operation(s)`);
         },
       });
+      // Actions whose process died mid-call (a restart) stop renewing their
+      // lease; they are settled from the agents' truth within seconds.
+      await deps.scheduler.scheduleTask({
+        id: 'appliances-instances-settle-interrupted',
+        scope: 'global',
+        frequency: { seconds: 5 },
+        timeout: { minutes: 2 },
+        fn: async () => {
+          const { settled } = await interrupted.settleAll();
+          if (settled)
+            logger.info(`Settled ${settled} interrupted instance action(s)`);
+        },
+      });
       // Drift between recorded states and what the agents report (a guest
       // that died, an action whose process stopped mid-call).
       await deps.scheduler.scheduleTask({
@@ -220,6 +245,7 @@ export async function createHosting(deps: {
     },
     async stop() {
       runner.stop();
+      actions.stop();
       pacer.stop();
       await embedded?.stop();
       agents.close();

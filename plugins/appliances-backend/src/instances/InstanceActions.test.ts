@@ -57,6 +57,7 @@ describe.each(databases.eachSupportedId())(
         agents: connector,
         kick: id => void runner.kick(id),
         shutdownTimeoutSeconds: 1,
+        logger: mockServices.logger.mock(),
       });
       const reconciler = new InstanceReconciler({
         instances,
@@ -245,6 +246,7 @@ describe.each(databases.eachSupportedId())(
             from: current.state,
             to: 'started',
             action: 'start',
+            leaseMs: 15_000,
           }),
         ),
       );

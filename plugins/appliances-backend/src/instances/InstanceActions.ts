@@ -1,3 +1,4 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   ConflictError,
   NotFoundError,
@@ -12,9 +13,9 @@ import {
 } from '@tempest/backstage-plugin-appliances-common';
 import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
 import { Host, HostStore } from '../hosts/HostStore';
-import { AgentCallError, agentCall } from '../operations/agentCall';
+import { AgentCallError } from '../operations/agentCall';
+import { releaseCapacity, runActionOnAgent } from './runActionOnAgent';
 import { OperationStore } from '../operations/OperationStore';
-import { diskNameOf } from '../operations/diskNameOf';
 import { InstanceEventStore } from './InstanceEventStore';
 import { Instance, InstanceStore } from './InstanceStore';
 import type { AgentAddress } from '../hosts/AgentConnector';
@@ -64,6 +65,13 @@ export type InstanceActionsOptions = {
   /** Starts driving a reopened provisioning operation. */
   kick(operationId: string): void;
   shutdownTimeoutSeconds: number;
+  logger: LoggerService;
+  /**
+   * How long an action's claim holds unless renewed; renewed every third of
+   * it while the agent call runs. When the process dies the claim lapses
+   * this long after, and InterruptedActions settles it. Default 15 s.
+   */
+  actionLeaseMs?: number;
 };
 
 /**
@@ -72,7 +80,43 @@ export type InstanceActionsOptions = {
  * agent, and reverts (with the reason) when the agent refuses or fails.
  */
 export class InstanceActions {
-  constructor(private readonly o: InstanceActionsOptions) {}
+  private readonly leaseMs: number;
+  private readonly renewals = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly o: InstanceActionsOptions) {
+    this.leaseMs = o.actionLeaseMs ?? 15_000;
+  }
+
+  /** Stops renewing the leases of actions in flight (shutdown): they lapse and are settled from the agent's truth. */
+  stop() {
+    for (const timer of this.renewals) clearInterval(timer);
+    this.renewals.clear();
+  }
+
+  /** Runs an agent call while renewing the action's lease. */
+  private async holdingLease<T>(
+    instanceId: string,
+    claimedVersion: number,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    const timer = setInterval(() => {
+      this.o.instances
+        .renewAction(instanceId, claimedVersion, this.leaseMs)
+        .catch((e: unknown) =>
+          // The claim then lapses and is settled from the agent's truth.
+          this.o.logger.warn(
+            `Could not renew the action lease of instance ${instanceId}: ${e}`,
+          ),
+        );
+    }, this.leaseMs / 3);
+    this.renewals.add(timer);
+    try {
+      return await call();
+    } finally {
+      clearInterval(timer);
+      this.renewals.delete(timer);
+    }
+  }
 
   private refusal(
     instance: Instance,
@@ -191,6 +235,7 @@ export class InstanceActions {
             to: claimed,
             action,
             ...(action === 'retry' ? { hostname: instance.hostname } : {}),
+            leaseMs: this.leaseMs,
           },
           trx,
         );
@@ -262,9 +307,18 @@ export class InstanceActions {
     }
 
     try {
-      if (needsAgent)
-        await this.callAgent(this.o.agents.forHost(host!), instance, action);
-      if (action === 'delete') await this.releaseCapacity(instance);
+      if (needsAgent) {
+        await this.holdingLease(instance.id, claimedVersion, () =>
+          runActionOnAgent(
+            this.o.agents.forHost(host!),
+            instance,
+            action,
+            this.o.shutdownTimeoutSeconds,
+          ),
+        );
+      }
+      if (action === 'delete')
+        await releaseCapacity(this.o.hosts, this.o.operations, instance);
     } catch (e) {
       const message =
         e instanceof AgentCallError
@@ -316,92 +370,5 @@ export class InstanceActions {
       await instances.finishAction(instance.id, claimedVersion);
     }
     return { instance: (await instances.get(instance.id))! };
-  }
-
-  private async callAgent(
-    agent: AgentClient,
-    instance: Instance,
-    action: InstanceAction,
-  ) {
-    const name = instance.domainName!;
-    const path = { params: { path: { name } } };
-    switch (action) {
-      case 'start':
-        await agentCall(
-          'start domain',
-          agent.POST('/v1/domains/{name}/start', path),
-        );
-        return;
-      case 'stop':
-        await agentCall(
-          'shut down domain',
-          agent.POST('/v1/domains/{name}/shutdown', {
-            ...path,
-            body: { timeoutSeconds: this.o.shutdownTimeoutSeconds },
-          }),
-        );
-        return;
-      case 'suspend':
-        await agentCall(
-          'suspend domain',
-          agent.POST('/v1/domains/{name}/suspend', path),
-        );
-        return;
-      case 'resume':
-        await agentCall(
-          'resume domain',
-          agent.POST('/v1/domains/{name}/resume', path),
-        );
-        return;
-      case 'delete': {
-        const ignoring = async (
-          codes: string[],
-          call: () => Promise<unknown>,
-        ) => {
-          try {
-            await call();
-          } catch (e) {
-            if (!(e instanceof AgentCallError && codes.includes(e.code)))
-              throw e;
-          }
-        };
-        // A stopped domain refuses destroy (not running); a missing one is already gone.
-        await ignoring(
-          ['UNKNOWN_DOMAIN', 'DOMAIN_STATE_CONFLICT', 'HTTP_404'],
-          () =>
-            agentCall(
-              'destroy domain',
-              agent.POST('/v1/domains/{name}/destroy', path),
-            ),
-        );
-        await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () =>
-          agentCall(
-            'undefine domain',
-            agent.DELETE('/v1/domains/{name}', path),
-          ),
-        );
-        await ignoring(['UNKNOWN_DISK', 'HTTP_404'], () =>
-          agentCall(
-            'remove disk',
-            agent.DELETE('/v1/disks/{name}', {
-              params: { path: { name: diskNameOf(instance.id) } },
-            }),
-          ),
-        );
-        return;
-      }
-      default:
-        throw new Error(`No agent call for ${action}`);
-    }
-  }
-
-  /** Gives the host back the instance's capacity unless a rollback already did. */
-  private async releaseCapacity(instance: Instance) {
-    if (!instance.hostId) return;
-    const operation = instance.operationId
-      ? await this.o.operations.get(instance.operationId)
-      : undefined;
-    if (operation?.state === 'failed') return;
-    await this.o.hosts.release(instance.hostId, instance.size);
   }
 }

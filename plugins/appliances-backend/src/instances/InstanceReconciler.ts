@@ -19,8 +19,6 @@ export type InstanceReconcilerOptions = {
   agents: { forHost(host: AgentAddress): AgentClient };
   auditor: AuditorService;
   logger: LoggerService;
-  /** An action claim older than this is from a process that died mid-call. */
-  stalePendingMs?: number;
 };
 
 /**
@@ -63,7 +61,6 @@ export class InstanceReconciler {
   constructor(private readonly o: InstanceReconcilerOptions) {}
 
   async reconcileAll(): Promise<{ checked: number; fixed: number }> {
-    await this.clearStalePending();
     let checked = 0;
     let fixed = 0;
     for (const host of await this.o.hosts.list()) {
@@ -154,28 +151,5 @@ export class InstanceReconciler {
       `Instance ${instance.hostname}: ${message}; now ${state}`,
     );
     return true;
-  }
-
-  private async clearStalePending() {
-    const before = new Date(
-      Date.now() - (this.o.stalePendingMs ?? 10 * 60_000),
-    );
-    for (const instance of await this.o.instances.listStalePending(before)) {
-      if (
-        await this.o.instances.clearStalePending(instance.id, instance.version)
-      ) {
-        await this.o.events.record({
-          instanceId: instance.id,
-          actor: 'system:reconciler',
-          kind: 'reconcile',
-          action: instance.pendingAction,
-          fromState: instance.state,
-          toState: instance.state,
-          version: instance.version + 1,
-          outcome: 'failed',
-          message: `The ${instance.pendingAction} action never finished; the agent's state decides`,
-        });
-      }
-    }
   }
 }

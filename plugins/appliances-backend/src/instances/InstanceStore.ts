@@ -73,12 +73,27 @@ type InstanceRow = {
   operation_id: string | null;
   error: string | null;
   pending_action?: InstanceAction | null;
+  pending_from?: InstanceState | null;
+  pending_until?: Date | string | number | null;
   started_at?: Date | string | number | null;
   created_at: Date | string | number;
   updated_at: Date | string | number;
 };
 
 const iso = (v: Date | string | number) => new Date(v).toISOString();
+
+const NO_PENDING = {
+  pending_action: null,
+  pending_since: null,
+  pending_from: null,
+  pending_until: null,
+};
+
+/** An action whose process stopped renewing it, with the state it started from. */
+export type InterruptedAction = Instance & {
+  pendingAction: InstanceAction;
+  pendingFrom: InstanceState;
+};
 
 function toInstance(row: InstanceRow): Instance {
   const price: LockedPrice | undefined =
@@ -243,6 +258,8 @@ export class InstanceStore {
       to: InstanceState;
       action: InstanceAction;
       hostname?: string;
+      /** How long the claim holds unless renewed (renewAction). */
+      leaseMs: number;
     },
     trx: Knex = this.db,
   ): Promise<boolean> {
@@ -255,6 +272,8 @@ export class InstanceStore {
         version: claim.expectedVersion + 1,
         pending_action: claim.action,
         pending_since: now,
+        pending_from: claim.from,
+        pending_until: new Date(now.getTime() + claim.leaseMs),
         error: null,
         ...(claim.to === 'started' ? { started_at: now } : {}),
         // A retry takes the hostname back (released when provisioning failed).
@@ -275,8 +294,7 @@ export class InstanceStore {
     const n = await this.db('instances')
       .where({ id, version: claimedVersion })
       .update({
-        pending_action: null,
-        pending_since: null,
+        ...NO_PENDING,
         ...(state ? { state, version: claimedVersion + 1 } : {}),
         ...(state === 'deleted' ? { active_hostname: null } : {}),
         updated_at: new Date(),
@@ -296,8 +314,7 @@ export class InstanceStore {
       .update({
         state: from,
         version: claimedVersion + 1,
-        pending_action: null,
-        pending_since: null,
+        ...NO_PENDING,
         error,
         updated_at: new Date(),
       });
@@ -336,24 +353,61 @@ export class InstanceStore {
     return rows.map(toInstance);
   }
 
-  /** Actions whose process died mid-call (a restart): older than `before`. */
-  async listStalePending(before: Date): Promise<Instance[]> {
-    const rows = await this.db<InstanceRow>('instances')
+  /** Keeps a claimed action's lease while its agent call runs; false once the claim is gone. */
+  async renewAction(
+    id: string,
+    claimedVersion: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const n = await this.db('instances')
+      .where({ id, version: claimedVersion })
       .whereNotNull('pending_action')
-      .where('pending_since', '<', before);
-    return rows.map(toInstance);
+      .update({ pending_until: new Date(Date.now() + leaseMs) });
+    return n === 1;
   }
 
-  /** Clears a stale action claim without changing the state (the reconciler then aligns it). */
-  async clearStalePending(id: string, version: number): Promise<boolean> {
-    const n = await this.db('instances')
-      .where({ id, version })
+  /** Actions whose process stopped renewing their lease (it died, or restarted). */
+  async listInterrupted(now = new Date()): Promise<InterruptedAction[]> {
+    const rows = await this.db<InstanceRow>('instances')
       .whereNotNull('pending_action')
+      .andWhere(q =>
+        q.whereNull('pending_until').orWhere('pending_until', '<', now),
+      );
+    return rows.map(row => ({
+      ...toInstance(row),
+      pendingAction: row.pending_action!,
+      // Claims from before action leases recorded no starting state.
+      pendingFrom: row.pending_from ?? row.state,
+    }));
+  }
+
+  /**
+   * Settles an interrupted action: the state the agent's truth implies, the
+   * claim cleared, the version bumped. Only if the claim is still the one
+   * read and its lease has lapsed, so a live process or a second settler
+   * never loses to this one.
+   */
+  async settleInterrupted(
+    id: string,
+    claimedVersion: number,
+    state: InstanceState,
+    error: string | null,
+    now = new Date(),
+  ): Promise<boolean> {
+    const n = await this.db('instances')
+      .where({ id, version: claimedVersion })
+      .whereNotNull('pending_action')
+      .andWhere(q =>
+        q.whereNull('pending_until').orWhere('pending_until', '<', now),
+      )
       .update({
-        pending_action: null,
-        pending_since: null,
-        version: version + 1,
-        updated_at: new Date(),
+        ...NO_PENDING,
+        state,
+        version: claimedVersion + 1,
+        error,
+        ...(state === 'started' ? { started_at: now } : {}),
+        ...(state === 'deleted' ? { active_hostname: null } : {}),
+        updated_at: now,
       });
     return n === 1;
   }
