@@ -56,6 +56,12 @@ describe('readAppliancesConfig', () => {
     await expect(read(value)).rejects.toThrow(`Invalid config at ${key}`);
   });
 
+  it('names the key of an owner that is not a user or group ref', async () => {
+    await expect(
+      read({ channels: [{ ...channel, owner: 'user:default/<script>' }] }),
+    ).rejects.toThrow(/appliances\.channels\[0\]\.owner/);
+  });
+
   it('names the key of an empty owner', async () => {
     await expect(
       read({ channels: [{ ...channel, owner: '' }] }),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ChannelInput } from '../database/ChannelStore';
 import { isHttpUrl } from '../channels/urls';
 import { FetchLimits } from '../channels/fetchLimited';
+import { normalizeOwnerRef } from '../permissions/ownerRef';
 
 export type AppliancesConfig = {
   allowUnsigned: boolean;
@@ -97,11 +98,11 @@ export async function readAppliancesConfig(
     const url = channel.getOptionalString('url');
     if (!url || !isHttpUrl(url))
       throw new AppliancesConfigError(`${key}.url`, 'an http or https URL');
-    const owner = channel.getOptionalString('owner');
+    const owner = normalizeOwnerRef(channel.getOptionalString('owner') ?? '');
     if (!owner)
       throw new AppliancesConfigError(
         `${key}.owner`,
-        'an entity ref such as group:default/platform',
+        'a user or group entity ref such as group:default/platform',
       );
     const trustedKeys = channel.getOptionalStringArray('trustedKeys') ?? [];
     for (const [k, armoredKey] of trustedKeys.entries()) {

@@ -484,7 +484,8 @@ export const spec = {
         "type": "string",
         "minLength": 1,
         "maxLength": 255,
-        "description": "Entity ref of the owner, e.g. group:default/platform."
+        "pattern": "^(user|group):([a-z0-9]+(-+[a-z0-9]+)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+        "description": "Entity ref of the owning user or group, e.g. group:default/platform (the namespace defaults to `default`). It becomes an ownedBy relation in the catalog.\n"
       },
       "TrustedKeys": {
         "type": "array",

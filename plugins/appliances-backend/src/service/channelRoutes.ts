@@ -3,7 +3,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   applianceReadPermission,
   channelManagePermission,
@@ -12,6 +12,7 @@ import { Request } from 'express';
 import { ChannelStore } from '../database/ChannelStore';
 import { ChannelRefresher } from '../channels/ChannelRefresher';
 import { ApplianceDirectory } from '../appliances/ApplianceDirectory';
+import { normalizeOwnerRef } from '../permissions/ownerRef';
 import { audited } from './audited';
 import { authorize } from './authorize';
 import { AppliancesRouter } from './types';
@@ -54,10 +55,15 @@ export function addChannelRoutes(
       { channelId: req.body.id, url: req.body.url },
       async () => {
         await manage(req, 'Only admins may subscribe channels');
+        const owner = normalizeOwnerRef(req.body.owner);
+        if (!owner)
+          throw new InputError(
+            `owner '${req.body.owner}' is not a user or group entity ref such as group:default/platform`,
+          );
         return channels.create({
           id: req.body.id,
           url: req.body.url,
-          owner: req.body.owner,
+          owner,
           trustedKeys: req.body.trustedKeys ?? [],
           refreshMinutes: req.body.refreshMinutes,
           source: 'api',

@@ -15,6 +15,7 @@ import {
   assertOwns,
   callerScope,
 } from './callerScope';
+import { normalizeOwnerRef } from '../permissions/ownerRef';
 import { audited } from './audited';
 import { AppliancesRouter } from './types';
 
@@ -86,7 +87,13 @@ export function addHostRoutes(
       { hostName: body.name },
       async () => {
         const scope = await manage(req);
-        const owner = body.owner ?? scope.principalRef;
+        const owner = body.owner
+          ? normalizeOwnerRef(body.owner)
+          : scope.principalRef;
+        if (!owner)
+          throw new InputError(
+            `owner '${body.owner}' is not a user or group entity ref such as group:default/platform`,
+          );
         if (!scope.all && !scope.ownershipRefs.includes(owner)) {
           throw new InputError(
             `You may register hosts for yourself or your groups, not ${owner}`,

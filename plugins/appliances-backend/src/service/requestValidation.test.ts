@@ -211,4 +211,32 @@ describe.each(databases.eachSupportedId())('request validation on %s', id => {
       expect(res.text).not.toMatch(/\.ts:\d+|node_modules/);
     },
   );
+
+  it.each([' ', 'user:default/<script>', 'component:default/web', 'platform'])(
+    'refuses a channel owner %j that is not a user or group ref, and stores nothing',
+    async owner => {
+      const res = await request(server)
+        .post('/api/appliances/channels')
+        .set('Authorization', provider)
+        .send({ id: 'owned', url: 'http://127.0.0.1:9/feed.xml', owner });
+      expect(res.status).toBe(400);
+      expect(await knex('channels').where({ id: 'owned' })).toEqual([]);
+    },
+  );
+
+  it('stores a channel owner as its full entity ref', async () => {
+    const res = await request(server)
+      .post('/api/appliances/channels')
+      .set('Authorization', provider)
+      .send({
+        id: 'owned-ok',
+        url: 'http://127.0.0.1:9/feed.xml',
+        owner: 'group:platform',
+      });
+    expect(res.status).toBe(201);
+    expect(res.body.owner).toBe('group:default/platform');
+    await request(server)
+      .delete('/api/appliances/channels/owned-ok')
+      .set('Authorization', provider);
+  });
 });

@@ -537,7 +537,7 @@ export interface components {
         /** @description Lower-case letters, digits and dashes. */
         ChannelId: string;
         FeedUrl: string;
-        /** @description Entity ref of the owner, e.g. group:default/platform. */
+        /** @description Entity ref of the owning user or group, e.g. group:default/platform (the namespace defaults to `default`). It becomes an ownedBy relation in the catalog. */
         OwnerRef: string;
         /** @description Armored OpenPGP public keys trusted to sign this channel's images. */
         TrustedKeys: string[];
