@@ -4,3 +4,9 @@
  * @packageDocumentation
  */
 export { catalogModuleAppliances as default } from './module';
+export {
+  hostToEntity,
+  instanceToEntity,
+  HOSTING_LOCATION,
+} from './hosting/hostingEntities';
+export type { HostView, InstanceView } from './hosting/hostingEntities';

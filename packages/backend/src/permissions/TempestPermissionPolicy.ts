@@ -21,7 +21,9 @@ import {
   createInstanceConditionalDecision,
   instanceConditions,
 } from '@tempest/backstage-plugin-appliances-backend';
+import { createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
 import { TempestRoles, rolesOf } from './readTempestRoles';
+import { tempestEntityConditions } from './catalogEntityConditions';
 
 const ALLOW: PolicyDecision = { result: AuthorizeResult.ALLOW };
 const DENY: PolicyDecision = { result: AuthorizeResult.DENY };
@@ -31,7 +33,9 @@ const DENY: PolicyDecision = { result: AuthorizeResult.DENY };
  * - admins may do everything;
  * - buyers provision instances and see and act on their own and their groups';
  * - providers register and manage their own hosts and see the instances on them;
- * - channel management and the all-seeing admin permission are for admins only.
+ * - channel management and the all-seeing admin permission are for admins only;
+ * - catalog entities of hosts and instances follow the same rules (see
+ *   tempestEntityConditions); every other entity is for everyone.
  * Instance decisions are conditional (IS_OWNER, IS_ON_HOST_OWNED_BY) so the
  * appliances backend filters lists in its database.
  */
@@ -54,6 +58,14 @@ export class TempestPermissionPolicy implements PermissionPolicy {
     }
     // Other backend plugins (the catalog module) call without a user.
     if (!user) return ALLOW;
+
+    // Hosts and instances in the catalog are seen by those the API shows them to.
+    if (isResourcePermission(permission, 'catalog-entity')) {
+      return createCatalogConditionalDecision(
+        permission,
+        tempestEntityConditions(permission, refs, held.has('provider')),
+      );
+    }
 
     if (isResourcePermission(permission, APPLIANCE_INSTANCE_RESOURCE_TYPE)) {
       const own = instanceConditions.isOwner({ owners: refs });

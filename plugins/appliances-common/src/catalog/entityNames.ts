@@ -23,3 +23,14 @@ export function instanceEntityRef(hostname: string): string {
 export function applianceEntityRef(applianceId: string): string {
   return `resource:default/${applianceId}`;
 }
+
+/** `spec.type` of the Resource entities Tempest emits for hosts and instances. */
+export const HOST_ENTITY_TYPE = 'appliance-host';
+export const INSTANCE_ENTITY_TYPE = 'appliance-instance';
+
+/**
+ * Annotation on instance entities naming the owner of the instance's host, so
+ * a permission policy can show providers the instances on their hosts (as the
+ * instances API does) with the catalog's own rules.
+ */
+export const HOST_OWNER_ANNOTATION = 'tempest.dev/host-owner';

@@ -94,7 +94,13 @@ describe('HostingEntityProvider', () => {
       },
     });
     expect(instanceEntity).toMatchObject({
-      metadata: { name: 'web-1' },
+      metadata: {
+        name: 'web-1',
+        // Who else may see it: the provider of its host (the catalog policy reads this).
+        annotations: {
+          'tempest.dev/host-owner': 'group:default/tempest-providers',
+        },
+      },
       spec: {
         type: 'appliance-instance',
         owner: 'user:default/buyer',

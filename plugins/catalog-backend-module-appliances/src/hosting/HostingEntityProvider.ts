@@ -108,10 +108,10 @@ export class HostingEntityProvider implements EntityProvider {
       this.get<{ items: HostView[] }>('/hosts'),
       this.allInstances(),
     ]);
-    const hostNames = new Map(hosts.items.map(h => [h.id, h.name]));
+    const hostsById = new Map(hosts.items.map(h => [h.id, h]));
     const entities: Entity[] = hosts.items.map(hostToEntity);
     for (const instance of instances.items) {
-      const entity = instanceToEntity(instance, hostNames);
+      const entity = instanceToEntity(instance, hostsById);
       if (entity) entities.push(entity);
     }
     await this.connection.applyMutation({

@@ -5,6 +5,9 @@ import {
 } from '@backstage/catalog-model';
 import {
   AppliancesApiComponents,
+  HOST_ENTITY_TYPE,
+  HOST_OWNER_ANNOTATION,
+  INSTANCE_ENTITY_TYPE,
   applianceEntityRef,
   hostEntityName,
   hostEntityRef,
@@ -48,22 +51,24 @@ export function hostToEntity(host: HostView): Entity {
       links: [],
     },
     spec: {
-      type: 'appliance-host',
+      type: HOST_ENTITY_TYPE,
       owner: host.owner,
       system: 'tempest',
     },
   };
 }
 
-/** An instance as a `Resource` of type `appliance-instance`, owned by its requester. */
+/**
+ * An instance as a `Resource` of type `appliance-instance`, owned by its
+ * requester, annotated with its host's owner (who may see it too).
+ */
 export function instanceToEntity(
   instance: InstanceView,
-  hostNames: Map<string, string>,
+  hosts: Map<string, Pick<HostView, 'name' | 'owner'>>,
 ): Entity | undefined {
   if (!PUBLISHED_STATES.has(instance.state)) return undefined;
-  const hostName =
-    instance.hostName ??
-    (instance.hostId ? hostNames.get(instance.hostId) : undefined);
+  const host = instance.hostId ? hosts.get(instance.hostId) : undefined;
+  const hostName = instance.hostName ?? host?.name;
   const dependsOn = [applianceEntityRef(instance.applianceId)];
   if (hostName) dependsOn.push(hostEntityRef(hostName));
   return {
@@ -73,11 +78,14 @@ export function instanceToEntity(
       name: instanceEntityName(instance.hostname),
       title: instance.hostname,
       description: `${instance.applianceId} with ${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB memory, ${instance.size.storageMb} MB storage`,
-      annotations: annotations('instance', instance.id),
+      annotations: {
+        ...annotations('instance', instance.id),
+        ...(host ? { [HOST_OWNER_ANNOTATION]: host.owner } : {}),
+      },
       labels: { 'tempest.dev/instance-state': instance.state },
     },
     spec: {
-      type: 'appliance-instance',
+      type: INSTANCE_ENTITY_TYPE,
       owner: instance.owner,
       system: 'tempest',
       dependsOn,
