@@ -230,6 +230,19 @@ const ROWS: Row[] = [
       none: 401,
     },
   },
+  {
+    method: 'put',
+    path: '/hosts/{id}/agent-url',
+    url: () => `/hosts/${HOST_ID}/agent-url`,
+    body: () => ({ agentUrl: 'https://rack1-moved.example:7443' }),
+    expect: {
+      owner: 403,
+      otherBuyer: 403,
+      provider: 200,
+      admin: 200,
+      none: 401,
+    },
+  },
   // The seeded host has enrolled already.
   {
     method: 'post',
