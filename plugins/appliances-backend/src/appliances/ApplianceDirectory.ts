@@ -86,7 +86,7 @@ export class ApplianceDirectory {
   private view(a: StoredAppliance, index: ApplianceIndex): ApplianceView {
     const dependencies = a.dependencies.map(d => ({
       ...d,
-      resolvedId: index.resolve(d)?.id,
+      resolvedId: index.resolve(d, a)?.id,
     }));
     return {
       id: a.id,

@@ -29,7 +29,7 @@ export type StoredAppliance = {
 /** The least needed to mark the newest versions and resolve dependencies. */
 export type ApplianceKey = Pick<
   StoredAppliance,
-  'id' | 'channelId' | 'provides' | 'version'
+  'id' | 'channelId' | 'provides' | 'version' | 'signatureState'
 >;
 
 export type ApplianceQuery = {
@@ -153,12 +153,14 @@ export class ApplianceStore {
       'channel_id',
       'provides',
       'version',
+      'signature_state',
     );
     return rows.map(r => ({
       id: r.id,
       channelId: r.channel_id,
       provides: r.provides,
       version: r.version,
+      signatureState: r.signature_state,
     }));
   }
 
