@@ -1,6 +1,7 @@
 import express from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { AgentServices } from '../createAgentServices';
+import { AgentError } from '../errors/AgentError';
 import { spec } from '../schema/openapi.generated';
 import { diskRoutes } from './diskRoutes';
 import { domainRoutes } from './domainRoutes';
@@ -15,6 +16,17 @@ export function createAgentApp(agent: AgentServices): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requireClientCertificate);
+  // `/v1/disks/` is not `/v1/disks`: an empty name is refused, never read as the list.
+  app.use((req, _res, next) =>
+    next(
+      req.path.length > 1 && req.path.endsWith('/')
+        ? new AgentError(
+            'NOT_FOUND',
+            `${req.method} ${req.path} is not part of the agent API (an empty name, or a trailing slash)`,
+          )
+        : undefined,
+    ),
+  );
   app.use(express.json({ limit: '1mb' }));
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(spec);

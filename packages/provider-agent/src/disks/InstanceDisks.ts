@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AgentError } from '../errors/AgentError';
 import { ImageStore } from '../images/ImageStore';
 import { SeedBuilder, SeedConfig } from '../seed/SeedBuilder';
+import { validateSeedConfig } from '../seed/seedFiles';
 import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { resolveInside } from '../validation/dataPath';
 import { validateName } from '../validation/names';
@@ -61,23 +62,29 @@ export class InstanceDisks {
     if (this.creating.has(name) || (await this.read(name))) {
       throw new AgentError('DISK_EXISTS', `Disk ${name} already exists`);
     }
+    // Everything the request says is checked before anything is written.
+    const seed: SeedConfig | undefined =
+      request.seed &&
+      validateSeedConfig({
+        ...request.seed,
+        instanceId: name,
+        hostname: request.seed.hostname ?? name,
+      });
     this.creating.add(name);
     const dir = this.dir(name);
+    let newDeployment: { file: string; dir?: string } | undefined;
     try {
       const appliance = await this.images().resolve(
         'appliance',
         request.appliance,
       );
-      const seed: SeedConfig | undefined = request.seed && {
-        ...request.seed,
-        instanceId: name,
-        hostname: request.seed.hostname ?? name,
-      };
-      const deploymentPath = await this.ensureDeployment(
+      const ensured = await this.ensureDeployment(
         request.appliance,
         appliance,
         deployment,
       );
+      if (ensured.created) newDeployment = ensured.created;
+      const deploymentPath = ensured.file;
       await fs.mkdir(dir, { recursive: true });
       const diskPath = path.join(dir, 'disk.qcow2');
       await this.diskStore.createOverlay(diskPath, deploymentPath, {
@@ -101,6 +108,15 @@ export class InstanceDisks {
       return await cleanUpAfter(e, async () => {
         await this.diskStore.remove(path.join(dir, 'disk.qcow2'));
         await fs.rm(dir, { recursive: true, force: true });
+        // A deployment layer made for this disk goes too, unless another disk took it meanwhile.
+        if (
+          newDeployment &&
+          !(await this.layersInUse()).has(newDeployment.file)
+        ) {
+          await this.diskStore.remove(newDeployment.file);
+          if (newDeployment.dir)
+            await fs.rm(newDeployment.dir, { recursive: true, force: true });
+        }
       });
     } finally {
       this.creating.delete(name);
@@ -149,11 +165,12 @@ export class InstanceDisks {
     return used;
   }
 
+  /** The deployment layer, made if missing (then `created` says what was made). */
   private ensureDeployment(
     applianceName: string,
     appliance: { path: string; version: string },
     deployment: string,
-  ): Promise<string> {
+  ): Promise<{ file: string; created?: { file: string; dir?: string } }> {
     const file = resolveInside(
       this.deploymentsRoot,
       applianceName,
@@ -166,11 +183,10 @@ export class InstanceDisks {
         fs.stat(file).then(() => true),
         false,
       );
-      if (!exists) {
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        await this.diskStore.createOverlay(file, appliance.path);
-      }
-      return file;
+      if (exists) return { file };
+      const dir = await fs.mkdir(path.dirname(file), { recursive: true });
+      await this.diskStore.createOverlay(file, appliance.path);
+      return { file, created: { file, dir } };
     });
     // The next caller waits for this one either way; its failure reaches its caller through `run`.
     this.deploymentLock = run.then(

@@ -7,6 +7,7 @@ import { AgentConfig } from '../config/AgentConfig';
 import { AgentServices, createAgentServices } from '../createAgentServices';
 import { HeartbeatSender } from '../heartbeat/HeartbeatSender';
 import { agentVersion } from '../version';
+import { answerUnreadableRequest } from './answerUnreadableRequest';
 
 export interface RunningAgent {
   url: string;
@@ -50,6 +51,9 @@ export async function startAgentServer(
     app,
   );
   server.keepAliveTimeout = 30_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) =>
+    answerUnreadableRequest(err, socket, logger),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => {

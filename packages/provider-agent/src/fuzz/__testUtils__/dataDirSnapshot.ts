@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Every file under the agent's data directory with its size and content
+ * hash: two snapshots are equal when a request changed nothing the agent
+ * keeps (images, layers, disks, seeds, domain records, simulated state).
+ */
+export async function dataDirSnapshot(root: string): Promise<string[]> {
+  const entries: string[] = [];
+  async function walk(dir: string) {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(root, full);
+      if (entry.isDirectory()) {
+        entries.push(`${rel}/`);
+        await walk(full);
+      } else {
+        const body = await fs.readFile(full);
+        const hash = createHash('sha256').update(body).digest('hex');
+        entries.push(`${rel} ${body.length} ${hash.slice(0, 16)}`);
+      }
+    }
+  }
+  await walk(root);
+  return entries.sort();
+}
