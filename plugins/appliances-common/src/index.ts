@@ -14,3 +14,5 @@ export * from './placement/placeHost';
 export * from './lifecycle/instanceStateMachine';
 export * from './catalog/entityNames';
 export * from './events/topics';
+export * from './money';
+export * from './appliances/minimumSize';

@@ -13,6 +13,7 @@ describe('readAppliancesConfig', () => {
   it('has safe defaults', async () => {
     const config = await read(undefined);
     expect(config).toMatchObject({
+      currency: 'EUR',
       allowUnsigned: false,
       channels: [],
       feedLimits: {
@@ -66,5 +67,14 @@ describe('readAppliancesConfig', () => {
     await expect(
       read({ channels: [{ ...channel, owner: '' }] }),
     ).rejects.toThrow(/appliances\.channels\[0\]\.owner/);
+  });
+
+  it('reads the installation currency and refuses one Intl does not know', async () => {
+    const withCurrency = (currency: string) =>
+      readAppliancesConfig(new ConfigReader({ tempest: { currency } }));
+    await expect(withCurrency('JPY')).resolves.toMatchObject({
+      currency: 'JPY',
+    });
+    await expect(withCurrency('euro')).rejects.toThrow(/tempest\.currency/);
   });
 });

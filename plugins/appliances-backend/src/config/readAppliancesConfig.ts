@@ -3,6 +3,7 @@ import {
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
+import { readCurrency } from '@tempest/backstage-plugin-appliances-common';
 import * as openpgp from 'openpgp';
 import path from 'node:path';
 import { ChannelInput } from '../database/ChannelStore';
@@ -20,6 +21,8 @@ export type AppliancesConfig = {
   maxItems: number;
   concurrency: number;
   staticChannelsDirectory?: string;
+  /** `tempest.currency`: every amount is an integer of its minor units. */
+  currency: string;
 };
 
 const CHANNEL_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -150,6 +153,7 @@ export async function readAppliancesConfig(
   const staticDir = config?.getOptionalString('staticChannels.directory');
 
   return {
+    currency: readCurrency(root),
     allowUnsigned: config?.getOptionalBoolean('allowUnsigned') ?? false,
     channels,
     schedule,
