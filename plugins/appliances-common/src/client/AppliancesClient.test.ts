@@ -96,4 +96,31 @@ describe('AppliancesClient', () => {
     expect(error).toBeInstanceOf(AppliancesApiError);
     expect(error.status).toBe(500);
   });
+
+  it('sends a body through a fetch that builds a Request from its input more than once', async () => {
+    // Backstage's fetchApi does: its plugin-protocol middleware builds a
+    // Request from the input to read the URL, then hands the same input on to
+    // the auth middleware, which builds another. A Request input with a body
+    // can be read only once, so the client must hand over a URL and init.
+    const backstageLike = new AppliancesClient({
+      discoveryApi: { getBaseUrl: async () => baseUrl },
+      fetchApi: {
+        fetch: (input, init) => {
+          void new Request(input as Request, init).url;
+          const req = new Request(input as Request, init);
+          req.headers.set('authorization', 'Bearer test-token');
+          return fetch(req);
+        },
+      },
+    });
+    const error = await backstageLike
+      .createChannel({ id: 'y', url: 'http://a/feed.xml', owner: 'user:a' })
+      .catch(e => e);
+    expect(error.status).toBe(409);
+    expect(seen.at(-1)).toMatchObject({
+      method: 'POST',
+      auth: 'Bearer test-token',
+    });
+    expect(JSON.parse(seen.at(-1)!.body)).toMatchObject({ id: 'y' });
+  });
 });

@@ -56,7 +56,8 @@ export class AppliancesClient {
         createClient<paths>({
           baseUrl,
           fetch: this.options.fetchApi
-            ? (req: Request) => this.options.fetchApi!.fetch(req)
+            ? async (req: Request) =>
+                this.options.fetchApi!.fetch(req.url, await initOf(req))
             : undefined,
         }),
       );
@@ -136,6 +137,21 @@ export class AppliancesClient {
     ).GET('/appliance-facets');
     return unwrap(data, error, response);
   }
+}
+
+/**
+ * A URL and init instead of the Request openapi-fetch built: Backstage's
+ * fetchApi middleware builds Requests from its input more than once, and a
+ * Request with a body can be read only once ("Request object that has
+ * already been used").
+ */
+async function initOf(req: Request): Promise<RequestInit> {
+  return {
+    method: req.method,
+    headers: req.headers,
+    body: req.body ? await req.arrayBuffer() : undefined,
+    signal: req.signal,
+  };
 }
 
 function unwrap<T>(data: T | undefined, error: unknown, response: Response): T {
