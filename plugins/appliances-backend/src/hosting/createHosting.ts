@@ -117,6 +117,7 @@ export async function createHosting(deps: {
     logger: logger.child({ part: 'provisioning' }),
     auditor: deps.auditor,
     concurrency: config.provisioningConcurrency,
+    currency: config.currency,
     pacer,
     events,
   });
@@ -155,6 +156,7 @@ export async function createHosting(deps: {
     hosts,
     instances,
     operations,
+    currency: config.currency,
   });
   const monitor = new HostMonitor(hosts, {
     offlineAfterMs: config.offlineAfterSeconds * 1000,

@@ -1,8 +1,11 @@
 import { Config, ConfigReader } from '@backstage/config';
+import { readCurrency } from '@tempest/backstage-plugin-appliances-common';
 import path from 'node:path';
 import { OsImage } from '../operations/ImageLayers';
 
 export type HostingConfig = {
+  /** `tempest.currency`: prices are integers of its minor units. */
+  currency: string;
   dataDir: string;
   secretKey?: string;
   heartbeatIntervalSeconds: number;
@@ -65,6 +68,7 @@ export function readHostingConfig(root: Config): HostingConfig {
   const embedded = config.getOptionalConfig('embeddedHosts');
   const count = embedded ? whole(embedded, 'count', 0, 0) : 0;
   return {
+    currency: readCurrency(root),
     dataDir,
     secretKey,
     heartbeatIntervalSeconds: whole(

@@ -4,6 +4,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   PlacementDecision,
   ResourceDemand,
+  describeSize,
+  minimumSize,
   placeHost,
 } from '@tempest/backstage-plugin-appliances-common';
 import {
@@ -24,19 +26,6 @@ export type ProvisionRequest = {
 
 export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** The least an appliance runs on: its hardware's CPUs and memory, its image plus blank disks. */
-export function minimumSize(
-  appliance: Pick<ApplianceDetailView, 'sizeMb' | 'hardware'>,
-): ResourceDemand {
-  return {
-    cpuCores: appliance.hardware.cpus,
-    memoryMb: Math.ceil(appliance.hardware.memoryKib / 1024),
-    storageMb:
-      appliance.sizeMb +
-      appliance.hardware.disks.reduce((sum, d) => sum + (d.sizeMb ?? 0), 0),
-  };
-}
-
 function requestHash(request: ProvisionRequest): string {
   const canonical = JSON.stringify({
     applianceId: request.applianceId,
@@ -50,6 +39,13 @@ function requestHash(request: ProvisionRequest): string {
     maxPricePerHourMinor: request.maxPricePerHourMinor ?? null,
   });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Says the name is taken, never by whom. */
+function hostnameInUse(hostname: string): ConflictError {
+  return new ConflictError(
+    `The hostname '${hostname}' is already in use; choose another.`,
+  );
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -72,6 +68,8 @@ export class ProvisioningService {
       hosts: HostStore;
       instances: InstanceStore;
       operations: OperationStore;
+      /** The installation currency, for the wording of prices. */
+      currency?: string;
     },
   ) {}
 
@@ -83,7 +81,7 @@ export class ProvisioningService {
     const host =
       (await this.deps.hosts.get(request.hostId)) ??
       (await this.deps.hosts.getByName(request.hostId));
-    if (!host) throw new InputError(`Unknown host '${request.hostId}'`);
+    if (!host) throw new InputError(`There is no host '${request.hostId}'.`);
     return { ...request, hostId: host.id };
   }
 
@@ -91,7 +89,7 @@ export class ProvisioningService {
   async validate(request: ProvisionRequest): Promise<ApplianceDetailView> {
     if (!HOSTNAME.test(request.hostname)) {
       throw new InputError(
-        `hostname '${request.hostname}' must be lower-case letters, digits and dashes, at most 63 characters`,
+        `The hostname '${request.hostname}' may hold only lower-case letters, digits and dashes (at most 63, not starting or ending with a dash).`,
       );
     }
     let appliance: ApplianceDetailView;
@@ -99,41 +97,56 @@ export class ProvisioningService {
       appliance = await this.deps.directory.get(request.applianceId);
     } catch (e) {
       if (e instanceof NotFoundError)
-        throw new InputError(`Unknown appliance '${request.applianceId}'`);
+        throw new InputError(
+          `There is no appliance '${request.applianceId}' in any subscribed channel.`,
+        );
       throw e;
     }
     if (!appliance.signature.provisionable) {
       throw new InputError(
-        `Appliance ${appliance.id} cannot be provisioned: its image signature is ${appliance.signature.state}`,
+        `${appliance.label} ${appliance.version} cannot be provisioned: its image signature is ${appliance.signature.state}.`,
       );
     }
     const min = minimumSize(appliance);
     const small: string[] = [];
+    const n = (value: number) => value.toLocaleString('en');
     if (request.size.cpuCores < min.cpuCores)
-      small.push(`${request.size.cpuCores} cores < ${min.cpuCores}`);
+      small.push(
+        `${request.size.cpuCores} ${request.size.cpuCores === 1 ? 'core' : 'cores'}`,
+      );
     if (request.size.memoryMb < min.memoryMb)
-      small.push(`${request.size.memoryMb} MB memory < ${min.memoryMb}`);
+      small.push(`${n(request.size.memoryMb)} MB memory`);
     if (request.size.storageMb < min.storageMb)
-      small.push(`${request.size.storageMb} MB storage < ${min.storageMb}`);
+      small.push(`${n(request.size.storageMb)} MB storage`);
     if (small.length) {
       throw new InputError(
-        `Size below ${appliance.id}'s minimum: ${small.join(', ')}`,
+        `${appliance.label} ${appliance.version} needs at least ${describeSize(min)}; ${small.join(' and ')} is too little.`,
       );
     }
     return appliance;
   }
 
-  /** What placing this request now would choose and cost; nothing is reserved. */
+  /**
+   * What placing this request now would choose and cost; nothing is
+   * reserved. Refuses, with the reason as a sentence, what provisioning
+   * would refuse: an appliance that may not run, a size below its minimum,
+   * a hostname in use (whoever holds it), no host that fits within the price.
+   */
   async estimate(
     given: ProvisionRequest,
   ): Promise<PlacementDecision & { minimum: ResourceDemand }> {
     const request = await this.resolveHost(given);
     const appliance = await this.validate(request);
+    if (await this.deps.instances.hostnameTaken(request.hostname)) {
+      throw hostnameInUse(request.hostname);
+    }
     const decision = placeHost(await this.deps.hosts.placementHosts(), {
       demand: request.size,
       maxPricePerHourMinor: request.maxPricePerHourMinor,
       hostId: request.hostId,
+      currency: this.deps.currency,
     });
+    if (!decision.chosen) throw new ConflictError(decision.summary);
     return { ...decision, minimum: minimumSize(appliance) };
   }
 
@@ -201,9 +214,7 @@ export class ProvisioningService {
         ? await this.replay(requestedBy, idempotencyKey, hash)
         : undefined;
       if (previous) return previous;
-      throw new ConflictError(
-        `Hostname '${request.hostname}' is already in use`,
-      );
+      throw hostnameInUse(request.hostname);
     }
     return { operationId, instanceId, created: true };
   }

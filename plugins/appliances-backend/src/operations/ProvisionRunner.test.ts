@@ -243,7 +243,7 @@ describe.each(databases.eachSupportedId())(
       await runner.kick(operationId);
       const op = (await operations.get(operationId))!;
       expect(op).toMatchObject({ state: 'failed', failedStep: 'place' });
-      expect(op.error).toMatch(/needs 64 cores, 8 free/);
+      expect(op.error).toMatch(/has only 8 cores free/);
       expect(
         (await instances.get(instanceId))!.placement!.rejected[0].reason,
       ).toBe('cpu');

@@ -28,4 +28,6 @@ export type ProvisionRunnerOptions = {
   pacer?: { turn(): Promise<unknown> };
   /** The instances' history: provisioning's end lands there too. */
   events?: Pick<InstanceEventStore, 'record'>;
+  /** The installation currency, for the wording of placement decisions. */
+  currency?: string;
 };

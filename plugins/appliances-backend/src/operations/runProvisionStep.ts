@@ -42,10 +42,11 @@ export async function runProvisionStep(
         demand: instance.size,
         maxPricePerHourMinor: instance.maxPricePerHourMinor,
         hostId: instance.requestedHostId,
+        currency: o.currency,
       });
       if (!decision.chosen) {
         await o.instances.recordPlacementFailure(instance.id, decision);
-        throw new StepError(describeRejection(decision));
+        throw new StepError(decision.summary);
       }
       await done({ decision });
       return 'done';
@@ -261,12 +262,4 @@ export async function runProvisionStep(
     default:
       throw new StepError(`Unknown step ${name}`);
   }
-}
-
-function describeRejection(decision: PlacementDecision): string {
-  const reasons = decision.rejected
-    .slice(0, 5)
-    .map(r => `${r.hostName}: ${r.detail}`)
-    .join('; ');
-  return reasons ? `${decision.summary} — ${reasons}` : decision.summary;
 }

@@ -268,7 +268,9 @@ describe.each(databases.eachSupportedId())(
         .set('Authorization', auth)
         .send({ ...body, applianceId: 'nope' });
       expect(unknown.status).toBe(400);
-      expect(unknown.body.error.message).toMatch(/Unknown appliance 'nope'/);
+      expect(unknown.body.error.message).toBe(
+        "There is no appliance 'nope' in any subscribed channel.",
+      );
       const small = await request(server)
         .post('/api/appliances/instances')
         .set('Authorization', auth)
@@ -278,7 +280,7 @@ describe.each(databases.eachSupportedId())(
         });
       expect(small.status).toBe(400);
       expect(small.body.error.message).toMatch(
-        /1 cores < 2, 512 MB memory < 1024, 100 MB storage < 1536/,
+        /needs at least 2 cores, 1,024 MB memory, 1,536 MB storage; 1 core and 512 MB memory and 100 MB storage is too little\.$/,
       );
       const badSig = await request(server)
         .post('/api/appliances/instances')
@@ -333,8 +335,34 @@ describe.each(databases.eachSupportedId())(
         .set('Idempotency-Key', 'k2')
         .send({ ...body, hostname: 'taken' });
       expect(dupName.status).toBe(409);
-      expect(dupName.body.error.message).toMatch(
-        /Hostname 'taken' is already in use/,
+      expect(dupName.body.error.message).toBe(
+        "The hostname 'taken' is already in use; choose another.",
+      );
+      // The estimate refuses what provisioning would, and never says who holds a name.
+      const estimate = (overrides: Record<string, unknown>) =>
+        request(server)
+          .post('/api/appliances/instances/estimate')
+          .set('Authorization', auth)
+          .send({ ...body, ...overrides });
+      const takenEstimate = await estimate({ hostname: 'taken' });
+      expect(takenEstimate.status).toBe(409);
+      expect(takenEstimate.body.error.message).toBe(
+        "The hostname 'taken' is already in use; choose another.",
+      );
+      expect(JSON.stringify(takenEstimate.body)).not.toContain(
+        'user:default/other',
+      );
+      const smallEstimate = await estimate({
+        size: { cpuCores: 2, memoryMb: 100, storageMb: 1536 },
+      });
+      expect(smallEstimate.status).toBe(400);
+      expect(smallEstimate.body.error.message).toMatch(
+        /needs at least 2 cores.*; 100 MB memory is too little\.$/,
+      );
+      const nowhere = await estimate({ hostname: 'web-3' });
+      expect(nowhere.status).toBe(409);
+      expect(nowhere.body.error.message).toBe(
+        'No host can run 2 cores, 1,024 MB memory, 1,536 MB storage: no host is registered yet.',
       );
       expect(Number((await knex('instances').count({ n: '*' }))[0].n)).toBe(2);
       // The buyer does not see the other owner's instance.

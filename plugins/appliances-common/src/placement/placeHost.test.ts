@@ -43,7 +43,9 @@ describe('placeHost', () => {
     );
     expect(decision.chosen?.hostId).toBe('b');
     expect(decision.candidates).toBe(3);
-    expect(decision.summary).toMatch(/Chose host-b/);
+    expect(decision.summary).toBe(
+      'Placed on host-b for €0.04 per hour: the best fit of the 3 hosts that can run it.',
+    );
   });
 
   it('prefers a powered-on host, and powers one on only when nothing else fits', () => {
@@ -60,12 +62,12 @@ describe('placeHost', () => {
     });
     const decision = placeHost([off, full], { demand: small });
     expect(decision.chosen).toMatchObject({ hostId: 'off', poweredOn: false });
-    expect(decision.summary).toMatch(/to be powered on/);
+    expect(decision.summary).toMatch(/host-off \(powered on for it\)/);
     expect(decision.rejected).toEqual([
       expect.objectContaining({
         hostId: 'on',
         reason: 'cpu',
-        detail: 'needs 2 cores, 0 free',
+        detail: 'has only 0 cores free',
       }),
     ]);
   });
@@ -80,7 +82,9 @@ describe('placeHost', () => {
       'offline',
       'maintenance',
     ]);
-    expect(decision.summary).toMatch(/No host fits 2 cores/);
+    expect(decision.summary).toBe(
+      'No host can run 2 cores, 2,048 MB memory, 10,000 MB storage: host-x is offline; host-y is in maintenance.',
+    );
   });
 
   it('rejects each resource that does not fit', () => {
@@ -116,12 +120,18 @@ describe('placeHost', () => {
       expect.objectContaining({
         hostId: 'dear',
         reason: 'price',
-        detail: 'costs 22 per hour, limit 10',
+        detail: 'costs €0.22 per hour, over the limit of €0.10',
       }),
     ]);
-    expect(
-      placeHost([dear], { demand: small, maxPricePerHourMinor: 3 }).chosen,
-    ).toBeUndefined();
+    const tooDear = placeHost([dear], {
+      demand: small,
+      maxPricePerHourMinor: 3,
+      currency: 'JPY',
+    });
+    expect(tooDear.chosen).toBeUndefined();
+    expect(tooDear.summary).toBe(
+      'No host can run 2 cores, 2,048 MB memory, 10,000 MB storage within ¥3 per hour: host-dear costs ¥22 per hour, over the limit of ¥3.',
+    );
   });
 
   it('places on an explicitly chosen host or nowhere', () => {
@@ -144,7 +154,7 @@ describe('placeHost', () => {
       expect.objectContaining({ hostId: 'b', reason: 'cpu' }),
     ]);
     expect(placeHost(hosts, { demand: small, hostId: 'zzz' }).summary).toMatch(
-      /does not exist/,
+      /There is no host 'zzz'/,
     );
   });
 

@@ -1,3 +1,6 @@
+import { describeSize } from '../appliances/minimumSize';
+import { DEFAULT_CURRENCY } from '../money/currency';
+import { formatMoney } from '../money/formatMoney';
 import {
   HostPricing,
   LockedPrice,
@@ -28,6 +31,8 @@ export type PlacementRequest = {
   maxPricePerHourMinor?: number;
   /** Place on this host or nowhere. */
   hostId?: string;
+  /** The installation currency, for the wording of prices (default EUR). */
+  currency?: string;
 };
 
 export type PlacementRejection = {
@@ -59,6 +64,12 @@ export type PlacementDecision = {
 /** A powered-off host wins only when no powered-on host fits. */
 const POWERED_OFF_PENALTY = 10;
 
+const UNITS = {
+  cpu: (n: number) => `${n} ${n === 1 ? 'core' : 'cores'}`,
+  memory: (n: number) => `${n.toLocaleString('en')} MB memory`,
+  storage: (n: number) => `${n.toLocaleString('en')} MB storage`,
+};
+
 function fitRejection(
   host: PlacementHost,
   demand: ResourceDemand,
@@ -73,23 +84,18 @@ function fitRejection(
   ) {
     return undefined;
   }
-  let misfit: [PlacementRejection['reason'], number, number, string] = [
-    'storage',
-    demand.storageMb,
-    freeStorage,
-    'MB storage',
-  ];
+  let misfit: ['cpu' | 'memory' | 'storage', number] = ['storage', freeStorage];
   if (demand.cpuCores > freeCores) {
-    misfit = ['cpu', demand.cpuCores, freeCores, 'cores'];
+    misfit = ['cpu', freeCores];
   } else if (demand.memoryMb > freeMemory) {
-    misfit = ['memory', demand.memoryMb, freeMemory, 'MB memory'];
+    misfit = ['memory', freeMemory];
   }
-  const [reason, need, free, label] = misfit;
+  const [reason, free] = misfit;
   return {
     hostId: host.id,
     hostName: host.name,
     reason,
-    detail: `needs ${need} ${label}, ${free} free`,
+    detail: `has only ${UNITS[reason](Math.max(0, free))} free`,
   };
 }
 
@@ -103,6 +109,8 @@ export function placeHost(
   request: PlacementRequest,
 ): PlacementDecision {
   const { demand } = request;
+  const money = (minor: number) =>
+    formatMoney(minor, request.currency ?? DEFAULT_CURRENCY, 'en');
   const rejected: PlacementRejection[] = [];
   let best:
     { host: PlacementHost; score: number; price: LockedPrice } | undefined;
@@ -117,7 +125,8 @@ export function placeHost(
         hostId: host.id,
         hostName: host.name,
         reason: host.state,
-        detail: `host is ${host.state}`,
+        detail:
+          host.state === 'maintenance' ? 'is in maintenance' : 'is offline',
       });
       continue;
     }
@@ -133,7 +142,7 @@ export function placeHost(
         hostId: host.id,
         hostName: host.name,
         reason: 'price',
-        detail: `its prices for this size pass ${MAX_MINOR}, the most Tempest charges`,
+        detail: `has prices for this size beyond ${money(MAX_MINOR)}, the most Tempest charges`,
       });
       continue;
     }
@@ -145,7 +154,7 @@ export function placeHost(
         hostId: host.id,
         hostName: host.name,
         reason: 'price',
-        detail: `costs ${hourlyPriceMinor(price)} per hour, limit ${request.maxPricePerHourMinor}`,
+        detail: `costs ${money(hourlyPriceMinor(price))} per hour, over the limit of ${money(request.maxPricePerHourMinor)}`,
       });
       continue;
     }
@@ -187,16 +196,50 @@ export function placeHost(
     return {
       rejected,
       candidates: 0,
-      summary: `Requested host ${request.hostId} does not exist`,
+      summary: `There is no host '${request.hostId}'.`,
     };
   }
 
+  return {
+    chosen,
+    rejected,
+    candidates,
+    summary: chosen
+      ? describeChoice(chosen, candidates, money)
+      : describeNoFit(request, rejected, money),
+  };
+}
+
+/** `Placed on rack1 for €0.10 per hour: the best fit of the 3 hosts that can run it.` */
+function describeChoice(
+  chosen: PlacementChoice,
+  candidates: number,
+  money: (minor: number) => string,
+): string {
+  const host = chosen.poweredOn
+    ? chosen.hostName
+    : `${chosen.hostName} (powered on for it)`;
+  const fit =
+    candidates === 1
+      ? 'the only host that can run it'
+      : `the best fit of the ${candidates} hosts that can run it`;
+  return `Placed on ${host} for ${money(chosen.pricePerHourMinor)} per hour: ${fit}.`;
+}
+
+/** `No host can run 2 cores, … within €0.10 per hour: rack1 is offline; rack2 has only 1 core free.` */
+function describeNoFit(
+  request: PlacementRequest,
+  rejected: PlacementRejection[],
+  money: (minor: number) => string,
+): string {
   const limit =
     request.maxPricePerHourMinor === undefined
       ? ''
-      : ` within ${request.maxPricePerHourMinor} per hour`;
-  const summary = chosen
-    ? `Chose ${chosen.hostName}${chosen.poweredOn ? '' : ' (to be powered on)'}: best fit of ${candidates} fitting host(s), score ${chosen.score.toFixed(3)}, ${chosen.pricePerHourMinor} per hour`
-    : `No host fits ${demand.cpuCores} cores, ${demand.memoryMb} MB memory, ${demand.storageMb} MB storage${limit} (${rejected.length} host(s) rejected)`;
-  return { chosen, rejected, candidates, summary };
+      : ` within ${money(request.maxPricePerHourMinor)} per hour`;
+  const what = `No host can run ${describeSize(request.demand)}${limit}`;
+  if (!rejected.length) return `${what}: no host is registered yet.`;
+  const shown = rejected.slice(0, 5).map(r => `${r.hostName} ${r.detail}`);
+  if (rejected.length > shown.length)
+    shown.push(`${rejected.length - shown.length} more hosts cannot either`);
+  return `${what}: ${shown.join('; ')}.`;
 }

@@ -1,6 +1,7 @@
 import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type { ActionContext } from '@backstage/plugin-scaffolder-node';
+import { ActionError } from './actionError';
 
 export type AppliancesApiDeps = {
   discovery: DiscoveryService;
@@ -24,22 +25,31 @@ export async function callAppliances<T>(
     onBehalfOf: await ctx.getInitiatorCredentials(),
     targetPluginId: 'appliances',
   });
-  const res = await (deps.fetch ?? fetch)(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(options.body !== undefined
-        ? { 'content-type': 'application/json' }
-        : {}),
-      ...options.headers,
-    },
-    body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-  });
+  let res: Response;
+  try {
+    res = await (deps.fetch ?? fetch)(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(options.body !== undefined
+          ? { 'content-type': 'application/json' }
+          : {}),
+        ...options.headers,
+      },
+      body:
+        options.body !== undefined ? JSON.stringify(options.body) : undefined,
+    });
+  } catch (e) {
+    throw new ActionError(
+      `The Tempest appliances backend did not answer (${(e as Error).message}); try again shortly`,
+    );
+  }
   if (!res.ok) {
     const error = await ResponseError.fromResponse(res);
-    // The backend's message says what is wrong with the request; show it as is.
-    throw new Error(
-      `${method} ${path}: ${error.body?.error?.message ?? error.message}`,
+    // The backend's message says what is wrong with the request, as a sentence.
+    throw new ActionError(
+      error.body?.error?.message ??
+        `The Tempest appliances backend answered ${res.status}`,
     );
   }
   return (res.status === 204 ? undefined : await res.json()) as T;
@@ -49,6 +59,8 @@ export async function callAppliances<T>(
 export function applianceIdOf(refOrId: string): string {
   const match = /^(?:[a-z]+:)?(?:[^/]+\/)?([^:/]+)$/i.exec(refOrId.trim());
   if (!match)
-    throw new Error(`'${refOrId}' is not an appliance entity ref or id`);
+    throw new ActionError(
+      `'${refOrId}' is neither an appliance's entity ref nor its id`,
+    );
   return match[1];
 }

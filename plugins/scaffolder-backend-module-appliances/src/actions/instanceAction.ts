@@ -6,6 +6,7 @@ import {
   isInstanceState,
 } from '@tempest/backstage-plugin-appliances-common';
 import { AppliancesApiDeps, callAppliances } from './appliancesApi';
+import { ActionError } from './actionError';
 import { examples } from './instanceAction.examples';
 
 type Instance = AppliancesApiComponents['schemas']['Instance'];
@@ -46,7 +47,7 @@ export async function findInstance(
     `/instances?limit=1&hostname=${encodeURIComponent(name)}`,
   );
   if (!page.items.length)
-    throw new Error(`No instance '${name}' that you may see`);
+    throw new ActionError(`No instance '${name}' that you may see`);
   return page.items[0];
 }
 
@@ -101,7 +102,7 @@ export function createInstanceActionAction(deps: AppliancesApiDeps) {
         ? allowedActions(instance.state)
         : [];
       if (!allowed.includes(action as InstanceAction)) {
-        throw new Error(
+        throw new ActionError(
           `Cannot ${action} ${instance.hostname}: it is ${instance.state}; allowed now: ${allowed.join(', ') || 'nothing'}`,
         );
       }
@@ -131,7 +132,7 @@ export function createInstanceActionAction(deps: AppliancesApiDeps) {
           ),
       });
       ctx.logger.info(
-        `${instance.hostname}: ${action} done; now ${result.instance.state} (version ${result.instance.version})`,
+        `${instance.hostname}: ${action} done; it is now ${result.instance.state}`,
       );
       ctx.output('instanceId', result.instance.id);
       ctx.output('entityRef', result.instance.entityRef);

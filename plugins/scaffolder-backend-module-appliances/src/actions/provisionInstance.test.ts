@@ -17,7 +17,13 @@ const estimate = {
   minimum: { cpuCores: 1, memoryMb: 256, storageMb: 576 },
 };
 
-function backend(operationStates: string[]) {
+function backend(
+  operationStates: string[],
+  estimateAnswer: { status: number; body: unknown } = {
+    status: 200,
+    body: estimate,
+  },
+) {
   const calls: {
     method: string;
     path: string;
@@ -38,7 +44,8 @@ function backend(operationStates: string[]) {
         status,
         headers: { 'content-type': 'application/json' },
       });
-    if (path === '/instances/estimate') return json(200, estimate);
+    if (path === '/instances/estimate')
+      return json(estimateAnswer.status, estimateAnswer.body);
     if (path === '/instances' && init.method === 'POST')
       return json(202, { operationId: 'op1', instanceId: 'i1', created: true });
     if (path === '/operations/op1') {
@@ -158,7 +165,31 @@ describe('appliances:instance:provision', () => {
     const { action } = backend(['running', 'failed']);
     const ctx = createMockActionContext({ input });
     await expect(action.handler(ctx as any)).rejects.toThrow(
-      /rolled back: create-disk failed: DISK_FULL/,
+      /everything it had done was undone: create-disk failed: DISK_FULL/,
     );
+  });
+
+  it('creates nothing when the estimate refuses, and ends with its reason as a sentence, no stack', async () => {
+    const { action, calls } = backend(['succeeded'], {
+      status: 409,
+      body: {
+        error: {
+          name: 'ConflictError',
+          message:
+            'No host can run 2 cores, 2,048 MB memory, 20,480 MB storage within €0.01 per hour: sim-host-1 costs €0.12 per hour, over the limit of €0.01.',
+          stack: 'ConflictError: No host\n    at /work/secret/path.ts:1:1',
+        },
+        request: { method: 'POST', url: '/instances/estimate' },
+        response: { statusCode: 409 },
+      },
+    });
+    const ctx = createMockActionContext({ input });
+    const error = await action.handler(ctx as any).catch(e => e);
+    expect(error.message).toBe(
+      'No host can run 2 cores, 2,048 MB memory, 20,480 MB storage within €0.01 per hour: sim-host-1 costs €0.12 per hour, over the limit of €0.01.',
+    );
+    // The scaffolder logs a failed step's stack: it must be the sentence alone.
+    expect(String(error.stack)).toBe(error.message);
+    expect(calls.map(c => c.path)).toEqual(['/instances/estimate']);
   });
 });

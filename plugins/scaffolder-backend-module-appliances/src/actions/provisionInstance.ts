@@ -5,6 +5,7 @@ import {
   applianceIdOf,
   callAppliances,
 } from './appliancesApi';
+import { ActionError } from './actionError';
 import { examples } from './provisionInstance.examples';
 
 type Operation = AppliancesApiComponents['schemas']['Operation'];
@@ -128,6 +129,8 @@ export function createProvisionInstanceAction(
           : {}),
       };
 
+      // The estimate refuses, with the reason, everything provisioning would
+      // refuse: nothing is created for a request that cannot succeed.
       const estimate = await callAppliances<Estimate>(
         deps,
         ctx,
@@ -135,9 +138,9 @@ export function createProvisionInstanceAction(
         '/instances/estimate',
         { body },
       );
-      ctx.logger.info(`Placement now: ${estimate.summary}`);
+      ctx.logger.info(estimate.summary);
+      if (!estimate.chosen) throw new ActionError(estimate.summary);
       if (ctx.isDryRun) {
-        if (!estimate.chosen) throw new Error(estimate.summary);
         ctx.output('instanceId', 'dry-run');
         ctx.output('operationId', 'dry-run');
         ctx.output('entityRef', `resource:default/${body.hostname}`);
@@ -179,19 +182,19 @@ export function createProvisionInstanceAction(
         if (operation.state === 'succeeded' || operation.state === 'failed')
           break;
         if (ctx.signal?.aborted)
-          throw new Error(
-            'Cancelled while provisioning; the operation continues in the backend',
+          throw new ActionError(
+            `Cancelled while provisioning ${body.hostname}; the provisioning goes on in Tempest (see /appliances/operations/${operation.id})`,
           );
         if (Date.now() > deadline) {
-          throw new Error(
-            `Operation ${operation.id} still ${operation.state} after ${ctx.input.timeoutSeconds} s`,
+          throw new ActionError(
+            `${body.hostname} is still being provisioned after ${ctx.input.timeoutSeconds} seconds; follow it at /appliances/operations/${operation.id}`,
           );
         }
         await new Promise(r => setTimeout(r, deps.pollMs ?? 1000));
       }
       if (operation.state === 'failed') {
-        throw new Error(
-          `Provisioning failed and was rolled back: ${operation.error ?? 'unknown error'}`,
+        throw new ActionError(
+          `Provisioning ${body.hostname} failed and everything it had done was undone: ${operation.error ?? 'no reason was recorded'}`,
         );
       }
       const instance = await callAppliances<Instance>(
@@ -201,7 +204,7 @@ export function createProvisionInstanceAction(
         `/instances/${accepted.instanceId}`,
       );
       ctx.logger.info(
-        `${instance.hostname} is ${instance.state} on ${instance.hostName}; ${instance.price?.pricePerHourMinor} per hour`,
+        `${instance.hostname} is ${instance.state} on ${instance.hostName}`,
       );
       ctx.output('instanceId', instance.id);
       ctx.output('operationId', operation.id);
