@@ -1,12 +1,19 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
+import catalogGraphPlugin from '@backstage/plugin-catalog-graph/alpha';
 import scaffolderPlugin from '@backstage/plugin-scaffolder/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
-import appliancesPlugin from '@tempest/backstage-plugin-appliances';
+import appliancesPlugin, {
+  tempestHomePlugin,
+} from '@tempest/backstage-plugin-appliances';
+import { appModule } from './modules/appModule';
 
 export default createApp({
   features: [
+    appModule,
+    tempestHomePlugin,
     catalogPlugin,
+    catalogGraphPlugin,
     scaffolderPlugin,
     userSettingsPlugin,
     appliancesPlugin,

@@ -84,3 +84,18 @@ export function nextState(
 ): InstanceState | undefined {
   return INSTANCE_TRANSITIONS[state][action];
 }
+
+/** States in which an instance exists on a host, and so appears in the catalog. */
+export const CATALOGUED_STATES: readonly InstanceState[] = [
+  'stored',
+  'started',
+  'stopped',
+  'suspended',
+  'migrating',
+  'deleting',
+];
+
+/** Whether an instance in this state has a catalog entity. */
+export function isCatalogued(state: string): boolean {
+  return (CATALOGUED_STATES as readonly string[]).includes(state);
+}

@@ -8,6 +8,9 @@ export type Estimate = AppliancesApiComponents['schemas']['Estimate'];
 export type ProvisionRequest =
   AppliancesApiComponents['schemas']['ProvisionRequest'];
 export type Host = AppliancesApiComponents['schemas']['Host'];
+export type HostPricing = AppliancesApiComponents['schemas']['HostPricing'];
+export type EnrolmentToken =
+  AppliancesApiComponents['schemas']['EnrolmentToken'];
 export type InstanceEvent = AppliancesApiComponents['schemas']['InstanceEvent'];
 export type InstanceAction =
   AppliancesApiComponents['schemas']['InstanceAction'];
@@ -99,6 +102,28 @@ export function hostingApi(deps: Deps) {
       );
     },
     listHosts: () => call<{ items: Host[] }>(deps, '/hosts'),
+    getHost: (id: string) =>
+      call<Host>(deps, `/hosts/${encodeURIComponent(id)}`),
+    /** New prices apply to instances placed afterwards. */
+    updateHostPricing: (id: string, pricing: HostPricing) =>
+      call<Host>(deps, `/hosts/${encodeURIComponent(id)}/pricing`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(pricing),
+      }),
+    setHostMaintenance: (id: string, maintenance: boolean) =>
+      call<Host>(deps, `/hosts/${encodeURIComponent(id)}/maintenance`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ maintenance }),
+      }),
+    /** A new one-time enrolment token; the previous one stops working. */
+    renewEnrolmentToken: (id: string) =>
+      call<EnrolmentToken>(
+        deps,
+        `/hosts/${encodeURIComponent(id)}/enrolment-token`,
+        { method: 'POST' },
+      ),
     estimate: (body: ProvisionRequest) =>
       call<Estimate>(deps, '/instances/estimate', {
         method: 'POST',
@@ -121,11 +146,6 @@ export function formatSpeed(
     unit++;
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-/** Minor units as a plain number with two decimals (currency is the deployment's). */
-export function formatMinor(minor?: number): string {
-  return minor === undefined ? '—' : (minor / 100).toFixed(2);
 }
 
 /** Seconds → `3d 4h`, `2h 5m`, `40s`. */

@@ -12,22 +12,13 @@ import {
   hostEntityName,
   hostEntityRef,
   instanceEntityName,
+  isCatalogued,
 } from '@tempest/backstage-plugin-appliances-common';
 
 export type HostView = AppliancesApiComponents['schemas']['Host'];
 export type InstanceView = AppliancesApiComponents['schemas']['Instance'];
 
 export const HOSTING_LOCATION = 'tempest-appliances:hosting';
-
-/** States in which an instance exists on a host and is shown in the catalog. */
-const PUBLISHED_STATES = new Set([
-  'stored',
-  'started',
-  'stopped',
-  'suspended',
-  'migrating',
-  'deleting',
-]);
 
 function annotations(kind: string, id: string) {
   return {
@@ -66,7 +57,7 @@ export function instanceToEntity(
   instance: InstanceView,
   hosts: Map<string, Pick<HostView, 'name' | 'owner'>>,
 ): Entity | undefined {
-  if (!PUBLISHED_STATES.has(instance.state)) return undefined;
+  if (!isCatalogued(instance.state)) return undefined;
   const host = instance.hostId ? hosts.get(instance.hostId) : undefined;
   const hostName = instance.hostName ?? host?.name;
   const dependsOn = [applianceEntityRef(instance.applianceId)];

@@ -7,7 +7,8 @@ import {
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import { Estimate, formatMinor, hostingApi } from '../../hosting/hostingApi';
+import { Estimate, hostingApi } from '../../hosting/hostingApi';
+import { useMoney } from '../../money/useMoney';
 
 /** The form's values the estimate needs (the Provision appliance template's parameter names). */
 type ProvisionForm = {
@@ -33,6 +34,8 @@ const hostOf = (ref: string) =>
 export function ApplianceCostEstimate(
   props: FieldExtensionComponentProps<string>,
 ) {
+  const money = useMoney();
+  const formatMinor = (minor: number) => money.format(minor);
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
   const form = ((props.formContext as any)?.formData ?? {}) as ProvisionForm;

@@ -1,58 +1,148 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
-import { screen } from '@testing-library/react';
-import { HostsPage } from './HostsPage';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { BASE, json, renderPage } from '../../__testUtils__/renderPage';
+import { HostsPage, heartbeatAgo } from './HostsPage';
+
+// Rendering a full test app with tables and dialogs takes seconds on a busy machine.
+jest.setTimeout(30_000);
+
+const host = {
+  id: 'h1',
+  name: 'rack1',
+  owner: 'group:default/tempest-providers',
+  cpuModel: 'X',
+  coreSpeedMhz: 2000,
+  cpuCores: 16,
+  memoryMb: 65536,
+  storageMb: 1000000,
+  pricing: {
+    speedUnitMhz: 1000,
+    speedPriceMinor: 2,
+    memoryUnitMb: 1024,
+    memoryPriceMinor: 3,
+    runningPeriodSeconds: 3600,
+    storageUnitMb: 10240,
+    storagePriceMinor: 5,
+    storagePeriodSeconds: 86400,
+  },
+  state: 'online',
+  poweredOn: true,
+  used: { cpuCores: 6, memoryMb: 8192, storageMb: 40960 },
+  agentUrl: 'https://rack1:7443',
+  enrolledAt: '2026-11-24T09:01:00Z',
+  lastHeartbeatAt: '2026-11-24T10:00:00Z',
+  createdAt: '2026-11-24T09:00:00Z',
+  updatedAt: '2026-11-24T10:00:00Z',
+};
+
+function backend(overrides: Record<string, unknown> = {}) {
+  return async (url: string, init?: RequestInit) => {
+    if (url === `${BASE}/hosts`)
+      return json({ items: [{ ...host, ...overrides }] });
+    if (url.startsWith(`${BASE}/instances?`))
+      return json({ items: [], totalCount: 3 });
+    if (url === `${BASE}/hosts/h1/pricing` && init?.method === 'PUT')
+      return json({ ...host, pricing: JSON.parse(String(init.body)) });
+    if (url === `${BASE}/hosts/h1/maintenance` && init?.method === 'PUT')
+      return json({ ...host, state: 'maintenance' });
+    if (url === `${BASE}/hosts/h1/enrolment-token` && init?.method === 'POST')
+      return json({
+        token: 't'.repeat(32),
+        expiresAt: '2026-11-25T10:00:00Z',
+        enrolUrl: 'http://backend/api/appliances/agent/enroll',
+        command: `tempest-agent enroll --url http://backend/api/appliances/agent/enroll --token ${'t'.repeat(32)}`,
+      });
+    return json({ error: { name: 'NotFoundError', message: url } }, 404);
+  };
+}
 
 describe('HostsPage', () => {
-  it('shows each host with its state, capacity in use and instance count from the backend', async () => {
-    const json = (body: unknown) =>
-      new Response(JSON.stringify(body), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
-    const fetchApi = {
-      fetch: jest.fn(async (url: string) =>
-        url.endsWith('/hosts')
-          ? json({
-              items: [
-                {
-                  id: 'h1',
-                  name: 'rack1',
-                  owner: 'group:default/tempest-providers',
-                  cpuModel: 'X',
-                  coreSpeedMhz: 2000,
-                  cpuCores: 16,
-                  memoryMb: 65536,
-                  storageMb: 1000000,
-                  state: 'online',
-                  poweredOn: true,
-                  used: { cpuCores: 6, memoryMb: 8192, storageMb: 40960 },
-                  agentUrl: 'https://rack1:7443',
-                  lastHeartbeatAt: '2026-11-24T10:00:00Z',
-                  createdAt: '2026-11-24T09:00:00Z',
-                  updatedAt: '2026-11-24T10:00:00Z',
-                },
-              ],
-            })
-          : json({ items: [], totalCount: 3 }),
-      ),
-    };
-    await renderInTestApp(<HostsPage />, {
-      apis: [
-        [
-          discoveryApiRef,
-          { getBaseUrl: async () => 'http://backend/api/appliances' },
-        ],
-        [fetchApiRef, fetchApi as any],
-      ],
-    });
+  it('shows each host with its state, heartbeat, capacity, instances and prices in the currency', async () => {
+    const { fetchApi } = await renderPage(<HostsPage />, backend());
     expect(await screen.findByText('rack1')).toBeInTheDocument();
     expect(screen.getByText('online')).toBeInTheDocument();
-    expect(screen.getByText('6 / 16 cores')).toBeInTheDocument();
-    expect(screen.getByText('3')).toBeInTheDocument();
+    expect(screen.getByText('Cores: 6 of 16')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: '3' })).toHaveAttribute(
+      'href',
+      '/appliances/instances?hostId=h1',
+    );
+    expect(
+      screen.getByText('€0.02 per hour for each 1,000 MHz of CPU'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('€0.05 per day for each 10,240 MB of storage'),
+    ).toBeInTheDocument();
     expect(fetchApi.fetch).toHaveBeenCalledWith(
-      'http://backend/api/appliances/instances?hostId=h1&limit=1',
+      `${BASE}/instances?hostId=h1&limit=1`,
       undefined,
     );
+    // An enrolled host needs no new token.
+    expect(
+      screen.queryByRole('button', { name: 'New enrolment token for rack1' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('edits prices as amounts of money and sends minor units', async () => {
+    const { fetchApi } = await renderPage(<HostsPage />, backend());
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Edit the prices of rack1' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    const price = within(dialog).getByLabelText('Price per CPU unit');
+    expect(price).toHaveValue('0.02');
+    fireEvent.change(price, { target: { value: '0.1' } });
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Save prices' }),
+    );
+    await waitFor(() =>
+      expect(
+        fetchApi.fetch.mock.calls.find(([url]) => url.endsWith('/pricing')),
+      ).toBeDefined(),
+    );
+    const [, init] = fetchApi.fetch.mock.calls.find(([url]) =>
+      url.endsWith('/pricing'),
+    )!;
+    expect(JSON.parse(String(init!.body))).toEqual({
+      ...host.pricing,
+      speedPriceMinor: 10,
+    });
+  });
+
+  it('puts a host into maintenance', async () => {
+    const { fetchApi } = await renderPage(<HostsPage />, backend());
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Start maintenance of rack1' }),
+    );
+    await waitFor(() =>
+      expect(
+        fetchApi.fetch.mock.calls.find(([url]) =>
+          url.endsWith('/maintenance'),
+        )?.[1]?.body,
+      ).toBe(JSON.stringify({ maintenance: true })),
+    );
+  });
+
+  it('issues a new enrolment token for a host that has not enrolled and shows the command to copy', async () => {
+    await renderPage(
+      <HostsPage />,
+      backend({ enrolledAt: undefined, state: 'pending' }),
+    );
+    fireEvent.click(
+      await screen.findByRole('button', {
+        name: 'New enrolment token for rack1',
+      }),
+    );
+    expect(
+      await screen.findByText(/tempest-agent enroll --url/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: 'Copy enrolment command' }),
+    ).toBeInTheDocument();
+  });
+
+  it('says how long ago the last heartbeat came', () => {
+    expect(
+      heartbeatAgo('2026-11-24T10:00:00Z', Date.parse('2026-11-24T10:00:12Z')),
+    ).toBe('12s ago');
+    expect(heartbeatAgo(undefined)).toBe('no heartbeat yet');
   });
 });

@@ -1,6 +1,8 @@
+import { useEffect, useState } from 'react';
 import {
   Content,
-  ContentHeader,
+  Link,
+  LinkButton,
   Table,
   TableColumn,
 } from '@backstage/core-components';
@@ -9,33 +11,76 @@ import {
   fetchApiRef,
   useApi,
 } from '@backstage/frontend-plugin-api';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
 import LinearProgress from '@material-ui/core/LinearProgress';
-import Alert from '@material-ui/lab/Alert';
-import useAsync from 'react-use/esm/useAsync';
-import { Host, hostingApi } from '../../hosting/hostingApi';
+import Typography from '@material-ui/core/Typography';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { Host, formatDuration, hostingApi } from '../../hosting/hostingApi';
+import { useMoney } from '../../money/useMoney';
+import { HostLink } from '../EntityLinks';
+import { ErrorAlert } from '../ErrorAlert';
+import { EnrolmentDialog } from './EnrolmentDialog';
+import { PricingDialog } from './PricingDialog';
+import { describeHostPricing } from './hostPricing';
 
 type HostRow = Host & { instances: number };
 
-/** `used / total` with a bar. */
-function Capacity(props: { used: number; total: number; unit: string }) {
+const REGISTER_HOST = '/create/templates/default/register-host';
+const REFRESH_MS = 10_000;
+
+const STATE_COLOURS: Record<string, 'primary' | 'secondary' | 'default'> = {
+  online: 'primary',
+  offline: 'secondary',
+};
+
+/** `used of total unit` above a bar. */
+function Capacity(props: {
+  used: number;
+  total: number;
+  unit: string;
+  label: string;
+}) {
   const percent = props.total
     ? Math.min(100, (props.used / props.total) * 100)
     : 0;
   return (
-    <div style={{ minWidth: 120 }}>
-      {props.used.toLocaleString()} / {props.total.toLocaleString()}{' '}
-      {props.unit}
-      <LinearProgress variant="determinate" value={percent} />
-    </div>
+    <Box mb={0.5}>
+      <Typography variant="caption" component="div">
+        {props.label}: {props.used.toLocaleString()} of{' '}
+        {props.total.toLocaleString()} {props.unit}
+      </Typography>
+      <LinearProgress
+        variant="determinate"
+        value={percent}
+        aria-label={`${props.label} in use`}
+      />
+    </Box>
   );
 }
 
-/** Hosts the provider owns (all for admins): online state, capacity in use, instances on each. */
+/** `2026-…` → `12s ago`; never. */
+export function heartbeatAgo(at?: string, now = Date.now()): string {
+  if (!at) return 'no heartbeat yet';
+  return `${formatDuration(Math.max(0, (now - Date.parse(at)) / 1000))} ago`;
+}
+
+/**
+ * My hosts: the provider's console. Each host with its state, last
+ * heartbeat, capacity in use, instances and prices, and the provider's
+ * actions: edit prices, maintenance on or off, a new enrolment token.
+ */
 export function HostsPage() {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
-  const { value, loading, error } = useAsync(async (): Promise<HostRow[]> => {
+  const money = useMoney();
+  const [editing, setEditing] = useState<Host>();
+  const [enrolling, setEnrolling] = useState<Host>();
+  const [busy, setBusy] = useState<string>();
+  const [actionError, setActionError] = useState<unknown>();
+
+  const hosts = useAsyncRetry(async (): Promise<HostRow[]> => {
     const api = hostingApi({ discoveryApi, fetchApi });
     const { items } = await api.listHosts();
     // One counted query per host, filtered and counted in the database.
@@ -48,68 +93,203 @@ export function HostsPage() {
     );
   }, [discoveryApi, fetchApi]);
 
+  // Heartbeats and capacity move on their own: look again now and then.
+  const { retry } = hosts;
+  useEffect(() => {
+    const timer = setInterval(retry, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [retry]);
+
+  const toggleMaintenance = async (host: Host) => {
+    setBusy(host.id);
+    setActionError(undefined);
+    try {
+      await hostingApi({ discoveryApi, fetchApi }).setHostMaintenance(
+        host.id,
+        host.state !== 'maintenance',
+      );
+    } catch (e) {
+      setActionError(e);
+    } finally {
+      setBusy(undefined);
+      retry();
+    }
+  };
+
   const columns: TableColumn<HostRow>[] = [
-    { title: 'Host', field: 'name' },
-    { title: 'Owner', field: 'owner' },
+    {
+      title: 'Host',
+      field: 'name',
+      render: h => (
+        <>
+          <HostLink hostName={h.name} />
+          <Typography variant="caption" component="div" color="textSecondary">
+            {h.cpuCores} × {h.cpuModel} at {h.coreSpeedMhz.toLocaleString()} MHz
+          </Typography>
+        </>
+      ),
+    },
     {
       title: 'State',
       field: 'state',
       render: h => (
-        <Chip
-          size="small"
-          label={h.state}
-          color={h.state === 'online' ? 'primary' : 'default'}
-        />
+        <>
+          <Chip
+            size="small"
+            label={h.state}
+            color={STATE_COLOURS[h.state] ?? 'default'}
+          />
+          <Typography variant="caption" component="div" color="textSecondary">
+            {heartbeatAgo(h.lastHeartbeatAt)}
+          </Typography>
+        </>
       ),
     },
     {
-      title: 'Cores',
+      title: 'Capacity in use',
       render: h => (
-        <Capacity used={h.used.cpuCores} total={h.cpuCores} unit="cores" />
+        <Box minWidth={170}>
+          <Capacity
+            label="Cores"
+            used={h.used.cpuCores}
+            total={h.cpuCores}
+            unit=""
+          />
+          <Capacity
+            label="Memory"
+            used={h.used.memoryMb}
+            total={h.memoryMb}
+            unit="MB"
+          />
+          <Capacity
+            label="Storage"
+            used={h.used.storageMb}
+            total={h.storageMb}
+            unit="MB"
+          />
+        </Box>
       ),
     },
     {
-      title: 'Memory',
-      render: h => (
-        <Capacity used={h.used.memoryMb} total={h.memoryMb} unit="MB" />
-      ),
-    },
-    {
-      title: 'Storage',
-      render: h => (
-        <Capacity used={h.used.storageMb} total={h.storageMb} unit="MB" />
-      ),
-    },
-    { title: 'Instances', field: 'instances', type: 'numeric' },
-    {
-      title: 'Last heartbeat',
+      title: 'Instances',
+      field: 'instances',
       render: h =>
-        h.lastHeartbeatAt
-          ? new Date(h.lastHeartbeatAt).toLocaleString()
-          : 'never',
+        h.instances ? (
+          <Link to={`/appliances/instances?hostId=${encodeURIComponent(h.id)}`}>
+            {h.instances}
+          </Link>
+        ) : (
+          '0'
+        ),
+    },
+    {
+      title: 'Prices',
+      render: h => (
+        <Box maxWidth={300}>
+          {describeHostPricing(h.pricing, money.price).map(line => (
+            <Typography key={line} variant="caption" component="div">
+              {line}
+            </Typography>
+          ))}
+        </Box>
+      ),
+    },
+    {
+      title: 'Actions',
+      render: h => (
+        <Box display="flex" flexDirection="column" alignItems="flex-start">
+          <Button
+            size="small"
+            color="primary"
+            onClick={() => setEditing(h)}
+            aria-label={`Edit the prices of ${h.name}`}
+          >
+            Edit prices
+          </Button>
+          <Button
+            size="small"
+            color="primary"
+            disabled={busy === h.id || h.state === 'pending'}
+            onClick={() => toggleMaintenance(h)}
+            aria-label={
+              h.state === 'maintenance'
+                ? `End maintenance of ${h.name}`
+                : `Start maintenance of ${h.name}`
+            }
+          >
+            {h.state === 'maintenance' ? 'End maintenance' : 'Maintenance'}
+          </Button>
+          {!h.enrolledAt && (
+            <Button
+              size="small"
+              color="primary"
+              onClick={() => setEnrolling(h)}
+              aria-label={`New enrolment token for ${h.name}`}
+            >
+              New enrolment token
+            </Button>
+          )}
+        </Box>
+      ),
     },
   ];
 
   return (
     <Content>
-      <ContentHeader title="My hosts" />
-      {error && (
-        <Alert severity="error">
-          {(error as any).body?.error?.message ?? error.message}
-        </Alert>
+      <Box
+        display="flex"
+        justifyContent="space-between"
+        alignItems="center"
+        mb={2}
+      >
+        <Typography color="textSecondary">
+          Hosts you provide. Maintenance stops new placements on a host;
+          instances on it keep running.
+        </Typography>
+        <LinkButton to={REGISTER_HOST} variant="contained" color="primary">
+          Register host
+        </LinkButton>
+      </Box>
+      {hosts.error && <ErrorAlert error={hosts.error} />}
+      {actionError !== undefined && (
+        <Box mb={2}>
+          <ErrorAlert
+            error={actionError}
+            onClose={() => setActionError(undefined)}
+          />
+        </Box>
       )}
       <Table<HostRow>
         title="Hosts"
-        isLoading={loading}
-        options={{ search: false, paging: false }}
+        isLoading={hosts.loading && !hosts.value}
+        options={{ search: false, paging: false, padding: 'dense' }}
         columns={columns}
-        data={value ?? []}
+        data={hosts.value ?? []}
         emptyContent={
-          <div style={{ padding: 16 }}>
-            No hosts: register one with the Register host template.
-          </div>
+          <Box p={2}>
+            No hosts yet: <Link to={REGISTER_HOST}>register one</Link> with the
+            Register host template.
+          </Box>
         }
       />
+      {editing && (
+        <PricingDialog
+          host={editing}
+          onClose={updated => {
+            setEditing(undefined);
+            if (updated) retry();
+          }}
+        />
+      )}
+      {enrolling && (
+        <EnrolmentDialog
+          host={enrolling}
+          onClose={() => {
+            setEnrolling(undefined);
+            retry();
+          }}
+        />
+      )}
     </Content>
   );
 }

@@ -1,17 +1,18 @@
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
 import { fireEvent, screen } from '@testing-library/react';
+import type { Instance } from '../../hosting/hostingApi';
 import { InstanceActionButtons } from './InstanceActionButtons';
 
-const instance = {
+const instance: Instance = {
   id: 'i1',
   hostname: 'web-1',
   owner: 'user:default/ann',
   applianceId: 'sample.web.1',
   size: { cpuCores: 1, memoryMb: 512, storageMb: 1024 },
-  state: 'started' as const,
+  state: 'started',
   version: 3,
-  allowedActions: ['stop' as const, 'suspend' as const],
+  allowedActions: ['stop', 'suspend'],
   entityRef: 'resource:default/web-1',
   createdAt: '2026-11-24T10:00:00Z',
   updatedAt: '2026-11-24T10:00:00Z',
@@ -23,13 +24,13 @@ const json = (body: unknown, status = 200) =>
     headers: { 'content-type': 'application/json' },
   });
 
-async function render(reply: Response) {
+async function render(reply: Response, shown = instance) {
   const fetchApi = {
     fetch: jest.fn(async (_url: string, _init?: RequestInit) => reply),
   };
   const onChanged = jest.fn();
   await renderInTestApp(
-    <InstanceActionButtons instance={instance} onChanged={onChanged} />,
+    <InstanceActionButtons instance={shown} onChanged={onChanged} />,
     {
       apis: [
         [
@@ -85,7 +86,7 @@ describe('InstanceActionButtons', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Suspend web-1' }));
     expect(
       await screen.findByText(
-        /Someone changed this instance since you loaded it: it is now stopped \(version 5\)/,
+        /Someone changed this instance since you loaded it: it is now stopped\./,
       ),
     ).toBeInTheDocument();
     expect(onChanged).toHaveBeenCalledWith();
@@ -114,5 +115,22 @@ describe('InstanceActionButtons', () => {
         /DOMAIN_STATE_CONFLICT: not running; the instance stays started/,
       ),
     ).toBeInTheDocument();
+  });
+
+  it('asks before deleting, then deletes', async () => {
+    const { fetchApi } = await render(
+      json({ instance: { ...instance, state: 'deleting', version: 4 } }),
+      { ...instance, allowedActions: ['delete'] },
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Delete web-1' }));
+    expect(fetchApi.fetch).not.toHaveBeenCalled();
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Really delete web-1' }),
+    );
+    await new Promise(r => setTimeout(r, 0));
+    expect(JSON.parse(String(fetchApi.fetch.mock.calls[0][1]!.body))).toEqual({
+      action: 'delete',
+      expectedVersion: 3,
+    });
   });
 });

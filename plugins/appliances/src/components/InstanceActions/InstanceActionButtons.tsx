@@ -1,11 +1,17 @@
 import { useState } from 'react';
+import { Link } from '@backstage/core-components';
 import {
   discoveryApiRef,
   fetchApiRef,
   useApi,
 } from '@backstage/frontend-plugin-api';
-import Button from '@material-ui/core/Button';
 import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Dialog from '@material-ui/core/Dialog';
+import DialogActions from '@material-ui/core/DialogActions';
+import DialogContent from '@material-ui/core/DialogContent';
+import DialogContentText from '@material-ui/core/DialogContentText';
+import DialogTitle from '@material-ui/core/DialogTitle';
 import Alert from '@material-ui/lab/Alert';
 import {
   Instance,
@@ -13,6 +19,7 @@ import {
   InstanceActionRefusal,
   hostingApi,
 } from '../../hosting/hostingApi';
+import { errorSentence } from '../../errors/errorSentence';
 
 const LABELS: Record<string, string> = {
   start: 'Start',
@@ -26,20 +33,20 @@ const LABELS: Record<string, string> = {
 /** What to tell the user when an action was refused or failed. */
 export function refusalMessage(error: any): string {
   const body = error?.body as Partial<InstanceActionRefusal> | undefined;
-  const message = body?.error?.message ?? error?.message ?? String(error);
   if (body?.reason === 'stale-version') {
-    return `Someone changed this instance since you loaded it: it is now ${body.currentState} (version ${body.currentVersion}). The list has been refreshed; check and try again.`;
+    return `Someone changed this instance since you loaded it: it is now ${body.currentState}. The list has been refreshed; check and try again.`;
   }
   if (body?.reason === 'forbidden-action') {
     const allowed = body.allowedActions?.join(', ') || 'nothing';
-    return `${message}. It is ${body.currentState}; you may ${allowed}.`;
+    return `${errorSentence(error)} It is ${body.currentState}; you may ${allowed}.`;
   }
-  return message;
+  return errorSentence(error);
 }
 
 /**
  * A button per action the instance's state allows; each sends the version
  * shown, so an action on a stale view is refused (409) and explained.
+ * Deleting asks first; a retry says where to follow the provisioning.
  */
 export function InstanceActionButtons(props: {
   instance: Instance;
@@ -51,24 +58,24 @@ export function InstanceActionButtons(props: {
   const { instance, onChanged } = props;
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<string>();
+  const [retried, setRetried] = useState<string>();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const actions = (instance.allowedActions ?? []) as InstanceAction[];
 
   async function act(action: InstanceAction) {
-    // Deleting removes the disk: the first click asks, the second deletes.
-    if (action === 'delete' && !confirmingDelete) {
-      setConfirmingDelete(true);
-      return;
-    }
     setConfirmingDelete(false);
     setBusy(action);
     setError(undefined);
+    setRetried(undefined);
     try {
       const result = await hostingApi({ discoveryApi, fetchApi }).actOnInstance(
         instance.id,
         action,
         instance.version,
       );
+      if (action === 'retry' && result.operationId) {
+        setRetried(result.operationId);
+      }
       onChanged(result.instance);
     } catch (e) {
       setError(refusalMessage(e));
@@ -82,7 +89,8 @@ export function InstanceActionButtons(props: {
     <Box>
       {instance.pendingAction && (
         <Box component="span" mr={1}>
-          {instance.pendingAction} in progress…
+          {LABELS[instance.pendingAction] ?? instance.pendingAction} in
+          progress…
         </Box>
       )}
       {actions.map(action => (
@@ -92,20 +100,25 @@ export function InstanceActionButtons(props: {
             variant="outlined"
             color={action === 'delete' ? 'secondary' : 'primary'}
             disabled={Boolean(busy)}
-            onClick={() => act(action)}
+            onClick={() =>
+              action === 'delete' ? setConfirmingDelete(true) : act(action)
+            }
             aria-label={`${LABELS[action] ?? action} ${instance.hostname}`}
           >
-            {busy === action && `${LABELS[action] ?? action}…`}
-            {busy !== action &&
-              action === 'delete' &&
-              confirmingDelete &&
-              'Really delete? Its disk goes too'}
-            {busy !== action &&
-              !(action === 'delete' && confirmingDelete) &&
-              (LABELS[action] ?? action)}
+            {busy === action
+              ? `${LABELS[action] ?? action}…`
+              : (LABELS[action] ?? action)}
           </Button>
         </Box>
       ))}
+      {retried && (
+        <Box mt={1}>
+          <Alert severity="info" onClose={() => setRetried(undefined)}>
+            Provisioning {instance.hostname} again from the step that failed:{' '}
+            <Link to={`/appliances/operations/${retried}`}>follow it</Link>.
+          </Alert>
+        </Box>
+      )}
       {error && (
         <Box mt={1}>
           <Alert severity="warning" onClose={() => setError(undefined)}>
@@ -113,6 +126,29 @@ export function InstanceActionButtons(props: {
           </Alert>
         </Box>
       )}
+      <Dialog
+        open={confirmingDelete}
+        onClose={() => setConfirmingDelete(false)}
+      >
+        <DialogTitle>Delete {instance.hostname}?</DialogTitle>
+        <DialogContent>
+          <DialogContentText>
+            Its domain is removed from the host and its disk is deleted. This
+            cannot be undone.
+          </DialogContentText>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => setConfirmingDelete(false)}>Cancel</Button>
+          <Button
+            color="secondary"
+            variant="contained"
+            onClick={() => act('delete')}
+            aria-label={`Really delete ${instance.hostname}`}
+          >
+            Delete
+          </Button>
+        </DialogActions>
+      </Dialog>
     </Box>
   );
 }

@@ -1,57 +1,72 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
 import { screen } from '@testing-library/react';
 import { uptimeOf } from '../../hosting/hostingApi';
+import { BASE, json, renderPage } from '../../__testUtils__/renderPage';
 import { MyInstancesPage, catalogPathOf } from './MyInstancesPage';
 
+// Rendering a full test app with a table takes seconds on a busy machine.
+jest.setTimeout(30_000);
+
 describe('MyInstancesPage', () => {
-  it('asks the backend for a page and shows state, host, appliance, uptime and the allowed actions', async () => {
-    const fetchApi = {
-      fetch: jest.fn(
-        async (_url: string) =>
-          new Response(
-            JSON.stringify({
-              items: [
-                {
-                  id: 'i1',
-                  hostname: 'web-1',
-                  owner: 'group:default/team-a',
-                  applianceId: 'sample.web.1',
-                  hostName: 'rack1',
-                  size: { cpuCores: 1, memoryMb: 512, storageMb: 1024 },
-                  state: 'started',
-                  version: 3,
-                  allowedActions: ['stop', 'suspend'],
-                  entityRef: 'resource:default/web-1',
-                  startedAt: new Date(
-                    Date.now() - 2 * 3600_000 - 5 * 60_000,
-                  ).toISOString(),
-                  createdAt: '2026-11-24T10:00:00Z',
-                  updatedAt: '2026-11-24T10:00:00Z',
-                },
-              ],
-              totalCount: 41,
-              nextOffset: 20,
-            }),
-            { status: 200, headers: { 'content-type': 'application/json' } },
-          ),
-      ),
-    };
-    await renderInTestApp(<MyInstancesPage />, {
-      apis: [
-        [
-          discoveryApiRef,
-          { getBaseUrl: async () => 'http://backend/api/appliances' },
+  it('asks the backend for a page and links the instance, its appliance and its host', async () => {
+    const { fetchApi } = await renderPage(<MyInstancesPage />, async () =>
+      json({
+        items: [
+          {
+            id: 'i1',
+            hostname: 'web-1',
+            owner: 'group:default/team-a',
+            applianceId: 'sample.web.1',
+            hostName: 'rack1',
+            size: { cpuCores: 1, memoryMb: 512, storageMb: 1024 },
+            state: 'started',
+            version: 3,
+            allowedActions: ['stop', 'suspend'],
+            entityRef: 'resource:default/web-1',
+            startedAt: new Date(
+              Date.now() - 2 * 3600_000 - 5 * 60_000,
+            ).toISOString(),
+            createdAt: '2026-11-24T10:00:00Z',
+            updatedAt: '2026-11-24T10:00:00Z',
+          },
+          {
+            id: 'i2',
+            hostname: 'web-2',
+            owner: 'group:default/team-a',
+            applianceId: 'sample.web.1',
+            size: { cpuCores: 2, memoryMb: 512, storageMb: 1024 },
+            state: 'provisioning',
+            version: 1,
+            allowedActions: [],
+            operationId: 'op-2',
+            entityRef: 'resource:default/web-2',
+            createdAt: '2026-11-24T10:00:00Z',
+            updatedAt: '2026-11-24T10:00:00Z',
+          },
         ],
-        [fetchApiRef, fetchApi as any],
-      ],
-    });
+        totalCount: 41,
+        nextOffset: 20,
+      }),
+    );
     expect(await screen.findByText('web-1')).toBeInTheDocument();
     expect(fetchApi.fetch.mock.calls[0][0]).toBe(
-      'http://backend/api/appliances/instances?limit=20&offset=0',
+      `${BASE}/instances?limit=20&offset=0`,
     );
-    expect(screen.getByText('rack1')).toBeInTheDocument();
-    expect(screen.getByText('sample.web.1')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'web-1' })).toHaveAttribute(
+      'href',
+      '/catalog/default/resource/web-1',
+    );
+    // Not in the catalog while it is being provisioned: its provisioning instead.
+    expect(screen.getByRole('link', { name: 'web-2' })).toHaveAttribute(
+      'href',
+      '/appliances/operations/op-2',
+    );
+    expect(screen.getByRole('link', { name: 'rack1' })).toHaveAttribute(
+      'href',
+      '/catalog/default/resource/rack1.host',
+    );
+    expect(
+      screen.getAllByRole('link', { name: 'sample.web.1' })[0],
+    ).toHaveAttribute('href', '/catalog/default/resource/sample.web.1');
     expect(screen.getByText('2h 5m')).toBeInTheDocument();
     expect(
       screen.getByRole('button', { name: 'Stop web-1' }),

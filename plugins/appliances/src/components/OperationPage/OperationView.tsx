@@ -23,10 +23,10 @@ import {
   Instance,
   Operation,
   OperationStep,
-  formatMinor,
   formatSpeed,
   hostingApi,
 } from '../../hosting/hostingApi';
+import { useMoney } from '../../money/useMoney';
 
 const FINISHED = new Set(['succeeded', 'failed']);
 
@@ -65,6 +65,7 @@ function stepDetail(step: OperationStep): string {
 export function OperationView(props: { operationId: string; pollMs?: number }) {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
+  const money = useMoney();
   const [operation, setOperation] = useState<Operation>();
   const [instance, setInstance] = useState<Instance>();
   const [error, setError] = useState<Error>();
@@ -176,9 +177,10 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                 state: instance.state,
                 host: instance.hostName ?? '—',
                 size: `${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB, ${instance.size.storageMb} MB`,
-                'price per hour (locked)': formatMinor(
-                  instance.price?.pricePerHourMinor,
-                ),
+                'price (locked)':
+                  instance.price?.pricePerHourMinor === undefined
+                    ? '—'
+                    : money.price(instance.price.pricePerHourMinor, 3600),
                 catalog:
                   instance.state === 'started' ? instance.entityRef : '—',
               }}

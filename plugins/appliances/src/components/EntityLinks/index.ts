@@ -1,0 +1,1 @@
+export { ApplianceLink, HostLink, InstanceLink } from './EntityLinks';

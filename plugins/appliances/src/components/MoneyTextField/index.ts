@@ -1,0 +1,1 @@
+export { MoneyTextField } from './MoneyTextField';
