@@ -1,5 +1,6 @@
 import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import RssFeedIcon from '@material-ui/icons/RssFeed';
 
 export const channelsRouteRef = createRouteRef();
 
@@ -9,7 +10,8 @@ export const channelsPage = PageBlueprint.make({
   params: {
     path: '/appliances/channels',
     routeRef: channelsRouteRef,
-    title: 'Appliance channels',
+    title: 'Channels',
+    icon: <RssFeedIcon fontSize="inherit" />,
     loader: () =>
       import('./components/ChannelsPage').then(m => <m.ChannelsPage />),
   },

@@ -6,6 +6,7 @@ import {
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import ComputerIcon from '@material-ui/icons/Computer';
 import DnsIcon from '@material-ui/icons/Dns';
+import PlaylistAddCheckIcon from '@material-ui/icons/PlaylistAddCheck';
 
 export const operationsRouteRef = createRouteRef();
 
@@ -16,6 +17,7 @@ export const operationPage = PageBlueprint.make({
     path: '/appliances/operations',
     routeRef: operationsRouteRef,
     title: 'Provisioning',
+    icon: <PlaylistAddCheckIcon fontSize="inherit" />,
     loader: () =>
       import('./components/OperationPage').then(m => <m.OperationPage />),
   },

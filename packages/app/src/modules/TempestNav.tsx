@@ -11,9 +11,17 @@ import type {
 } from '@backstage/plugin-app-react';
 import MenuIcon from '@material-ui/icons/Menu';
 
+// Tempest's other pages live under /appliances/…; its browser is lit only on its own.
+const EXACT = new Set(['page:appliances']);
+
 function NavItem(props: NavContentNavItem) {
   return (
-    <SidebarItem icon={() => props.icon} to={props.href} text={props.title} />
+    <SidebarItem
+      icon={() => props.icon}
+      to={props.href}
+      text={props.title}
+      end={EXACT.has(props.node.spec.id)}
+    />
   );
 }
 

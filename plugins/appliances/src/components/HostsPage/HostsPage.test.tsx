@@ -2,9 +2,6 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { BASE, json, renderPage } from '../../__testUtils__/renderPage';
 import { HostsPage, heartbeatAgo } from './HostsPage';
 
-// Rendering a full test app with tables and dialogs takes seconds on a busy machine.
-jest.setTimeout(30_000);
-
 const host = {
   id: 'h1',
   name: 'rack1',

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   Content,
   Link,
@@ -60,6 +60,70 @@ function Capacity(props: {
   );
 }
 
+/** Edit prices, maintenance on or off, a new enrolment token while the host has not enrolled. */
+function HostActions(props: {
+  host: Host;
+  onEditPrices: (host: Host) => void;
+  onEnrol: (host: Host) => void;
+  onDone: () => void;
+  onError: (error: unknown) => void;
+}) {
+  const discoveryApi = useApi(discoveryApiRef);
+  const fetchApi = useApi(fetchApiRef);
+  const [busy, setBusy] = useState(false);
+  const { host } = props;
+  const toggleMaintenance = async () => {
+    setBusy(true);
+    props.onError(undefined);
+    try {
+      await hostingApi({ discoveryApi, fetchApi }).setHostMaintenance(
+        host.id,
+        host.state !== 'maintenance',
+      );
+    } catch (e) {
+      props.onError(e);
+    } finally {
+      setBusy(false);
+      props.onDone();
+    }
+  };
+  return (
+    <Box display="flex" flexDirection="column" alignItems="flex-start">
+      <Button
+        size="small"
+        color="primary"
+        onClick={() => props.onEditPrices(host)}
+        aria-label={`Edit the prices of ${host.name}`}
+      >
+        Edit prices
+      </Button>
+      <Button
+        size="small"
+        color="primary"
+        disabled={busy || host.state === 'pending'}
+        onClick={toggleMaintenance}
+        aria-label={
+          host.state === 'maintenance'
+            ? `End maintenance of ${host.name}`
+            : `Start maintenance of ${host.name}`
+        }
+      >
+        {host.state === 'maintenance' ? 'End maintenance' : 'Maintenance'}
+      </Button>
+      {!host.enrolledAt && (
+        <Button
+          size="small"
+          color="primary"
+          onClick={() => props.onEnrol(host)}
+          aria-label={`New enrolment token for ${host.name}`}
+        >
+          New enrolment token
+        </Button>
+      )}
+    </Box>
+  );
+}
+
 /** `2026-…` → `12s ago`; never. */
 export function heartbeatAgo(at?: string, now = Date.now()): string {
   if (!at) return 'no heartbeat yet';
@@ -77,7 +141,6 @@ export function HostsPage() {
   const money = useMoney();
   const [editing, setEditing] = useState<Host>();
   const [enrolling, setEnrolling] = useState<Host>();
-  const [busy, setBusy] = useState<string>();
   const [actionError, setActionError] = useState<unknown>();
 
   const hosts = useAsyncRetry(async (): Promise<HostRow[]> => {
@@ -93,146 +156,115 @@ export function HostsPage() {
     );
   }, [discoveryApi, fetchApi]);
 
+  // react-use hands out a new retry each render; the table needs a stable one.
+  const retryRef = useRef(hosts.retry);
+  retryRef.current = hosts.retry;
+  const retry = useCallback(() => retryRef.current(), []);
+
   // Heartbeats and capacity move on their own: look again now and then.
-  const { retry } = hosts;
   useEffect(() => {
     const timer = setInterval(retry, REFRESH_MS);
     return () => clearInterval(timer);
   }, [retry]);
 
-  const toggleMaintenance = async (host: Host) => {
-    setBusy(host.id);
-    setActionError(undefined);
-    try {
-      await hostingApi({ discoveryApi, fetchApi }).setHostMaintenance(
-        host.id,
-        host.state !== 'maintenance',
-      );
-    } catch (e) {
-      setActionError(e);
-    } finally {
-      setBusy(undefined);
-      retry();
-    }
-  };
-
-  const columns: TableColumn<HostRow>[] = [
-    {
-      title: 'Host',
-      field: 'name',
-      render: h => (
-        <>
-          <HostLink hostName={h.name} />
-          <Typography variant="caption" component="div" color="textSecondary">
-            {h.cpuCores} × {h.cpuModel} at {h.coreSpeedMhz.toLocaleString()} MHz
-          </Typography>
-        </>
-      ),
-    },
-    {
-      title: 'State',
-      field: 'state',
-      render: h => (
-        <>
-          <Chip
-            size="small"
-            label={h.state}
-            color={STATE_COLOURS[h.state] ?? 'default'}
-          />
-          <Typography variant="caption" component="div" color="textSecondary">
-            {heartbeatAgo(h.lastHeartbeatAt)}
-          </Typography>
-        </>
-      ),
-    },
-    {
-      title: 'Capacity in use',
-      render: h => (
-        <Box minWidth={170}>
-          <Capacity
-            label="Cores"
-            used={h.used.cpuCores}
-            total={h.cpuCores}
-            unit=""
-          />
-          <Capacity
-            label="Memory"
-            used={h.used.memoryMb}
-            total={h.memoryMb}
-            unit="MB"
-          />
-          <Capacity
-            label="Storage"
-            used={h.used.storageMb}
-            total={h.storageMb}
-            unit="MB"
-          />
-        </Box>
-      ),
-    },
-    {
-      title: 'Instances',
-      field: 'instances',
-      render: h =>
-        h.instances ? (
-          <Link to={`/appliances/instances?hostId=${encodeURIComponent(h.id)}`}>
-            {h.instances}
-          </Link>
-        ) : (
-          '0'
-        ),
-    },
-    {
-      title: 'Prices',
-      render: h => (
-        <Box maxWidth={300}>
-          {describeHostPricing(h.pricing, money.price).map(line => (
-            <Typography key={line} variant="caption" component="div">
-              {line}
+  // Stable columns: material-table resets its state when they change.
+  const columns = useMemo<TableColumn<HostRow>[]>(
+    () => [
+      {
+        title: 'Host',
+        field: 'name',
+        render: h => (
+          <>
+            <HostLink hostName={h.name} />
+            <Typography variant="caption" component="div" color="textSecondary">
+              {h.cpuCores} × {h.cpuModel} at {h.coreSpeedMhz.toLocaleString()}{' '}
+              MHz
             </Typography>
-          ))}
-        </Box>
-      ),
-    },
-    {
-      title: 'Actions',
-      render: h => (
-        <Box display="flex" flexDirection="column" alignItems="flex-start">
-          <Button
-            size="small"
-            color="primary"
-            onClick={() => setEditing(h)}
-            aria-label={`Edit the prices of ${h.name}`}
-          >
-            Edit prices
-          </Button>
-          <Button
-            size="small"
-            color="primary"
-            disabled={busy === h.id || h.state === 'pending'}
-            onClick={() => toggleMaintenance(h)}
-            aria-label={
-              h.state === 'maintenance'
-                ? `End maintenance of ${h.name}`
-                : `Start maintenance of ${h.name}`
-            }
-          >
-            {h.state === 'maintenance' ? 'End maintenance' : 'Maintenance'}
-          </Button>
-          {!h.enrolledAt && (
-            <Button
+          </>
+        ),
+      },
+      {
+        title: 'State',
+        field: 'state',
+        render: h => (
+          <>
+            <Chip
               size="small"
-              color="primary"
-              onClick={() => setEnrolling(h)}
-              aria-label={`New enrolment token for ${h.name}`}
+              label={h.state}
+              color={STATE_COLOURS[h.state] ?? 'default'}
+            />
+            <Typography variant="caption" component="div" color="textSecondary">
+              {heartbeatAgo(h.lastHeartbeatAt)}
+            </Typography>
+          </>
+        ),
+      },
+      {
+        title: 'Capacity in use',
+        render: h => (
+          <Box minWidth={170}>
+            <Capacity
+              label="Cores"
+              used={h.used.cpuCores}
+              total={h.cpuCores}
+              unit=""
+            />
+            <Capacity
+              label="Memory"
+              used={h.used.memoryMb}
+              total={h.memoryMb}
+              unit="MB"
+            />
+            <Capacity
+              label="Storage"
+              used={h.used.storageMb}
+              total={h.storageMb}
+              unit="MB"
+            />
+          </Box>
+        ),
+      },
+      {
+        title: 'Instances',
+        field: 'instances',
+        render: h =>
+          h.instances ? (
+            <Link
+              to={`/appliances/instances?hostId=${encodeURIComponent(h.id)}`}
             >
-              New enrolment token
-            </Button>
-          )}
-        </Box>
-      ),
-    },
-  ];
+              {h.instances}
+            </Link>
+          ) : (
+            '0'
+          ),
+      },
+      {
+        title: 'Prices',
+        render: h => (
+          <Box maxWidth={300}>
+            {describeHostPricing(h.pricing, money.price).map(line => (
+              <Typography key={line} variant="caption" component="div">
+                {line}
+              </Typography>
+            ))}
+          </Box>
+        ),
+      },
+      {
+        title: 'Actions',
+        render: h => (
+          <HostActions
+            host={h}
+            onEditPrices={setEditing}
+            onEnrol={setEnrolling}
+            onDone={retry}
+            onError={setActionError}
+          />
+        ),
+      },
+    ],
+    [money, retry],
+  );
 
   return (
     <Content>

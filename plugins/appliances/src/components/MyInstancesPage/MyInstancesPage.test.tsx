@@ -3,9 +3,6 @@ import { uptimeOf } from '../../hosting/hostingApi';
 import { BASE, json, renderPage } from '../../__testUtils__/renderPage';
 import { MyInstancesPage, catalogPathOf } from './MyInstancesPage';
 
-// Rendering a full test app with a table takes seconds on a busy machine.
-jest.setTimeout(30_000);
-
 describe('MyInstancesPage', () => {
   it('asks the backend for a page and links the instance, its appliance and its host', async () => {
     const { fetchApi } = await renderPage(<MyInstancesPage />, async () =>

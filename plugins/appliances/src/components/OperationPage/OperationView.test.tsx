@@ -100,7 +100,7 @@ describe('OperationView', () => {
     expect(
       await screen.findByText('resource:default/web-1'),
     ).toBeInTheDocument();
-    expect(screen.getByText('12.34')).toBeInTheDocument();
+    expect(screen.getByText('€12.34 per hour')).toBeInTheDocument();
     expect(screen.getAllByText('100%')).toHaveLength(7);
   });
 });
