@@ -53,6 +53,15 @@ export interface Config {
        * installs them. 0 never downloads images at ingest. Default 8 MiB.
        */
       verifyImagesUpToBytes?: number;
+      /**
+       * Feeds, definitions, signatures and images are never fetched from
+       * loopback, private, link-local (169.254.169.254) or other
+       * special-purpose addresses, checked on the DNS answer connected to and
+       * at every redirect, unless an address range here (CIDR, e.g.
+       * `127.0.0.1/32`, `10.20.0.0/16`) covers it. The embedded default
+       * allows loopback, where it serves its own sample channel. Default none.
+       */
+      allowedPrivateNetworks?: string[];
     };
 
     /**

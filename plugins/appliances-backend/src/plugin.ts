@@ -21,6 +21,7 @@ import { ApplianceDirectory } from './appliances/ApplianceDirectory';
 import { ChannelRefresher } from './channels/ChannelRefresher';
 import { readAppliancesConfig } from './config/readAppliancesConfig';
 import { createHosting } from './hosting/createHosting';
+import { guardedAgent } from '@tempest/outbound-guard';
 
 /** The Tempest appliances backend plugin (pluginId `appliances`). */
 export const appliancesPlugin = createBackendPlugin({
@@ -71,6 +72,12 @@ export const appliancesPlugin = createBackendPlugin({
               ),
         });
         await channels.syncConfigChannels(config.channels);
+        // Every fetch of a feed, definition, signature or image goes through it.
+        const outbound = guardedAgent(config.addressPolicy, {
+          connections: 32,
+          keepAliveTimeout: 10_000,
+        });
+        deps.lifecycle.addShutdownHook(() => outbound.close());
         const refresher = new ChannelRefresher({
           db,
           channels,
@@ -82,6 +89,7 @@ export const appliancesPlugin = createBackendPlugin({
           verifyImagesUpToBytes: config.verifyImagesUpToBytes,
           maxItems: config.maxItems,
           concurrency: config.concurrency,
+          dispatcher: outbound,
           onIngested: () => directory.invalidate(),
         });
         await deps.scheduler.scheduleTask({
@@ -97,6 +105,7 @@ export const appliancesPlugin = createBackendPlugin({
           channels,
           appliances,
           directory,
+          outbound,
         });
         deps.lifecycle.addShutdownHook(() => hosting.stop());
 

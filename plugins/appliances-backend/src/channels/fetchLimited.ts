@@ -1,4 +1,5 @@
-import { Agent, Dispatcher, request } from 'undici';
+import { Dispatcher, request } from 'undici';
+import { createAddressPolicy, guardedAgent } from '@tempest/outbound-guard';
 import { resolveHttpUrl } from './urls';
 
 export type FetchLimits = {
@@ -30,12 +31,18 @@ export class FetchError extends Error {
   }
 }
 
-const sharedAgent = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
+/** Public addresses only: callers that may reach private ones pass their own guarded agent. */
+const sharedAgent = guardedAgent(createAddressPolicy(), {
+  connections: 32,
+  keepAliveTimeout: 10_000,
+});
 
 /**
  * GETs an http(s) URL with a size limit enforced while streaming, an overall
  * timeout, a bounded number of redirects (each hop re-checked to be http or
  * https) and conditional headers, so an unchanged resource costs one 304.
+ * Where it may connect is the dispatcher's to say: by default public
+ * addresses only (see @tempest/outbound-guard), at every hop.
  */
 export async function fetchLimited(
   url: string,

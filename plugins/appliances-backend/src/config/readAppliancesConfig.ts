@@ -10,9 +10,13 @@ import { ChannelInput } from '../database/ChannelStore';
 import { isHttpUrl } from '../channels/urls';
 import { FetchLimits } from '../channels/fetchLimited';
 import { normalizeOwnerRef } from '../permissions/ownerRef';
+import { AddressPolicy, createAddressPolicy } from '@tempest/outbound-guard';
 
 export type AppliancesConfig = {
   allowUnsigned: boolean;
+  /** Where feeds, definitions, signatures and images may be fetched from. */
+  addressPolicy: AddressPolicy;
+  allowedPrivateNetworks: string[];
   channels: ChannelInput[];
   schedule: SchedulerServiceTaskScheduleDefinition;
   feedLimits: FetchLimits;
@@ -77,6 +81,18 @@ export async function readAppliancesConfig(
     throw new AppliancesConfigError(
       'appliances.fetch.verifyImagesUpToBytes',
       'a whole number of bytes, 0 to never verify at ingest',
+    );
+  }
+
+  const allowedPrivateNetworks =
+    fetchConfig?.getOptionalStringArray('allowedPrivateNetworks') ?? [];
+  let addressPolicy: AddressPolicy;
+  try {
+    addressPolicy = createAddressPolicy({ allow: allowedPrivateNetworks });
+  } catch (e) {
+    throw new AppliancesConfigError(
+      'appliances.fetch.allowedPrivateNetworks',
+      `address ranges such as 127.0.0.1/32 or 10.0.0.0/8 (${(e as Error).message})`,
     );
   }
 
@@ -155,6 +171,8 @@ export async function readAppliancesConfig(
   return {
     currency: readCurrency(root),
     allowUnsigned: config?.getOptionalBoolean('allowUnsigned') ?? false,
+    addressPolicy,
+    allowedPrivateNetworks,
     channels,
     schedule,
     feedLimits: {

@@ -27,6 +27,7 @@ import { InstanceReconciler } from '../instances/InstanceReconciler';
 import { InterruptedActions } from '../instances/InterruptedActions';
 import { ProvisioningService } from '../instances/ProvisioningService';
 import { ImageDigests } from '../operations/ImageDigests';
+import { Dispatcher } from 'undici';
 import { ImageLayers } from '../operations/ImageLayers';
 import { OperationStore } from '../operations/OperationStore';
 import { EventLoopPacer } from '../operations/EventLoopPacer';
@@ -74,6 +75,8 @@ export async function createHosting(deps: {
   channels: ChannelStore;
   appliances: ApplianceStore;
   directory: ApplianceDirectory;
+  /** Where image downloads may connect (the backend hashes images once). */
+  outbound?: Dispatcher;
 }) {
   const config = readHostingConfig(deps.config);
   const logger = deps.logger.child({ part: 'hosting' });
@@ -102,6 +105,7 @@ export async function createHosting(deps: {
     digests: new ImageDigests(deps.db, {
       maxBytes: config.maxImageBytes,
       timeoutMs: 60_000,
+      dispatcher: deps.outbound,
     }),
     osImages: config.osImages,
   });

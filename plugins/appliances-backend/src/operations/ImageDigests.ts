@@ -1,5 +1,10 @@
 import { Knex } from 'knex';
 import { createHash } from 'node:crypto';
+import { Dispatcher, fetch } from 'undici';
+import { createAddressPolicy, guardedAgent } from '@tempest/outbound-guard';
+
+/** Public addresses only, unless the plugin passes its own guarded agent. */
+let publicOnly: Dispatcher | undefined;
 
 /**
  * The agent checks every image against a SHA-256, but channel definitions
@@ -14,7 +19,12 @@ export class ImageDigests {
 
   constructor(
     private readonly db: Knex,
-    private readonly options: { maxBytes: number; timeoutMs: number },
+    private readonly options: {
+      maxBytes: number;
+      timeoutMs: number;
+      /** Where it may connect, at every redirect; default public addresses only. */
+      dispatcher?: Dispatcher;
+    },
   ) {}
 
   async digest(url: string): Promise<{ sha256: string; sizeBytes: number }> {
@@ -34,10 +44,21 @@ export class ImageDigests {
   }
 
   private async compute(url: string, urlHash: string) {
-    const response = await fetch(url, {
-      redirect: 'follow',
-      signal: AbortSignal.timeout(this.options.timeoutMs),
-    });
+    publicOnly ??= guardedAgent(createAddressPolicy());
+    let response: Awaited<ReturnType<typeof fetch>>;
+    try {
+      response = await fetch(url, {
+        redirect: 'follow',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        dispatcher: this.options.dispatcher ?? publicOnly,
+      });
+    } catch (e) {
+      // fetch says only "fetch failed"; the reason (a refused address, a timeout) is its cause.
+      const reason = (e as { cause?: Error }).cause ?? (e as Error);
+      throw new Error(`Could not fetch ${url} to hash it: ${reason.message}`, {
+        cause: e,
+      });
+    }
     if (response.status !== 200 || !response.body) {
       await response.body?.cancel();
       throw new Error(`Fetching ${url} to hash it answered ${response.status}`);

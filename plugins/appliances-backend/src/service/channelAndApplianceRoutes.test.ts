@@ -71,6 +71,8 @@ describe.each(databases.eachSupportedId())(
                   },
                 ],
                 staticChannels: { directory: path.dirname(sampleDir) },
+                // The test channel server listens on loopback.
+                fetch: { allowedPrivateNetworks: ['127.0.0.1/32'] },
               },
             },
           }),

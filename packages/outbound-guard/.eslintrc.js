@@ -1,0 +1,1 @@
+module.exports = require('../../eslint.tempest.js')(__dirname);
