@@ -5,7 +5,7 @@ import { AgentError, fromFsError } from '../errors/AgentError';
 import { runCommand } from '../exec/runCommand';
 import { assertInside } from '../validation/dataPath';
 import { SeedBuilder, SeedConfig } from './SeedBuilder';
-import { parseSeedFiles, renderSeedFiles } from './seedFiles';
+import { parseSeedFiles, renderGuestFiles, renderSeedFiles } from './seedFiles';
 import { unlessMissing } from '../storage/unlessMissing';
 
 /** A cloud-init NoCloud seed: an ISO 9660 image with volume id `cidata`. */
@@ -20,11 +20,19 @@ export class GenisoimageSeedBuilder implements SeedBuilder {
   async build(file: string, config: SeedConfig): Promise<void> {
     assertInside(this.root, file);
     const { metaData, userData } = renderSeedFiles(config);
+    const guestFiles = renderGuestFiles(config);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-seed-'));
     const tmp = `${file}.tmp`;
     try {
-      await fs.writeFile(path.join(dir, 'meta-data'), metaData);
-      await fs.writeFile(path.join(dir, 'user-data'), userData);
+      const files: Record<string, string> = {
+        'meta-data': metaData,
+        'user-data': userData,
+        ...guestFiles,
+      };
+      for (const [name, content] of Object.entries(files)) {
+        await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+        await fs.writeFile(path.join(dir, name), content, { mode: 0o600 });
+      }
       await fs.mkdir(path.dirname(file), { recursive: true });
       await runCommand(this.tools.genisoimage, [
         '-quiet',
@@ -36,8 +44,7 @@ export class GenisoimageSeedBuilder implements SeedBuilder {
         '-rock',
         '-input-charset',
         'utf-8',
-        path.join(dir, 'meta-data'),
-        path.join(dir, 'user-data'),
+        dir,
       ]);
       await fs.rename(tmp, file);
     } catch (e) {
@@ -49,22 +56,25 @@ export class GenisoimageSeedBuilder implements SeedBuilder {
   }
 
   async read(file: string): Promise<SeedConfig> {
+    const files = await this.files(file);
+    return parseSeedFiles(files['meta-data'] ?? '', files['user-data'] ?? '');
+  }
+
+  async files(file: string): Promise<Record<string, string>> {
     assertInside(this.root, file);
     if (!(await unlessMissing(fs.stat(file), undefined)))
       throw new AgentError('UNKNOWN_DISK', `No seed at ${file}`);
-    const extract = async (name: string) =>
-      (
-        await runCommand(this.tools.isoinfo, [
-          '-R',
-          '-i',
-          file,
-          '-x',
-          `/${name}`,
-        ])
+    const listing = (
+      await runCommand(this.tools.isoinfo, ['-R', '-f', '-i', file])
+    ).stdout;
+    const files: Record<string, string> = {};
+    for (const name of listing.split('\n').filter(Boolean)) {
+      const content = (
+        await runCommand(this.tools.isoinfo, ['-R', '-i', file, '-x', name])
       ).stdout;
-    return parseSeedFiles(
-      await extract('meta-data'),
-      await extract('user-data'),
-    );
+      // Directories list too; they extract as nothing.
+      if (name !== '/tempest') files[name.slice(1)] = content;
+    }
+    return files;
   }
 }

@@ -13,4 +13,6 @@ export interface SeedBuilder {
   readonly driver: 'genisoimage' | 'simulated';
   build(path: string, config: SeedConfig): Promise<void>;
   read(path: string): Promise<SeedConfig>;
+  /** Every file the seed holds, by path inside it (meta-data, user-data, tempest/...). */
+  files(path: string): Promise<Record<string, string>>;
 }

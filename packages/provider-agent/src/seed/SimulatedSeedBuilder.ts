@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AgentError, fromFsError } from '../errors/AgentError';
 import { assertInside } from '../validation/dataPath';
 import { SeedBuilder, SeedConfig } from './SeedBuilder';
-import { parseSeedFiles, renderSeedFiles } from './seedFiles';
+import { parseSeedFiles, renderGuestFiles, renderSeedFiles } from './seedFiles';
 import { unlessMissing } from '../storage/unlessMissing';
 
 /** Keeps the NoCloud files as JSON instead of an ISO; no guest ever reads it. */
@@ -14,7 +14,10 @@ export class SimulatedSeedBuilder implements SeedBuilder {
 
   async build(file: string, config: SeedConfig): Promise<void> {
     assertInside(this.root, file);
-    const files = renderSeedFiles(config);
+    const files = {
+      ...renderSeedFiles(config),
+      guest: renderGuestFiles(config),
+    };
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, JSON.stringify(files)).catch(e => {
       throw fromFsError(e, 'the seed');
@@ -28,5 +31,14 @@ export class SimulatedSeedBuilder implements SeedBuilder {
       throw new AgentError('UNKNOWN_DISK', `No seed at ${file}`);
     const { metaData, userData } = JSON.parse(text);
     return parseSeedFiles(metaData, userData);
+  }
+
+  async files(file: string): Promise<Record<string, string>> {
+    assertInside(this.root, file);
+    const text = await unlessMissing(fs.readFile(file, 'utf8'), undefined);
+    if (text === undefined)
+      throw new AgentError('UNKNOWN_DISK', `No seed at ${file}`);
+    const { metaData, userData, guest } = JSON.parse(text);
+    return { 'meta-data': metaData, 'user-data': userData, ...guest };
   }
 }

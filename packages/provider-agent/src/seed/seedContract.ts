@@ -30,6 +30,59 @@ export function seedContract(fixture: () => SeedFixture) {
     await expect(builder.read(file)).resolves.toEqual(config);
   });
 
+  it('carries plain copies of the values for guests without cloud-init', async () => {
+    const { builder, root } = fixture();
+    const file = path.join(root, 'plain', 'seed.iso');
+    await builder.build(file, {
+      instanceId: 'plain',
+      hostname: 'mx1',
+      domain: 'example.com',
+      sshAuthorizedKeys: [
+        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx9 alice@laptop',
+      ],
+      variables: { RELAY_NETWORKS: '10.0.0.0/8', MOTD: "it's $(not run)" },
+    });
+    const files = await builder.files(file);
+    expect(Object.keys(files).sort()).toEqual([
+      'meta-data',
+      'tempest/appliance-variables.json',
+      'tempest/appliance.env',
+      'tempest/authorized_keys',
+      'tempest/fqdn',
+      'tempest/hostname',
+      'user-data',
+    ]);
+    expect(files['tempest/hostname']).toBe('mx1\n');
+    expect(files['tempest/fqdn']).toBe('mx1.example.com\n');
+    expect(files['tempest/authorized_keys']).toBe(
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx9 alice@laptop\n',
+    );
+    // Shell-quoted: sourcing it sets the values and runs nothing.
+    expect(files['tempest/appliance.env']).toBe(
+      `RELAY_NETWORKS='10.0.0.0/8'\nMOTD='it'\\''s $(not run)'\n`,
+    );
+    expect(JSON.parse(files['tempest/appliance-variables.json'])).toEqual({
+      RELAY_NETWORKS: '10.0.0.0/8',
+      MOTD: "it's $(not run)",
+    });
+  });
+
+  it('refuses variable names the guest shell gives meaning to', async () => {
+    const { builder, root } = fixture();
+    const file = path.join(root, 'reserved', 'seed.iso');
+    for (const name of ['PATH', 'IFS', 'LD_PRELOAD']) {
+      expect(
+        await code(
+          builder.build(file, {
+            instanceId: 'reserved',
+            hostname: 'r',
+            variables: { [name]: 'x' },
+          }),
+        ),
+      ).toBe('INVALID_NAME');
+    }
+  });
+
   it('rebuilds a seed in place', async () => {
     const { builder, root } = fixture();
     const file = path.join(root, 'again', 'seed.iso');

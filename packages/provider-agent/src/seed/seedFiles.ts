@@ -8,6 +8,9 @@ import {
 import { SeedConfig } from './SeedBuilder';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+// Names a guest's shell gives meaning to: appliance.env is sourced by its service scripts.
+const RESERVED_VARIABLE =
+  /^(PATH|IFS|ENV|BASH_ENV|HOME|SHELL|CDPATH|PS[1-4]|OPTIND|OPTARG|PWD|OLDPWD|LD_[A-Z_]*)$/;
 const SSH_KEY =
   /^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\r\n]*)?$/;
 const VARIABLES_JSON = '/etc/tempest/appliance-variables.json';
@@ -38,10 +41,10 @@ export function validateSeedConfig(config: SeedConfig): SeedConfig {
     }
   }
   for (const [name, value] of Object.entries(config.variables ?? {})) {
-    if (!VARIABLE_NAME.test(name)) {
+    if (!VARIABLE_NAME.test(name) || RESERVED_VARIABLE.test(name)) {
       throw new AgentError(
         'INVALID_NAME',
-        `Invalid appliance variable name ${JSON.stringify(name)}`,
+        `Invalid appliance variable name ${JSON.stringify(name)}${RESERVED_VARIABLE.test(name) ? ' (reserved by the shell)' : ''}`,
       );
     }
     if (
@@ -96,6 +99,27 @@ export function renderSeedFiles(config: SeedConfig): {
     ],
   };
   return { metaData, userData: `#cloud-config\n${YAML.stringify(userData)}` };
+}
+
+/**
+ * Plain copies of the seed's values for guests without cloud-init (the sample
+ * appliances' init reads these), written to `tempest/` beside meta-data and
+ * user-data: one value per file, nothing to parse.
+ */
+export function renderGuestFiles(config: SeedConfig): Record<string, string> {
+  validateSeedConfig(config);
+  const variables = config.variables ?? {};
+  return {
+    'tempest/hostname': `${config.hostname}\n`,
+    'tempest/fqdn': `${config.domain ? `${config.hostname}.${config.domain}` : config.hostname}\n`,
+    'tempest/authorized_keys': (config.sshAuthorizedKeys ?? [])
+      .map(k => `${k}\n`)
+      .join(''),
+    'tempest/appliance.env': Object.entries(variables)
+      .map(([k, v]) => `${k}=${shellQuote(v)}\n`)
+      .join(''),
+    'tempest/appliance-variables.json': `${JSON.stringify(variables)}\n`,
+  };
 }
 
 export function parseSeedFiles(metaData: string, userData: string): SeedConfig {
