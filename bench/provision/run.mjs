@@ -55,8 +55,8 @@ appliances:
     - ostype: linux
       name: linux-base
       version: '1.0'
-      url: ${api}/static/os-images/linux-base-1.0.img
-      signatureUrl: ${api}/static/os-images/linux-base-1.0.img.asc
+      url: ${api}/static/os-images/linux-base-1.0.qcow2
+      signatureUrl: ${api}/static/os-images/linux-base-1.0.qcow2.asc
       trustedKeys: [{ $file: ${key} }]
 `,
 });

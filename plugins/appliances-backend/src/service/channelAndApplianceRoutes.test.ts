@@ -123,7 +123,7 @@ describe.each(databases.eachSupportedId())(
       expect(list.body.items).toHaveLength(5);
 
       const dns = await request(server)
-        .get('/api/appliances/appliances?q=bind&ostype=linux&channel=sample')
+        .get('/api/appliances/appliances?q=dnsmasq&ostype=linux&channel=sample')
         .set('Authorization', user());
       expect(dns.body.items.map((a: any) => a.provides)).toEqual(['dns']);
 
@@ -134,7 +134,7 @@ describe.each(databases.eachSupportedId())(
       expect(detail.body).toMatchObject({
         label: 'Simple Web Server',
         latest: false,
-        webpanel: '/upload.php',
+        webpanel: '/panel/',
         signature: { state: 'verified', provisionable: true },
         hardware: { cpus: 1, memoryKib: 524288, ostype: 'linux' },
         versions: [
