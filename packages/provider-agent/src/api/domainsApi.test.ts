@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { emptyQcow2 } from '../disks/qcow2';
 import { startChannel, waitFor } from '../testing/channelFixture';
 import { startTestAgent, TestAgent } from '../testing/startTestAgent';
 
@@ -31,12 +32,12 @@ describe('disks, domains and stats API (simulated driver)', () => {
     await install(
       'os',
       'debian',
-      await channel.publish('/os.qcow2', Buffer.alloc(4096, 1)),
+      await channel.publish('/os.qcow2', emptyQcow2(1024 ** 3)),
     );
     await install(
       'appliance',
       'mail',
-      await channel.publish('/mail.qcow2', Buffer.alloc(4096, 2), {
+      await channel.publish('/mail.qcow2', emptyQcow2(2 * 1024 ** 3), {
         os: 'debian',
       }),
     );
@@ -250,7 +251,7 @@ describe('graceful stop', () => {
     const t = await startTestAgent();
     const body = await channel.publish(
       '/big.qcow2',
-      Buffer.alloc(4 * 1024 * 1024),
+      emptyQcow2(1024 ** 4), // a real qcow2 of about 4 MiB
       { bytesPerSecond: 256 * 1024 },
     );
     const res = await t.client.PUT('/v1/images/{kind}/{name}', {

@@ -1,12 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { emptyQcow2 } from '../disks/qcow2';
 import { startChannel, waitFor } from '../testing/channelFixture';
 import { startTestAgent, TestAgent } from '../testing/startTestAgent';
 
 describe('images API (simulated driver)', () => {
   let t: TestAgent;
   let channel: Awaited<ReturnType<typeof startChannel>>;
-  const osBytes = Buffer.alloc(512 * 1024, 7);
+  const GiB = 1024 ** 3;
+  // A real qcow2 (the agent checks what it installs) of about 530 KB, so throttled downloads last.
+  const osBytes = emptyQcow2(128 * GiB);
 
   beforeAll(async () => {
     channel = await startChannel();
@@ -79,7 +82,7 @@ describe('images API (simulated driver)', () => {
       version: '1.0.0',
       intact: true,
     });
-  });
+  }, 30_000); // a throttled download on a busy machine
 
   it('answers a second install of an image being downloaded with DOWNLOAD_IN_PROGRESS', async () => {
     const body = await channel.publish('/os/slow.qcow2', osBytes, {
@@ -197,7 +200,7 @@ describe('images API (simulated driver)', () => {
       params,
       body: await channel.publish(
         '/app/webserv-1.qcow2',
-        Buffer.from('appliance v1'),
+        emptyQcow2(GiB, 'debian.qcow2'),
         { os: 'no-such-os' },
       ),
     });
@@ -205,7 +208,7 @@ describe('images API (simulated driver)', () => {
 
     const v1 = await channel.publish(
       '/app/webserv-1.qcow2',
-      Buffer.from('appliance v1'),
+      emptyQcow2(GiB, 'debian.qcow2'),
       { os: 'debian' },
     );
     await finished(
@@ -234,7 +237,7 @@ describe('images API (simulated driver)', () => {
 
     const v2 = await channel.publish(
       '/app/webserv-2.qcow2',
-      Buffer.from('appliance v2'),
+      emptyQcow2(2 * GiB, 'debian.qcow2'),
       { os: 'debian', version: '2.0.0' },
     );
     const upgrade = await t.client.POST('/v1/images/{kind}/{name}/upgrade', {
@@ -268,6 +271,27 @@ describe('images API (simulated driver)', () => {
     await expect(
       fs.stat(path.join(imagesDir(), 'appliance', 'webserv')),
     ).rejects.toThrow();
+  });
+
+  it('refuses a download that is not a qcow2 image and keeps nothing of it', async () => {
+    const body = await channel.publish(
+      '/os/text.qcow2',
+      Buffer.from('TEMPEST SIMULATED OS SUBSTRATE\n'),
+    );
+    const res = await t.client.PUT('/v1/images/{kind}/{name}', {
+      params: { path: { kind: 'os', name: 'text' } },
+      body,
+    });
+    const done = await finished((res.data as any).id);
+    expect(done).toMatchObject({
+      state: 'failed',
+      error: { code: 'IMAGE_INVALID' },
+    });
+    const listed = await t.client.GET('/v1/images/{kind}/{name}', {
+      params: { path: { kind: 'os', name: 'text' } },
+    });
+    expect(listed.error).toMatchObject({ error: { code: 'UNKNOWN_IMAGE' } });
+    expect(await partialFiles()).toEqual([]);
   });
 
   it('answers bad names and bad requests with stable codes', async () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { emptyQcow2 } from '../disks/qcow2';
 import { startChannel, waitFor } from '../testing/channelFixture';
 import { startTestAgent, TestAgent } from '../testing/startTestAgent';
 
@@ -36,12 +37,12 @@ describe('in-use checks when the data directory cannot be read', () => {
     await install(
       'os',
       'debian',
-      await channel.publish('/os.qcow2', Buffer.alloc(4096, 1)),
+      await channel.publish('/os.qcow2', emptyQcow2(1024 ** 3)),
     );
     await install(
       'appliance',
       'mail',
-      await channel.publish('/mail.qcow2', Buffer.alloc(4096, 2), {
+      await channel.publish('/mail.qcow2', emptyQcow2(2 * 1024 ** 3), {
         os: 'debian',
       }),
     );

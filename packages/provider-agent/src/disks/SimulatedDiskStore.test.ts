@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { diskStoreContract, DiskStoreFixture } from './diskStoreContract';
+import { emptyQcow2 } from './qcow2';
 import { SimulatedDiskStore } from './SimulatedDiskStore';
 
 describe('SimulatedDiskStore', () => {
@@ -11,9 +12,6 @@ describe('SimulatedDiskStore', () => {
     fixture = {
       root,
       store: new SimulatedDiskStore(root, path.join(root, 'state')),
-      writeImage: file => fs.writeFile(file, Buffer.alloc(4096, 1)),
-      // The simulated store takes any bytes: it never reads an image's content.
-      rejectsGarbage: false,
     };
   });
   afterAll(() => fs.rm(fixture.root, { recursive: true, force: true }));
@@ -25,7 +23,7 @@ describe('SimulatedDiskStore', () => {
   it('keeps its index across instances (restart)', async () => {
     const { root } = fixture;
     const base = path.join(root, 'keep-os.qcow2');
-    await fs.writeFile(base, 'x');
+    await fs.writeFile(base, emptyQcow2(1024 ** 3));
     await new SimulatedDiskStore(root, path.join(root, 'state')).adoptImage(
       base,
       {},

@@ -5,6 +5,7 @@ import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { assertInside } from '../validation/dataPath';
 import { DiskStore, LayerInfo } from './DiskStore';
 import { unlessMissing } from '../storage/unlessMissing';
+import { NotQcow2Error, emptyQcow2, readQcow2Header } from './qcow2';
 
 interface SimLayer {
   virtualSizeBytes: number;
@@ -12,9 +13,10 @@ interface SimLayer {
 }
 
 /**
- * Layers as small placeholder files plus an index (`disks.json` in its state
- * directory). Unlike qemu-img it accepts any downloaded bytes as an image and
- * an overlay holds no data.
+ * Checks images as qemu-img does (a qcow2 header, its virtual size, no
+ * backing file under a base image) but never reads or writes guest data:
+ * overlays are empty qcow2 files, and the backing chain lives in an index
+ * (`disks.json` in its state directory) instead of in rewritten headers.
  */
 export class SimulatedDiskStore implements DiskStore {
   readonly driver = 'simulated' as const;
@@ -36,6 +38,20 @@ export class SimulatedDiskStore implements DiskStore {
       assertInside(this.root, file);
       const stat = await unlessMissing(fs.stat(file), undefined);
       if (!stat) throw new AgentError('UNKNOWN_IMAGE', `No image at ${file}`);
+      const header = await readQcow2Header(file).catch(e => {
+        if (e instanceof NotQcow2Error)
+          throw new AgentError(
+            'IMAGE_INVALID',
+            `The image is not usable: ${e.message}`,
+          );
+        throw e;
+      });
+      if (!options.backingPath && header.backingFile) {
+        throw new AgentError(
+          'IMAGE_INVALID',
+          'A base image must not have a backing file',
+        );
+      }
       if (options.backingPath) {
         assertInside(this.root, options.backingPath);
         if (!index[options.backingPath]) {
@@ -46,7 +62,7 @@ export class SimulatedDiskStore implements DiskStore {
         }
       }
       index[file] = {
-        virtualSizeBytes: Math.max(stat.size, 1),
+        virtualSizeBytes: header.virtualSizeBytes,
         backingPath: options.backingPath,
       };
     }).then(() => this.chain(file).then(c => c[0]));
@@ -72,16 +88,16 @@ export class SimulatedDiskStore implements DiskStore {
           `The backing layer ${backingPath} does not exist`,
         );
       }
+      const virtualSizeBytes = options.sizeBytes ?? backing.virtualSizeBytes;
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs
-        .writeFile(file, 'simulated qcow2 overlay\n', { flag: 'wx' })
+        .writeFile(file, emptyQcow2(virtualSizeBytes, backingPath), {
+          flag: 'wx',
+        })
         .catch(e => {
           throw fromFsError(e, file);
         });
-      index[file] = {
-        virtualSizeBytes: options.sizeBytes ?? backing.virtualSizeBytes,
-        backingPath,
-      };
+      index[file] = { virtualSizeBytes, backingPath };
     }).then(() => this.chain(file).then(c => c[0]));
   }
 

@@ -3,26 +3,31 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { agentErrorCode as code } from '../testing/agentErrorCode';
 import { DiskStore } from './DiskStore';
+import { emptyQcow2 } from './qcow2';
+
+const GiB = 1024 ** 3;
+
+/** Writes a real qcow2 image as a download would leave it. */
+async function writeImage(file: string, sizeBytes = GiB, backingFile?: string) {
+  await fs.writeFile(file, emptyQcow2(sizeBytes, backingFile));
+}
 
 export interface DiskStoreFixture {
   store: DiskStore;
   /** The data directory the store is confined to. */
   root: string;
-  /** Writes a standalone image as a download would leave it. */
-  writeImage(file: string): Promise<void>;
-  /** Whether the store refuses bytes that are not a qcow2 image (simulated accepts anything). */
-  rejectsGarbage: boolean;
 }
 
 /** The behaviour every DiskStore must share: OS → appliance → deployment → instance. */
 export function diskStoreContract(fixture: () => DiskStoreFixture) {
   const layers = async (prefix: string) => {
-    const { root, writeImage } = fixture();
+    const { root } = fixture();
     const dir = path.join(root, prefix);
     await fs.mkdir(dir, { recursive: true });
     const p = (n: string) => path.join(dir, n);
     await writeImage(p('os.qcow2'));
-    await writeImage(p('app.qcow2'));
+    // As built by catalog/images: the appliance layer names its OS layer by file name.
+    await writeImage(p('app.qcow2'), GiB, 'os.qcow2');
     return { p, os: p('os.qcow2'), app: p('app.qcow2') };
   };
 
@@ -115,12 +120,31 @@ export function diskStoreContract(fixture: () => DiskStoreFixture) {
     expect((await store.chain(os)).map(l => l.path)).toEqual([os]);
   });
 
-  it('handles garbage downloads as the driver can', async () => {
-    const { store, root, rejectsGarbage } = fixture();
-    const file = path.join(root, 'garbage.qcow2');
-    await fs.writeFile(file, 'not an image at all');
-    expect(await code(store.adoptImage(file, {}))).toBe(
-      rejectsGarbage ? 'IMAGE_INVALID' : 'OK',
+  it('takes its virtual size from the image and gives overlays theirs', async () => {
+    const { store, root } = fixture();
+    const file = path.join(root, 'sized.qcow2');
+    await writeImage(file, 3 * GiB);
+    expect((await store.adoptImage(file, {})).virtualSizeBytes).toBe(3 * GiB);
+    const top = await store.createOverlay(
+      path.join(root, 'sized-top.qcow2'),
+      file,
     );
+    expect(top.virtualSizeBytes).toBe(3 * GiB);
+  });
+
+  it('refuses what is not a usable qcow2 image', async () => {
+    const { store, root } = fixture();
+    const dir = path.join(root, 'refused');
+    await fs.mkdir(dir, { recursive: true });
+    const garbage = path.join(dir, 'garbage.qcow2');
+    await fs.writeFile(garbage, 'not an image at all');
+    expect(await code(store.adoptImage(garbage, {}))).toBe('IMAGE_INVALID');
+    const truncated = path.join(dir, 'truncated.qcow2');
+    await fs.writeFile(truncated, emptyQcow2(GiB).subarray(0, 4096));
+    expect(await code(store.adoptImage(truncated, {}))).toBe('IMAGE_INVALID');
+    const layered = path.join(dir, 'layered.qcow2');
+    await writeImage(path.join(dir, 'below.qcow2'));
+    await writeImage(layered, GiB, path.join(dir, 'below.qcow2'));
+    expect(await code(store.adoptImage(layered, {}))).toBe('IMAGE_INVALID');
   });
 }

@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import https from 'node:https';
 import { spec } from '../schema/openapi.generated';
+import { emptyQcow2 } from '../disks/qcow2';
 import { startChannel, waitFor } from '../testing/channelFixture';
 import { startTestAgent, TestAgent } from '../testing/startTestAgent';
 import {
@@ -71,15 +72,19 @@ describe('agent API fuzzing', () => {
       maxSockets: 4,
     });
     // Something to find: an OS, an appliance on it, a boot image, two disks, a domain.
-    const os = await channel.publish('/base.img', Buffer.alloc(4096, 1));
-    const app = await channel.publish('/app.img', Buffer.alloc(4096, 2), {
+    const os = await channel.publish('/base.img', emptyQcow2(1024 ** 3));
+    const app = await channel.publish('/app.img', emptyQcow2(2 * 1024 ** 3), {
       os: 'base',
     });
     const boot = await channel.publish('/vmlinuz', Buffer.from('kernel'));
-    const app2 = await channel.publish('/app-2.img', Buffer.alloc(4096, 3), {
-      os: 'base',
-      version: '2.0.0',
-    });
+    const app2 = await channel.publish(
+      '/app-2.img',
+      emptyQcow2(3 * 1024 ** 3),
+      {
+        os: 'base',
+        version: '2.0.0',
+      },
+    );
     installs.installImage = [os, app, boot];
     installs.upgradeImage = [app2];
     for (const [kind, name, body] of [

@@ -14,6 +14,7 @@ export { createSigningKey, sha256 } from './signing';
 export { startTestAgent } from './startTestAgent';
 export type { TestAgent } from './startTestAgent';
 export { createTestPki } from './testPki';
+export { qcow2Image } from './qcow2Image';
 export {
   APPLIANCE_MARKER,
   CACHE_DIR,

@@ -2,6 +2,7 @@ import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { X509Certificate, randomUUID } from 'node:crypto';
 import {
+  qcow2Image,
   startChannel,
   startTestAgent,
   TestAgent,
@@ -46,14 +47,12 @@ export function useProvisionTestAgent(imageBytes: {
   beforeAll(async () => {
     env.agent = await startTestAgent();
     env.channel = await startChannel();
-    const os = await env.channel.publish(
-      '/os.img',
-      Buffer.alloc(imageBytes.os, 1),
-      { version: '1.0' },
-    );
+    const os = await env.channel.publish('/os.img', qcow2Image(imageBytes.os), {
+      version: '1.0',
+    });
     const app = await env.channel.publish(
       '/app.img',
-      Buffer.alloc(imageBytes.appliance, 2),
+      qcow2Image(imageBytes.appliance, 'os.img'),
       { version: '2.0', os: 'base' },
     );
     env.layers = [
