@@ -33,6 +33,22 @@ export interface Config {
      */
     schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
 
+    /** Billing: accounts, the ledger and its scheduled task. */
+    billing?: {
+      /** Seconds between billing ticks (global scope). Default 15. */
+      frequencySeconds?: number;
+      /** Seconds between market price recomputations. Default 60. */
+      marketPricesFrequencySeconds?: number;
+      /** Percentage of every charge credited to the platform fee account. Default 0. */
+      platformFeePercent?: number;
+      /** Owners are told when their balance falls below this (minor units). Default 0. */
+      lowBalanceThresholdMinor?: number;
+      /** At a balance of zero or less: 'refuse-provisioning' (default) or 'none'. */
+      zeroBalancePolicy?: 'refuse-provisioning' | 'none';
+      /** Given once (reference starting-balance) to these entities' accounts. */
+      startingBalances?: Array<{ owner: string; amountMinor: number }>;
+    };
+
     /** Limits on fetching feeds, definitions, signatures and images. */
     fetch?: {
       /** Whole request, headers and body. Default 30. */

@@ -22,6 +22,7 @@ import { ChannelRefresher } from './channels/ChannelRefresher';
 import { readAppliancesConfig } from './config/readAppliancesConfig';
 import { createHosting } from './hosting/createHosting';
 import { guardedAgent } from '@tempest/outbound-guard';
+import { createBilling } from './billing/createBilling';
 
 /** The Tempest appliances backend plugin (pluginId `appliances`). */
 export const appliancesPlugin = createBackendPlugin({
@@ -108,6 +109,13 @@ export const appliancesPlugin = createBackendPlugin({
           outbound,
         });
         deps.lifecycle.addShutdownHook(() => hosting.stop());
+        await createBilling({
+          db,
+          config: deps.config,
+          currency: config.currency,
+          scheduler: deps.scheduler,
+          logger: deps.logger,
+        });
 
         deps.httpRouter.use(
           await createRouter({

@@ -1,0 +1,227 @@
+import { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import { InputError, NotFoundError } from '@backstage/errors';
+
+/** Owners of the accounts that make every transaction sum to zero. */
+export const PLATFORM_FEES_OWNER = 'tempest:platform-fees';
+export const TOP_UPS_OWNER = 'tempest:top-ups';
+
+export type Account = {
+  id: string;
+  owner: string;
+  currency: string;
+  balanceMinor: number;
+  /** When the balance fell below the low-balance threshold, while it stays there. */
+  lowBalanceSince?: string;
+  createdAt: string;
+};
+
+export type LedgerLine = {
+  transactionId: number;
+  kind: string;
+  instanceId?: string;
+  periodStart?: string;
+  periodSeconds?: number;
+  amountMinor: number;
+  reference?: string;
+  at: string;
+};
+
+type AccountRow = {
+  id: string;
+  owner: string;
+  currency: string;
+  balance_minor: number | string;
+  low_balance_since_ms: number | string | null;
+  created_at_ms: number | string;
+};
+
+export function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    owner: row.owner,
+    currency: row.currency,
+    balanceMinor: Number(row.balance_minor),
+    ...(row.low_balance_since_ms !== null
+      ? {
+          lowBalanceSince: new Date(
+            Number(row.low_balance_since_ms),
+          ).toISOString(),
+        }
+      : {}),
+    createdAt: new Date(Number(row.created_at_ms)).toISOString(),
+  };
+}
+
+/** Accounts and their ledger lines; balances move only with postings. */
+export class AccountStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly currency: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The account of `owner`, opened on first use. */
+  async ensure(owner: string, trx: Knex = this.db): Promise<Account> {
+    const [account] = await this.ensureMany([owner], trx);
+    return account;
+  }
+
+  async ensureMany(owners: string[], trx: Knex = this.db): Promise<Account[]> {
+    const unique = [...new Set(owners)];
+    if (!unique.length) return [];
+    for (let i = 0; i < unique.length; i += 500) {
+      await trx('billing_accounts')
+        .insert(
+          unique.slice(i, i + 500).map(owner => ({
+            id: randomUUID(),
+            owner,
+            currency: this.currency,
+            balance_minor: 0,
+            created_at_ms: this.now(),
+          })),
+        )
+        .onConflict('owner')
+        .ignore();
+    }
+    const rows: AccountRow[] = [];
+    for (let i = 0; i < unique.length; i += 500) {
+      rows.push(
+        ...(await trx<AccountRow>('billing_accounts').whereIn(
+          'owner',
+          unique.slice(i, i + 500),
+        )),
+      );
+    }
+    const byOwner = new Map(rows.map(r => [r.owner, toAccount(r)]));
+    return unique.map(o => byOwner.get(o)!);
+  }
+
+  async get(id: string): Promise<Account | undefined> {
+    const row = await this.db<AccountRow>('billing_accounts')
+      .where({ id })
+      .first();
+    return row ? toAccount(row) : undefined;
+  }
+
+  async findByOwner(owner: string): Promise<Account | undefined> {
+    const row = await this.db<AccountRow>('billing_accounts')
+      .where({ owner })
+      .first();
+    return row ? toAccount(row) : undefined;
+  }
+
+  /** Accounts of `owners`, or every account when undefined. */
+  async list(owners?: string[]): Promise<Account[]> {
+    const query = this.db<AccountRow>('billing_accounts').orderBy('owner');
+    if (owners) query.whereIn('owner', owners);
+    return (await query).map(toAccount);
+  }
+
+  /**
+   * Credits `accountId` from the top-ups account. A reference already used
+   * for this account changes nothing and returns the first top-up's id.
+   */
+  async topUp(
+    accountId: string,
+    top: { amountMinor: number; reference: string; actor: string },
+  ): Promise<{ transactionId: number; created: boolean; account: Account }> {
+    if (!Number.isSafeInteger(top.amountMinor) || top.amountMinor <= 0) {
+      throw new InputError(
+        'amountMinor must be a positive whole number of minor units',
+      );
+    }
+    return this.db.transaction(async trx => {
+      const account = await trx<AccountRow>('billing_accounts')
+        .where({ id: accountId })
+        .first();
+      if (!account) throw new NotFoundError(`No account '${accountId}'`);
+      const source = await this.ensure(TOP_UPS_OWNER, trx);
+      const batchId = randomUUID();
+      await trx('billing_transactions')
+        .insert({
+          kind: 'top-up',
+          amount_minor: top.amountMinor,
+          fee_minor: 0,
+          payer_account_id: source.id,
+          payee_account_id: accountId,
+          reference: top.reference,
+          actor: top.actor,
+          batch_id: batchId,
+          created_at_ms: this.now(),
+        })
+        .onConflict(['payee_account_id', 'reference'])
+        .ignore();
+      const tx = await trx('billing_transactions')
+        .where({ payee_account_id: accountId, reference: top.reference })
+        .first('id', 'batch_id', 'amount_minor');
+      const created = tx.batch_id === batchId;
+      if (created) {
+        await trx('billing_postings').insert([
+          {
+            transaction_id: tx.id,
+            account_id: source.id,
+            amount_minor: -top.amountMinor,
+          },
+          {
+            transaction_id: tx.id,
+            account_id: accountId,
+            amount_minor: top.amountMinor,
+          },
+        ]);
+        await trx('billing_accounts')
+          .where({ id: source.id })
+          .decrement('balance_minor', top.amountMinor);
+        await trx('billing_accounts')
+          .where({ id: accountId })
+          .increment('balance_minor', top.amountMinor);
+      }
+      const after = await trx<AccountRow>('billing_accounts')
+        .where({ id: accountId })
+        .first();
+      return {
+        transactionId: Number(tx.id),
+        created,
+        account: toAccount(after!),
+      };
+    });
+  }
+
+  /** The account's postings, newest first; `before` is the last transaction id seen. */
+  async ledger(
+    accountId: string,
+    page: { limit: number; before?: number },
+  ): Promise<LedgerLine[]> {
+    const query = this.db('billing_postings as p')
+      .join('billing_transactions as t', 't.id', 'p.transaction_id')
+      .where('p.account_id', accountId)
+      .orderBy('p.transaction_id', 'desc')
+      .limit(page.limit)
+      .select(
+        'p.transaction_id',
+        'p.amount_minor',
+        't.kind',
+        't.instance_id',
+        't.period_start_ms',
+        't.period_ms',
+        't.reference',
+        't.created_at_ms',
+      );
+    if (page.before !== undefined)
+      query.where('p.transaction_id', '<', page.before);
+    return (await query).map(r => ({
+      transactionId: Number(r.transaction_id),
+      kind: r.kind,
+      ...(r.instance_id ? { instanceId: r.instance_id } : {}),
+      ...(r.period_start_ms !== null
+        ? { periodStart: new Date(Number(r.period_start_ms)).toISOString() }
+        : {}),
+      ...(r.period_ms !== null
+        ? { periodSeconds: Number(r.period_ms) / 1000 }
+        : {}),
+      amountMinor: Number(r.amount_minor),
+      ...(r.reference ? { reference: r.reference } : {}),
+      at: new Date(Number(r.created_at_ms)).toISOString(),
+    }));
+  }
+}

@@ -1,0 +1,76 @@
+import { Knex } from 'knex';
+import { AccountStore, PLATFORM_FEES_OWNER } from './AccountStore';
+import { SegmentFeed } from './SegmentFeed';
+import { ChargeOptions, chargeDuePeriods } from './chargeDuePeriods';
+
+export type BillingTickResult = {
+  instancesRead: number;
+  charged: number;
+  /** Accounts that fell below the low-balance threshold in this tick. */
+  newlyLow: string[];
+};
+
+/**
+ * One billing tick, as Virtuoso's storageupdate and runningupdate daemons:
+ * read the instances' new history into segments, charge every due period
+ * once, and mark accounts that fell below the threshold. Safe to run on
+ * several replicas at once or to stop anywhere: the database decides.
+ */
+export class BillingTask {
+  private readonly feed: SegmentFeed;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly accounts: AccountStore,
+    private readonly options: {
+      feeBasisPoints: number;
+      lowBalanceThresholdMinor: number;
+      batchSize?: number;
+      between?: ChargeOptions['between'];
+    },
+  ) {
+    this.feed = new SegmentFeed(db, accounts);
+  }
+
+  async tick(now: number): Promise<BillingTickResult> {
+    const instancesRead = await this.feed.ingest(now);
+    const platform = this.options.feeBasisPoints
+      ? await this.accounts.ensure(PLATFORM_FEES_OWNER)
+      : undefined;
+    const { charged } = await chargeDuePeriods(this.db, {
+      now,
+      feeBasisPoints: this.options.feeBasisPoints,
+      platformAccountId: platform?.id,
+      batchSize: this.options.batchSize,
+      between: this.options.between,
+    });
+    const newlyLow = await this.markLowBalances(now);
+    return { instancesRead, charged, newlyLow };
+  }
+
+  /** Sets low_balance_since_ms once when an entity's balance falls below the threshold; clears it above. */
+  private async markLowBalances(now: number): Promise<string[]> {
+    const threshold = this.options.lowBalanceThresholdMinor;
+    const entities = (q: Knex.QueryBuilder) =>
+      q.where(w =>
+        w.where('owner', 'like', 'user:%').orWhere('owner', 'like', 'group:%'),
+      );
+    await entities(
+      this.db('billing_accounts')
+        .whereNotNull('low_balance_since_ms')
+        .andWhere('balance_minor', '>=', threshold),
+    ).update({ low_balance_since_ms: null });
+    const low = await entities(
+      this.db('billing_accounts')
+        .whereNull('low_balance_since_ms')
+        .andWhere('balance_minor', '<', threshold),
+    ).select('id');
+    if (!low.length) return [];
+    const ids = low.map((r: { id: string }) => r.id);
+    await this.db('billing_accounts')
+      .whereIn('id', ids)
+      .whereNull('low_balance_since_ms')
+      .update({ low_balance_since_ms: now });
+    return ids;
+  }
+}
