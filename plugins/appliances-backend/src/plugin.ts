@@ -109,7 +109,7 @@ export const appliancesPlugin = createBackendPlugin({
           outbound,
         });
         deps.lifecycle.addShutdownHook(() => hosting.stop());
-        await createBilling({
+        const billing = await createBilling({
           db,
           config: deps.config,
           currency: config.currency,
@@ -132,6 +132,7 @@ export const appliancesPlugin = createBackendPlugin({
             refresher,
             staticChannelsDirectory: config.staticChannelsDirectory,
             transformConditions,
+            billing,
           }),
         );
         deps.httpRouter.addAuthPolicy({

@@ -46,6 +46,7 @@ const WHO = Object.keys(IDENTITIES) as Who[];
 const HOST_ID = '11111111-1111-4111-8111-111111111111';
 const INSTANCE_ID = '22222222-2222-4222-8222-222222222222';
 const OPERATION_ID = '33333333-3333-4333-8333-333333333333';
+const ACCOUNT_ID = '44444444-4444-4444-8444-444444444444';
 
 const pricing = {
   speedUnitMhz: 1000,
@@ -96,7 +97,41 @@ const instanceRead = (status: number): Record<Who, Expected> => ({
   none: 401,
 });
 
+/** Accounts: the owning group's members and admins see it; others are told it does not exist. */
+const accountRead = (status: number): Record<Who, Expected> => ({
+  owner: status,
+  otherBuyer: 404,
+  provider: 404,
+  admin: status,
+  none: 401,
+});
+
 const ROWS: Row[] = [
+  {
+    method: 'get',
+    path: '/accounts',
+    url: () => '/accounts',
+    expect: signedIn(200),
+  },
+  {
+    method: 'get',
+    path: '/accounts/{id}',
+    url: () => `/accounts/${ACCOUNT_ID}`,
+    expect: accountRead(200),
+  },
+  {
+    method: 'get',
+    path: '/accounts/{id}/ledger',
+    url: () => `/accounts/${ACCOUNT_ID}/ledger`,
+    expect: accountRead(200),
+  },
+  {
+    method: 'post',
+    path: '/accounts/{id}/top-ups',
+    url: () => `/accounts/${ACCOUNT_ID}/top-ups`,
+    body: who => ({ amountMinor: 100, reference: `access-${who}` }),
+    expect: signedIn(403, 200),
+  },
   // Static files are served without sign-in only where configured; here they are not.
   { method: 'get', path: '/health', url: () => '/health', expect: same(200) },
   {
@@ -430,6 +465,13 @@ describe.each(databases.eachSupportedId())(
         created_at: now,
         updated_at: now,
       } as any);
+      await knex('billing_accounts').insert({
+        id: ACCOUNT_ID,
+        owner: 'group:default/team-a',
+        currency: 'EUR',
+        balance_minor: 0,
+        created_at_ms: now.getTime(),
+      });
       await knex('operations').insert({
         id: OPERATION_ID,
         kind: 'provision',

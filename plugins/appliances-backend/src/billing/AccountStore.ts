@@ -18,7 +18,7 @@ export type Account = {
 
 export type LedgerLine = {
   transactionId: number;
-  kind: string;
+  kind: 'storage' | 'running' | 'top-up';
   instanceId?: string;
   periodStart?: string;
   periodSeconds?: number;
@@ -185,6 +185,35 @@ export class AccountStore {
         account: toAccount(after!),
       };
     });
+  }
+
+  /** What the accounts' open segments cost per hour, by account id. */
+  async spendPerHour(accountIds: string[]): Promise<Map<string, number>> {
+    const spend = new Map<string, number>();
+    for (let i = 0; i < accountIds.length; i += 500) {
+      const rows: Array<{
+        payer_account_id: string;
+        price_minor: number | string;
+        period_ms: number | string;
+        n: number | string;
+      }> = (await this.db('billing_segments')
+        .whereIn('payer_account_id', accountIds.slice(i, i + 500))
+        .whereNull('end_ms')
+        .groupBy('payer_account_id', 'price_minor', 'period_ms')
+        .select('payer_account_id', 'price_minor', 'period_ms')
+        .count({ n: '*' })) as any;
+      for (const r of rows) {
+        const perHour = Math.ceil(
+          (Number(r.price_minor) * Number(r.n) * 3_600_000) /
+            Number(r.period_ms),
+        );
+        spend.set(
+          r.payer_account_id,
+          (spend.get(r.payer_account_id) ?? 0) + perHour,
+        );
+      }
+    }
+    return spend;
   }
 
   /** The account's postings, newest first; `before` is the last transaction id seen. */

@@ -1509,6 +1509,142 @@ export const spec = {
             "format": "date-time"
           }
         }
+      },
+      "Account": {
+        "type": "object",
+        "required": [
+          "id",
+          "owner",
+          "currency",
+          "balanceMinor",
+          "spendPerHourMinor",
+          "createdAt"
+        ],
+        "description": "An account owned by a user or group entity (buyers pay from it, providers are credited to it), or by tempest:platform-fees / tempest:top-ups, which keep every transaction at zero.\n",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "owner": {
+            "type": "string"
+          },
+          "currency": {
+            "type": "string",
+            "description": "ISO 4217 code of the installation's currency."
+          },
+          "balanceMinor": {
+            "type": "integer",
+            "minimum": -9007199254740991,
+            "maximum": 9007199254740991
+          },
+          "spendPerHourMinor": {
+            "type": "integer",
+            "maximum": 9007199254740991,
+            "description": "What the account's running and stored instances cost per hour now."
+          },
+          "lowBalanceSince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Present while the balance is below the low-balance threshold."
+          },
+          "provisioningRefused": {
+            "type": "boolean",
+            "description": "True when the zero-balance policy refuses new provisioning for it."
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "TopUpRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "amountMinor",
+          "reference"
+        ],
+        "properties": {
+          "amountMinor": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 9007199254740991
+          },
+          "reference": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "description": "External reference (an invoice, a payment); a repeated one changes nothing."
+          }
+        }
+      },
+      "TopUpResult": {
+        "type": "object",
+        "required": [
+          "transactionId",
+          "created",
+          "account"
+        ],
+        "properties": {
+          "transactionId": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "created": {
+            "type": "boolean",
+            "description": "False when the reference was used before."
+          },
+          "account": {
+            "$ref": "#/components/schemas/Account"
+          }
+        }
+      },
+      "LedgerLine": {
+        "type": "object",
+        "required": [
+          "transactionId",
+          "kind",
+          "amountMinor",
+          "at"
+        ],
+        "properties": {
+          "transactionId": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "storage",
+              "running",
+              "top-up"
+            ]
+          },
+          "instanceId": {
+            "type": "string"
+          },
+          "periodStart": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "periodSeconds": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "amountMinor": {
+            "type": "integer",
+            "minimum": -9007199254740991,
+            "maximum": 9007199254740991,
+            "description": "Negative for a debit of this account, positive for a credit."
+          },
+          "reference": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
       }
     },
     "responses": {
@@ -2819,6 +2955,205 @@ export const spec = {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Operation"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/accounts": {
+      "get": {
+        "operationId": "listAccounts",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "The accounts of the caller's user and groups (with its cost centers), or all for admins.",
+        "responses": {
+          "200": {
+            "description": "Accounts.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Account"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/accounts/{id}": {
+      "get": {
+        "operationId": "getAccount",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The account; 404 when it does not exist or is not the caller's.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Account"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/accounts/{id}/top-ups": {
+      "post": {
+        "operationId": "topUpAccount",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "Credits the account (admins). The same reference again changes nothing.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/TopUpRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The top-up (created false when the reference was used before).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/TopUpResult"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/accounts/{id}/ledger": {
+      "get": {
+        "operationId": "listAccountLedger",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "The account's ledger lines, newest first; with Accept text/csv, every line as CSV (amounts in the currency's units, not minor units).\n",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500,
+              "default": 50
+            }
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "maximum": 9007199254740991,
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Ledger lines.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/LedgerLine"
+                      }
+                    },
+                    "nextBefore": {
+                      "type": "integer",
+                      "maximum": 9007199254740991,
+                      "description": "Absent on the last page."
+                    }
+                  }
+                }
+              },
+              "text/csv": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }

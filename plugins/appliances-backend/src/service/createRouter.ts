@@ -23,6 +23,8 @@ import { addHostingRoutes } from './addHostingRoutes';
 import { InstanceAccessDeps } from './instanceAccess';
 import { jsonBody, rejectInvalidText } from './http/requestGuards';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
+import type { Billing } from '../billing/createBilling';
+import { addBillingRoutes } from '../billing/billingRoutes';
 
 export interface RouterOptions {
   logger: LoggerService;
@@ -41,6 +43,8 @@ export interface RouterOptions {
   userInfo?: UserInfoService;
   /** Turns the policy's instance conditions into database filters. */
   transformConditions?: InstanceAccessDeps['transformConditions'];
+  /** Accounts and the ledger; absent in the foundation's router tests. */
+  billing?: Billing;
 }
 
 export async function createRouter(options: RouterOptions) {
@@ -98,6 +102,14 @@ export async function createRouter(options: RouterOptions) {
       discovery: options.discovery,
       userInfo: options.userInfo,
       transformConditions: options.transformConditions,
+    });
+  }
+  if (options.billing && options.userInfo) {
+    addBillingRoutes(router, {
+      ...options,
+      userInfo: options.userInfo,
+      accounts: options.billing.accounts,
+      config: options.billing.config,
     });
   }
   // Outside the validated router, so its errors (a route's, the validator's)

@@ -399,6 +399,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The accounts of the caller's user and groups (with its cost centers), or all for admins. */
+        get: operations["listAccounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{id}/top-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Credits the account (admins). The same reference again changes nothing. */
+        post: operations["topUpAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The account's ledger lines, newest first; with Accept text/csv, every line as CSV (amounts in the currency's units, not minor units). */
+        get: operations["listAccountLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -814,6 +881,50 @@ export interface components {
             startedAt?: string;
             /** Format: date-time */
             finishedAt?: string;
+        };
+        /** @description An account owned by a user or group entity (buyers pay from it, providers are credited to it), or by tempest:platform-fees / tempest:top-ups, which keep every transaction at zero. */
+        Account: {
+            id: string;
+            owner: string;
+            /** @description ISO 4217 code of the installation's currency. */
+            currency: string;
+            balanceMinor: number;
+            /** @description What the account's running and stored instances cost per hour now. */
+            spendPerHourMinor: number;
+            /**
+             * Format: date-time
+             * @description Present while the balance is below the low-balance threshold.
+             */
+            lowBalanceSince?: string;
+            /** @description True when the zero-balance policy refuses new provisioning for it. */
+            provisioningRefused?: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        TopUpRequest: {
+            amountMinor: number;
+            /** @description External reference (an invoice, a payment); a repeated one changes nothing. */
+            reference: string;
+        };
+        TopUpResult: {
+            transactionId: number;
+            /** @description False when the reference was used before. */
+            created: boolean;
+            account: components["schemas"]["Account"];
+        };
+        LedgerLine: {
+            transactionId: number;
+            /** @enum {string} */
+            kind: "storage" | "running" | "top-up";
+            instanceId?: string;
+            /** Format: date-time */
+            periodStart?: string;
+            periodSeconds?: number;
+            /** @description Negative for a debit of this account, positive for a credit. */
+            amountMinor: number;
+            reference?: string;
+            /** Format: date-time */
+            at: string;
         };
     };
     responses: {
@@ -1610,6 +1721,110 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Operation"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accounts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Account"][];
+                    };
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    getAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account; 404 when it does not exist or is not the caller's. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    topUpAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopUpRequest"];
+            };
+        };
+        responses: {
+            /** @description The top-up (created false when the reference was used before). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopUpResult"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listAccountLedger: {
+        parameters: {
+            query?: {
+                limit?: number;
+                before?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ledger lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["LedgerLine"][];
+                        /** @description Absent on the last page. */
+                        nextBefore?: number;
+                    };
+                    "text/csv": string;
                 };
             };
             default: components["responses"]["ErrorResponse"];

@@ -68,6 +68,18 @@ export const appliancesAdminPermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** See accounts and their ledgers: buyers and providers their own and their groups', admins all. */
+export const accountReadPermission = createPermission({
+  name: 'appliances.account.read',
+  attributes: { action: 'read' },
+});
+
+/** Credit an account (admins). */
+export const accountTopUpPermission = createPermission({
+  name: 'appliances.account.topup',
+  attributes: { action: 'update' },
+});
+
 export const appliancesPermissions = [
   channelManagePermission,
   applianceReadPermission,
@@ -78,6 +90,8 @@ export const appliancesPermissions = [
   instanceUpdatePermission,
   instanceDeletePermission,
   appliancesAdminPermission,
+  accountReadPermission,
+  accountTopUpPermission,
 ];
 
 /** The instance permissions, registered with the instance resource type. */

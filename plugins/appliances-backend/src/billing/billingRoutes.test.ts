@@ -1,0 +1,136 @@
+import { TestDatabases, mockCredentials } from '@backstage/backend-test-utils';
+import request from 'supertest';
+import { startAppliancesTestBackend } from '../__testUtils__/startAppliancesTestBackend';
+import { AccountStore } from './AccountStore';
+
+jest.setTimeout(120_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+const ANN = 'user:default/ann';
+const BOB = 'user:default/bob';
+const as = (ref: string) => mockCredentials.user.header(ref);
+
+describe.each(databases.eachSupportedId())(
+  'billing routes on %p',
+  databaseId => {
+    let buyerServer: any;
+    let adminServer: any;
+    let ann: string;
+    let bob: string;
+
+    beforeAll(async () => {
+      const knex = await databases.init(databaseId);
+      // A buyer's view: no admin permission, no top-ups.
+      ({ server: buyerServer } = await startAppliancesTestBackend({
+        knex,
+        dataDirPrefix: 'tempest-billing-',
+        denied: ['appliances.admin', 'appliances.account.topup'],
+      }));
+      ({ server: adminServer } = await startAppliancesTestBackend({
+        knex,
+        dataDirPrefix: 'tempest-billing-',
+      }));
+      const accounts = new AccountStore(knex, 'EUR');
+      [ann, bob] = (await accounts.ensureMany([ANN, BOB])).map(a => a.id);
+    });
+
+    it('shows buyers their own accounts only, and others as if they did not exist', async () => {
+      const list = await request(buyerServer)
+        .get('/api/appliances/accounts')
+        .set('Authorization', as(ANN));
+      expect(list.status).toBe(200);
+      expect(list.body.items.map((a: any) => a.owner)).toEqual([ANN]);
+      expect(list.body.items[0]).toMatchObject({
+        balanceMinor: 0,
+        currency: 'EUR',
+        spendPerHourMinor: 0,
+        provisioningRefused: true,
+      });
+      const other = await request(buyerServer)
+        .get(`/api/appliances/accounts/${bob}`)
+        .set('Authorization', as(ANN));
+      expect(other.status).toBe(404);
+      expect(JSON.stringify(other.body)).not.toContain('bob');
+      const all = await request(adminServer)
+        .get('/api/appliances/accounts')
+        .set('Authorization', as(ANN));
+      expect(all.body.items.map((a: any) => a.owner)).toEqual(
+        expect.arrayContaining([ANN, BOB]),
+      );
+    });
+
+    it('tops up for admins only, once per reference', async () => {
+      const refused = await request(buyerServer)
+        .post(`/api/appliances/accounts/${ann}/top-ups`)
+        .set('Authorization', as(ANN))
+        .send({ amountMinor: 1000, reference: 'INV-7' });
+      expect(refused.status).toBe(403);
+      const bad = await request(adminServer)
+        .post(`/api/appliances/accounts/${ann}/top-ups`)
+        .set('Authorization', as(ANN))
+        .send({ amountMinor: 0, reference: 'INV-7' });
+      expect(bad.status).toBe(400);
+      const first = await request(adminServer)
+        .post(`/api/appliances/accounts/${ann}/top-ups`)
+        .set('Authorization', as(ANN))
+        .send({ amountMinor: 1000, reference: 'INV-7' });
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({
+        created: true,
+        account: { balanceMinor: 1000, provisioningRefused: false },
+      });
+      const again = await request(adminServer)
+        .post(`/api/appliances/accounts/${ann}/top-ups`)
+        .set('Authorization', as(ANN))
+        .send({ amountMinor: 1000, reference: 'INV-7' });
+      expect(again.body).toMatchObject({
+        created: false,
+        transactionId: first.body.transactionId,
+        account: { balanceMinor: 1000 },
+      });
+      const missing = await request(adminServer)
+        .post('/api/appliances/accounts/nope/top-ups')
+        .set('Authorization', as(ANN))
+        .send({ amountMinor: 5, reference: 'INV-8' });
+      expect(missing.status).toBe(404);
+    });
+
+    it('pages the ledger and exports it as CSV in currency units', async () => {
+      for (const reference of ['A-1', 'A-2', '=HYPERLINK("x")']) {
+        await request(adminServer)
+          .post(`/api/appliances/accounts/${bob}/top-ups`)
+          .set('Authorization', as(ANN))
+          .send({ amountMinor: 250, reference });
+      }
+      const page1 = await request(adminServer)
+        .get(`/api/appliances/accounts/${bob}/ledger?limit=2`)
+        .set('Authorization', as(ANN));
+      expect(page1.body.items).toHaveLength(2);
+      expect(page1.body.items[0]).toMatchObject({
+        kind: 'top-up',
+        amountMinor: 250,
+      });
+      const page2 = await request(adminServer)
+        .get(
+          `/api/appliances/accounts/${bob}/ledger?limit=2&before=${page1.body.nextBefore}`,
+        )
+        .set('Authorization', as(ANN));
+      expect(page2.body.items.map((l: any) => l.reference)).toEqual(['A-1']);
+      expect(page2.body.nextBefore).toBeUndefined();
+      const csv = await request(adminServer)
+        .get(`/api/appliances/accounts/${bob}/ledger`)
+        .set('Authorization', as(ANN))
+        .set('Accept', 'text/csv');
+      expect(csv.status).toBe(200);
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      const lines = csv.text.trim().split('\n');
+      expect(lines[0]).toBe(
+        'transaction,at,kind,instance,period_start,period_seconds,amount,currency,reference',
+      );
+      expect(lines).toHaveLength(4);
+      expect(lines[3]).toMatch(/,top-up,,,,2\.50,EUR,A-1$/);
+      expect(lines[1]).toMatch(/,2\.50,EUR,"'=HYPERLINK\(""x""\)"$/);
+    });
+  },
+);

@@ -1,0 +1,178 @@
+import {
+  AuditorService,
+  HttpAuthService,
+  PermissionsService,
+  UserInfoService,
+} from '@backstage/backend-plugin-api';
+import { NotFoundError } from '@backstage/errors';
+import {
+  accountReadPermission,
+  accountTopUpPermission,
+  currencyMinorDigits,
+  minorToDecimalString,
+} from '@tempest/backstage-plugin-appliances-common';
+import { Request, Response } from 'express';
+import { audited } from '../service/audited';
+import { authorize } from '../service/authorize';
+import { callerScope } from '../service/callerScope';
+import { AppliancesRouter } from '../service/types';
+import { Account, AccountStore, LedgerLine } from './AccountStore';
+import { BillingConfig } from './readBillingConfig';
+
+export type BillingRoutesOptions = {
+  auditor: AuditorService;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  userInfo: UserInfoService;
+  accounts: AccountStore;
+  config: BillingConfig;
+};
+
+const isEntity = (owner: string) =>
+  owner.startsWith('user:') || owner.startsWith('group:');
+
+/** GET /accounts, GET /accounts/:id, POST /accounts/:id/top-ups, GET /accounts/:id/ledger. */
+export function addBillingRoutes(
+  router: AppliancesRouter,
+  options: BillingRoutesOptions,
+) {
+  const { accounts, auditor, config } = options;
+
+  const withSpend = async (list: Account[]) => {
+    const spend = await accounts.spendPerHour(list.map(a => a.id));
+    return list.map(a => ({
+      ...a,
+      spendPerHourMinor: spend.get(a.id) ?? 0,
+      provisioningRefused:
+        config.zeroBalancePolicy === 'refuse-provisioning' &&
+        isEntity(a.owner) &&
+        a.balanceMinor <= 0,
+    }));
+  };
+
+  /** The account if the caller may see it; otherwise as if it did not exist. */
+  const visibleAccount = async (req: Request<any, any, any, any>) => {
+    const scope = await callerScope(
+      options,
+      req,
+      accountReadPermission,
+      'Not allowed to read accounts',
+    );
+    const account = await accounts.get(req.params.id);
+    if (
+      !account ||
+      (!scope.all && !scope.ownershipRefs.includes(account.owner))
+    )
+      throw new NotFoundError(`No account '${req.params.id}'`);
+    return account;
+  };
+
+  router.get('/accounts', async (req, res) => {
+    const scope = await callerScope(
+      options,
+      req,
+      accountReadPermission,
+      'Not allowed to read accounts',
+    );
+    const list = await accounts.list(
+      scope.all ? undefined : scope.ownershipRefs,
+    );
+    res.json({ items: await withSpend(list) });
+  });
+
+  router.get('/accounts/:id', async (req, res) => {
+    const [account] = await withSpend([await visibleAccount(req)]);
+    res.json(account);
+  });
+
+  router.post('/accounts/:id/top-ups', async (req, res) => {
+    const result = await audited(
+      auditor,
+      req,
+      'account-top-up',
+      {
+        accountId: req.params.id,
+        amountMinor: req.body.amountMinor,
+        reference: req.body.reference,
+      },
+      async () => {
+        const credentials = await authorize(
+          options,
+          req,
+          accountTopUpPermission,
+          ['user'],
+          'Only admins may top up accounts',
+        );
+        return accounts.topUp(req.params.id, {
+          amountMinor: req.body.amountMinor,
+          reference: req.body.reference,
+          actor: (credentials.principal as { userEntityRef: string })
+            .userEntityRef,
+        });
+      },
+    );
+    const [account] = await withSpend([result.account]);
+    res.json({ ...result, account });
+  });
+
+  router.get('/accounts/:id/ledger', async (req, res) => {
+    const account = await visibleAccount(req);
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      const digits = currencyMinorDigits(account.currency);
+      const lines: string[] = [
+        'transaction,at,kind,instance,period_start,period_seconds,amount,currency,reference',
+      ];
+      let before: number | undefined;
+      for (;;) {
+        const page = await accounts.ledger(account.id, { limit: 1000, before });
+        for (const l of page) lines.push(csvLine(l, digits, account.currency));
+        if (page.length < 1000) break;
+        before = page[page.length - 1].transactionId;
+      }
+      // A CSV body is outside the router's JSON response types.
+      (res as unknown as Response)
+        .type('text/csv')
+        .attachment(`ledger-${account.id}.csv`)
+        .send(`${lines.join('\n')}\n`);
+      return;
+    }
+    const limit = Number(req.query.limit ?? 50);
+    const before =
+      req.query.before === undefined ? undefined : Number(req.query.before);
+    const items = await accounts.ledger(account.id, {
+      limit: limit + 1,
+      before,
+    });
+    const page = items.slice(0, limit);
+    res.json({
+      items: page,
+      ...(items.length > limit
+        ? { nextBefore: page[page.length - 1].transactionId }
+        : {}),
+    });
+  });
+}
+
+function csvField(value: string | number | undefined, text = false): string {
+  if (value === undefined) return '';
+  const raw = String(value);
+  // Quote what CSV needs quoted; free text cannot start a spreadsheet formula.
+  const safe = text && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function csvLine(l: LedgerLine, digits: number, currency: string): string {
+  return [
+    l.transactionId,
+    l.at,
+    l.kind,
+    l.instanceId,
+    l.periodStart,
+    l.periodSeconds,
+    minorToDecimalString(l.amountMinor, digits),
+    currency,
+  ]
+    .map(v => csvField(v))
+    .concat(csvField(l.reference, true))
+    .join(',');
+}
