@@ -132,11 +132,15 @@ appliances:
       const headers: Record<string, string> = {
         'content-type': 'application/json',
       };
+      // The guest's groups come from the catalog (its User entity's memberOf):
+      // sign in again until the token carries the Tempest roles' groups.
       const signIn = async () => {
         const res = await fetch(`${base}/api/auth/guest/refresh`, {
           headers: { 'X-Requested-With': 'XMLHttpRequest' },
         });
-        headers.authorization = `Bearer ${(await res.json()).backstageIdentity.token}`;
+        const { backstageIdentity } = await res.json();
+        headers.authorization = `Bearer ${backstageIdentity.token}`;
+        return backstageIdentity.identity.ownershipEntityRefs as string[];
       };
       const call = async (method: string, url: string, body?: unknown) => {
         const res = await fetch(
@@ -153,18 +157,13 @@ appliances:
           body: text ? JSON.parse(text) : undefined,
         };
       };
-      // The guest's groups come from the catalog; sign in again once it has them.
       await waitFor(
-        'the guest to be an admin',
+        'the guest to be an admin and a provider',
         async () => {
-          await signIn();
+          const refs = await signIn();
           return (
-            (
-              await call(
-                'GET',
-                '/api/catalog/entities/by-name/group/default/tempest-admins',
-              )
-            ).status === 200
+            refs.includes('group:default/tempest-admins') &&
+            refs.includes('group:default/tempest-providers')
           );
         },
         120_000,
@@ -191,7 +190,9 @@ appliances:
         },
         agentUrl: `https://127.0.0.1:${agentPort}`,
       });
-      expect(registered.status).toBe(201);
+      expect(`${registered.status} ${JSON.stringify(registered.body)}`).toMatch(
+        /^201 /,
+      );
       const enrolled = await call('POST', registered.body.enrolment.enrolUrl, {
         token: registered.body.enrolment.token,
       });

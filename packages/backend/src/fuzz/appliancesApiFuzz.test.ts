@@ -40,7 +40,7 @@ import { seedFuzzData } from './__testUtils__/seedFuzzData';
  * Every answer must be a 2xx, or a 4xx whose body says what was wrong (no
  * stack, no server path); a refused request must change nothing in the
  * database; a 2xx body carries no inexact number. FUZZ_REQUESTS sets the
- * requests per database (default 1500); FUZZ_DEBUG=<path part> prints the
+ * requests per database (default 1500), FUZZ_SEED replays a run; FUZZ_DEBUG=<path part> prints the
  * valid requests to matching routes with their answers, and the statuses
  * each route gave.
  */
@@ -196,19 +196,23 @@ describe.each(databases.eachSupportedId())(
        */
       async function settled(): Promise<DatabaseSnapshot> {
         let last = await snapshot();
+        let busy: unknown;
+        let changed: unknown;
         for (let i = 0; i < 400; i++) {
           await new Promise(r => setTimeout(r, 25));
-          const busy =
+          busy =
             (await knex('operations')
               .whereIn('state', ['pending', 'running', 'rolling-back'])
               .first()) ??
             (await knex('channels').whereNull('last_fetch_at').first());
           const next = await snapshot();
-          if (!busy && JSON.stringify(next) === JSON.stringify(last))
-            return next;
+          changed = snapshotDifference(last, next);
+          if (!busy && !Object.keys(changed as object).length) return next;
           last = next;
         }
-        throw new Error('Background work did not settle within 10 s');
+        throw new Error(
+          `Background work did not settle within 10 s: busy ${JSON.stringify(busy)}, still changing ${JSON.stringify(changed).slice(0, 1500)}`,
+        );
       }
 
       const timing = { request: 0, snapshot: 0, settle: 0 };
@@ -303,12 +307,23 @@ describe.each(databases.eachSupportedId())(
                   `${what} answered inexact numbers: ${inexact.join(', ')}`,
                 );
               const t2 = performance.now();
-              if (r.method !== 'get') before = await settled();
+              if (r.method !== 'get')
+                before = await settled().catch(e => {
+                  throw new Error(
+                    `After ${what} → ${res.status}: ${e.message}`,
+                  );
+                });
               timing.settle += performance.now() - t2;
             }
           },
         ),
-        { numRuns: REQUESTS, endOnFailure: true },
+        {
+          numRuns: REQUESTS,
+          endOnFailure: true,
+          ...(process.env.FUZZ_SEED
+            ? { seed: Number(process.env.FUZZ_SEED) }
+            : {}),
+        },
       );
       if (result.failed) {
         // The server keeps its state between requests, so the failing request is reported as it was, unshrunk.

@@ -11,7 +11,11 @@ import {
   testSize,
   useProvisionTestAgent,
 } from '../__testUtils__/provisionTestBed';
-import { InstanceActionConflict, InstanceActions } from './InstanceActions';
+import {
+  InstanceActionConflict,
+  InstanceActionUnavailable,
+  InstanceActions,
+} from './InstanceActions';
 import { InstanceEventStore } from './InstanceEventStore';
 import { InstanceReconciler } from './InstanceReconciler';
 
@@ -219,6 +223,32 @@ describe.each(databases.eachSupportedId())(
         toState: 'started',
         outcome: 'failed',
       });
+    });
+
+    it('refuses an action on a host that has no agent certificate without claiming it', async () => {
+      const { db, actions, instances, provision } = await setup();
+      const instance = await provision('act-nocert');
+      await actions.run(instance, 'stop', instance.version, buyer);
+      const stopped = (await instances.get(instance.id))!;
+      // Online in the database but never enrolled (or its certificate withdrawn).
+      await db('hosts')
+        .where({ id: stopped.hostId })
+        .update({ certificate_fingerprint: null });
+      let refused: any;
+      try {
+        await actions.run(stopped, 'start', stopped.version, buyer);
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).toBeInstanceOf(InstanceActionUnavailable);
+      expect(refused.message).toMatch(/has not enrolled.*nothing was changed/);
+      expect(refused.details).toMatchObject({ reason: 'agent-unavailable' });
+      const after = (await instances.get(instance.id))!;
+      expect(after).toMatchObject({
+        state: 'stopped',
+        version: stopped.version,
+      });
+      expect(after.error).toBeUndefined();
     });
 
     it('lets exactly one of a flood of concurrent actions win per version', async () => {

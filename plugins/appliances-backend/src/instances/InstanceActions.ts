@@ -207,14 +207,21 @@ export class InstanceActions {
     let host: Host | undefined;
     if (needsAgent) {
       host = hasDomain ? await this.o.hosts.get(instance.hostId!) : undefined;
-      if (!host || host.state !== 'online') {
+      // A host without an agent certificate cannot be called: refuse before claiming, so nothing changes.
+      let unusable: string | undefined;
+      if (!host) unusable = `Host ${instance.hostId} is gone`;
+      else if (host.state !== 'online')
+        unusable = `Host ${host.name} is ${host.state}`;
+      else if (!host.agentCertificateFingerprint)
+        unusable = `Host ${host.name} has not enrolled its agent`;
+      if (unusable) {
         return this.refuse(
           instance,
           actor,
           action,
           expectedVersion,
           new InstanceActionUnavailable(
-            `Host ${host?.name ?? instance.hostId} is ${host?.state ?? 'gone'}; nothing was changed`,
+            `${unusable}; nothing was changed`,
             this.refusal(instance, 'agent-unavailable'),
           ),
         );

@@ -11,6 +11,17 @@ const pricing = {
   storage_period_seconds: 86400,
 };
 
+/** The provisioning steps in the order the backend's OperationStore writes them. */
+const PROVISION_STEPS = [
+  'place',
+  'reserve-capacity',
+  'install-images',
+  'create-disk',
+  'define',
+  'start',
+  'publish',
+];
+
 export const FUZZ_IDS = {
   providerHost: '11111111-1111-4111-8111-111111111111',
   otherHost: '11111111-1111-4111-8111-222222222222',
@@ -163,6 +174,32 @@ export async function seedFuzzData(
       created_at: now,
       updated_at: now,
     })),
+  );
+  // Every operation has its steps, as OperationStore.create writes them:
+  // succeeded ones all done, the failed one failed at placement.
+  await knex('operation_steps').insert(
+    instances.flatMap(i =>
+      PROVISION_STEPS.map((name, position) => {
+        const failed = i.state === 'error';
+        if (!failed)
+          return {
+            operation_id: i.operation_id,
+            position,
+            name,
+            state: 'done',
+            progress: 1,
+          };
+        return {
+          operation_id: i.operation_id,
+          position,
+          name,
+          state: position === 0 ? 'failed' : 'pending',
+          progress: 0,
+          error:
+            position === 0 ? 'place failed: no online host has room' : null,
+        };
+      }),
+    ),
   );
 
   const instanceIds = instances.map(i => i.id);
