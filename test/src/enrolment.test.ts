@@ -17,7 +17,8 @@ import {
 } from '@tempest/provider-agent';
 import fs from 'node:fs/promises';
 import https from 'node:https';
-import net, { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { freePort } from './support/freePort';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -45,14 +46,6 @@ describe('agent enrolment against the appliances backend', () => {
     stopBackend = undefined;
     await fs.rm(work, { recursive: true, force: true });
   });
-
-  async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as AddressInfo;
-    await new Promise<void>(r => server.close(() => r()));
-    return port;
-  }
 
   async function startBackend() {
     const dataDir = path.join(work, 'backend');

@@ -6,7 +6,10 @@ const backend = createBackend();
 backend.add(import('@backstage/plugin-app-backend'));
 
 backend.add(import('@backstage/plugin-auth-backend'));
+// Each provider is inert until auth.providers configures it: guest in the
+// embedded default, GitHub in production.
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
 
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(

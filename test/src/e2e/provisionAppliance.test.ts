@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -11,6 +10,7 @@ import {
   writeCertificate,
   writePrivateKey,
 } from '@tempest/provider-agent';
+import { freePort } from '../support/freePort';
 import { hasTool } from '../support/requireTool';
 import { Backend, startBackend } from '../support/startBackend';
 import {
@@ -33,17 +33,6 @@ const tools: Array<[string, string]> = [
   ['/usr/bin/setpriv', 'libvirtd runs unprivileged (session mode)'],
 ];
 const present = tools.every(([tool, why]) => hasTool(tool, why));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 async function waitFor<T>(
   what: string,

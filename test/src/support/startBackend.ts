@@ -8,27 +8,29 @@ export type Backend = {
   stop: () => Promise<void>;
 };
 
-/** Starts packages/backend alone with extra config, on a port of its own. */
-export async function startBackend(options: {
-  port: number;
-  configFile: string;
-}): Promise<Backend> {
+/**
+ * Starts packages/backend alone on a port of its own: with the embedded
+ * default plus `configFile`, or with exactly `configs` (paths as the README's
+ * commands give them, relative to packages/backend) and extra environment.
+ */
+export async function startBackend(
+  options: { port: number; env?: Record<string, string> } & (
+    { configFile: string } | { configs: string[] }
+  ),
+): Promise<Backend> {
+  const configs =
+    'configs' in options
+      ? options.configs
+      : ['../../app-config.yaml', options.configFile];
   const url = `http://localhost:${options.port}`;
   let output = '';
   const child: ChildProcess = spawn(
     path.join(repoRoot, 'node_modules/.bin/backstage-cli'),
-    [
-      'package',
-      'start',
-      '--config',
-      '../../app-config.yaml',
-      '--config',
-      options.configFile,
-    ],
+    ['package', 'start', ...configs.flatMap(c => ['--config', c])],
     {
       cwd: path.join(repoRoot, 'packages/backend'),
       detached: true,
-      env: { ...process.env, NODE_ENV: 'development' },
+      env: { ...process.env, NODE_ENV: 'development', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -8,7 +8,7 @@ import { TempestNav } from './TempestNav';
 const signInPage = SignInPageBlueprint.make({
   params: {
     loader: async () =>
-      import('./GuestSignInPage').then(m => m.GuestSignInPage),
+      import('./TempestSignInPage').then(m => m.TempestSignInPage),
   },
 });
 
