@@ -131,40 +131,59 @@ export class AccountStore {
         'amountMinor must be a positive whole number of minor units',
       );
     }
+    try {
+      return await this.topUpOnce(accountId, top);
+    } catch (e) {
+      // The same reference sent twice at once: the second finds the first.
+      if (!isUniqueViolation(e)) throw e;
+      return this.topUpOnce(accountId, top);
+    }
+  }
+
+  private topUpOnce(
+    accountId: string,
+    top: { amountMinor: number; reference: string; actor: string },
+  ) {
     return this.db.transaction(async trx => {
       const account = await trx<AccountRow>('billing_accounts')
         .where({ id: accountId })
         .first();
       if (!account) throw new NotFoundError(`No account '${accountId}'`);
       const source = await this.ensure(TOP_UPS_OWNER, trx);
-      const batchId = randomUUID();
-      await trx('billing_transactions')
-        .insert({
-          kind: 'top-up',
-          amount_minor: top.amountMinor,
-          fee_minor: 0,
-          payer_account_id: source.id,
-          payee_account_id: accountId,
+      const used = await trx('billing_top_ups')
+        .where({ account_id: accountId, reference: top.reference })
+        .first('transaction_id');
+      let transactionId = used ? Number(used.transaction_id) : undefined;
+      const created = transactionId === undefined;
+      if (transactionId === undefined) {
+        const [tx] = await trx('billing_transactions')
+          .insert({
+            kind: 'top-up',
+            amount_minor: top.amountMinor,
+            fee_minor: 0,
+            payer_account_id: source.id,
+            payee_account_id: accountId,
+            reference: top.reference,
+            actor: top.actor,
+            batch_id: randomUUID(),
+            created_at_ms: this.now(),
+          })
+          .returning('id');
+        transactionId = Number(typeof tx === 'object' ? tx.id : tx);
+        // A concurrent top-up with the same reference fails here and rolls back.
+        await trx('billing_top_ups').insert({
+          account_id: accountId,
           reference: top.reference,
-          actor: top.actor,
-          batch_id: batchId,
-          created_at_ms: this.now(),
-        })
-        .onConflict(['payee_account_id', 'reference'])
-        .ignore();
-      const tx = await trx('billing_transactions')
-        .where({ payee_account_id: accountId, reference: top.reference })
-        .first('id', 'batch_id', 'amount_minor');
-      const created = tx.batch_id === batchId;
-      if (created) {
+          transaction_id: transactionId,
+        });
         await trx('billing_postings').insert([
           {
-            transaction_id: tx.id,
+            transaction_id: transactionId,
             account_id: source.id,
             amount_minor: -top.amountMinor,
           },
           {
-            transaction_id: tx.id,
+            transaction_id: transactionId,
             account_id: accountId,
             amount_minor: top.amountMinor,
           },
@@ -180,7 +199,7 @@ export class AccountStore {
         .where({ id: accountId })
         .first();
       return {
-        transactionId: Number(tx.id),
+        transactionId,
         created,
         account: toAccount(after!),
       };
@@ -253,4 +272,9 @@ export class AccountStore {
       at: new Date(Number(r.created_at_ms)).toISOString(),
     }));
   }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: string })?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

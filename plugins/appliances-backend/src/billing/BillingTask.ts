@@ -8,6 +8,8 @@ export type BillingTickResult = {
   charged: number;
   /** Accounts that fell below the low-balance threshold in this tick. */
   newlyLow: string[];
+  /** Milliseconds spent reading history, charging, and checking balances. */
+  timings: { ingestMs: number; chargeMs: number; balancesMs: number };
 };
 
 /**
@@ -33,7 +35,9 @@ export class BillingTask {
   }
 
   async tick(now: number): Promise<BillingTickResult> {
+    const t0 = performance.now();
     const instancesRead = await this.feed.ingest(now);
+    const t1 = performance.now();
     const platform = this.options.feeBasisPoints
       ? await this.accounts.ensure(PLATFORM_FEES_OWNER)
       : undefined;
@@ -44,8 +48,14 @@ export class BillingTask {
       batchSize: this.options.batchSize,
       between: this.options.between,
     });
+    const t2 = performance.now();
     const newlyLow = await this.markLowBalances(now);
-    return { instancesRead, charged, newlyLow };
+    const timings = {
+      ingestMs: t1 - t0,
+      chargeMs: t2 - t1,
+      balancesMs: performance.now() - t2,
+    };
+    return { instancesRead, charged, newlyLow, timings };
   }
 
   /** Sets low_balance_since_ms once when an entity's balance falls below the threshold; clears it above. */
