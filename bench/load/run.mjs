@@ -1,0 +1,253 @@
+#!/usr/bin/env node
+/* eslint-disable no-console */
+// bench/load: BENCH_CLIENTS (200) concurrent clients for BENCH_SECONDS (60 s)
+// against the real backend on PostgreSQL, each looping over a mix of what
+// users do: reads (instance list and detail, appliances, hosts, estimates),
+// provisions, and power actions on an instance of its own (stop/start with the
+// version it last saw, as the portal does). Prints errors, throughput and
+// p50/p99 per kind and overall. Target: 0 errors, p99 < 250 ms.
+//
+// An error is a failed connection, a timeout, a 5xx, or an answer the request
+// should not get (a 4xx on a valid request: every request here is valid and
+// every action carries the current version, so a 409 is an error too).
+//
+// Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432),
+// BENCH_PORT (default 7208), BENCH_CLIENTS (200), BENCH_SECONDS (60).
+import { percentile } from '../lib/percentile.mjs';
+import { root, startBenchBackend } from '../lib/startBenchBackend.mjs';
+import { waitFor } from '../lib/waitFor.mjs';
+
+const port = Number(process.env.BENCH_PORT ?? 7208);
+const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
+const clients = Number(process.env.BENCH_CLIENTS ?? 200);
+const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+const key = `${root}/catalog/channels/TEST-ONLY-signing-key/public-key.TEST-ONLY.asc`;
+
+/** What a client does next, by weight (out of 100). */
+const MIX = [
+  ['list instances', 30],
+  ['get instance', 20],
+  ['list appliances', 15],
+  ['list hosts', 10],
+  ['estimate', 10],
+  ['action', 10],
+  ['provision', 5],
+];
+
+const bench = startBenchBackend({
+  name: 'load',
+  port,
+  pg,
+  // The bench measures the API, not balances: provisioning goes on at zero.
+  config: ({ work, api }) => `appliances:
+  dataDir: ${work}/data
+  billing: { zeroBalancePolicy: none }
+  embeddedHosts: { count: 3, cpus: 100000, memoryMiB: 100000000, diskGiB: 1000000 }
+  channels:
+    - id: sample
+      url: ${api}/static/channels/sample/feed.xml
+      owner: group:default/tempest-admins
+      trustedKeys: [{ $file: ${key} }]
+  osImages:
+    - ostype: linux
+      name: linux-base
+      version: '1.0'
+      url: ${api}/static/os-images/linux-base-1.0.qcow2
+      signatureUrl: ${api}/static/os-images/linux-base-1.0.qcow2.asc
+      trustedKeys: [{ $file: ${key} }]
+`,
+});
+const { base, api, runId } = bench;
+
+async function main() {
+  await waitFor(
+    'the backend',
+    async () => (await fetch(`${api}/health`)).ok,
+    180_000,
+  );
+  const headers = { 'content-type': 'application/json' };
+  const get = async p => (await fetch(`${api}${p}`, { headers })).json();
+  await waitFor(
+    'the guest to be an admin, a provider and a buyer',
+    async () => {
+      const { backstageIdentity } = await (
+        await fetch(`${base}/api/auth/guest/refresh`, {
+          headers: { 'X-Requested-With': 'XMLHttpRequest' },
+        })
+      ).json();
+      headers.authorization = `Bearer ${backstageIdentity.token}`;
+      const refs = backstageIdentity.identity.ownershipEntityRefs;
+      return ['admins', 'providers', 'buyers'].every(g =>
+        refs.includes(`group:default/tempest-${g}`),
+      );
+    },
+    90_000,
+  );
+  await waitFor(
+    'three online hosts',
+    async () =>
+      (await get('/hosts')).items.filter(h => h.state === 'online').length ===
+      3,
+    90_000,
+  );
+  const appliance = await waitFor(
+    'the sample channel',
+    async () => (await get('/appliances?provides=dns')).items[0],
+    60_000,
+  );
+  const size = {
+    cpuCores: appliance.hardware.cpus,
+    memoryMb: Math.ceil(appliance.hardware.memoryKib / 1024),
+    storageMb: 4096,
+  };
+  const provisionBody = hostname =>
+    JSON.stringify({ applianceId: appliance.id, hostname, size });
+
+  // One started instance per client, for its power actions.
+  console.log(`provisioning ${clients} instances for the clients' actions…`);
+  const own = [];
+  for (let i = 0; i < clients; i += 20) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(20, clients - i) }, async (_, j) => {
+        const res = await fetch(`${api}/instances`, {
+          method: 'POST',
+          headers,
+          body: provisionBody(`own-${runId}-${i + j}`),
+        });
+        if (res.status !== 202)
+          throw new Error(
+            `provision answered ${res.status}: ${await res.text()}`,
+          );
+        return (await res.json()).instanceId;
+      }),
+    );
+    own.push(...batch);
+  }
+  const mine = await waitFor(
+    'every client instance to be started',
+    async () => {
+      const all = await Promise.all(own.map(id => get(`/instances/${id}`)));
+      return all.every(x => x.state === 'started') ? all : undefined;
+    },
+    300_000,
+  );
+
+  const stats = new Map(
+    MIX.map(([kind]) => [kind, { ms: [], errors: 0, examples: [] }]),
+  );
+  const totalWeight = MIX.reduce((n, [, w]) => n + w, 0);
+  const pick = () => {
+    let r = Math.random() * totalWeight;
+    for (const [kind, w] of MIX) if ((r -= w) < 0) return kind;
+    return MIX[0][0];
+  };
+  let provisions = 0;
+
+  async function call(kind, path, init, expected) {
+    const s = stats.get(kind);
+    const t0 = performance.now();
+    try {
+      const res = await fetch(`${api}${path}`, {
+        headers,
+        signal: AbortSignal.timeout(10_000),
+        ...init,
+      });
+      const body = await res.text();
+      s.ms.push(performance.now() - t0);
+      if (res.status !== expected) {
+        s.errors++;
+        if (s.examples.length < 3)
+          s.examples.push(`${res.status} ${body.slice(0, 200)}`);
+        return undefined;
+      }
+      return body ? JSON.parse(body) : undefined;
+    } catch (e) {
+      s.ms.push(performance.now() - t0);
+      s.errors++;
+      if (s.examples.length < 3) s.examples.push(String(e));
+      return undefined;
+    }
+  }
+
+  const deadline = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    mine.map(async (instance, c) => {
+      let { version, state } = instance;
+      while (performance.now() < deadline) {
+        const kind = pick();
+        if (kind === 'list instances')
+          await call(kind, '/instances?limit=20', {}, 200);
+        else if (kind === 'get instance')
+          await call(kind, `/instances/${instance.id}`, {}, 200);
+        else if (kind === 'list appliances')
+          await call(kind, '/appliances?limit=20', {}, 200);
+        else if (kind === 'list hosts') await call(kind, '/hosts', {}, 200);
+        else if (kind === 'estimate')
+          await call(
+            kind,
+            '/instances/estimate',
+            { method: 'POST', body: provisionBody(`estimate-${c}`) },
+            200,
+          );
+        else if (kind === 'provision')
+          await call(
+            kind,
+            '/instances',
+            {
+              method: 'POST',
+              body: provisionBody(`load-${runId}-${c}-${provisions++}`),
+            },
+            202,
+          );
+        else {
+          const action = state === 'started' ? 'stop' : 'start';
+          const done = await call(
+            kind,
+            `/instances/${instance.id}/actions`,
+            {
+              method: 'POST',
+              body: JSON.stringify({ action, expectedVersion: version }),
+            },
+            200,
+          );
+          if (done) ({ version, state } = done.instance ?? done);
+          else ({ version, state } = await get(`/instances/${instance.id}`));
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+
+  const all = [];
+  let errors = 0;
+  console.log(
+    `bench/load: ${clients} clients for ${elapsed.toFixed(1)} s on PostgreSQL, three simulated hosts in the backend`,
+  );
+  for (const [kind, s] of stats) {
+    s.ms.sort((a, b) => a - b);
+    all.push(...s.ms);
+    errors += s.errors;
+    console.log(
+      `  ${kind.padEnd(16)} ${String(s.ms.length).padStart(6)} requests, ${String(s.errors).padStart(4)} errors, p50 ${percentile(s.ms, 50)?.toFixed(1)} ms, p99 ${percentile(s.ms, 99)?.toFixed(1)} ms`,
+    );
+    for (const e of s.examples) console.log(`      e.g. ${e}`);
+  }
+  all.sort((a, b) => a - b);
+  console.log(
+    `  all              ${all.length} requests, ${errors} errors, ${(all.length / elapsed).toFixed(0)} req/s, p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms (target: 0 errors, p99 < 250 ms)`,
+  );
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  console.error(
+    `bench/load failed: ${e.message} (backend log: ${bench.logFile})`,
+  );
+  code = 1;
+} finally {
+  await bench.stop();
+}
+process.exit(code);
