@@ -159,6 +159,10 @@ export interface Config {
       memoryMiB?: number;
       /** Storage each reports. Default 1024. */
       diskGiB?: number;
+      /** Their running period (billing). Default 3600. */
+      runningPeriodSeconds?: number;
+      /** Their storage period (billing). Default 86400. */
+      storagePeriodSeconds?: number;
     };
 
     staticChannels?: {

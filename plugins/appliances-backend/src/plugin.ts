@@ -115,6 +115,8 @@ export const appliancesPlugin = createBackendPlugin({
           currency: config.currency,
           scheduler: deps.scheduler,
           logger: deps.logger,
+          appliances,
+          hosts: hosting.hosts,
         });
 
         deps.httpRouter.use(

@@ -6,6 +6,7 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { createProvisionInstanceAction } from './actions/provisionInstance';
 import { createRegisterHostAction } from './actions/registerHost';
 import { createInstanceActionAction } from './actions/instanceAction';
+import { createTopUpAccountAction } from './actions/topUpAccount';
 
 /** Scaffolder actions that drive the appliances backend. */
 export const scaffolderModuleAppliances = createBackendModule({
@@ -23,6 +24,7 @@ export const scaffolderModuleAppliances = createBackendModule({
           createProvisionInstanceAction({ discovery, auth }),
           createRegisterHostAction({ discovery, auth }),
           createInstanceActionAction({ discovery, auth }),
+          createTopUpAccountAction({ discovery, auth }),
         );
       },
     });

@@ -109,6 +109,18 @@ const accountRead = (status: number): Record<Who, Expected> => ({
 const ROWS: Row[] = [
   {
     method: 'get',
+    path: '/market-prices',
+    url: () => '/market-prices',
+    expect: signedIn(200),
+  },
+  {
+    method: 'get',
+    path: '/offers',
+    url: () => '/offers?cpuCores=1&memoryMb=1024&storageMb=1024',
+    expect: signedIn(200),
+  },
+  {
+    method: 'get',
     path: '/accounts',
     url: () => '/accounts',
     expect: signedIn(200),

@@ -4,10 +4,11 @@ import {
   PermissionsService,
   UserInfoService,
 } from '@backstage/backend-plugin-api';
-import { NotFoundError } from '@backstage/errors';
+import { InputError, NotFoundError } from '@backstage/errors';
 import {
   accountReadPermission,
   accountTopUpPermission,
+  applianceReadPermission,
   currencyMinorDigits,
   minorToDecimalString,
 } from '@tempest/backstage-plugin-appliances-common';
@@ -18,8 +19,13 @@ import { callerScope } from '../service/callerScope';
 import { AppliancesRouter } from '../service/types';
 import { Account, AccountStore, LedgerLine } from './AccountStore';
 import { BillingConfig } from './readBillingConfig';
+import { MarketPrices } from './MarketPrices';
+import { listOffers } from './offers';
+import type { Billing } from './createBilling';
 
 export type BillingRoutesOptions = {
+  market: MarketPrices;
+  offerHosts: Billing['offerHosts'];
   auditor: AuditorService;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
@@ -113,6 +119,44 @@ export function addBillingRoutes(
     );
     const [account] = await withSpend([result.account]);
     res.json({ ...result, account });
+  });
+
+  const readMarket = (req: Request<any, any, any, any>) =>
+    authorize(
+      options,
+      req,
+      applianceReadPermission,
+      ['user', 'service'],
+      'Not allowed to read prices',
+    );
+
+  router.get('/market-prices', async (req, res) => {
+    await readMarket(req);
+    res.json({
+      items: await options.market.list(req.query.applianceId),
+    });
+  });
+
+  router.get('/offers', async (req, res) => {
+    await readMarket(req);
+    const { cpuCores, memoryMb, storageMb } = req.query;
+    const demand =
+      cpuCores !== undefined &&
+      memoryMb !== undefined &&
+      storageMb !== undefined
+        ? {
+            cpuCores: Number(cpuCores),
+            memoryMb: Number(memoryMb),
+            storageMb: Number(storageMb),
+          }
+        : undefined;
+    if (!demand && (cpuCores ?? memoryMb ?? storageMb) !== undefined) {
+      throw new InputError(
+        'Give cpuCores, memoryMb and storageMb together, or none of them',
+      );
+    }
+    const { hosts, providers } = await options.offerHosts();
+    res.json({ items: listOffers(hosts, providers, demand) });
   });
 
   router.get('/accounts/:id/ledger', async (req, res) => {

@@ -7,11 +7,24 @@ import { Knex } from 'knex';
 import { AccountStore } from './AccountStore';
 import { BillingTask } from './BillingTask';
 import { BillingConfig, readBillingConfig } from './readBillingConfig';
+import { Requester, admitProvisioning } from './costCenters';
+import { MarketPrices } from './MarketPrices';
+import { PlacementHost } from '@tempest/backstage-plugin-appliances-common';
+import { ApplianceStore } from '../database/ApplianceStore';
+import { HostStore } from '../hosts/HostStore';
 
 export type Billing = {
   config: BillingConfig;
   accounts: AccountStore;
   task: BillingTask;
+  market: MarketPrices;
+  /** Online hosts for offers and market prices, with their providers. */
+  offerHosts(): Promise<{
+    hosts: PlacementHost[];
+    providers: Map<string, string>;
+  }>;
+  /** The cost center a new instance bills, once the zero-balance policy lets it. */
+  admit(requester: Requester, requested?: string): Promise<string>;
 };
 
 /**
@@ -24,6 +37,8 @@ export async function createBilling(deps: {
   currency: string;
   scheduler: SchedulerService;
   logger: LoggerService;
+  appliances: ApplianceStore;
+  hosts: HostStore;
 }): Promise<Billing> {
   const config = readBillingConfig(deps.config);
   const logger = deps.logger.child({ task: 'billing' });
@@ -58,5 +73,36 @@ export async function createBilling(deps: {
       }
     },
   });
-  return { config, accounts, task };
+  const market = new MarketPrices(deps.db);
+  const offerHosts = async () => {
+    const [hosts, all] = await Promise.all([
+      deps.hosts.placementHosts(),
+      deps.hosts.list(),
+    ]);
+    return { hosts, providers: new Map(all.map(h => [h.id, h.owner])) };
+  };
+  await deps.scheduler.scheduleTask({
+    id: 'appliances-market-prices',
+    scope: 'global',
+    frequency: { seconds: config.marketFrequencySeconds },
+    timeout: { minutes: 5 },
+    initialDelay: { seconds: 5 },
+    fn: async () => {
+      const { items } = await deps.appliances.query({
+        offset: 0,
+        limit: 100_000,
+      });
+      const { hosts } = await offerHosts();
+      await market.recompute(items, hosts, Date.now());
+    },
+  });
+  return {
+    config,
+    accounts,
+    task,
+    market,
+    offerHosts,
+    admit: (requester, requested) =>
+      admitProvisioning(accounts, config, requester, requested),
+  };
 }

@@ -18,6 +18,8 @@ export type EmbeddedHostsOptions = {
   cpus: number;
   memoryMiB: number;
   diskGiB: number;
+  runningPeriodSeconds: number;
+  storagePeriodSeconds: number;
   dataDir: string;
   owner: string;
   heartbeatUrl: string;
@@ -87,10 +89,10 @@ export class EmbeddedHosts {
               speedPriceMinor: 1 + index,
               memoryUnitMb: 1024,
               memoryPriceMinor: 2 + index,
-              runningPeriodSeconds: 3600,
+              runningPeriodSeconds: this.o.runningPeriodSeconds,
               storageUnitMb: 10240,
               storagePriceMinor: 5 * index,
-              storagePeriodSeconds: 86400,
+              storagePeriodSeconds: this.o.storagePeriodSeconds,
             },
             agentUrl: 'https://127.0.0.1',
           },

@@ -24,6 +24,8 @@ export type HostingConfig = {
     cpus: number;
     memoryMiB: number;
     diskGiB: number;
+    runningPeriodSeconds: number;
+    storagePeriodSeconds: number;
   };
 };
 
@@ -100,6 +102,12 @@ export function readHostingConfig(root: Config): HostingConfig {
             cpus: whole(embedded, 'cpus', 16),
             memoryMiB: whole(embedded, 'memoryMiB', 65536),
             diskGiB: whole(embedded, 'diskGiB', 1024),
+            runningPeriodSeconds: whole(embedded, 'runningPeriodSeconds', 3600),
+            storagePeriodSeconds: whole(
+              embedded,
+              'storagePeriodSeconds',
+              86400,
+            ),
           },
         }
       : {}),

@@ -20,6 +20,8 @@ export type Instance = {
   hostId?: string;
   requestedHostId?: string;
   maxPricePerHourMinor?: number;
+  /** The entity whose account pays for it. */
+  costCenter?: string;
   size: ResourceDemand;
   state: InstanceState;
   version: number;
@@ -58,6 +60,7 @@ type InstanceRow = {
   host_id: string | null;
   requested_host_id: string | null;
   max_price_per_hour_minor: number | string | null;
+  cost_center?: string | null;
   cpu_cores: number;
   memory_mb: number | string;
   storage_mb: number | string;
@@ -117,6 +120,7 @@ function toInstance(row: InstanceRow): Instance {
     ...(row.max_price_per_hour_minor !== null
       ? { maxPricePerHourMinor: Number(row.max_price_per_hour_minor) }
       : {}),
+    ...(row.cost_center ? { costCenter: row.cost_center } : {}),
     size: {
       cpuCores: row.cpu_cores,
       memoryMb: Number(row.memory_mb),
@@ -152,6 +156,8 @@ export type NewInstance = {
   size: ResourceDemand;
   requestedHostId?: string;
   maxPricePerHourMinor?: number;
+  /** Entity ref whose account pays (billing); the owner's when absent. */
+  costCenter?: string;
   operationId: string;
 };
 
@@ -168,6 +174,7 @@ export class InstanceStore {
       appliance_id: input.applianceId,
       requested_host_id: input.requestedHostId ?? null,
       max_price_per_hour_minor: input.maxPricePerHourMinor ?? null,
+      cost_center: input.costCenter ?? null,
       cpu_cores: input.size.cpuCores,
       memory_mb: input.size.memoryMb,
       storage_mb: input.size.storageMb,

@@ -22,6 +22,8 @@ export type ProvisionRequest = {
   size: ResourceDemand;
   hostId?: string;
   maxPricePerHourMinor?: number;
+  /** Whose account pays (billing decides it before the request). */
+  costCenter?: string;
 };
 
 export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -202,6 +204,7 @@ export class ProvisioningService {
             size: request.size,
             requestedHostId: request.hostId,
             maxPricePerHourMinor: request.maxPricePerHourMinor,
+            costCenter: request.costCenter,
             operationId,
           },
           now,

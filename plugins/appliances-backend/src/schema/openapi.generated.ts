@@ -951,6 +951,9 @@ export const spec = {
             "type": "integer",
             "maximum": 9007199254740991,
             "minimum": 0
+          },
+          "costCenter": {
+            "$ref": "#/components/schemas/OwnerRef"
           }
         }
       },
@@ -1129,6 +1132,10 @@ export const spec = {
           "maxPricePerHourMinor": {
             "type": "integer",
             "maximum": 9007199254740991
+          },
+          "costCenter": {
+            "type": "string",
+            "description": "The entity whose account pays for it."
           },
           "size": {
             "$ref": "#/components/schemas/ResourceSize"
@@ -1643,6 +1650,106 @@ export const spec = {
           "at": {
             "type": "string",
             "format": "date-time"
+          }
+        }
+      },
+      "MarketPrice": {
+        "type": "object",
+        "required": [
+          "applianceId",
+          "size",
+          "runningPerHourMinor",
+          "storagePerHourMinor",
+          "perHourMinor",
+          "hosts",
+          "stale",
+          "computedAt"
+        ],
+        "properties": {
+          "applianceId": {
+            "type": "string"
+          },
+          "size": {
+            "$ref": "#/components/schemas/ResourceSize"
+          },
+          "runningPerHourMinor": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "storagePerHourMinor": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "perHourMinor": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "hosts": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "stale": {
+            "type": "boolean",
+            "description": "No host can place it now; the value is the last one computed."
+          },
+          "computedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "Offer": {
+        "type": "object",
+        "required": [
+          "hostId",
+          "hostName",
+          "provider",
+          "state",
+          "coreSpeedMhz",
+          "pricing",
+          "free"
+        ],
+        "properties": {
+          "hostId": {
+            "type": "string"
+          },
+          "hostName": {
+            "type": "string"
+          },
+          "provider": {
+            "type": "string"
+          },
+          "state": {
+            "type": "string"
+          },
+          "coreSpeedMhz": {
+            "type": "integer",
+            "maximum": 2147483647
+          },
+          "pricing": {
+            "$ref": "#/components/schemas/HostPricing"
+          },
+          "free": {
+            "$ref": "#/components/schemas/ResourceSize"
+          },
+          "fits": {
+            "type": "boolean"
+          },
+          "runningPerHourMinor": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "storagePerHourMinor": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "perHourMinor": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "placementChoice": {
+            "type": "boolean",
+            "description": "The host Tempest's placement would choose for this size."
           }
         }
       }
@@ -3154,6 +3261,123 @@ export const spec = {
               "text/csv": {
                 "schema": {
                   "type": "string"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/market-prices": {
+      "get": {
+        "operationId": "listMarketPrices",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "The market average per appliance (its declared hardware) over the hosts that could place it, recomputed on a schedule; stale when no host can place it now.\n",
+        "parameters": [
+          {
+            "name": "applianceId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 255
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Market prices.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/MarketPrice"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/offers": {
+      "get": {
+        "operationId": "listOffers",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "The providers' offers: online hosts' prices per unit and free capacity. With a size, whether each fits and its running, storage and total cost per hour, fitting ones first, cheapest first, Tempest's placement choice marked.\n",
+        "parameters": [
+          {
+            "name": "cpuCores",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            }
+          },
+          {
+            "name": "memoryMb",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            }
+          },
+          {
+            "name": "storageMb",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Offers.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Offer"
+                      }
+                    }
+                  }
                 }
               }
             }

@@ -8,7 +8,7 @@ import {
 import type { Hosting } from '../hosting/createHosting';
 import { addAgentRoutes } from './agentRoutes';
 import { addHostRoutes } from './hostRoutes';
-import { addInstanceRoutes } from './instanceRoutes';
+import { InstanceRoutesOptions, addInstanceRoutes } from './instanceRoutes';
 import { addOperationRoutes } from './operationRoutes';
 import { AppliancesRouter } from './types';
 import { InstanceAccessDeps } from './instanceAccess';
@@ -24,6 +24,7 @@ export function addHostingRoutes(
     userInfo: UserInfoService;
     hosting: Hosting;
     transformConditions: InstanceAccessDeps['transformConditions'];
+    admitProvisioning?: InstanceRoutesOptions['admitProvisioning'];
   },
 ) {
   const { hosting } = options;

@@ -98,6 +98,7 @@ export async function createRouter(options: RouterOptions) {
   ) {
     addHostingRoutes(router, {
       ...options,
+      admitProvisioning: options.billing?.admit,
       hosting: options.hosting,
       discovery: options.discovery,
       userInfo: options.userInfo,
@@ -110,6 +111,8 @@ export async function createRouter(options: RouterOptions) {
       userInfo: options.userInfo,
       accounts: options.billing.accounts,
       config: options.billing.config,
+      market: options.billing.market,
+      offerHosts: options.billing.offerHosts,
     });
   }
   // Outside the validated router, so its errors (a route's, the validator's)

@@ -41,6 +41,11 @@ export type InstanceRoutesOptions = CallerScopeDeps &
     actions: InstanceActions;
     provisioning: ProvisioningService;
     runner: ProvisionRunner;
+    /** Billing: the cost center to record, or a refusal (zero balance, not the requester's). */
+    admitProvisioning?: (
+      requester: { principalRef: string; ownershipRefs: string[] },
+      requested?: string,
+    ) => Promise<string>;
   };
 
 /** `If-Match: "7"` (or W/"7", or 7) → 7. */
@@ -265,7 +270,14 @@ export function addInstanceRoutes(
       },
       async () => {
         const scope = await create(req);
-        return provisioning.request(req.body, scope.principalRef, key);
+        const costCenter = options.admitProvisioning
+          ? await options.admitProvisioning(scope, req.body.costCenter)
+          : req.body.costCenter;
+        return provisioning.request(
+          { ...req.body, ...(costCenter ? { costCenter } : {}) },
+          scope.principalRef,
+          key,
+        );
       },
     );
     void runner.kick(accepted.operationId);

@@ -466,6 +466,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/market-prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The market average per appliance (its declared hardware) over the hosts that could place it, recomputed on a schedule; stale when no host can place it now. */
+        get: operations["listMarketPrices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The providers' offers: online hosts' prices per unit and free capacity. With a size, whether each fits and its running, storage and total cost per hour, fitting ones first, cheapest first, Tempest's placement choice marked. */
+        get: operations["listOffers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -730,6 +764,7 @@ export interface components {
             /** @description The id or the name of the only host to place on. */
             hostId?: string;
             maxPricePerHourMinor?: number;
+            costCenter?: components["schemas"]["OwnerRef"];
         };
         LockedPrice: {
             runningPriceMinor: number;
@@ -771,6 +806,8 @@ export interface components {
             hostName?: string;
             requestedHostId?: string;
             maxPricePerHourMinor?: number;
+            /** @description The entity whose account pays for it. */
+            costCenter?: string;
             size: components["schemas"]["ResourceSize"];
             /** @enum {string} */
             state: "registered" | "provisioning" | "stored" | "started" | "stopped" | "suspended" | "migrating" | "deleting" | "deleted" | "error";
@@ -925,6 +962,33 @@ export interface components {
             reference?: string;
             /** Format: date-time */
             at: string;
+        };
+        MarketPrice: {
+            applianceId: string;
+            size: components["schemas"]["ResourceSize"];
+            runningPerHourMinor: number;
+            storagePerHourMinor: number;
+            perHourMinor: number;
+            hosts: number;
+            /** @description No host can place it now; the value is the last one computed. */
+            stale: boolean;
+            /** Format: date-time */
+            computedAt: string;
+        };
+        Offer: {
+            hostId: string;
+            hostName: string;
+            provider: string;
+            state: string;
+            coreSpeedMhz: number;
+            pricing: components["schemas"]["HostPricing"];
+            free: components["schemas"]["ResourceSize"];
+            fits?: boolean;
+            runningPerHourMinor?: number;
+            storagePerHourMinor?: number;
+            perHourMinor?: number;
+            /** @description The host Tempest's placement would choose for this size. */
+            placementChoice?: boolean;
         };
     };
     responses: {
@@ -1825,6 +1889,58 @@ export interface operations {
                         nextBefore?: number;
                     };
                     "text/csv": string;
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listMarketPrices: {
+        parameters: {
+            query?: {
+                applianceId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Market prices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["MarketPrice"][];
+                    };
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listOffers: {
+        parameters: {
+            query?: {
+                cpuCores?: number;
+                memoryMb?: number;
+                storageMb?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Offers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Offer"][];
+                    };
                 };
             };
             default: components["responses"]["ErrorResponse"];
