@@ -4,6 +4,9 @@ import { emptyQcow2 } from '../disks/qcow2';
 import { startChannel, waitFor } from '../testing/channelFixture';
 import { startTestAgent, TestAgent } from '../testing/startTestAgent';
 
+// Installs, checks and downloads real qcow2 files: give it time on a busy machine.
+jest.setTimeout(60_000);
+
 describe('images API (simulated driver)', () => {
   let t: TestAgent;
   let channel: Awaited<ReturnType<typeof startChannel>>;
