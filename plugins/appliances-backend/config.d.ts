@@ -115,6 +115,12 @@ export interface Config {
       maxImageBytes?: number;
       /** Operations one backend replica drives at once; more wait their turn. Default 8. */
       concurrency?: number;
+      /**
+       * Seconds provisioning waits, once the domain runs, for the guest to take an
+       * address before it tells the requester the instance is there; without one
+       * by then it finishes and the address is recorded when the agent reports it. Default 120.
+       */
+      addressWaitSeconds?: number;
     };
 
     /** Instance lifecycle. */

@@ -45,6 +45,7 @@ export const CAPABILITIES = [
   'seed',
   'domains',
   'console',
+  'networks',
   'stats',
   'heartbeat',
 ];
@@ -74,6 +75,12 @@ export async function createAgentServices(
             memoryBytes: config.simulated.memoryMiB * 1024 ** 2,
           },
           defaultLoad: config.simulated.defaultLoad,
+          addressPools: Object.fromEntries(
+            config.networks.map((n, i) => [
+              n.libvirtNetwork ?? n.name,
+              n.addressPool ?? `10.77.${i}.0/24`,
+            ]),
+          ),
         })
       : new VirshHypervisor({
           uri: config.hypervisor.uri,
@@ -120,7 +127,13 @@ export async function createAgentServices(
     () => images,
     name => late.domains!.domainUsingDisk(name),
   );
-  const domains = new DomainService(dataDir, hypervisor, disks, images);
+  const domains = new DomainService(
+    dataDir,
+    hypervisor,
+    disks,
+    images,
+    config.networks,
+  );
   Object.assign(late, { disks, domains });
   const stats = new StatsSampler(hypervisor, () => domains.vcpus());
   const startedAt = new Date();
@@ -171,6 +184,7 @@ export async function createAgentServices(
         freeBytes: Math.min(freeMemory, node.memoryBytes),
       },
       disk: { ...disk, usedByAgentBytes },
+      networks: config.networks.map(n => ({ name: n.name, mode: n.mode })),
     };
   };
 

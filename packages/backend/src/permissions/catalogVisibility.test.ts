@@ -92,6 +92,7 @@ function instance(
     state: 'started',
     version: 2,
     entityRef: `resource:default/${hostname}`,
+    addresses: [],
     createdAt: now,
     updatedAt: now,
   };

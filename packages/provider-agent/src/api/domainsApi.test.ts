@@ -199,6 +199,86 @@ describe('disks, domains and stats API (simulated driver)', () => {
     });
   });
 
+  it('attaches NICs with their MACs on the networks the host offers and reports the addresses they hold', async () => {
+    const info = await t.client.GET('/v1/info');
+    expect(info.data!.networks).toEqual([{ name: 'default', mode: 'nat' }]);
+    for (const disk of ['net-1', 'net-2']) {
+      await t.client.POST('/v1/disks', {
+        body: { name: disk, appliance: 'mail', seed: { hostname: disk } },
+      });
+    }
+    const net1 = { params: { path: { name: 'net-1' } } };
+    const mac = '02:7e:00:00:01:01';
+    const unknown = await t.client.PUT('/v1/domains/{name}', {
+      ...net1,
+      body: {
+        vcpus: 1,
+        memoryMiB: 64,
+        disk: 'net-1',
+        nics: [{ network: 'lan', mac }],
+      },
+    });
+    expect(unknown.response.status).toBe(404);
+    expect(unknown.error).toMatchObject({
+      error: {
+        code: 'UNKNOWN_NETWORK',
+        message: 'This host offers no network lan; it offers default',
+      },
+    });
+    const defined = await t.client.PUT('/v1/domains/{name}', {
+      ...net1,
+      body: {
+        vcpus: 1,
+        memoryMiB: 64,
+        disk: 'net-1',
+        nics: [{ network: 'default', mac }],
+      },
+    });
+    expect(defined.data!.interfaces).toEqual([
+      { network: 'default', mac, addresses: [] },
+    ]);
+    const taken = await t.client.PUT('/v1/domains/{name}', {
+      params: { path: { name: 'net-2' } },
+      body: {
+        vcpus: 1,
+        memoryMiB: 64,
+        disk: 'net-2',
+        nics: [{ network: 'default', mac }],
+      },
+    });
+    expect(taken.response.status).toBe(409);
+    expect(taken.error).toMatchObject({ error: { code: 'MAC_IN_USE' } });
+    const upper = await t.client.PUT('/v1/domains/{name}', {
+      params: { path: { name: 'net-2' } },
+      body: {
+        vcpus: 1,
+        memoryMiB: 64,
+        disk: 'net-2',
+        nics: [{ network: 'default', mac: '03:7E:00:00:00:01' }],
+      },
+    });
+    expect(upper.response.status).toBe(400);
+
+    await t.client.POST('/v1/domains/{name}/start', net1);
+    const running = await t.client.GET('/v1/domains/{name}', net1);
+    expect(running.data!.interfaces).toEqual([
+      { network: 'default', mac, addresses: ['10.77.0.2'] },
+    ]);
+    const listed = await t.client.GET('/v1/domains');
+    expect(
+      listed.data!.items.find(d => d.name === 'net-1')!.interfaces,
+    ).toEqual(running.data!.interfaces);
+    await t.client.POST('/v1/domains/{name}/destroy', net1);
+    expect(
+      (await t.client.GET('/v1/domains/{name}', net1)).data!.interfaces,
+    ).toEqual([{ network: 'default', mac, addresses: [] }]);
+    await t.client.DELETE('/v1/domains/{name}', net1);
+    for (const disk of ['net-1', 'net-2'])
+      await t.client.DELETE('/v1/disks/{name}', {
+        params: { path: { name: disk } },
+      });
+  });
+
   it('answers unknown domains and disks with stable codes', async () => {
     const ghost = { params: { path: { name: 'ghost' } } };
     for (const res of [

@@ -56,6 +56,17 @@ describe('loadAgentConfig', () => {
       loadAgentConfig({ overrides: { tls, agentUrl: 'https://host:7443' } })
         .agentUrl,
     ).toBe('https://host:7443');
+    expect(() =>
+      loadAgentConfig({
+        overrides: {
+          tls,
+          networks: [
+            { name: 'lan', mode: 'nat' },
+            { name: 'lan', mode: 'bridged' },
+          ],
+        },
+      }),
+    ).toThrow(/networks names lan twice/);
   });
 });
 
@@ -91,6 +102,22 @@ describe('the config file schema', () => {
       /unknown key tls\.pasword/,
     ],
     [['- just a list'], /the configuration must be object/],
+    [
+      ['networks: [{ name: lan, mode: routed }]'],
+      /networks\.0\.mode must be one of nat, bridged/,
+    ],
+    [
+      ['networks: [{ name: lan }]'],
+      /networks\.0 must have required property 'mode'/,
+    ],
+    [
+      ['networks: [{ name: lan, mode: nat, addressPool: 10.0.0.0/8 }]'],
+      /networks\.0\.addressPool must be an IPv4 range/,
+    ],
+    [
+      ['networks: [{ name: "a b", mode: nat }]'],
+      /networks\.0\.name must be a name/,
+    ],
   ])('stops start-up on %j, naming the key', async (lines, message) => {
     const file = await write(lines);
     expect(() => loadAgentConfig({ file })).toThrow(message);
@@ -130,9 +157,11 @@ describe('the config file schema', () => {
       'downloads: { stallTimeoutSeconds: 30, reserveBytes: 1073741824 }',
       'simulated: { cpus: 8, memoryMiB: 16384, diskGiB: 100, defaultLoad: 0.5 }',
       'logLevel: debug',
+      'networks: [{ name: default, mode: nat, libvirtNetwork: default, addressPool: 10.77.0.0/24 }, { name: lan, mode: bridged, libvirtNetwork: br0-lan }]',
     ]);
     expect(loadAgentConfig({ file })).toMatchObject({
       name: 'host-1',
+      networks: [{ name: 'default' }, { name: 'lan', mode: 'bridged' }],
       hypervisor: { domainType: 'kvm' },
       simulated: { diskGiB: 100 },
     });

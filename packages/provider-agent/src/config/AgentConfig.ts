@@ -24,6 +24,8 @@ export interface AgentConfig {
     token?: string;
   };
   downloads: { stallTimeoutSeconds: number; reserveBytes: number };
+  /** The networks instances on this host join; the first is the default. */
+  networks: AgentNetwork[];
   /** Capacity the simulated host reports. */
   simulated: {
     cpus: number;
@@ -32,6 +34,17 @@ export interface AgentConfig {
     defaultLoad: number;
   };
   logLevel: string;
+}
+
+export interface AgentNetwork {
+  /** The name the backend asks for (a NIC's `network`). */
+  name: string;
+  /** NAT with libvirt's DHCP (addresses from its leases), or bridged onto the host's LAN (addresses from ARP). */
+  mode: 'nat' | 'bridged';
+  /** The libvirt network; default `name`. */
+  libvirtNetwork?: string;
+  /** IPv4 range the simulated driver hands out (CIDR); default 10.77.N.0/24 for the Nth network. */
+  addressPool?: string;
 }
 
 export type AgentConfigInput = {
@@ -49,6 +62,8 @@ export const defaultConfig: AgentConfig = {
   tls: { cert: '', key: '', ca: '' },
   backend: { heartbeatIntervalSeconds: 15 },
   downloads: { stallTimeoutSeconds: 30, reserveBytes: 0 },
+  // libvirt's stock NAT network (192.168.122.0/24 with DHCP on Debian).
+  networks: [{ name: 'default', mode: 'nat' }],
   simulated: { cpus: 16, memoryMiB: 65536, defaultLoad: 0.05 },
   logLevel: 'info',
 };
@@ -127,6 +142,9 @@ export function validateConfig(config: AgentConfig): AgentConfig {
   // Flags and in-process overrides meet the same schema as the file.
   const problems = configProblems(config);
   if (problems.length) fail(problems.join('; '));
+  const names = config.networks.map(n => n.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) fail(`networks names ${twice} twice`);
   if (
     config.agentUrl !== undefined &&
     !(

@@ -45,6 +45,33 @@ export const agentConfigSchema = object({
     stallTimeoutSeconds: positive,
     reserveBytes: { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 },
   }),
+  networks: {
+    type: 'array',
+    maxItems: 16,
+    items: {
+      ...object({
+        name: {
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+          description: 'a name of 1-63 lowercase letters, digits and dashes',
+        },
+        mode: { enum: ['nat', 'bridged'] },
+        libvirtNetwork: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+          description: 'a libvirt network name (letters, digits, _ . -)',
+        },
+        addressPool: {
+          type: 'string',
+          pattern:
+            '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/(1[6-9]|2[0-9]|30)$',
+          description:
+            'an IPv4 range in CIDR form from /16 to /30, e.g. 10.77.0.0/24',
+        },
+      }),
+      required: ['name', 'mode'],
+    },
+  },
   simulated: object({
     cpus: count,
     memoryMiB: count,

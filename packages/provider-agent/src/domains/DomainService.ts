@@ -3,10 +3,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InstanceDisks } from '../disks/InstanceDisks';
 import { AgentError, isAgentError } from '../errors/AgentError';
+import type { AgentNetwork } from '../config/AgentConfig';
 import {
   Hypervisor,
   DomainState,
   ResolvedDomainSpec,
+  ResolvedNic,
 } from '../hypervisor/Hypervisor';
 import { shutdownGracefully } from '../hypervisor/shutdownGracefully';
 import { ImageStore } from '../images/ImageStore';
@@ -44,6 +46,7 @@ export class DomainService {
     private readonly hypervisor: Hypervisor,
     private readonly disks: InstanceDisks,
     private readonly images: ImageStore,
+    private readonly networks: AgentNetwork[] = [],
   ) {
     this.root = resolveInside(dataDir, 'domains');
   }
@@ -63,8 +66,7 @@ export class DomainService {
         'DISK_IN_USE',
         `Disk ${spec.disk} is attached to domain ${holder}`,
       );
-    for (const network of spec.networks ?? [])
-      validateName(network, 'network name');
+    const nics = await this.resolveNics(name, spec.nics ?? []);
 
     const resolved: ResolvedDomainSpec = {
       name,
@@ -72,7 +74,7 @@ export class DomainService {
       memoryMiB: spec.memoryMiB,
       disks: [{ path: disk.path, format: 'qcow2', target: 'vda' }],
       consoleLogPath: path.join(this.dir(name), 'console.log'),
-      networks: spec.networks,
+      nics,
     };
     if (disk.seedPath)
       resolved.disks.push({
@@ -138,7 +140,87 @@ export class DomainService {
       uptimeSeconds: await this.uptime(record, state),
       spec: record.spec,
       definedAt: record.definedAt,
+      interfaces: await this.interfaces(record, state),
     };
+  }
+
+  /** Each NIC with the addresses its guest holds now. */
+  private async interfaces(record: DomainRecord, state: DomainState) {
+    const nics = record.spec.nics ?? [];
+    if (!nics.length) return [];
+    let held = new Map<string, string[]>();
+    if (ACTIVE.includes(state)) {
+      try {
+        const resolved = nics.map(n => this.resolveNic(n));
+        held = new Map(
+          (await this.hypervisor.interfaceAddresses(record.name, resolved)).map(
+            a => [a.mac, a.addresses],
+          ),
+        );
+      } catch {
+        // An address that cannot be read now is unknown, not a failed request.
+        held = new Map();
+      }
+    }
+    return nics.map(n => ({
+      network: n.network,
+      mac: n.mac,
+      addresses: held.get(n.mac) ?? [],
+    }));
+  }
+
+  private resolveNic(nic: { network: string; mac: string }): ResolvedNic {
+    const network = this.networks.find(n => n.name === nic.network);
+    if (!network)
+      throw new AgentError(
+        'UNKNOWN_NETWORK',
+        `This host offers no network ${nic.network}; it offers ${this.networks.map(n => n.name).join(', ') || 'none'}`,
+      );
+    return {
+      network: network.libvirtNetwork ?? network.name,
+      mac: nic.mac,
+      addressSource: network.mode === 'nat' ? 'lease' : 'arp',
+    };
+  }
+
+  /** NICs on networks this host offers, with MACs no other domain here holds. */
+  private async resolveNics(
+    name: string,
+    nics: Array<{ network: string; mac: string }>,
+  ): Promise<ResolvedNic[]> {
+    const seen = new Set<string>();
+    for (const nic of nics) {
+      validateName(nic.network, 'network name');
+      if (
+        typeof nic.mac !== 'string' ||
+        !/^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/.test(nic.mac)
+      )
+        throw new AgentError(
+          'INVALID_REQUEST',
+          `Invalid MAC address ${JSON.stringify(nic.mac)}: use a unicast address in lower case, e.g. 02:7e:00:12:34:56`,
+        );
+      if (seen.has(nic.mac))
+        throw new AgentError(
+          'INVALID_REQUEST',
+          `MAC address ${nic.mac} is given to two NICs`,
+        );
+      seen.add(nic.mac);
+    }
+    const resolved = nics.map(n => this.resolveNic(n));
+    if (seen.size) {
+      for (const other of await unlessMissing(fs.readdir(this.root), [])) {
+        if (other === name) continue;
+        const mac = (await this.read(other))?.spec.nics?.find(n =>
+          seen.has(n.mac),
+        )?.mac;
+        if (mac)
+          throw new AgentError(
+            'MAC_IN_USE',
+            `MAC address ${mac} belongs to domain ${other} on this host`,
+          );
+      }
+    }
+    return resolved;
   }
 
   /** State and uptime only: STORM's get_virt_uptime. */

@@ -21,8 +21,22 @@ export interface ResolvedDomainSpec {
   kernel?: { path: string; initrdPath?: string; cmdline?: string };
   /** Serial console written to this file. */
   consoleLogPath?: string;
-  /** libvirt network names to attach (virtio NICs). */
-  networks?: string[];
+  /** virtio NICs, each on a libvirt network. */
+  nics?: ResolvedNic[];
+}
+
+export interface ResolvedNic {
+  /** The libvirt network's name. */
+  network: string;
+  mac: string;
+  /** Where the guest's addresses are learned: libvirt's DHCP leases (NAT) or the host's ARP table (bridged). */
+  addressSource: 'lease' | 'arp';
+}
+
+/** The addresses a running guest holds on one NIC. */
+export interface NicAddresses {
+  mac: string;
+  addresses: string[];
 }
 
 export interface DomainStatus {
@@ -55,6 +69,11 @@ export interface Hypervisor {
   undefine(name: string): Promise<void>;
   status(name: string): Promise<DomainStatus>;
   list(): Promise<DomainStatus[]>;
+  /** Addresses of each NIC of a running domain (none for one that is not running). */
+  interfaceAddresses(
+    name: string,
+    nics: ResolvedNic[],
+  ): Promise<NicAddresses[]>;
   /** Cumulative CPU time in nanoseconds of each running or paused domain. */
   cpuTimes(): Promise<Map<string, number>>;
 }

@@ -11,7 +11,11 @@ describe('SimulatedHypervisor', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sim-hv-'));
     fixture = {
-      hypervisor: new SimulatedHypervisor({ stateDir: dir, defaultLoad: 0.5 }),
+      hypervisor: new SimulatedHypervisor({
+        stateDir: dir,
+        defaultLoad: 0.5,
+        addressPools: { default: '10.77.0.0/24' },
+      }),
       specFor: async name => ({
         name,
         vcpus: 2,
@@ -26,6 +30,7 @@ describe('SimulatedHypervisor', () => {
       }),
       honoursShutdown: true,
       prefix: 'sim-',
+      network: 'default',
     };
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
@@ -56,5 +61,44 @@ describe('SimulatedHypervisor', () => {
     // 2 vCPUs fully busy: about 2 × 200 ms of CPU time.
     expect((t2 - t1) / 1e6).toBeGreaterThan(300);
     expect((t2 - t1) / 1e6).toBeLessThan(800);
+  });
+
+  it('leases distinct addresses from the pool, keeps them across a restart and a stop, and frees them on undefine', async () => {
+    const pools = { lab: '10.88.0.0/30' }; // room for one guest: .2
+    const hv = new SimulatedHypervisor({ stateDir: dir, addressPools: pools });
+    const nic = (mac: string) => [
+      { network: 'lab', mac, addressSource: 'lease' as const },
+    ];
+    const a = nic('02:7e:00:00:00:0a');
+    const b = nic('02:7e:00:00:00:0b');
+    await hv.define({ ...(await fixture.specFor('pool-a')), nics: a });
+    await hv.define({ ...(await fixture.specFor('pool-b')), nics: b });
+    await hv.start('pool-a');
+    await hv.start('pool-b');
+    expect(await hv.interfaceAddresses('pool-a')).toEqual([
+      { mac: a[0].mac, addresses: ['10.88.0.2'] },
+    ]);
+    // The pool is exhausted: no address, as a DHCP server with no free lease.
+    expect(await hv.interfaceAddresses('pool-b')).toEqual([
+      { mac: b[0].mac, addresses: [] },
+    ]);
+
+    const restarted = new SimulatedHypervisor({
+      stateDir: dir,
+      addressPools: pools,
+    });
+    await restarted.destroy('pool-a');
+    await restarted.start('pool-a');
+    expect(await restarted.interfaceAddresses('pool-a')).toEqual([
+      { mac: a[0].mac, addresses: ['10.88.0.2'] },
+    ]);
+
+    await restarted.destroy('pool-a');
+    await restarted.undefine('pool-a');
+    await restarted.destroy('pool-b');
+    await restarted.start('pool-b');
+    expect(await restarted.interfaceAddresses('pool-b')).toEqual([
+      { mac: b[0].mac, addresses: ['10.88.0.2'] },
+    ]);
   });
 });

@@ -7,9 +7,11 @@ import {
   DomainState,
   DomainStatus,
   Hypervisor,
+  NicAddresses,
   NodeInfo,
   ResolvedDomainSpec,
 } from './Hypervisor';
+import { poolAddresses } from './poolAddresses';
 
 interface SimulatedDomain {
   spec: ResolvedDomainSpec;
@@ -19,6 +21,8 @@ interface SimulatedDomain {
   since: number;
   /** Fraction of its vCPUs the guest keeps busy while running. */
   load: number;
+  /** The address each NIC (by MAC) was given from its network's pool, kept while defined as a DHCP reservation is. */
+  leases?: Record<string, string>;
 }
 
 export interface SimulatedHypervisorOptions {
@@ -26,6 +30,8 @@ export interface SimulatedHypervisorOptions {
   stateDir: string;
   node?: Partial<NodeInfo>;
   defaultLoad?: number;
+  /** The IPv4 pool (CIDR) of each libvirt network name; NICs elsewhere get no address. */
+  addressPools?: Record<string, string>;
 }
 
 /**
@@ -40,6 +46,7 @@ export class SimulatedHypervisor implements Hypervisor {
   private readonly domains = new Map<string, SimulatedDomain>();
   private readonly node: NodeInfo;
   private readonly defaultLoad: number;
+  private readonly addressPools: Record<string, string>;
 
   constructor(options: SimulatedHypervisorOptions) {
     this.file = path.join(options.stateDir, 'hypervisor.json');
@@ -50,6 +57,7 @@ export class SimulatedHypervisor implements Hypervisor {
       memoryBytes: options.node?.memoryBytes ?? 64 * 1024 ** 3,
     };
     this.defaultLoad = options.defaultLoad ?? 0.05;
+    this.addressPools = options.addressPools ?? {};
     if (fs.existsSync(this.file)) {
       const saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as {
         domains: SimulatedDomain[];
@@ -87,6 +95,35 @@ export class SimulatedHypervisor implements Hypervisor {
       'running',
       'is already active',
     );
+    await this.lease(this.get(name));
+  }
+
+  async interfaceAddresses(name: string): Promise<NicAddresses[]> {
+    const d = this.get(name);
+    const active = ['running', 'blocked', 'paused'].includes(d.state);
+    return (d.spec.nics ?? []).map(nic => {
+      const address = active ? d.leases?.[nic.mac] : undefined;
+      return { mac: nic.mac, addresses: address ? [address] : [] };
+    });
+  }
+
+  /** Gives each NIC without one the first free address of its network's pool. */
+  private async lease(d: SimulatedDomain) {
+    const taken = new Set(
+      [...this.domains.values()].flatMap(o => Object.values(o.leases ?? {})),
+    );
+    let changed = false;
+    for (const nic of d.spec.nics ?? []) {
+      if (d.leases?.[nic.mac]) continue;
+      const pool = this.addressPools[nic.network];
+      if (!pool) continue;
+      const free = poolAddresses(pool).find(a => !taken.has(a));
+      if (!free) continue; // An exhausted pool leaves the NIC without an address, as DHCP would.
+      d.leases = { ...d.leases, [nic.mac]: free };
+      taken.add(free);
+      changed = true;
+    }
+    if (changed) await this.save();
   }
 
   async shutdown(name: string): Promise<void> {

@@ -60,6 +60,8 @@ describeWithTools(
         // The test driver completes a shutdown request at once, as the simulated driver does.
         honoursShutdown: true,
         prefix: 'vt-',
+        // The test driver's stock network; it reports an address for each NIC of a running domain.
+        network: 'default',
       };
     }, 120_000);
 

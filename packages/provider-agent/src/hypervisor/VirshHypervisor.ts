@@ -9,8 +9,10 @@ import {
   DomainState,
   DomainStatus,
   Hypervisor,
+  NicAddresses,
   NodeInfo,
   ResolvedDomainSpec,
+  ResolvedNic,
 } from './Hypervisor';
 
 export interface VirshHypervisorOptions {
@@ -145,6 +147,40 @@ export class VirshHypervisor implements Hypervisor {
     return result;
   }
 
+  async interfaceAddresses(
+    name: string,
+    nics: ResolvedNic[],
+  ): Promise<NicAddresses[]> {
+    validateName(name, 'domain name');
+    const found = new Map<string, Set<string>>(
+      nics.map(n => [n.mac.toLowerCase(), new Set<string>()]),
+    );
+    const sources = [...new Set(nics.map(n => n.addressSource))];
+    for (const source of sources) {
+      let out: string;
+      try {
+        out = await this.run([
+          'domifaddr',
+          '--domain',
+          name,
+          '--source',
+          source,
+        ]);
+      } catch (e) {
+        // Not running: it holds no address.
+        if (e instanceof AgentError && e.code === 'DOMAIN_STATE_CONFLICT')
+          return nics.map(n => ({ mac: n.mac, addresses: [] }));
+        throw e;
+      }
+      for (const { mac, address } of parseDomifaddr(out))
+        found.get(mac)?.add(address);
+    }
+    return nics.map(n => ({
+      mac: n.mac,
+      addresses: [...found.get(n.mac.toLowerCase())!].sort(),
+    }));
+  }
+
   async cpuTimes(): Promise<Map<string, number>> {
     const out = await this.run([
       'domstats',
@@ -229,6 +265,27 @@ function mapVirshError(e: unknown): AgentError {
     `virsh ${e.args.slice(3, 4).join(' ')}: ${text}`,
     { cause: e },
   );
+}
+
+/**
+ * `virsh domifaddr` rows (` vnet0  52:54:00:..  ipv4  192.168.122.5/24`);
+ * a NIC's further addresses repeat `-` for its name and MAC.
+ */
+export function parseDomifaddr(
+  out: string,
+): Array<{ mac: string; address: string }> {
+  const rows: Array<{ mac: string; address: string }> = [];
+  let mac: string | undefined;
+  for (const line of out.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 4 || !/^ipv[46]$/.test(cols[2])) continue;
+    if (/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(cols[1]))
+      mac = cols[1].toLowerCase();
+    else if (cols[1] !== '-') continue;
+    if (!mac) continue;
+    rows.push({ mac, address: cols[3].replace(/\/\d+$/, '') });
+  }
+  return rows;
 }
 
 function parseFields(out: string): Record<string, string> {

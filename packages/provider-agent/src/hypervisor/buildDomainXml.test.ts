@@ -28,6 +28,34 @@ describe('buildDomainXml', () => {
     expect(xml.match(/<devices>/g)).toHaveLength(1);
   });
 
+  it('gives each NIC its MAC on its network', () => {
+    const xml = buildDomainXml(
+      {
+        name: 'web',
+        vcpus: 1,
+        memoryMiB: 128,
+        disks: [],
+        nics: [
+          {
+            network: 'default',
+            mac: '02:7e:00:00:00:01',
+            addressSource: 'lease',
+          },
+        ],
+      },
+      'qemu',
+    );
+    expect(xml).toContain(
+      [
+        "    <interface type='network'>",
+        "      <mac address='02:7e:00:00:00:01'/>",
+        "      <source network='default'/>",
+        "      <model type='virtio'/>",
+        '    </interface>',
+      ].join('\n'),
+    );
+  });
+
   it('refuses control characters', () => {
     expect(() =>
       buildDomainXml(

@@ -39,9 +39,10 @@ export function buildDomainXml(
     if (disk.readOnly) lines.push(`      <readonly/>`);
     lines.push(`    </disk>`);
   }
-  for (const network of spec.networks ?? []) {
+  for (const nic of spec.nics ?? []) {
     lines.push(`    <interface type='network'>`);
-    lines.push(`      <source network='${x(network)}'/>`);
+    lines.push(`      <mac address='${x(nic.mac)}'/>`);
+    lines.push(`      <source network='${x(nic.network)}'/>`);
     lines.push(`      <model type='virtio'/>`);
     lines.push(`    </interface>`);
   }

@@ -11,6 +11,8 @@ export interface HypervisorFixture {
   honoursShutdown: boolean;
   /** Prefix keeping names apart when drivers share one hypervisor. */
   prefix: string;
+  /** A libvirt network whose NICs get an address while running; the NIC case is left out without one. */
+  network?: string;
 }
 
 /**
@@ -109,6 +111,35 @@ export function hypervisorContract(
         shutdownGracefully(hypervisor, spec.name, 100),
       ).resolves.toEqual({ forced: true });
       expect((await hypervisor.status(spec.name)).state).toBe('shutoff');
+      await hypervisor.undefine(spec.name);
+    },
+    timeouts.testMs,
+  );
+
+  it(
+    'gives a running NIC an address on its network, and reports none once shut off',
+    async () => {
+      const { hypervisor, specFor, network } = fixture();
+      if (!network) return;
+      const spec = await specFor(name('nic'));
+      const mac = '02:7e:00:c0:ff:ee';
+      const nics = [{ network, mac, addressSource: 'lease' as const }];
+      await hypervisor.define({ ...spec, nics });
+      expect(await hypervisor.interfaceAddresses(spec.name, nics)).toEqual([
+        { mac, addresses: [] },
+      ]);
+      await hypervisor.start(spec.name);
+      let held: string[] = [];
+      for (let i = 0; i < 100 && !held.length; i++) {
+        held = (await hypervisor.interfaceAddresses(spec.name, nics))[0]
+          .addresses;
+        if (!held.length) await new Promise(r => setTimeout(r, 300));
+      }
+      expect(held[0]).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      await hypervisor.destroy(spec.name);
+      expect(await hypervisor.interfaceAddresses(spec.name, nics)).toEqual([
+        { mac, addresses: [] },
+      ]);
       await hypervisor.undefine(spec.name);
     },
     timeouts.testMs,

@@ -821,6 +821,7 @@ export const spec = {
                   "UNKNOWN_DISK",
                   "UNKNOWN_DOMAIN",
                   "UNKNOWN_DOWNLOAD",
+                  "UNKNOWN_NETWORK",
                   "NOT_FOUND",
                   "IMAGE_EXISTS",
                   "IMAGE_IN_USE",
@@ -828,6 +829,7 @@ export const spec = {
                   "DISK_IN_USE",
                   "DOMAIN_EXISTS",
                   "DOMAIN_STATE_CONFLICT",
+                  "MAC_IN_USE",
                   "DOWNLOAD_IN_PROGRESS",
                   "NOT_SUPPORTED",
                   "CHECKSUM_MISMATCH",
@@ -865,7 +867,8 @@ export const spec = {
           "hostUptimeSeconds",
           "cpu",
           "memory",
-          "disk"
+          "disk",
+          "networks"
         ],
         "properties": {
           "name": {
@@ -973,6 +976,13 @@ export const spec = {
                 "type": "integer",
                 "description": "Bytes allocated to images, deployment layers and disks."
               }
+            }
+          },
+          "networks": {
+            "type": "array",
+            "description": "The networks this host offers instances (agent config `networks`), the first its default.",
+            "items": {
+              "$ref": "#/components/schemas/HostNetwork"
             }
           }
         }
@@ -1433,11 +1443,76 @@ export const spec = {
               }
             }
           },
-          "networks": {
+          "nics": {
             "type": "array",
+            "maxItems": 8,
+            "description": "One virtio NIC on each of the host's networks named here (GET /v1/info lists them), with the MAC Tempest issued.",
             "items": {
-              "$ref": "#/components/schemas/Name"
+              "$ref": "#/components/schemas/Nic"
             }
+          }
+        }
+      },
+      "Nic": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "network",
+          "mac"
+        ],
+        "properties": {
+          "network": {
+            "$ref": "#/components/schemas/Name"
+          },
+          "mac": {
+            "$ref": "#/components/schemas/Mac"
+          }
+        }
+      },
+      "Mac": {
+        "type": "string",
+        "description": "A unicast MAC address in lower case, e.g. 02:7e:00:12:34:56.",
+        "pattern": "^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$"
+      },
+      "DomainInterface": {
+        "type": "object",
+        "required": [
+          "network",
+          "mac",
+          "addresses"
+        ],
+        "properties": {
+          "network": {
+            "type": "string"
+          },
+          "mac": {
+            "type": "string"
+          },
+          "addresses": {
+            "type": "array",
+            "description": "IPv4 and IPv6 addresses the guest holds on this NIC (DHCP leases or ARP; the simulated driver allocates from the network's pool); empty while the domain is not running or has none yet.",
+            "items": {
+              "type": "string"
+            }
+          }
+        }
+      },
+      "HostNetwork": {
+        "type": "object",
+        "required": [
+          "name",
+          "mode"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "mode": {
+            "type": "string",
+            "enum": [
+              "nat",
+              "bridged"
+            ]
           }
         }
       },
@@ -1481,7 +1556,8 @@ export const spec = {
           "state",
           "uptimeSeconds",
           "spec",
-          "definedAt"
+          "definedAt",
+          "interfaces"
         ],
         "properties": {
           "name": {
@@ -1500,6 +1576,12 @@ export const spec = {
           "definedAt": {
             "type": "string",
             "format": "date-time"
+          },
+          "interfaces": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DomainInterface"
+            }
           }
         }
       }

@@ -127,6 +127,10 @@ export class EmbeddedHosts {
           diskGiB: this.o.diskGiB,
           defaultLoad: 0.05,
         },
+        // Each simulated host hands out its own range, as separate LANs would.
+        networks: [
+          { name: 'default', mode: 'nat', addressPool: `10.77.${index}.0/24` },
+        ],
         logLevel: 'warn',
       },
     });

@@ -121,6 +121,7 @@ export async function createHosting(deps: {
     logger: logger.child({ part: 'provisioning' }),
     auditor: deps.auditor,
     concurrency: config.provisioningConcurrency,
+    addressWaitMs: config.addressWaitSeconds * 1000,
     currency: config.currency,
     pacer,
     events,

@@ -13,6 +13,7 @@ export type HostingConfig = {
   enrolmentTokenMinutes: number;
   maxImageBytes: number;
   provisioningConcurrency: number;
+  addressWaitSeconds: number;
   /** How long a stop waits for the guest's ACPI shutdown before the agent destroys it. */
   shutdownTimeoutSeconds: number;
   /** How often the reconciler compares recorded states with the agents'. */
@@ -82,6 +83,12 @@ export function readHostingConfig(root: Config): HostingConfig {
     enrolmentTokenMinutes: whole(config, 'hosts.enrolmentTokenMinutes', 60),
     maxImageBytes: whole(config, 'provisioning.maxImageBytes', 8 * 1024 ** 3),
     provisioningConcurrency: whole(config, 'provisioning.concurrency', 8),
+    addressWaitSeconds: whole(
+      config,
+      'provisioning.addressWaitSeconds',
+      120,
+      0,
+    ),
     shutdownTimeoutSeconds: whole(
       config,
       'instances.shutdownTimeoutSeconds',

@@ -345,6 +345,30 @@ describe.each(databases.eachSupportedId())(
       );
     });
 
+    it('keeps the addresses the agent reports, updating them when they change', async () => {
+      const { reconciler, instances, provision, db, client } = await setup();
+      const a = await provision('addr-1');
+      expect(a.addresses).toHaveLength(1);
+      const held = a.addresses;
+      // The guest's lease moved on (as recorded): the agent's truth wins, without a version bump.
+      await db('instances')
+        .where({ id: a.id })
+        .update({ addresses: JSON.stringify(['10.9.9.9']) });
+      await reconciler.reconcileAll();
+      expect(await instances.get(a.id)).toMatchObject({
+        addresses: held,
+        version: a.version,
+      });
+      await client.POST('/v1/domains/{name}/destroy', {
+        params: { path: { name: diskNameOf(a.id) } },
+      });
+      await reconciler.reconcileAll();
+      expect(await instances.get(a.id)).toMatchObject({
+        state: 'stopped',
+        addresses: [],
+      });
+    });
+
     it('reconciles drift: a guest that died becomes stopped, a vanished domain error, with events and audit', async () => {
       const { reconciler, instances, events, provision, client, auditor } =
         await setup();

@@ -86,8 +86,13 @@ export class InstanceReconciler {
     const domains = new Map(
       data.items.map(d => [d.name, d.state as DomainStateName]),
     );
+    const interfaces = new Map(data.items.map(d => [d.name, d.interfaces]));
     let fixed = 0;
     for (const instance of recorded) {
+      const nic = interfaces
+        .get(instance.domainName!)
+        ?.find(i => i.mac === instance.mac);
+      if (nic) await this.recordAddresses(instance, nic.addresses);
       if (instance.pendingAction) continue;
       const drift = driftOf(
         instance.state,
@@ -106,6 +111,15 @@ export class InstanceReconciler {
       }
     }
     return { checked: recorded.length, fixed };
+  }
+
+  /** Keeps the addresses the guest holds, as DHCP gives and changes them. */
+  private async recordAddresses(instance: Instance, addresses: string[]) {
+    if (!(await this.o.instances.recordAddresses(instance.id, addresses)))
+      return;
+    this.o.logger.info(
+      `Instance ${instance.hostname}: addresses ${addresses.join(', ') || 'none'} (were ${instance.addresses.join(', ') || 'none'})`,
+    );
   }
 
   private async fix(

@@ -3,6 +3,7 @@ import { PermissionCriteria } from '@backstage/plugin-permission-common';
 import { InstanceAction } from '@tempest/backstage-plugin-appliances-common';
 import { InstanceQuery } from '../permissions/instanceRules';
 import { applyCriteria } from '../permissions/applyCriteria';
+import { issueMac } from './issueMac';
 import {
   InstanceState,
   LockedPrice,
@@ -28,6 +29,14 @@ export type Instance = {
   price?: LockedPrice & { pricePerHourMinor: number; lockedAt: string };
   placement?: PlacementDecision;
   domainName?: string;
+  /** The MAC of its NIC, issued by Tempest when it was requested. */
+  mac?: string;
+  /** The host network its NIC is on. */
+  network?: string;
+  /** IPv4/IPv6 addresses its agent last reported on the NIC. */
+  addresses: string[];
+  /** Its appliance's webpanel with the instance's first address filled in. */
+  webpanelUrl?: string;
   operationId?: string;
   error?: string;
   /** The action running through the agent; others wait until it ends. */
@@ -73,6 +82,10 @@ type InstanceRow = {
   priced_at: Date | string | number | null;
   placement: string | null;
   domain_name: string | null;
+  mac?: string | null;
+  network?: string | null;
+  addresses?: string | null;
+  webpanel?: string | null;
   operation_id: string | null;
   error: string | null;
   pending_action?: InstanceAction | null;
@@ -139,6 +152,10 @@ function toInstance(row: InstanceRow): Instance {
       : {}),
     ...(row.placement ? { placement: JSON.parse(row.placement) } : {}),
     ...(row.domain_name ? { domainName: row.domain_name } : {}),
+    ...(row.mac ? { mac: row.mac } : {}),
+    ...(row.network ? { network: row.network } : {}),
+    addresses: row.addresses ? JSON.parse(row.addresses) : [],
+    ...webpanelUrlOf(row),
     ...(row.operation_id ? { operationId: row.operation_id } : {}),
     ...(row.error ? { error: row.error } : {}),
     ...(row.pending_action ? { pendingAction: row.pending_action } : {}),
@@ -146,6 +163,19 @@ function toInstance(row: InstanceRow): Instance {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
+}
+
+/** A webpanel path on the instance becomes a URL at its first address (IPv4 first); a URL stays as it is. */
+function webpanelUrlOf(row: InstanceRow): { webpanelUrl?: string } {
+  if (!row.webpanel) return {};
+  if (!row.webpanel.startsWith('/')) return { webpanelUrl: row.webpanel };
+  const addresses: string[] = row.addresses ? JSON.parse(row.addresses) : [];
+  const address =
+    addresses.find(a => !a.includes(':')) ??
+    addresses.find(a => !/^fe80:/i.test(a));
+  if (!address) return {};
+  const host = address.includes(':') ? `[${address}]` : address;
+  return { webpanelUrl: `http://${host}${row.webpanel}` };
 }
 
 export type NewInstance = {
@@ -159,15 +189,50 @@ export type NewInstance = {
   /** Entity ref whose account pays (billing); the owner's when absent. */
   costCenter?: string;
   operationId: string;
+  /** The appliance's webpanel. */
+  webpanel?: string;
 };
+
+function isMacCollision(e: unknown): boolean {
+  const err = e as { constraint?: string; message?: string };
+  return (
+    err.constraint === 'instances_mac_unique' ||
+    /UNIQUE constraint failed: instances\.mac/.test(err.message ?? '')
+  );
+}
 
 /** Instances; every change of state bumps the version. */
 export class InstanceStore {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly newMac: () => string = issueMac,
+  ) {}
 
+  /** Records a requested instance with a MAC of its own (drawn again, within the transaction, while it collides). */
   async insert(trx: Knex, input: NewInstance, now: Date) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A savepoint: on PostgreSQL a failed insert would spoil the whole transaction.
+        await (trx as Knex.Transaction).transaction(sp =>
+          this.insertRow(sp, input, now, this.newMac()),
+        );
+        return;
+      } catch (e) {
+        if (!isMacCollision(e) || attempt >= 8) throw e;
+      }
+    }
+  }
+
+  private async insertRow(
+    trx: Knex,
+    input: NewInstance,
+    now: Date,
+    mac: string,
+  ) {
     await trx('instances').insert({
       id: input.id,
+      mac,
+      webpanel: input.webpanel ?? null,
       hostname: input.hostname,
       active_hostname: input.hostname.toLowerCase(),
       owner: input.owner,
@@ -454,10 +519,24 @@ export class InstanceStore {
       .update({ placement: JSON.stringify(placement), updated_at: new Date() });
   }
 
-  async setDomain(id: string, domainName: string) {
+  async setDomain(id: string, domainName: string, network?: string) {
     await this.db('instances')
       .where({ id })
-      .update({ domain_name: domainName, updated_at: new Date() });
+      .update({
+        domain_name: domainName,
+        ...(network ? { network } : {}),
+        updated_at: new Date(),
+      });
+  }
+
+  /** Records the addresses the agent reports when they differ from those recorded; true when they did. */
+  async recordAddresses(id: string, addresses: string[]): Promise<boolean> {
+    const value = JSON.stringify([...addresses].sort());
+    const n = await this.db('instances')
+      .where({ id })
+      .andWhere(q => q.whereNull('addresses').orWhereNot('addresses', value))
+      .update({ addresses: value, addresses_at: new Date() });
+    return n === 1;
   }
 
   /** Moves to a state, bumping the version; a deleted or failed instance frees its hostname. */

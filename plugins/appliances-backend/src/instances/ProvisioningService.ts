@@ -164,9 +164,10 @@ export class ProvisioningService {
   ): Promise<{ operationId: string; instanceId: string; created: boolean }> {
     const hash = requestHash(given);
     let request: ProvisionRequest;
+    let appliance: ApplianceDetailView;
     try {
       request = await this.resolveHost(given);
-      await this.validate(request);
+      appliance = await this.validate(request);
     } catch (e) {
       // A replay answers with its first operation even if the appliance or host has gone since.
       const previous = idempotencyKey
@@ -206,6 +207,7 @@ export class ProvisioningService {
             maxPricePerHourMinor: request.maxPricePerHourMinor,
             costCenter: request.costCenter,
             operationId,
+            webpanel: appliance.webpanel,
           },
           now,
         );

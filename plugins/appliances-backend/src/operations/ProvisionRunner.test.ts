@@ -166,6 +166,27 @@ describe.each(databases.eachSupportedId())(
         params: { path: { name: diskNameOf(instanceId) } },
       });
       expect(state.data!.state).toBe('running');
+
+      // Its NIC carries the MAC Tempest issued, on the host's default network, and
+      // the address the guest took is known before the instance is published.
+      expect(instance.mac).toMatch(/^02:7e(:[0-9a-f]{2}){4}$/);
+      expect(op.steps[4].detail).toMatchObject({
+        network: 'default',
+        mac: instance.mac,
+      });
+      const domain = await client.GET('/v1/domains/{name}', {
+        params: { path: { name: diskNameOf(instanceId) } },
+      });
+      expect(domain.data!.spec.nics).toEqual([
+        { network: 'default', mac: instance.mac },
+      ]);
+      const address = domain.data!.interfaces[0].addresses[0];
+      expect(address).toMatch(/^10\.77\.0\.\d+$/);
+      expect(op.steps[5].detail!.addresses).toEqual([address]);
+      expect((await instances.get(instanceId))!).toMatchObject({
+        network: 'default',
+        addresses: [address],
+      });
     });
 
     it('rolls back what earlier steps did when one fails, naming the step', async () => {

@@ -22,6 +22,8 @@ export type ProvisionRunnerOptions = {
   leaseMs?: number;
   /** How often download progress is read from the agent. */
   pollMs?: number;
+  /** How long the start step waits for the guest's first address (default 120 s). */
+  addressWaitMs?: number;
   /** Operations driven at once by this process; the rest wait their turn. */
   concurrency?: number;
   /** Gives requests the right of way: each step waits its turn when the event loop is busy. */

@@ -13,6 +13,7 @@ import { Operation, ProvisionStepName } from './OperationStore';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { StepError } from './StepError';
 import { usableHostOf } from './usableHostOf';
+import { awaitAddresses } from './awaitAddresses';
 
 const PLACE_ATTEMPTS = 3;
 
@@ -167,8 +168,23 @@ export async function runProvisionStep(
       return 'done';
     }
     case 'define': {
-      const { agent } = await usableHostOf(o, instance);
+      const { host, agent } = await usableHostOf(o, instance);
       const domainName = diskNameOf(instance.id);
+      if (!instance.mac)
+        throw new StepError(
+          `Instance ${instance.hostname} has no MAC address; it was requested before instances had networks`,
+        );
+      // The host's first network is its default (agent config `networks`).
+      const { data: info } = await agentCall(
+        'read host info',
+        agent.GET('/v1/info'),
+      );
+      const network = instance.network ?? info.networks?.[0]?.name;
+      if (!network)
+        throw new StepError(
+          `${host.name} offers no network to attach ${instance.hostname} to; its agent configuration needs a networks entry`,
+        );
+      const nics = [{ network, mac: instance.mac }];
       try {
         await agentCall(
           'define domain',
@@ -178,6 +194,7 @@ export async function runProvisionStep(
               vcpus: instance.size.cpuCores,
               memoryMiB: instance.size.memoryMb,
               disk: domainName,
+              nics,
             },
           }),
         );
@@ -194,15 +211,16 @@ export async function runProvisionStep(
         if (
           domain.spec.disk !== domainName ||
           domain.spec.vcpus !== instance.size.cpuCores ||
-          domain.spec.memoryMiB !== instance.size.memoryMb
+          domain.spec.memoryMiB !== instance.size.memoryMb ||
+          domain.spec.nics?.[0]?.mac !== instance.mac
         ) {
           throw new StepError(
             `A domain named ${domainName} already exists on the host and is not this instance's`,
           );
         }
       }
-      await o.instances.setDomain(instance.id, domainName);
-      await done({ domain: domainName });
+      await o.instances.setDomain(instance.id, domainName, network);
+      await done({ domain: domainName, network, mac: instance.mac });
       return 'done';
     }
     case 'start': {
@@ -227,7 +245,8 @@ export async function runProvisionStep(
       }
       if (state !== 'running')
         throw new StepError(`The domain is ${state} after starting`);
-      await done({ domain: domainName, state });
+      const addresses = await awaitAddresses(o, pollMs, op, agent, instance);
+      await done({ domain: domainName, state, addresses });
       return 'done';
     }
     case 'publish': {

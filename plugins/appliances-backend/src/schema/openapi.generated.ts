@@ -1104,6 +1104,7 @@ export const spec = {
           "state",
           "version",
           "entityRef",
+          "addresses",
           "createdAt",
           "updatedAt"
         ],
@@ -1167,6 +1168,25 @@ export const spec = {
           },
           "domainName": {
             "type": "string"
+          },
+          "mac": {
+            "type": "string",
+            "description": "The MAC of the instance's NIC, issued by Tempest when it was requested and kept for its life (restarts and moves)."
+          },
+          "network": {
+            "type": "string",
+            "description": "The host network the NIC is on."
+          },
+          "addresses": {
+            "type": "array",
+            "description": "The IPv4 and IPv6 addresses its host's agent last reported on the NIC (DHCP); updated when they change.",
+            "items": {
+              "type": "string"
+            }
+          },
+          "webpanelUrl": {
+            "type": "string",
+            "description": "The appliance's webpanel at the instance's address (a path on the instance), or the webpanel URL it declares."
           },
           "operationId": {
             "type": "string"

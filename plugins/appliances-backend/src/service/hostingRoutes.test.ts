@@ -252,6 +252,49 @@ describe.each(databases.eachSupportedId())(
       expect(foreign.status).toBe(404);
     });
 
+    it('issues every instance a MAC of its own, also under 50 concurrent provisions, and shows it with its addresses', async () => {
+      const { server, knex } = await start();
+      const applianceId = await seedAppliance(knex);
+      const auth = mockCredentials.user.header(buyer.principal.userEntityRef);
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          request(server)
+            .post('/api/appliances/instances')
+            .set('Authorization', auth)
+            .send({
+              applianceId,
+              hostname: `mac-${i}`,
+              size: { cpuCores: 2, memoryMb: 1024, storageMb: 1536 },
+            }),
+        ),
+      );
+      expect(answers.map(a => a.status)).toEqual(answers.map(() => 202));
+      const listed = await request(server)
+        .get('/api/appliances/instances?limit=100')
+        .set('Authorization', auth);
+      const macs = listed.body.items.map((i: any) => i.mac);
+      expect(macs).toHaveLength(50);
+      expect(new Set(macs).size).toBe(50);
+      for (const mac of macs) expect(mac).toMatch(/^02:7e(:[0-9a-f]{2}){4}$/);
+      expect(listed.body.items[0].addresses).toEqual([]);
+      // What the agent reports is shown, the webpanel at the first IPv4 address.
+      const one = listed.body.items[0];
+      await knex('instances')
+        .where({ id: one.id })
+        .update({
+          addresses: JSON.stringify(['fd00::7', '10.77.0.7']),
+          webpanel: '/panel/',
+        });
+      const read = await request(server)
+        .get(`/api/appliances/instances/${one.id}`)
+        .set('Authorization', auth);
+      expect(read.body).toMatchObject({
+        mac: one.mac,
+        addresses: ['fd00::7', '10.77.0.7'],
+        webpanelUrl: 'http://10.77.0.7/panel/',
+      });
+    });
+
     it('refuses bad provisioning requests clearly and applies Idempotency-Key semantics', async () => {
       const { server, knex } = await start();
       const applianceId = await seedAppliance(knex);

@@ -389,7 +389,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_REQUEST" | "INVALID_NAME" | "INVALID_PATH" | "CLIENT_CERT_REQUIRED" | "UNKNOWN_IMAGE" | "UNKNOWN_DISK" | "UNKNOWN_DOMAIN" | "UNKNOWN_DOWNLOAD" | "NOT_FOUND" | "IMAGE_EXISTS" | "IMAGE_IN_USE" | "DISK_EXISTS" | "DISK_IN_USE" | "DOMAIN_EXISTS" | "DOMAIN_STATE_CONFLICT" | "DOWNLOAD_IN_PROGRESS" | "NOT_SUPPORTED" | "CHECKSUM_MISMATCH" | "SIGNATURE_INVALID" | "IMAGE_INVALID" | "DOWNLOAD_FAILED" | "DOWNLOAD_STALLED" | "DOWNLOAD_CANCELLED" | "DISK_FULL" | "HYPERVISOR_ERROR" | "COMMAND_FAILED" | "INTERNAL";
+                code: "INVALID_REQUEST" | "INVALID_NAME" | "INVALID_PATH" | "CLIENT_CERT_REQUIRED" | "UNKNOWN_IMAGE" | "UNKNOWN_DISK" | "UNKNOWN_DOMAIN" | "UNKNOWN_DOWNLOAD" | "UNKNOWN_NETWORK" | "NOT_FOUND" | "IMAGE_EXISTS" | "IMAGE_IN_USE" | "DISK_EXISTS" | "DISK_IN_USE" | "DOMAIN_EXISTS" | "DOMAIN_STATE_CONFLICT" | "MAC_IN_USE" | "DOWNLOAD_IN_PROGRESS" | "NOT_SUPPORTED" | "CHECKSUM_MISMATCH" | "SIGNATURE_INVALID" | "IMAGE_INVALID" | "DOWNLOAD_FAILED" | "DOWNLOAD_STALLED" | "DOWNLOAD_CANCELLED" | "DISK_FULL" | "HYPERVISOR_ERROR" | "COMMAND_FAILED" | "INTERNAL";
                 message: string;
             };
         };
@@ -426,6 +426,8 @@ export interface components {
                 /** @description Bytes allocated to images, deployment layers and disks. */
                 usedByAgentBytes: number;
             };
+            /** @description The networks this host offers instances (agent config `networks`), the first its default. */
+            networks: components["schemas"]["HostNetwork"][];
         };
         Stats: {
             /** Format: date-time */
@@ -549,7 +551,25 @@ export interface components {
                 initrd?: components["schemas"]["Name"];
                 cmdline?: string;
             };
-            networks?: components["schemas"]["Name"][];
+            /** @description One virtio NIC on each of the host's networks named here (GET /v1/info lists them), with the MAC Tempest issued. */
+            nics?: components["schemas"]["Nic"][];
+        };
+        Nic: {
+            network: components["schemas"]["Name"];
+            mac: components["schemas"]["Mac"];
+        };
+        /** @description A unicast MAC address in lower case, e.g. 02:7e:00:12:34:56. */
+        Mac: string;
+        DomainInterface: {
+            network: string;
+            mac: string;
+            /** @description IPv4 and IPv6 addresses the guest holds on this NIC (DHCP leases or ARP; the simulated driver allocates from the network's pool); empty while the domain is not running or has none yet. */
+            addresses: string[];
+        };
+        HostNetwork: {
+            name: string;
+            /** @enum {string} */
+            mode: "nat" | "bridged";
         };
         /** @enum {string} */
         DomainStateName: "running" | "blocked" | "paused" | "shutdown" | "shutoff" | "crashed" | "pmsuspended" | "nostate";
@@ -565,6 +585,7 @@ export interface components {
             spec: components["schemas"]["DomainSpec"];
             /** Format: date-time */
             definedAt: string;
+            interfaces: components["schemas"]["DomainInterface"][];
         };
     };
     responses: {

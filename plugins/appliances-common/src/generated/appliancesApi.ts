@@ -815,6 +815,14 @@ export interface components {
             price?: components["schemas"]["LockedPrice"];
             placement?: components["schemas"]["PlacementDecision"];
             domainName?: string;
+            /** @description The MAC of the instance's NIC, issued by Tempest when it was requested and kept for its life (restarts and moves). */
+            mac?: string;
+            /** @description The host network the NIC is on. */
+            network?: string;
+            /** @description The IPv4 and IPv6 addresses its host's agent last reported on the NIC (DHCP); updated when they change. */
+            addresses: string[];
+            /** @description The appliance's webpanel at the instance's address (a path on the instance), or the webpanel URL it declares. */
+            webpanelUrl?: string;
             operationId?: string;
             error?: string;
             entityRef: string;

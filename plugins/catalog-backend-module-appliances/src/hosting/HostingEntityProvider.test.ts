@@ -23,6 +23,9 @@ const host = {
 };
 const instance = (hostname: string, state: string) => ({
   id: `i-${hostname}`,
+  mac: '02:7e:00:00:00:01',
+  addresses: ['10.77.0.2', 'fd00::2'],
+  webpanelUrl: 'http://10.77.0.2/panel/',
   hostname,
   owner: 'user:default/buyer',
   applianceId: 'sample.webserv.1.1.0',
@@ -99,7 +102,13 @@ describe('HostingEntityProvider', () => {
         // Who else may see it: the provider of its host (the catalog policy reads this).
         annotations: {
           'tempest.dev/host-owner': 'group:default/tempest-providers',
+          // Where it is: the NIC's MAC and the addresses its agent reports.
+          'tempest.dev/mac': '02:7e:00:00:00:01',
+          'tempest.dev/addresses': '10.77.0.2, fd00::2',
         },
+        links: [
+          { url: 'http://10.77.0.2/panel/', title: 'Webpanel', icon: 'web' },
+        ],
       },
       spec: {
         type: 'appliance-instance',

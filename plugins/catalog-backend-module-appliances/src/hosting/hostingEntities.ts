@@ -72,8 +72,15 @@ export function instanceToEntity(
       annotations: {
         ...annotations('instance', instance.id),
         ...(host ? { [HOST_OWNER_ANNOTATION]: host.owner } : {}),
+        ...(instance.mac ? { 'tempest.dev/mac': instance.mac } : {}),
+        ...(instance.addresses?.length
+          ? { 'tempest.dev/addresses': instance.addresses.join(', ') }
+          : {}),
       },
       labels: { 'tempest.dev/instance-state': instance.state },
+      links: instance.webpanelUrl
+        ? [{ url: instance.webpanelUrl, title: 'Webpanel', icon: 'web' }]
+        : [],
     },
     spec: {
       type: INSTANCE_ENTITY_TYPE,

@@ -14,6 +14,7 @@ const instance: Instance = {
   version: 3,
   allowedActions: ['stop', 'suspend'],
   entityRef: 'resource:default/web-1',
+  addresses: [],
   createdAt: '2026-11-24T10:00:00Z',
   updatedAt: '2026-11-24T10:00:00Z',
 };

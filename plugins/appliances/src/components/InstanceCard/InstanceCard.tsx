@@ -19,6 +19,7 @@ import {
   hostingApi,
   uptimeOf,
 } from '../../hosting/hostingApi';
+import { InstanceAddress } from '../InstanceAddress';
 import { InstanceActionButtons } from '../InstanceActions';
 import { InstanceStateChip } from '../MyInstancesPage/InstanceStateChip';
 
@@ -96,6 +97,7 @@ export function InstanceCard() {
           version: instance.version,
           appliance: instance.applianceId,
           host: instance.hostName ?? '—',
+          address: <InstanceAddress instance={instance} showMac />,
           uptime: uptimeOf(instance),
           ...(instance.error ? { 'last error': instance.error } : {}),
         }}

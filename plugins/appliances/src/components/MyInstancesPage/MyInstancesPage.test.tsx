@@ -19,6 +19,9 @@ describe('MyInstancesPage', () => {
             version: 3,
             allowedActions: ['stop', 'suspend'],
             entityRef: 'resource:default/web-1',
+            mac: '02:7e:00:00:00:01',
+            addresses: ['10.77.0.2'],
+            webpanelUrl: 'http://10.77.0.2/panel/',
             startedAt: new Date(
               Date.now() - 2 * 3600_000 - 5 * 60_000,
             ).toISOString(),
@@ -65,6 +68,12 @@ describe('MyInstancesPage', () => {
       screen.getAllByRole('link', { name: 'sample.web.1' })[0],
     ).toHaveAttribute('href', '/catalog/default/resource/sample.web.1');
     expect(screen.getByText('2h 5m')).toBeInTheDocument();
+    // Where it is: its address, and its webpanel there.
+    expect(screen.getByText('10.77.0.2')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: /^Webpanel/ })).toHaveAttribute(
+      'href',
+      'http://10.77.0.2/panel/',
+    );
     expect(
       screen.getByRole('button', { name: 'Stop web-1' }),
     ).toBeInTheDocument();

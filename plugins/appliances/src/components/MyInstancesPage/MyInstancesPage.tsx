@@ -20,6 +20,7 @@ import { useSearchParams } from 'react-router-dom';
 import { Instance, hostingApi, uptimeOf } from '../../hosting/hostingApi';
 import { ApplianceLink, HostLink, InstanceLink } from '../EntityLinks';
 import { InstanceActionButtons } from '../InstanceActions';
+import { InstanceAddress } from '../InstanceAddress';
 import { provisionTemplateUrl } from '../ProvisionButton';
 import { InstanceStateChip } from './InstanceStateChip';
 
@@ -67,6 +68,7 @@ export function MyInstancesPage() {
         field: 'hostName',
         render: i => <HostLink hostName={i.hostName} />,
       },
+      { title: 'Address', render: i => <InstanceAddress instance={i} /> },
       {
         title: 'Size',
         render: i =>

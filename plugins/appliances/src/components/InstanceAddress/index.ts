@@ -1,0 +1,1 @@
+export { InstanceAddress } from './InstanceAddress';
