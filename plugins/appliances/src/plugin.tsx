@@ -18,6 +18,7 @@ import {
   operationPage,
 } from './hostingExtensions';
 import { applianceEntityCard, channelsPage } from './applianceExtensions';
+import { costEntityCard, costsPage } from './billingExtensions';
 
 export const appliancesApi = ApiBlueprint.make({
   params: defineParams =>
@@ -57,5 +58,7 @@ export const appliancesPlugin = createFrontendPlugin({
     hostsPage,
     instanceEntityCard,
     instanceActionPickerField,
+    costsPage,
+    costEntityCard,
   ],
 });

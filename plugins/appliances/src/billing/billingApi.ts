@@ -1,0 +1,110 @@
+import { ResponseError } from '@backstage/errors';
+import type { AppliancesApiComponents } from '@tempest/backstage-plugin-appliances-common';
+
+export type Account = AppliancesApiComponents['schemas']['Account'];
+export type LedgerLine = AppliancesApiComponents['schemas']['LedgerLine'];
+
+type Deps = {
+  discoveryApi: { getBaseUrl(pluginId: string): Promise<string> };
+  fetchApi: { fetch: typeof fetch };
+};
+
+async function get(deps: Deps, path: string, accept = 'application/json') {
+  const base = await deps.discoveryApi.getBaseUrl('appliances');
+  const res = await deps.fetchApi.fetch(`${base}${path}`, {
+    headers: { accept },
+  });
+  if (!res.ok) throw await ResponseError.fromResponse(res);
+  return res;
+}
+
+/** Accounts and their ledgers, as the caller may see them. */
+export function billingApi(deps: Deps) {
+  return {
+    listAccounts: async () =>
+      ((await (await get(deps, '/accounts')).json()) as { items: Account[] })
+        .items,
+    /** The newest ledger lines, up to `max`, and whether there were more. */
+    ledger: async (id: string, max = 2000) => {
+      const lines: LedgerLine[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = (await (
+          await get(
+            deps,
+            `/accounts/${encodeURIComponent(id)}/ledger?limit=500${before ? `&before=${before}` : ''}`,
+          )
+        ).json()) as { items: LedgerLine[]; nextBefore?: number };
+        lines.push(...page.items);
+        if (!page.nextBefore) return { lines, truncated: false };
+        if (lines.length >= max) return { lines, truncated: true };
+        before = page.nextBefore;
+      }
+    },
+    ledgerCsv: async (id: string) =>
+      (
+        await get(
+          deps,
+          `/accounts/${encodeURIComponent(id)}/ledger`,
+          'text/csv',
+        )
+      ).blob(),
+  };
+}
+
+const isCharge = (l: LedgerLine) =>
+  l.kind === 'storage' || l.kind === 'running';
+
+/** Spend (debits for storage and running) per time bucket, oldest first. */
+export function spendOverTime(lines: LedgerLine[], bucketMs: number) {
+  const buckets = new Map<number, number>();
+  for (const l of lines) {
+    if (!isCharge(l) || l.amountMinor >= 0) continue;
+    const at = Math.floor(Date.parse(l.at) / bucketMs) * bucketMs;
+    buckets.set(at, (buckets.get(at) ?? 0) - l.amountMinor);
+  }
+  return [...buckets.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([at, spentMinor]) => ({ at, spentMinor }));
+}
+
+/** A bucket that gives a readable chart for the lines' time span. */
+export function bucketFor(lines: LedgerLine[]): number {
+  if (!lines.length) return 60_000;
+  const times = lines.map(l => Date.parse(l.at));
+  const span = Math.max(...times) - Math.min(...times);
+  if (span <= 3 * 3600_000) return 60_000;
+  if (span <= 3 * 86400_000) return 3600_000;
+  return 86400_000;
+}
+
+/** Per instance: what it cost this account (debits) or earned it (credits). */
+export function totalsByInstance(lines: LedgerLine[]) {
+  const totals = new Map<
+    string,
+    { instanceId: string; spentMinor: number; earnedMinor: number }
+  >();
+  for (const l of lines) {
+    if (!isCharge(l) || !l.instanceId) continue;
+    const t = totals.get(l.instanceId) ?? {
+      instanceId: l.instanceId,
+      spentMinor: 0,
+      earnedMinor: 0,
+    };
+    if (l.amountMinor < 0) t.spentMinor -= l.amountMinor;
+    else t.earnedMinor += l.amountMinor;
+    totals.set(l.instanceId, t);
+  }
+  return [...totals.values()].sort(
+    (a, b) => b.spentMinor + b.earnedMinor - (a.spentMinor + a.earnedMinor),
+  );
+}
+
+/** `group:default/team-a` → `team-a (group)`; platform accounts by their role. */
+export function accountName(owner: string): string {
+  const match = /^(user|group):[^/]+\/(.+)$/.exec(owner);
+  if (match) return `${match[2]} (${match[1]})`;
+  if (owner === 'tempest:platform-fees') return 'Platform fees';
+  if (owner === 'tempest:top-ups') return 'Top-ups (funding)';
+  return owner;
+}

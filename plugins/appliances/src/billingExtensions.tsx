@@ -1,0 +1,32 @@
+import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
+import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import AccountBalanceWalletIcon from '@material-ui/icons/AccountBalanceWallet';
+
+export const costsRouteRef = createRouteRef();
+
+/** /appliances/costs: balances, spend, cost or income per instance, the ledger. */
+export const costsPage = PageBlueprint.make({
+  name: 'costs',
+  params: {
+    path: '/appliances/costs',
+    routeRef: costsRouteRef,
+    title: 'Costs',
+    icon: <AccountBalanceWalletIcon fontSize="inherit" />,
+    loader: () => import('./components/CostsPage').then(m => <m.CostsPage />),
+  },
+});
+
+/** The cost card on instance, group and user entity pages. */
+export const costEntityCard = EntityCardBlueprint.make({
+  name: 'costs',
+  params: {
+    filter: {
+      $any: [
+        { kind: 'group' },
+        { kind: 'user' },
+        { 'spec.type': 'appliance-instance' },
+      ],
+    },
+    loader: () => import('./components/CostCard').then(m => <m.CostCard />),
+  },
+});

@@ -1,0 +1,81 @@
+import { screen } from '@testing-library/react';
+import { json, renderPage } from '../../__testUtils__/renderPage';
+import { CostsPage } from './CostsPage';
+
+const account = {
+  id: 'acc-1',
+  owner: 'group:default/team-a',
+  currency: 'EUR',
+  balanceMinor: 49980,
+  spendPerHourMinor: 1200,
+  createdAt: '2026-12-02T10:00:00Z',
+  provisioningRefused: false,
+};
+const at = (minute: number) =>
+  new Date(Date.UTC(2026, 11, 2, 10, minute)).toISOString();
+
+describe('CostsPage', () => {
+  it('shows the balance, spend per hour and cost per instance in money, and the chart', async () => {
+    const { fetchApi } = await renderPage(<CostsPage />, async url => {
+      if (url.endsWith('/accounts')) return json({ items: [account] });
+      if (url.includes('/ledger'))
+        return json({
+          items: [
+            {
+              transactionId: 3,
+              kind: 'running',
+              instanceId: 'i1',
+              amountMinor: -15,
+              at: at(1),
+            },
+            {
+              transactionId: 2,
+              kind: 'storage',
+              instanceId: 'i1',
+              amountMinor: -5,
+              at: at(0),
+            },
+            {
+              transactionId: 1,
+              kind: 'top-up',
+              reference: 'starting-balance',
+              amountMinor: 50000,
+              at: at(0),
+            },
+          ],
+        });
+      return json({
+        items: [{ id: 'i1', hostname: 'lb-bill' }],
+        totalCount: 1,
+      });
+    });
+    expect(await screen.findByText('€499.80')).toBeInTheDocument();
+    expect(screen.getByText('€12.00 per hour')).toBeInTheDocument();
+    expect(
+      await screen.findByText('Cost per instance to date'),
+    ).toBeInTheDocument();
+    expect(await screen.findAllByText('lb-bill')).not.toHaveLength(0);
+    expect(screen.getByText('€0.20')).toBeInTheDocument();
+    expect(screen.getByLabelText('Spend over time chart')).toBeInTheDocument();
+    expect(document.body.textContent).not.toMatch(/minor/i);
+    expect(fetchApi.fetch.mock.calls.map(c => c[0])).toContain(
+      'http://backend/api/appliances/accounts/acc-1/ledger?limit=500',
+    );
+  });
+
+  it('says when the zero-balance policy refuses provisioning', async () => {
+    await renderPage(<CostsPage />, async url =>
+      url.endsWith('/accounts')
+        ? json({
+            items: [
+              { ...account, balanceMinor: -3, provisioningRefused: true },
+            ],
+          })
+        : json({ items: [], totalCount: 0 }),
+    );
+    expect(await screen.findByText('-€0.03')).toBeInTheDocument();
+    expect(
+      screen.getByText(/new instances billed to this account are refused/),
+    ).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,1 @@
+export { CostsPage, AccountSummary } from './CostsPage';
