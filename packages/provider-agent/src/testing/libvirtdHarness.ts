@@ -13,6 +13,8 @@ export interface LibvirtdHandle {
   qemuUri: string;
   /** test driver through this daemon; keeps state while the harness holds a connection. */
   testUri: string;
+  /** A process in the daemon's network namespace (`nsenter -t PID -n` reaches its networks). */
+  netnsPid: number;
   stop(): Promise<void>;
 }
 
@@ -197,5 +199,5 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
     await stop();
     throw new Error(`${(e as Error).message}\n${tail.slice(-2000)}`);
   }
-  return { dir, socket, qemuUri, testUri, stop };
+  return { dir, socket, qemuUri, testUri, netnsPid: holder.pid!, stop };
 }

@@ -20,13 +20,17 @@ const MODULES = [
   'kernel/drivers/block/virtio_blk.ko',
   'kernel/drivers/cdrom/cdrom.ko',
   'kernel/fs/isofs/isofs.ko',
+  'kernel/net/core/failover.ko',
+  'kernel/drivers/net/net_failover.ko',
+  'kernel/drivers/net/virtio_net.ko',
 ];
 
 export const OS_MARKER = 'TEMPEST-OS-LAYER';
 export const APPLIANCE_MARKER = 'TEMPEST-APPLIANCE'; // written at 1 MiB of the appliance layer
 
 // The guest's whole userland: load virtio and isofs, mount the cidata seed,
-// then print what each layer and the seed hold to the serial console.
+// then print what each layer and the seed hold to the serial console. With a
+// NIC it asks DHCP for an address and serves its hostname over HTTP on port 80.
 const INIT = `#!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /seed /bin
 /bin/busybox --install -s /bin
@@ -41,6 +45,15 @@ echo "TEMPEST-APPLIANCE=$(dd if=/dev/vda bs=1048576 skip=1 count=1 2>/dev/null |
 echo "TEMPEST-HOSTNAME=$(sed -n 's/^local-hostname: *//p' /seed/meta-data)"
 echo "TEMPEST-FQDN=$(sed -n 's/^fqdn: *//p' /seed/user-data)"
 echo TEMPEST-BOOTED
+if [ -e /sys/class/net/eth0 ]; then (
+  mkdir -p /www /usr/share/udhcpc
+  echo "TEMPEST-WEB host=$(sed -n 's/^local-hostname: *//p' /seed/meta-data)" > /www/index.html
+  printf '#!/bin/sh\ncase "$1" in bound|renew) ifconfig "$interface" "$ip" netmask "$subnet"; echo "TEMPEST-ADDRESS=$ip";; esac\n' > /usr/share/udhcpc/default.script
+  chmod +x /usr/share/udhcpc/default.script
+  ifconfig lo 127.0.0.1 up; ifconfig eth0 up
+  httpd -p 80 -h /www
+  udhcpc -i eth0 -s /usr/share/udhcpc/default.script -t 30 -T 2 -A 2 -b
+) & fi
 while true; do sleep 3600; done
 `;
 
