@@ -60,7 +60,9 @@ export function spendOverTime(lines: LedgerLine[], bucketMs: number) {
   const buckets = new Map<number, number>();
   for (const l of lines) {
     if (!isCharge(l) || l.amountMinor >= 0) continue;
-    const at = Math.floor(Date.parse(l.at) / bucketMs) * bucketMs;
+    // By the period charged, not the moment the task ran.
+    const at =
+      Math.floor(Date.parse(l.periodStart ?? l.at) / bucketMs) * bucketMs;
     buckets.set(at, (buckets.get(at) ?? 0) - l.amountMinor);
   }
   return [...buckets.entries()]
