@@ -76,12 +76,17 @@ export function emptyQcow2(
   virtualSizeBytes: number,
   backingFile?: string,
 ): Buffer {
-  const clusterBits = 12;
-  const cluster = 1 << clusterBits;
-  const l2Covers = (cluster / 8) * cluster;
-  const l1Size = Math.max(1, Math.ceil(virtualSizeBytes / l2Covers));
-  const l1Clusters = Math.ceil((l1Size * 8) / cluster);
-  const clusters = 3 + l1Clusters; // header, refcount table, refcount block, L1
+  // 4 KiB clusters, or larger ones (up to qcow2's 2 MiB) when the L1 table
+  // would not fit one refcount block: 64 TiB needs 64 KiB clusters.
+  let clusterBits = 12;
+  const layout = (bits: number) => {
+    const size = 2 ** bits;
+    const l1 = Math.max(1, Math.ceil(virtualSizeBytes / ((size / 8) * size)));
+    return { size, l1, total: 3 + Math.ceil((l1 * 8) / size) }; // header, refcount table, refcount block, L1
+  };
+  while (clusterBits < 21 && layout(clusterBits).total > 2 ** clusterBits / 2)
+    clusterBits++;
+  const { size: cluster, l1: l1Size, total: clusters } = layout(clusterBits);
   if (clusters > cluster / 2)
     throw new RangeError('virtual size too large for an empty image');
   const out = Buffer.alloc(clusters * cluster);
