@@ -13,9 +13,10 @@ export default createApp({
     appModule,
     tempestHomePlugin,
     catalogPlugin,
+    // Before the graph: Tempest's cards (with an instance's actions) come first on entity pages.
+    appliancesPlugin,
     catalogGraphPlugin,
     scaffolderPlugin,
     userSettingsPlugin,
-    appliancesPlugin,
   ],
 });

@@ -2,7 +2,9 @@ import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
 import {
   FormFieldBlueprint,
   createFormField,
+  scaffolderTemplateOutputsBlueprint,
 } from '@backstage/plugin-scaffolder-react/alpha';
+import { RegisterHostOutputs } from './components/RegisterHostOutputs';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import ComputerIcon from '@material-ui/icons/Computer';
 import DnsIcon from '@material-ui/icons/Dns';
@@ -86,5 +88,28 @@ export const instanceActionPickerField = FormFieldBlueprint.make({
           component: m.InstanceActionPicker,
         }),
       ),
+  },
+});
+
+/** Scaffolder field `CatalogEntityPicker`: entities by title, used by Tempest's templates. */
+export const catalogEntityPickerField = FormFieldBlueprint.make({
+  name: 'catalog-entity-picker',
+  params: {
+    field: () =>
+      import('./components/CatalogEntityPicker').then(m =>
+        createFormField({
+          name: 'CatalogEntityPicker',
+          component: m.CatalogEntityPicker,
+        }),
+      ),
+  },
+});
+
+/** The Register host template's outputs: the enrolment command with a copy button. */
+export const registerHostOutputs = scaffolderTemplateOutputsBlueprint.make({
+  name: 'register-host',
+  params: {
+    templateRefs: ['template:default/register-host'],
+    component: RegisterHostOutputs,
   },
 });

@@ -11,7 +11,9 @@ import { appliancesApiRef } from './api';
 import { rootRouteRef } from './routes';
 import {
   applianceCostEstimateField,
+  catalogEntityPickerField,
   hostsPage,
+  registerHostOutputs,
   instanceActionPickerField,
   instanceEntityCard,
   myInstancesPage,
@@ -60,5 +62,7 @@ export const appliancesPlugin = createFrontendPlugin({
     instanceActionPickerField,
     costsPage,
     costEntityCard,
+    catalogEntityPickerField,
+    registerHostOutputs,
   ],
 });

@@ -1,22 +1,58 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { Browser } from 'playwright-core';
+import net from 'node:net';
+import { Browser, Page } from 'playwright-core';
 import { CHROMIUM, launchBrowser } from '../support/launchBrowser';
 import { describeWithTool } from '../support/requireTool';
 import { Portal, repoRoot, startPortal } from '../support/startPortal';
+import { Journey, VIEWPORT } from '../support/journey';
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
-describeWithTool(CHROMIUM, 'the portal end-to-end test drives a real browser')(
-  'the portal in a real browser',
+/** A port nobody listens on now (never the 3000/7007 a developer's portal uses). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const SHOTS = path.join(repoRoot, 'test-results', 'journey');
+
+/**
+ * The portal as a new user meets it, in Chromium at 1440×900: every step
+ * checks that nothing runs past the right edge, that the console stays
+ * clean, that no request fails unexpectedly and that the step's main action
+ * is in view, and saves test-results/journey/NN-step.png.
+ */
+describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
+  'a journey through the portal',
   () => {
     let portal: Portal;
     let browser: Browser;
+    let page: Page;
+    let journey: Journey;
 
     beforeAll(async () => {
-      fs.mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
-      portal = await startPortal({ appPort: 3310, backendPort: 7310 });
+      // TEMPEST_E2E_APP_URL / _BACKEND_URL walk a portal already running (while developing).
+      portal = process.env.TEMPEST_E2E_APP_URL
+        ? {
+            appUrl: process.env.TEMPEST_E2E_APP_URL,
+            backendUrl: process.env.TEMPEST_E2E_BACKEND_URL!,
+            logs: () => '',
+            stop: async () => {},
+          }
+        : await startPortal({
+            appPort: await freePort(),
+            backendPort: await freePort(),
+          });
       browser = await launchBrowser();
+      page = await browser.newPage({ viewport: VIEWPORT });
+      journey = new Journey(page, SHOTS);
     });
 
     afterAll(async () => {
@@ -24,65 +60,302 @@ describeWithTool(CHROMIUM, 'the portal end-to-end test drives a real browser')(
       await portal?.stop();
     });
 
-    it('signs in as guest and shows the Appliances page with live data from the backend', async () => {
-      const page = await browser.newPage({
-        viewport: { width: 1400, height: 900 },
+    const hostname = `journey-${Date.now().toString(36)}`;
+    const hostName = `rack-${Date.now().toString(36)}`;
+    const go = (to: string) => page.goto(`${portal.appUrl}${to}`);
+    const button = (name: string | RegExp) =>
+      page.getByRole('button', { name });
+    // Names below are chosen not to collide with the sidebar's.
+    const main = () => page.locator('body');
+
+    it('signs in with Enter and lands on the home page', async () => {
+      await go('/');
+      await journey.check({ name: 'sign-in', main: button(/^enter$/i) });
+      await page.keyboard.press('Enter');
+      await button(/^enter$/i).waitFor({ state: 'detached' });
+      await journey.check({
+        name: 'home',
+        main: main().getByRole('button', { name: 'Provision appliance' }),
       });
-      await page.goto(`${portal.appUrl}/appliances`);
-      await page
-        .getByRole('button', { name: /enter/i })
-        .click({ timeout: 90_000 });
-
-      await page
-        .getByText('Virtual appliances')
-        .waitFor({ timeout: 60_000 })
-        .catch(async e => {
-          await page.screenshot({
-            path: path.join(repoRoot, 'test-results', 'portal-failure.png'),
-          });
-          throw new Error(
-            `${e.message}\nThe page said:\n${await page.innerText('body')}`,
-          );
-        });
       await expect(
-        page.getByRole('link', { name: 'Appliances' }).count(),
-      ).resolves.toBeGreaterThan(0);
+        main().getByText('What Tempest holds').count(),
+      ).resolves.toBe(1);
       await expect(
-        page.getByRole('link', { name: 'Catalog' }).count(),
+        main().getByText('Your instances').count(),
       ).resolves.toBeGreaterThan(0);
+      journey.done();
+    });
 
-      // The page shows what the backend says, not a constant.
-      const token = await page.evaluate(async backend => {
-        const res = await fetch(`${backend}/api/auth/guest/refresh`, {
-          credentials: 'include',
-          headers: { 'X-Requested-With': 'XMLHttpRequest' },
-        });
-        return (await res.json()).backstageIdentity.token as string;
-      }, portal.backendUrl);
-      // The sample channel is ingested in the background after start-up; a first
-      // fetch that raced the server's start is retried within 15 s.
-      let appliances = { items: [] as { label: string }[] };
-      for (let i = 0; i < 60 && !appliances.items.length; i++) {
-        if (i) await new Promise(r => setTimeout(r, 1000));
-        appliances = await (
-          await fetch(`${portal.backendUrl}/api/appliances/appliances`, {
-            headers: { Authorization: `Bearer ${token}` },
-          })
-        ).json();
-      }
-      expect(appliances.items.length).toBeGreaterThan(0);
-      const first = appliances.items[0];
-      // A page opened before the ingest shows none yet; a reload shows them.
-      if (!(await page.getByText(first.label).count())) await page.reload();
-      await page.getByText(first.label).first().waitFor({ timeout: 60_000 });
-      const body = await page.innerText('body');
-      for (const appliance of appliances.items) {
-        expect(body).toContain(appliance.label);
-      }
+    it('finds an appliance in the catalog and opens its page', async () => {
+      await go(
+        '/catalog?filters[kind]=resource&filters[type]=virtual-appliance',
+      );
+      const catalogSearch = main().getByPlaceholder('Search');
+      await catalogSearch.first().waitFor();
+      await catalogSearch.first().fill('Simple Web Server 1.1');
+      await journey.check({
+        name: 'catalog',
+        // Backstage's own catalog page: its filters lack keys and its table
+        // puts an <h2> inside an <h5> (plugin-catalog 2.x); not Tempest's to fix.
+        knownWarnings: [
+          /unique "key" prop[\s\S]*at ExtensionBoundary/,
+          /validateDOMNesting[\s\S]*<h2>/,
+        ],
+        main: main().locator(
+          'a[href$="/resource/sample.webserv.1.1.0-0"]:visible',
+        ),
+      });
+      await main()
+        .locator('a[href$="/resource/sample.webserv.1.1.0-0"]')
+        .click();
+      await journey.check({
+        name: 'appliance-entity',
+        main: main().getByRole('button', { name: /^provision$/i }),
+      });
+      await expect(main().getByText('About').count()).resolves.toBeGreaterThan(
+        0,
+      );
+      journey.done();
+    });
 
-      const out = path.join(repoRoot, 'test-results');
-      fs.mkdirSync(out, { recursive: true });
-      await page.screenshot({ path: path.join(out, 'appliances-page.png') });
+    it('searches and filters the Appliances page', async () => {
+      await go('/appliances');
+      const search = main().getByRole('textbox', { name: 'Search appliances' });
+      await journey.check({ name: 'appliances', main: search });
+      // Rows of appliances (the table pads a page with empty rows).
+      const rows = main()
+        .locator('tbody tr')
+        .filter({ has: page.locator('a') });
+      await main().getByText('Simple Web Server').first().waitFor();
+      const all = await rows.count();
+      await search.fill('redis');
+      await main().getByText('Simple Web Server').first().waitFor({
+        state: 'detached',
+      });
+      await expect(rows.count()).resolves.toBeLessThan(all);
+      await journey.check({
+        name: 'appliances-search',
+        main: main().getByRole('link', { name: /Redis/ }),
+      });
+      await search.fill('');
+      await main()
+        .locator('[aria-haspopup="listbox"][aria-label="Provides"]')
+        .click();
+      await page.getByRole('option', { name: 'mailrelay' }).click();
+      await main().getByText('Simple Web Server').first().waitFor({
+        state: 'detached',
+      });
+      const filtered = await rows.count();
+      expect(filtered).toBeGreaterThan(0);
+      expect(filtered).toBeLessThan(all);
+      await journey.check({
+        name: 'appliances-filter',
+        main: main().getByRole('link', { name: /OpenSMTPD Mail Relay/ }),
+      });
+      journey.done();
+    });
+
+    it('provisions an appliance to a started instance', async () => {
+      await go('/catalog/default/resource/sample.webserv.1.1.0-0');
+      await main()
+        .getByRole('button', { name: /^provision$/i })
+        .click();
+      const hostnameField = main().getByRole('textbox', { name: /hostname/i });
+      await journey.check({ name: 'provision-appliance', main: hostnameField });
+      await hostnameField.fill(hostname);
+      await button('Next').click();
+      await journey.check({ name: 'provision-size', main: button('Next') });
+      await button('Next').click();
+      await main()
+        .getByText(/^On .+ an hour/)
+        .waitFor({ timeout: 60_000 });
+      await journey.check({ name: 'provision-price', main: button('Review') });
+      await button('Review').click();
+      await journey.check({ name: 'provision-review', main: button('Create') });
+      await button('Create').click();
+      const toInstance = main().getByRole('link', {
+        name: 'Instance in the catalog',
+      });
+      await toInstance.waitFor({ timeout: 180_000 });
+      await journey.check({ name: 'provision-done', main: toInstance });
+      await toInstance.click();
+      // The catalog picks a new instance up within seconds of its start; until
+      // then the entity page says it is not found and a reload shows it.
+      const stop = main().getByRole('button', { name: `Stop ${hostname}` });
+      for (let i = 0; i < 30 && !(await stop.count()); i++) {
+        await page.waitForTimeout(2000);
+        if (await page.getByText(/not found/i).count()) await page.reload();
+      }
+      await journey.check({
+        name: 'instance-entity',
+        main: stop,
+        expectedFailures: [/\/api\/catalog\/entities\/by-name\//],
+      });
+      await expect(
+        main().getByText('started').count(),
+      ).resolves.toBeGreaterThan(0);
+      journey.done();
+    });
+
+    it('stops and starts the instance from My instances', async () => {
+      await go('/appliances/instances');
+      const stop = button(`Stop ${hostname}`);
+      await journey.check({ name: 'my-instances', main: stop });
+      await stop.click();
+      const start = button(`Start ${hostname}`);
+      await start.waitFor();
+      await journey.check({ name: 'my-instances-stopped', main: start });
+      await start.click();
+      await stop.waitFor();
+      journey.done();
+    });
+
+    it('suspends the instance with the Power template', async () => {
+      await go('/create/templates/default/power-instance');
+      const instance = main().getByRole('textbox', { name: /instance/i });
+      await journey.check({ name: 'power-instance', main: instance });
+      // With one instance the picker chooses it itself.
+      if (await instance.isEnabled()) {
+        await instance.click();
+        await page.getByRole('option', { name: new RegExp(hostname) }).click();
+      }
+      await expect(instance.inputValue()).resolves.toContain(hostname);
+      await main()
+        .getByRole('button', { name: /action/i })
+        .click();
+      await page.getByRole('option', { name: 'suspend' }).click();
+      await button('Review').click();
+      await journey.check({ name: 'power-review', main: button('Create') });
+      await button('Create').click();
+      const result = main().getByText('The instance is now suspended');
+      await result.waitFor({ timeout: 120_000 });
+      await journey.check({ name: 'power-done', main: result });
+      journey.done();
+    });
+
+    it('deletes the instance from My instances', async () => {
+      await go('/appliances/instances');
+      // A suspended instance is stopped before it can be deleted.
+      const stop = button(`Stop ${hostname}`);
+      await journey.check({ name: 'my-instances-suspended', main: stop });
+      await stop.click();
+      const del = button(`Delete ${hostname}`);
+      await del.waitFor({ timeout: 60_000 });
+      await del.click();
+      const really = button(`Really delete ${hostname}`);
+      await journey.check({ name: 'delete-confirm', main: really });
+      await really.click();
+      await main()
+        .getByRole('link', { name: hostname })
+        .waitFor({ state: 'detached', timeout: 120_000 });
+      await journey.check({
+        name: 'my-instances-deleted',
+        main: main().getByRole('button', { name: 'Provision appliance' }),
+      });
+      journey.done();
+    });
+
+    it('lists the finished provisioning', async () => {
+      await go('/appliances/operations');
+      await journey.check({
+        name: 'provisioning',
+        main: main().getByRole('link', { name: hostname }),
+      });
+      journey.done();
+    });
+
+    it('subscribes a channel', async () => {
+      await go('/appliances/channels');
+      const subscribe = button('Subscribe');
+      await journey.check({
+        name: 'channels',
+        main: main().getByText('Subscribe a channel'),
+      });
+      const key = fs.readFileSync(
+        path.join(
+          repoRoot,
+          'catalog/channels/TEST-ONLY-signing-key/public-key.TEST-ONLY.asc',
+        ),
+        'utf8',
+      );
+      const channelId = `mirror-${Date.now().toString(36)}`;
+      await main().getByRole('textbox', { name: 'Id' }).fill(channelId);
+      await main()
+        .getByRole('textbox', { name: 'Feed URL' })
+        .fill(
+          `${portal.backendUrl}/api/appliances/static/channels/sample/feed.xml`,
+        );
+      await main()
+        .getByRole('textbox', { name: 'Owner' })
+        .fill('group:default/tempest-admins');
+      await main()
+        .getByRole('textbox', { name: /Trusted OpenPGP/ })
+        .fill(key);
+      await subscribe.click();
+      const subscribed = main().getByText(channelId, { exact: true });
+      await subscribed.first().waitFor();
+      await subscribed.first().scrollIntoViewIfNeeded();
+      await journey.check({ name: 'channels-subscribed', main: subscribed });
+      journey.done();
+    });
+
+    it('registers a host and shows its enrolment command', async () => {
+      await go('/create/templates/default/register-host');
+      const name = main().getByRole('textbox', { name: /host name/i });
+      await journey.check({ name: 'register-host', main: name });
+      await name.fill(hostName);
+      await main()
+        .getByRole('textbox', { name: /cpu model/i })
+        .fill('EPYC 7313');
+      await main()
+        .getByRole('spinbutton', { name: /core speed/i })
+        .fill('3000');
+      await main()
+        .getByRole('spinbutton', { name: /^cores/i })
+        .fill('16');
+      await main()
+        .getByRole('spinbutton', { name: /memory/i })
+        .fill('65536');
+      await main()
+        .getByRole('spinbutton', { name: /storage/i })
+        .fill('1000000');
+      await main()
+        .getByRole('textbox', { name: /agent url/i })
+        .fill(`https://${hostName}.example.net:7443`);
+      await button('Next').click();
+      await journey.check({
+        name: 'register-host-prices',
+        main: button('Next'),
+      });
+      await button('Next').click();
+      await journey.check({
+        name: 'register-host-units',
+        main: button('Next'),
+      });
+      await button('Next').click();
+      await button('Review').click();
+      await journey.check({
+        name: 'register-host-review',
+        main: button('Create'),
+      });
+      await button('Create').click();
+      const command = main().getByText(/tempest-agent enroll/);
+      await command.waitFor({ timeout: 120_000 });
+      await journey.check({
+        name: 'register-host-done',
+        main: main().getByRole('button', { name: /copy/i }),
+      });
+      await go('/appliances/hosts');
+      await journey.check({
+        name: 'my-hosts',
+        main: main().getByRole('link', { name: hostName }),
+      });
+      await main().getByRole('link', { name: hostName }).click();
+      await journey.check({
+        name: 'host-entity',
+        main: main().getByText('About').first(),
+      });
+      journey.done();
     });
   },
 );

@@ -62,6 +62,7 @@ function setup(
     taskRunner: { run: jest.fn() },
     events,
     fetch: fetchMock as any,
+    appBaseUrl: 'https://portal.example.net/',
   });
   return { provider, connection };
 }
@@ -120,6 +121,23 @@ describe('HostingEntityProvider', () => {
       },
     });
     expect(mutation.entities).toHaveLength(2);
+    // Links into the portal are absolute, as the catalog's validation demands.
+    expect(hostEntity.metadata.links).toEqual([
+      expect.objectContaining({
+        url: 'https://portal.example.net/appliances/hosts',
+      }),
+      expect.objectContaining({
+        url: expect.stringMatching(
+          /^https:\/\/portal\.example\.net\/appliances\/instances\?hostId=/,
+        ),
+      }),
+    ]);
+    expect(instanceEntity.metadata.links[0].url).toBe(
+      'https://portal.example.net/appliances/instances',
+    );
+    for (const e of mutation.entities)
+      for (const l of e.entity.metadata.links)
+        expect(new URL(l.url)).toBeTruthy();
   });
 
   it('applies nothing when a list cannot be read', async () => {

@@ -39,6 +39,8 @@ export class HostingEntityProvider implements EntityProvider {
       taskRunner: SchedulerServiceTaskRunner;
       events?: EventsService;
       fetch?: typeof fetch;
+      /** The portal's URL, for links from entities to Tempest's pages. */
+      appBaseUrl?: string;
     },
   ) {}
 
@@ -109,9 +111,15 @@ export class HostingEntityProvider implements EntityProvider {
       this.allInstances(),
     ]);
     const hostsById = new Map(hosts.items.map(h => [h.id, h]));
-    const entities: Entity[] = hosts.items.map(hostToEntity);
+    const entities: Entity[] = hosts.items.map(h =>
+      hostToEntity(h, this.deps.appBaseUrl),
+    );
     for (const instance of instances.items) {
-      const entity = instanceToEntity(instance, hostsById);
+      const entity = instanceToEntity(
+        instance,
+        hostsById,
+        this.deps.appBaseUrl,
+      );
       if (entity) entities.push(entity);
     }
     await this.connection.applyMutation({

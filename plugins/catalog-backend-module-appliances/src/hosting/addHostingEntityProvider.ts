@@ -48,6 +48,7 @@ export function addHostingEntityProvider({
       auth,
       logger,
       events,
+      appBaseUrl: config.getOptionalString('app.baseUrl'),
       taskRunner: scheduler.createScheduledTaskRunner(schedule),
     }),
   );

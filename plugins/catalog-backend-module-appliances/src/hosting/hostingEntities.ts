@@ -28,8 +28,21 @@ function annotations(kind: string, id: string) {
   };
 }
 
+/** Links into the portal (the catalog accepts absolute URLs only). */
+const portalLinks = (
+  appBaseUrl: string | undefined,
+  links: Array<{ path: string; title: string; icon: string }>,
+) =>
+  appBaseUrl
+    ? links.map(l => ({
+        url: `${appBaseUrl.replace(/\/$/, '')}${l.path}`,
+        title: l.title,
+        icon: l.icon,
+      }))
+    : [];
+
 /** A host as a `Resource` of type `appliance-host`, owned by its provider. */
-export function hostToEntity(host: HostView): Entity {
+export function hostToEntity(host: HostView, appBaseUrl?: string): Entity {
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Resource',
@@ -39,7 +52,14 @@ export function hostToEntity(host: HostView): Entity {
       description: `${host.cpuCores} × ${host.cpuModel} at ${host.coreSpeedMhz} MHz, ${host.memoryMb} MB memory, ${host.storageMb} MB storage`,
       annotations: annotations('host', host.id),
       labels: { 'tempest.dev/host-state': host.state },
-      links: [],
+      links: portalLinks(appBaseUrl, [
+        { path: '/appliances/hosts', title: 'My hosts', icon: 'dashboard' },
+        {
+          path: `/appliances/instances?hostId=${encodeURIComponent(host.id)}`,
+          title: 'Instances on this host',
+          icon: 'catalog',
+        },
+      ]),
     },
     spec: {
       type: HOST_ENTITY_TYPE,
@@ -56,6 +76,7 @@ export function hostToEntity(host: HostView): Entity {
 export function instanceToEntity(
   instance: InstanceView,
   hosts: Map<string, Pick<HostView, 'name' | 'owner'>>,
+  appBaseUrl?: string,
 ): Entity | undefined {
   if (!isCatalogued(instance.state)) return undefined;
   const host = instance.hostId ? hosts.get(instance.hostId) : undefined;
@@ -78,9 +99,27 @@ export function instanceToEntity(
           : {}),
       },
       labels: { 'tempest.dev/instance-state': instance.state },
-      links: instance.webpanelUrl
-        ? [{ url: instance.webpanelUrl, title: 'Webpanel', icon: 'web' }]
-        : [],
+      links: [
+        ...(instance.webpanelUrl
+          ? [{ url: instance.webpanelUrl, title: 'Webpanel', icon: 'web' }]
+          : []),
+        ...portalLinks(appBaseUrl, [
+          {
+            path: '/appliances/instances',
+            title: 'My instances',
+            icon: 'dashboard',
+          },
+          ...(instance.operationId
+            ? [
+                {
+                  path: `/appliances/operations/${encodeURIComponent(instance.operationId)}`,
+                  title: 'Provisioning',
+                  icon: 'docs',
+                },
+              ]
+            : []),
+        ]),
+      ],
     },
     spec: {
       type: INSTANCE_ENTITY_TYPE,

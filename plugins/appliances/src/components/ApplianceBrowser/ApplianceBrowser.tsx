@@ -21,10 +21,12 @@ export function formatMemory(kib: number): string {
     : `${Math.round(kib / 1024)} MiB`;
 }
 
+// Seven columns that fit beside the sidebar at 1440 px; the description wraps under the label.
 const columns: TableColumn<Appliance>[] = [
   {
     title: 'Appliance',
     field: 'label',
+    width: '34%',
     render: a => (
       <>
         <Link to={encodeURIComponent(a.id)}>{a.label}</Link>
@@ -42,10 +44,12 @@ const columns: TableColumn<Appliance>[] = [
     ),
   },
   { title: 'Provides', field: 'provides' },
+  {
+    title: 'Hardware',
+    render: a =>
+      `${a.hardware.cpus} ${a.hardware.cpus === 1 ? 'CPU' : 'CPUs'}, ${formatMemory(a.hardware.memoryKib)}, ${a.hardware.ostype}`,
+  },
   { title: 'Channel', field: 'channel' },
-  { title: 'OS', field: 'hardware.ostype' },
-  { title: 'CPUs', field: 'hardware.cpus', type: 'numeric' },
-  { title: 'Memory', render: a => formatMemory(a.hardware.memoryKib) },
   {
     title: 'Signature',
     render: a => (
@@ -56,7 +60,7 @@ const columns: TableColumn<Appliance>[] = [
     ),
   },
   {
-    title: 'Dependencies',
+    title: 'Needs',
     render: a =>
       a.unresolvedDependencies.length ? (
         <span style={{ color: '#c62828' }}>
@@ -152,6 +156,8 @@ export function ApplianceBrowser() {
               pageSizeOptions: [PAGE_SIZE],
               search: false,
               padding: 'dense',
+              draggable: false,
+              emptyRowsWhenPaging: false,
             }}
             isLoading={result.loading}
             columns={columns}

@@ -101,6 +101,7 @@ function AddChannelForm(props: { onAdded: () => void }) {
         <Grid item xs={12} sm={3}>
           <TextField
             fullWidth
+            id="channel-id"
             label="Id"
             value={form.id}
             onChange={set('id')}
@@ -110,6 +111,7 @@ function AddChannelForm(props: { onAdded: () => void }) {
         <Grid item xs={12} sm={5}>
           <TextField
             fullWidth
+            id="channel-url"
             label="Feed URL"
             value={form.url}
             onChange={set('url')}
@@ -119,6 +121,7 @@ function AddChannelForm(props: { onAdded: () => void }) {
         <Grid item xs={12} sm={3}>
           <TextField
             fullWidth
+            id="channel-owner"
             label="Owner"
             value={form.owner}
             onChange={set('owner')}
@@ -128,6 +131,7 @@ function AddChannelForm(props: { onAdded: () => void }) {
         <Grid item xs={12} sm={1}>
           <TextField
             fullWidth
+            id="channel-refresh-minutes"
             label="Minutes"
             value={form.refreshMinutes}
             onChange={set('refreshMinutes')}
@@ -138,6 +142,7 @@ function AddChannelForm(props: { onAdded: () => void }) {
             fullWidth
             multiline
             minRows={2}
+            id="channel-trusted-key"
             label="Trusted OpenPGP public key (armored)"
             value={form.trustedKey}
             onChange={set('trustedKey')}

@@ -1,6 +1,9 @@
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
 import { InstanceCard, describeEvent } from './InstanceCard';
 
@@ -77,10 +80,17 @@ describe('InstanceCard', () => {
           ],
           [fetchApiRef, fetchApi as any],
         ],
+        mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
       },
     );
     expect(await screen.findByText('Instance web-1')).toBeInTheDocument();
-    expect(screen.getByText('rack1')).toBeInTheDocument();
+    // The host and the appliance link to their entity pages.
+    expect(screen.getByText('rack1').closest('a')?.getAttribute('href')).toBe(
+      '/catalog/default/resource/rack1.host',
+    );
+    expect(
+      screen.getAllByRole('link').map(a => a.getAttribute('href')),
+    ).toContain('/catalog/default/resource/sample.web.1');
     expect(
       screen.getByRole('button', { name: 'Start web-1' }),
     ).toBeInTheDocument();

@@ -13,6 +13,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
+import { ApplianceLink, HostLink } from '../EntityLinks';
 import {
   Instance,
   InstanceEvent,
@@ -94,9 +95,10 @@ export function InstanceCard() {
       <StructuredMetadataTable
         metadata={{
           state: <InstanceStateChip instance={instance} />,
-          version: instance.version,
-          appliance: instance.applianceId,
-          host: instance.hostName ?? '—',
+          appliance: <ApplianceLink applianceId={instance.applianceId} />,
+          host: <HostLink hostName={instance.hostName} />,
+          // The instance's own change counter, not the appliance's version.
+          revision: instance.version,
           address: <InstanceAddress instance={instance} showMac />,
           uptime: uptimeOf(instance),
           ...(instance.error ? { 'last error': instance.error } : {}),

@@ -1,6 +1,5 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
 import { screen } from '@testing-library/react';
+import { json, renderPage } from '../../__testUtils__/renderPage';
 import { ProvisioningList } from './ProvisioningList';
 
 const instance = (over: Record<string, unknown>) => ({
@@ -17,92 +16,95 @@ const instance = (over: Record<string, unknown>) => ({
   ...over,
 });
 
-const json = (body: unknown) =>
-  new Response(JSON.stringify(body), {
-    status: 200,
-    headers: { 'content-type': 'application/json' },
-  });
-
 function backend(
   byState: Record<string, unknown[]>,
   operationStates: Record<string, string> = {},
 ) {
-  return {
-    fetch: jest.fn(async (url: string) => {
-      const { pathname, searchParams } = new URL(url);
-      const op = /\/operations\/(.+)$/.exec(pathname);
-      if (op)
-        return json({ id: op[1], state: operationStates[op[1]], steps: [] });
-      const items = byState[searchParams.get('state') ?? ''] ?? [];
-      return json({ items, totalCount: items.length });
-    }),
+  return async (url: string) => {
+    const { pathname, searchParams } = new URL(url);
+    const op = /\/operations\/(.+)$/.exec(pathname);
+    if (op)
+      return json({ id: op[1], state: operationStates[op[1]], steps: [] });
+    const items = byState[searchParams.get('state') ?? ''] ?? [];
+    return json({ items, totalCount: items.length });
   };
 }
 
-const render = (fetchApi: ReturnType<typeof backend>) =>
-  renderInTestApp(<ProvisioningList />, {
-    apis: [
-      [
-        discoveryApiRef,
-        { getBaseUrl: async () => 'http://backend/api/appliances' },
-      ],
-      [fetchApiRef, fetchApi as any],
-    ],
-  });
+const render = (fetch: ReturnType<typeof backend>) =>
+  renderPage(<ProvisioningList />, fetch);
 
 describe('ProvisioningList', () => {
-  it('lists provisionings under way and failed ones, each linking to its live view', async () => {
-    const fetchApi = backend(
+  it('lists provisionings under way, failed and finished (deleted instances too), each linking to its live view', async () => {
+    const fetch = backend(
       {
-        provisioning: [
+        '': [
           instance({
             id: 'a',
             hostname: 'dns-1',
             state: 'provisioning',
             operationId: 'op-a',
+            createdAt: '2026-11-24T12:00:00Z',
           }),
-        ],
-        error: [
           instance({
             id: 'b',
             hostname: 'web-2',
             state: 'error',
             operationId: 'op-b',
             error: 'start failed: no room',
+            createdAt: '2026-11-24T11:00:00Z',
           }),
-          // In error after a later action: its provisioning succeeded, so it is not listed.
+          // In error after a later action: its provisioning finished.
           instance({
             id: 'c',
             hostname: 'old-3',
             state: 'error',
             operationId: 'op-c',
             error: 'stop refused',
+            createdAt: '2026-11-24T10:00:00Z',
+          }),
+          // Registered by hand, never provisioned: not listed.
+          instance({ id: 'd', hostname: 'manual-4', state: 'stored' }),
+        ],
+        deleted: [
+          instance({
+            id: 'e',
+            hostname: 'gone-5',
+            state: 'deleted',
+            operationId: 'op-e',
+            createdAt: '2026-11-24T09:00:00Z',
           }),
         ],
       },
-      { 'op-b': 'failed', 'op-c': 'succeeded' },
+      {
+        'op-a': 'running',
+        'op-b': 'failed',
+        'op-c': 'succeeded',
+        'op-e': 'succeeded',
+      },
     );
-    await render(fetchApi);
+    await render(fetch);
     expect(await screen.findByText('dns-1')).toBeInTheDocument();
+    const rows = screen.getAllByRole('row').slice(1);
+    expect(rows.map(r => r.textContent)).toEqual([
+      expect.stringMatching(/^dns-1under way/),
+      expect.stringMatching(/^web-2failed.*start failed: no room/),
+      expect.stringMatching(/^old-3finished/),
+      expect.stringMatching(/^gone-5finished/),
+    ]);
     expect(
       screen.getByText('dns-1').closest('a')?.getAttribute('href'),
     ).toMatch(/op-a$/);
     expect(
-      screen.getByText('web-2').closest('a')?.getAttribute('href'),
-    ).toMatch(/op-b$/);
-    expect(screen.getByText('start failed: no room')).toBeInTheDocument();
-    expect(screen.queryByText('old-3')).not.toBeInTheDocument();
-    const asked = fetchApi.fetch.mock.calls
-      .map(c => new URL(c[0]).searchParams.get('state'))
-      .filter(Boolean)
-      .sort();
-    expect(asked).toEqual(['error', 'provisioning']);
+      screen.getByText('gone-5').closest('a')?.getAttribute('href'),
+    ).toMatch(/op-e$/);
+    expect(screen.queryByText('stop refused')).not.toBeInTheDocument();
+    expect(screen.queryByText('manual-4')).not.toBeInTheDocument();
   });
 
-  it('says where to start when nothing is being provisioned', async () => {
+  it('says where to start when nothing was provisioned', async () => {
     await render(backend({}));
     expect(
-      await screen.findByText(/Nothing is being provisioned/),
+      await screen.findByText(/Nothing has been provisioned yet/),
     ).toBeInTheDocument();
   });
 });

@@ -10,69 +10,112 @@ import {
   fetchApiRef,
   useApi,
 } from '@backstage/frontend-plugin-api';
+import Chip from '@material-ui/core/Chip';
 import useAsync from 'react-use/esm/useAsync';
-import { Instance, hostingApi } from '../../hosting/hostingApi';
+import { Instance, Operation, hostingApi } from '../../hosting/hostingApi';
+import { ApplianceLink } from '../EntityLinks';
 import { InstanceStateChip } from '../MyInstancesPage/InstanceStateChip';
 
-const RECENT_ERRORS = 20;
+const RECENT = 20;
+
+type Row = { instance: Instance; operation?: Operation };
+
+const OUTCOME: Record<string, [string, 'default' | 'primary' | 'secondary']> = {
+  pending: ['under way', 'primary'],
+  running: ['under way', 'primary'],
+  'rolling-back': ['rolling back', 'secondary'],
+  succeeded: ['finished', 'default'],
+  failed: ['failed', 'secondary'],
+};
+
+function Outcome(props: { row: Row }) {
+  const state =
+    props.row.operation?.state ??
+    (props.row.instance.state === 'provisioning' ? 'running' : undefined);
+  if (!state) return <>—</>;
+  const [label, color] = OUTCOME[state] ?? [state, 'default'];
+  return <Chip size="small" label={label} color={color} />;
+}
 
 /**
- * /appliances/operations: the provisionings the user may follow, those under
- * way and those that failed (with why), each linking to its live view.
+ * /appliances/operations: the user's recent provisionings (those under way,
+ * failed and finished, the deleted instances' included), each linking to its
+ * live view.
  */
 export function ProvisioningList() {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
-  const { value, loading, error } = useAsync(async () => {
+  const { value, loading, error } = useAsync(async (): Promise<Row[]> => {
     const api = hostingApi({ discoveryApi, fetchApi });
-    const [running, broken] = await Promise.all([
-      api.listInstances({ state: 'provisioning', limit: 100 }),
-      api.listInstances({ state: 'error', limit: RECENT_ERRORS }),
+    const [live, deleted] = await Promise.all([
+      api.listInstances({ limit: RECENT }),
+      api.listInstances({ state: 'deleted', limit: RECENT }),
     ]);
-    // An instance can also be in error after a later action; only a failed operation is a failed provisioning.
-    const failed = await Promise.all(
-      broken.items
-        .filter(i => i.operationId)
-        .map(async i =>
-          (await api.getOperation(i.operationId!)).state === 'failed'
-            ? [i]
-            : [],
-        ),
+    const instances = [...live.items, ...deleted.items]
+      .filter(i => i.operationId)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, RECENT);
+    return Promise.all(
+      instances.map(async instance => ({
+        instance,
+        operation: await api.getOperation(instance.operationId!),
+      })),
     );
-    return [...running.items.filter(i => i.operationId), ...failed.flat()];
   }, [discoveryApi, fetchApi]);
 
   if (loading) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;
 
-  const columns: TableColumn<Instance>[] = [
+  const columns: TableColumn<Row>[] = [
     {
       title: 'Instance',
-      field: 'hostname',
-      render: i => <Link to={i.operationId!}>{i.hostname}</Link>,
+      render: r => (
+        <Link to={r.instance.operationId!}>{r.instance.hostname}</Link>
+      ),
+    },
+    { title: 'Provisioning', render: r => <Outcome row={r} /> },
+    {
+      title: 'Instance now',
+      render: r => <InstanceStateChip instance={r.instance} />,
     },
     {
-      title: 'State',
-      field: 'state',
-      render: i => <InstanceStateChip instance={i} />,
+      title: 'Appliance',
+      render: r => <ApplianceLink applianceId={r.instance.applianceId} />,
     },
-    { title: 'Appliance', field: 'applianceId' },
-    { title: 'Why it failed', field: 'error', render: i => i.error ?? '—' },
+    {
+      title: 'Why it failed',
+      render: r =>
+        r.operation?.state === 'failed'
+          ? (r.operation.error ?? r.instance.error ?? '—')
+          : '—',
+    },
     {
       title: 'Requested',
-      field: 'createdAt',
-      render: i => new Date(i.createdAt).toLocaleString(),
+      render: r => new Date(r.instance.createdAt).toLocaleString(),
+    },
+    {
+      title: 'Finished',
+      render: r =>
+        r.operation?.finishedAt
+          ? new Date(r.operation.finishedAt).toLocaleString()
+          : '—',
     },
   ];
   return (
-    <Table<Instance>
-      title="Provisioning under way or failed"
-      options={{ search: false, paging: false, sorting: false }}
+    <Table<Row>
+      title="Recent provisioning"
+      options={{
+        search: false,
+        paging: false,
+        sorting: false,
+        draggable: false,
+        padding: 'dense',
+      }}
       columns={columns}
       data={value ?? []}
       emptyContent={
         <div style={{ padding: 16 }}>
-          Nothing is being provisioned. Provision an appliance from the{' '}
+          Nothing has been provisioned yet. Provision an appliance from the{' '}
           <Link to="/appliances">Appliances</Link> page.
         </div>
       }

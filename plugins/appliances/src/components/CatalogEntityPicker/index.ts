@@ -1,0 +1,2 @@
+export { CatalogEntityPicker, entityTitle } from './CatalogEntityPicker';
+export type { CatalogEntityPickerOptions } from './CatalogEntityPicker';

@@ -1,0 +1,1 @@
+export { RegisterHostOutputs } from './RegisterHostOutputs';
