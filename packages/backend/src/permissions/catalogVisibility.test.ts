@@ -104,7 +104,7 @@ const hosts = [
 ];
 const hostsById = new Map(hosts.map(h => [h.id, h]));
 const entities: Entity[] = [
-  ...hosts.map(hostToEntity),
+  ...hosts.map(h => hostToEntity(h)),
   // Ann's own, on Pat's host; team-b's on another provider's host; Ann's group's on the other host.
   instanceToEntity(instance('web-ann', ANN, 'h-pat'), hostsById)!,
   instanceToEntity(
