@@ -168,7 +168,12 @@ export class Journey {
         .waitForLoadState('networkidle', { timeout: 15_000 })
         .catch(() => {});
       await page.waitForTimeout(300);
-      const box = await step.main.first().boundingBox();
+      // A list that re-renders (a search settling) may replace the element just found.
+      let box = await step.main.first().boundingBox();
+      for (let i = 0; i < 5 && !box; i++) {
+        await step.main.first().waitFor({ state: 'visible', timeout: 10_000 });
+        box = await step.main.first().boundingBox();
+      }
       if (
         !box ||
         box.x < 0 ||
