@@ -81,11 +81,19 @@ export class PageWatch {
         });
         this.log?.(`${msg.type()}: ${text}\n`);
         // React passes its details as arguments after a format string.
-        Promise.all(msg.args().map(a => a.jsonValue().catch(() => '?')))
+        Promise.all(
+          msg
+            .args()
+            .map(a =>
+              a.jsonValue().catch((e: Error) => `(unreadable: ${e.message})`),
+            ),
+        )
           .then(args =>
             this.log?.(`  arguments: ${args.slice(1).join(' ¦ ')}\n`),
           )
-          .catch(() => {});
+          .catch((e: Error) =>
+            this.log?.(`  arguments unreadable: ${e.message}\n`),
+          );
       }
     });
     page.on('pageerror', e =>
@@ -166,7 +174,10 @@ export class Journey {
       // Let late requests (lazy cards, entity lookups) land before judging.
       await page
         .waitForLoadState('networkidle', { timeout: 15_000 })
-        .catch(() => {});
+        .catch((e: Error) => {
+          // A page that keeps polling never idles: judge it as it is then.
+          if (e.name !== 'TimeoutError') throw e;
+        });
       await page.waitForTimeout(300);
       // A list that re-renders (a search settling) may replace the element just found.
       let box = await step.main.first().boundingBox();
@@ -210,7 +221,7 @@ export class Journey {
     }
     const body = await page
       .innerText('body')
-      .catch(() => '')
+      .catch((e: Error) => `(the page could not be read: ${e.message})`)
       .then(t => t.slice(0, 1500));
     throw new Error(`${report}\nThe page said:\n${body}`);
   }
