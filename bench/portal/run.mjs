@@ -29,7 +29,10 @@ const PAGES = [
     '/appliances',
     page => page.getByRole('link', { name: 'Simple Web Server' }).first(),
   ],
-  ['/appliances/instances', page => page.getByText('No instances here yet')],
+  [
+    '/appliances/instances',
+    page => page.getByText(/No instances here yet|No records to display/),
+  ],
   ['/appliances/hosts', page => page.getByText('sim-host-1').first()],
   [
     '/appliances/operations',
