@@ -202,10 +202,13 @@ export class IpmiSimHarness {
   }
 
   async calls(index: number): Promise<string[]> {
-    const text = await fs
-      .readFile(path.join(this.chassis[index].dir, 'calls.log'), 'utf8')
-      .catch(() => '');
-    return text.split('\n').filter(Boolean);
+    try {
+      const file = path.join(this.chassis[index].dir, 'calls.log');
+      return (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
   }
 
   /** A BMC that stops answering (SIGSTOP) until resumed. */
