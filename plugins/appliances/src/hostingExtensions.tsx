@@ -39,6 +39,20 @@ export const applianceCostEstimateField = FormFieldBlueprint.make({
   },
 });
 
+/** Scaffolder field `ApplianceVariables`: the chosen appliance's declared variables, used by the Provision appliance template. */
+export const applianceVariablesField = FormFieldBlueprint.make({
+  name: 'appliance-variables',
+  params: {
+    field: () =>
+      import('./components/ApplianceVariables').then(m =>
+        createFormField({
+          name: 'ApplianceVariables',
+          component: m.ApplianceVariables,
+        }),
+      ),
+  },
+});
+
 export const instancesRouteRef = createRouteRef();
 export const hostsRouteRef = createRouteRef();
 

@@ -11,6 +11,7 @@ import { appliancesApiRef } from './api';
 import { rootRouteRef } from './routes';
 import {
   applianceCostEstimateField,
+  applianceVariablesField,
   catalogEntityPickerField,
   hostsPage,
   registerHostOutputs,
@@ -56,6 +57,7 @@ export const appliancesPlugin = createFrontendPlugin({
     applianceEntityCard,
     operationPage,
     applianceCostEstimateField,
+    applianceVariablesField,
     myInstancesPage,
     hostsPage,
     instanceEntityCard,

@@ -164,6 +164,13 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       await journey.check({ name: 'provision-appliance', main: hostnameField });
       await hostnameField.fill(hostname);
       await button('Next').click();
+      const domainField = main().getByRole('textbox', { name: /domain/i });
+      await main()
+        .getByText(/asks for no variables/)
+        .waitFor({ timeout: 30_000 });
+      await journey.check({ name: 'provision-values', main: domainField });
+      await domainField.fill('lab.example.com');
+      await button('Next').click();
       await journey.check({ name: 'provision-size', main: button('Next') });
       await button('Next').click();
       await main()

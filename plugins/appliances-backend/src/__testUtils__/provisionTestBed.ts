@@ -10,7 +10,8 @@ import {
 import { migrateDatabase } from '../database/migrateDatabase';
 import { HostStore } from '../hosts/HostStore';
 import { SecretBox } from '../hosts/SecretBox';
-import { InstanceStore } from '../instances/InstanceStore';
+import { InstanceStore, NewInstance } from '../instances/InstanceStore';
+import { sealVariables } from '../instances/instanceValues';
 import { ImageLayer } from '../operations/ImageLayers';
 import { OperationStore } from '../operations/OperationStore';
 
@@ -33,6 +34,8 @@ export const testPricing = {
 };
 export const testSize = { cpuCores: 2, memoryMb: 2048, storageMb: 20480 };
 export const testBuyer = 'user:default/buyer';
+/** The key the test stores seal secret variables with. */
+export const testSecrets = new SecretBox('k'.repeat(32));
 
 /** Starts a test agent and a channel for the describe block; read the fields inside tests. */
 export function useProvisionTestAgent(imageBytes: {
@@ -74,7 +77,7 @@ export async function provisionTestStores(
 ) {
   const knex = await databases.init(databaseId);
   const db = await migrateDatabase(mockServices.database({ knex }));
-  const hosts = new HostStore(db, new SecretBox('k'.repeat(32)));
+  const hosts = new HostStore(db, testSecrets);
   const instances = new InstanceStore(db);
   const operations = new OperationStore(db);
   return { db, hosts, instances, operations };
@@ -120,6 +123,10 @@ export async function insertProvisionRequest(
   stores: { operations: OperationStore; instances: InstanceStore },
   hostname: string,
   size = testSize,
+  values: Pick<
+    NewInstance,
+    'domain' | 'sshAuthorizedKeys' | 'variables'
+  > & { secretVariables?: Record<string, string> } = {},
 ) {
   const instanceId = randomUUID();
   const operationId = randomUUID();
@@ -144,6 +151,12 @@ export async function insertProvisionRequest(
         applianceId: 'sample.webserv.2.0',
         size,
         operationId,
+        ...values,
+        secretVariables: sealVariables(
+          testSecrets,
+          instanceId,
+          values.secretVariables ?? {},
+        ),
       },
       new Date(),
     );

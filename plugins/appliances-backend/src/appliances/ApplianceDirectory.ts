@@ -29,6 +29,8 @@ export type ApplianceView = {
   };
   dependencies: { name: string; version?: string; resolvedId?: string }[];
   unresolvedDependencies: string[];
+  /** What provisioning asks for (the template's appliance variables). */
+  variables: StoredAppliance['variables'];
   definitionUrl: string;
   ingestedAt: string;
 };
@@ -114,6 +116,7 @@ export class ApplianceDirectory {
       unresolvedDependencies: dependencies
         .filter(d => !d.resolvedId)
         .map(d => (d.version ? `${d.name}:${d.version}` : d.name)),
+      variables: a.variables,
       definitionUrl: a.definitionUrl,
       ingestedAt: a.ingestedAt,
     };

@@ -342,6 +342,7 @@ export class ChannelRefresher {
         ostype: definition.hardware.ostype,
         disks: definition.hardware.disks,
         dependencies: definition.dependencies,
+        variables: definition.variables,
         definitionUrl: item.definitionUrl,
         itemName: item.name,
         ingestedAt: at.toISOString(),

@@ -51,7 +51,71 @@ describe('parseApplianceDefinition', () => {
         { name: 'emailserv', version: '1.0.0-0' },
         { name: 'firewall' },
       ],
+      variables: [],
     });
+  });
+
+  it('reads the variables an appliance asks for at provisioning', () => {
+    const def = parseApplianceDefinition(
+      figure2With(
+        '</hardware>',
+        `</hardware>
+  <variables>
+    <variable name="REDIS_PASSWORD" required="true" secret="true">The password clients give (AUTH) &amp; more</variable>
+    <variable name="MAXMEMORY" default="64mb" />
+  </variables>`,
+      ),
+      BASE,
+    );
+    expect(def.variables).toEqual([
+      {
+        name: 'REDIS_PASSWORD',
+        description: 'The password clients give (AUTH) & more',
+        required: true,
+        secret: true,
+      },
+      {
+        name: 'MAXMEMORY',
+        description: '',
+        required: false,
+        secret: false,
+        default: '64mb',
+      },
+    ]);
+  });
+
+  it('refuses variables the guest could not take', () => {
+    expect(
+      problems(
+        figure2With(
+          '</hardware>',
+          `</hardware><variables>
+  <variable name="LD_PRELOAD">x</variable>
+  <variable name="A" secret="yes" />
+  <variable name="A" />
+  <variable>no name</variable>
+</variables>`,
+        ),
+      ),
+    ).toEqual([
+      {
+        field: 'variables.variable[0].name',
+        message:
+          'expected a shell variable name such as DNS_RECORDS (not one the shell reserves), got "LD_PRELOAD"',
+      },
+      {
+        field: 'variables.variable[1].secret',
+        message: 'expected true or false, got "yes"',
+      },
+      {
+        field: 'variables.variable[2].name',
+        message: 'expected a unique variable name, got a second "A"',
+      },
+      {
+        field: 'variables.variable[3].name',
+        message: 'expected a name, got nothing',
+      },
+    ]);
   });
 
   it('resolves relative image and signature URLs against the definition', () => {

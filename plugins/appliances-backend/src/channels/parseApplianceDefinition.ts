@@ -1,7 +1,12 @@
 import { decodeXmlText, parseXmlDocument, XmlDocumentError } from './xml';
 import { normalizeWebpanel, resolveHttpUrl } from './urls';
 import { PROVIDES_PATTERN, VERSION_PATTERN, parseDependency } from './versions';
-import { ApplianceDefinition, ApplianceDisk, DefinitionError } from './types';
+import {
+  ApplianceDefinition,
+  ApplianceDisk,
+  ApplianceVariable,
+  DefinitionError,
+} from './types';
 
 type Node = Record<string, unknown>;
 type Problem = { field: string; message: string };
@@ -10,6 +15,12 @@ const DISK_TYPES = ['system', 'swap', 'user', 'data'] as const;
 const DISK_NAME = /^[a-z][a-z0-9]{0,15}$/;
 const DISK_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const OSTYPE = /^[a-z][a-z0-9_.-]{0,31}$/;
+// The names the agent's seed accepts: a shell variable, not one the guest's shell gives meaning to.
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const RESERVED_VARIABLE =
+  /^(PATH|IFS|ENV|BASH_ENV|HOME|SHELL|CDPATH|PS[1-4]|OPTIND|OPTARG|PWD|OLDPWD|LD_[A-Z_]*)$/;
+export const MAX_VARIABLE_LENGTH = 4096;
+const MAX_VARIABLES = 32;
 
 function show(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -161,6 +172,77 @@ function readDisks(r: Reader, hardware: Node): ApplianceDisk[] {
   return disks;
 }
 
+function flag(r: Reader, entry: unknown, name: string, field: string) {
+  const raw = attr(entry, name);
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  r.fail(`${field}.${name}`, `expected true or false, got ${show(raw)}`);
+  return false;
+}
+
+/**
+ * `<variables><variable name="REDIS_PASSWORD" secret="true" required="false"
+ * default="...">what it is for</variable></variables>`: the values the
+ * appliance asks for at provisioning.
+ */
+function readVariables(r: Reader, node: Node): ApplianceVariable[] {
+  const block = node.variables;
+  if (block === undefined || block === '') return [];
+  if (typeof block !== 'object' || Array.isArray(block)) {
+    r.fail('variables', 'expected one <variables> element of <variable>s');
+    return [];
+  }
+  const entries = ((block as Node).variable as unknown[] | undefined) ?? [];
+  if (entries.length > MAX_VARIABLES) {
+    r.fail(
+      'variables',
+      `expected at most ${MAX_VARIABLES} variables, got ${entries.length}`,
+    );
+    return [];
+  }
+  const variables: ApplianceVariable[] = [];
+  entries.forEach((entry, index) => {
+    const field = `variables.variable[${index}]`;
+    const nameRaw = attr(entry, 'name');
+    if (nameRaw === undefined)
+      return void r.fail(`${field}.name`, 'expected a name, got nothing');
+    if (!VARIABLE_NAME.test(nameRaw) || RESERVED_VARIABLE.test(nameRaw))
+      return void r.fail(
+        `${field}.name`,
+        `expected a shell variable name such as DNS_RECORDS (not one the shell reserves), got ${show(nameRaw)}`,
+      );
+    if (variables.some(v => v.name === nameRaw))
+      return void r.fail(
+        `${field}.name`,
+        `expected a unique variable name, got a second ${show(nameRaw)}`,
+      );
+    const text =
+      typeof entry === 'string'
+        ? entry
+        : ((entry as Node)['#text'] as string | undefined);
+    const description = decodeXmlText(text ?? '');
+    if (description.length > 1000)
+      return void r.fail(
+        field,
+        `expected a description of at most 1000 characters, got ${description.length}`,
+      );
+    const fallback = attr(entry, 'default');
+    if (fallback !== undefined && fallback.length > MAX_VARIABLE_LENGTH)
+      return void r.fail(
+        `${field}.default`,
+        `expected at most ${MAX_VARIABLE_LENGTH} characters, got ${fallback.length}`,
+      );
+    variables.push({
+      name: nameRaw,
+      description,
+      required: flag(r, entry, 'required', field),
+      secret: flag(r, entry, 'secret', field),
+      ...(fallback !== undefined ? { default: fallback } : {}),
+    });
+  });
+  return variables;
+}
+
 /**
  * Parses one STORM appliance definition. Relative `url` and `sig` resolve
  * against the definition's own URL; only http(s) is accepted. Throws a
@@ -308,6 +390,8 @@ export function parseApplianceDefinition(
     });
   }
 
+  const variables = readVariables(r, node);
+
   if (
     r.problems.length ||
     !label ||
@@ -334,5 +418,6 @@ export function parseApplianceDefinition(
     webpanel,
     hardware,
     dependencies,
+    variables,
   };
 }

@@ -6,6 +6,21 @@ export type ApplianceDisk = {
   sizeMb?: number;
 };
 
+/**
+ * A value the appliance asks for when an instance is provisioned (Tempest's
+ * addition to the STORM format): it reaches the guest through the seed, as
+ * /etc/tempest/appliance.env and appliance-variables.json.
+ */
+export type ApplianceVariable = {
+  name: string;
+  description: string;
+  /** Provisioning refuses a request without it (and without a default). */
+  required: boolean;
+  /** Never shown back (a password): the API lists its name only. */
+  secret: boolean;
+  default?: string;
+};
+
 /** One STORM appliance definition (Figure 2 of the STORM paper). */
 export type ApplianceDefinition = {
   label: string;
@@ -23,6 +38,7 @@ export type ApplianceDefinition = {
     disks: ApplianceDisk[];
   };
   dependencies: { name: string; version?: string }[];
+  variables: ApplianceVariable[];
 };
 
 /** A problem with one feed item: which item, which field, what was expected. */

@@ -1,7 +1,13 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /** Elements that may repeat and so always parse as arrays. */
-const REPEATED = new Set(['item', 'disk', 'dependency', 'enclosure']);
+const REPEATED = new Set([
+  'item',
+  'disk',
+  'dependency',
+  'enclosure',
+  'variable',
+]);
 
 // Entities and DTDs are off: documents with a DOCTYPE are refused before
 // parsing, and processEntities is false so no entity is ever expanded.

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { ApplianceDisk } from '../channels/types';
+import { ApplianceDisk, ApplianceVariable } from '../channels/types';
 import { SignatureState } from '../channels/verifySignature';
 
 /** An appliance as stored: one definition from one channel. */
@@ -21,6 +21,7 @@ export type StoredAppliance = {
   ostype: string;
   disks: ApplianceDisk[];
   dependencies: { name: string; version?: string }[];
+  variables: ApplianceVariable[];
   definitionUrl: string;
   itemName: string;
   ingestedAt: string;
@@ -59,6 +60,7 @@ type ApplianceRow = {
   ostype: string;
   disks: string;
   dependencies: string;
+  variables: string;
   definition_url: string;
   item_name: string;
   ingested_at: string | Date;
@@ -83,6 +85,7 @@ function toStored(row: ApplianceRow): StoredAppliance {
     ostype: row.ostype,
     disks: JSON.parse(row.disks),
     dependencies: JSON.parse(row.dependencies),
+    variables: JSON.parse(row.variables),
     definitionUrl: row.definition_url,
     itemName: row.item_name,
     ingestedAt: new Date(row.ingested_at).toISOString(),
@@ -108,13 +111,14 @@ function toRow(a: StoredAppliance): ApplianceRow {
     ostype: a.ostype,
     disks: JSON.stringify(a.disks),
     dependencies: JSON.stringify(a.dependencies),
+    variables: JSON.stringify(a.variables),
     definition_url: a.definitionUrl,
     item_name: a.itemName,
     ingested_at: new Date(a.ingestedAt),
   };
 }
 
-// Keeps each INSERT under SQLite's bound-parameter limit (20 columns a row).
+// Keeps each INSERT under SQLite's bound-parameter limit (21 columns a row).
 const INSERT_CHUNK = 40;
 
 /** Appliances ingested from channel feeds, in the plugin's database. */

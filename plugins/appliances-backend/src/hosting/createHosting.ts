@@ -125,6 +125,7 @@ export async function createHosting(deps: {
     currency: config.currency,
     pacer,
     events,
+    secrets,
   });
   const actions = new InstanceActions({
     db: deps.db,
@@ -162,6 +163,7 @@ export async function createHosting(deps: {
     instances,
     operations,
     currency: config.currency,
+    secrets,
   });
   const monitor = new HostMonitor(hosts, {
     offlineAfterMs: config.offlineAfterSeconds * 1000,

@@ -4,6 +4,7 @@ import { InstanceAction } from '@tempest/backstage-plugin-appliances-common';
 import { InstanceQuery } from '../permissions/instanceRules';
 import { applyCriteria } from '../permissions/applyCriteria';
 import { issueMac } from './issueMac';
+import { SealedVariables } from './instanceValues';
 import {
   InstanceState,
   LockedPrice,
@@ -37,6 +38,11 @@ export type Instance = {
   addresses: string[];
   /** Its appliance's webpanel with the instance's first address filled in. */
   webpanelUrl?: string;
+  /** The values it was provisioned with (the guest's seed); secret variables by name only. */
+  domain?: string;
+  sshAuthorizedKeys: string[];
+  variables: Record<string, string>;
+  secretVariables: string[];
   operationId?: string;
   error?: string;
   /** The action running through the agent; others wait until it ends. */
@@ -86,6 +92,10 @@ type InstanceRow = {
   network?: string | null;
   addresses?: string | null;
   webpanel?: string | null;
+  domain?: string | null;
+  ssh_authorized_keys?: string | null;
+  variables?: string | null;
+  secret_variables?: string | null;
   operation_id: string | null;
   error: string | null;
   pending_action?: InstanceAction | null;
@@ -156,6 +166,14 @@ function toInstance(row: InstanceRow): Instance {
     ...(row.network ? { network: row.network } : {}),
     addresses: row.addresses ? JSON.parse(row.addresses) : [],
     ...webpanelUrlOf(row),
+    ...(row.domain ? { domain: row.domain } : {}),
+    sshAuthorizedKeys: row.ssh_authorized_keys
+      ? JSON.parse(row.ssh_authorized_keys)
+      : [],
+    variables: row.variables ? JSON.parse(row.variables) : {},
+    secretVariables: row.secret_variables
+      ? (JSON.parse(row.secret_variables) as SealedVariables).names
+      : [],
     ...(row.operation_id ? { operationId: row.operation_id } : {}),
     ...(row.error ? { error: row.error } : {}),
     ...(row.pending_action ? { pendingAction: row.pending_action } : {}),
@@ -191,6 +209,10 @@ export type NewInstance = {
   operationId: string;
   /** The appliance's webpanel. */
   webpanel?: string;
+  domain?: string;
+  sshAuthorizedKeys?: string[];
+  variables?: Record<string, string>;
+  secretVariables?: SealedVariables;
 };
 
 function isMacCollision(e: unknown): boolean {
@@ -233,6 +255,17 @@ export class InstanceStore {
       id: input.id,
       mac,
       webpanel: input.webpanel ?? null,
+      domain: input.domain ?? null,
+      ssh_authorized_keys: input.sshAuthorizedKeys?.length
+        ? JSON.stringify(input.sshAuthorizedKeys)
+        : null,
+      variables:
+        input.variables && Object.keys(input.variables).length
+          ? JSON.stringify(input.variables)
+          : null,
+      secret_variables: input.secretVariables
+        ? JSON.stringify(input.secretVariables)
+        : null,
       hostname: input.hostname,
       active_hostname: input.hostname.toLowerCase(),
       owner: input.owner,
@@ -254,6 +287,14 @@ export class InstanceStore {
   async get(id: string, trx: Knex = this.db): Promise<Instance | undefined> {
     const row = await trx<InstanceRow>('instances').where({ id }).first();
     return row ? toInstance(row) : undefined;
+  }
+
+  /** The sealed secret variables, for the guest's seed only. */
+  async sealedVariables(id: string): Promise<SealedVariables | undefined> {
+    const row = await this.db<InstanceRow>('instances')
+      .where({ id })
+      .first('secret_variables');
+    return row?.secret_variables ? JSON.parse(row.secret_variables) : undefined;
   }
 
   async hostnameTaken(hostname: string): Promise<boolean> {

@@ -15,6 +15,12 @@ import {
 import { HostStore } from '../hosts/HostStore';
 import { OperationStore } from '../operations/OperationStore';
 import { InstanceStore } from './InstanceStore';
+import { SecretBox } from '../hosts/SecretBox';
+import {
+  InstanceValuesRequest,
+  resolveInstanceValues,
+  sealVariables,
+} from './instanceValues';
 
 export type ProvisionRequest = {
   applianceId: string;
@@ -24,7 +30,7 @@ export type ProvisionRequest = {
   maxPricePerHourMinor?: number;
   /** Whose account pays (billing decides it before the request). */
   costCenter?: string;
-};
+} & InstanceValuesRequest;
 
 export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -39,6 +45,11 @@ function requestHash(request: ProvisionRequest): string {
     ],
     hostId: request.hostId ?? null,
     maxPricePerHourMinor: request.maxPricePerHourMinor ?? null,
+    domain: request.domain ?? null,
+    sshAuthorizedKeys: request.sshAuthorizedKeys ?? [],
+    variables: Object.entries(request.variables ?? {}).sort(([a], [b]) =>
+      a < b ? -1 : 1,
+    ),
   });
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -72,6 +83,8 @@ export class ProvisioningService {
       operations: OperationStore;
       /** The installation currency, for the wording of prices. */
       currency?: string;
+      /** Seals secret appliance variables on the instance. */
+      secrets?: SecretBox;
     },
   ) {}
 
@@ -179,6 +192,12 @@ export class ProvisioningService {
     const instanceId = randomUUID();
     const operationId = randomUUID();
     const now = new Date();
+    const values = resolveInstanceValues(appliance, request);
+    const sealed = sealVariables(
+      this.deps.secrets,
+      instanceId,
+      values.secretVariables,
+    );
     // Inserted first and checked after: the unique indexes on the key and the
     // active hostname decide, so the usual request costs no extra lookups.
     try {
@@ -191,7 +210,12 @@ export class ProvisioningService {
             requestedBy,
             idempotencyKey,
             requestHash: hash,
-            request,
+            // Secret values live sealed on the instance only.
+            request: {
+              ...request,
+              variables: values.variables,
+              ...(sealed ? { secretVariables: sealed.names } : {}),
+            },
           },
           now,
         );
@@ -208,6 +232,10 @@ export class ProvisioningService {
             costCenter: request.costCenter,
             operationId,
             webpanel: appliance.webpanel,
+            domain: values.domain,
+            sshAuthorizedKeys: values.sshAuthorizedKeys,
+            variables: values.variables,
+            secretVariables: sealed,
           },
           now,
         );

@@ -6,6 +6,7 @@ import {
   insertProvisionRequest,
   provisionTestStores,
   testPricing,
+  testSecrets,
   testSize,
   useProvisionTestAgent,
 } from '../__testUtils__/provisionTestBed';
@@ -49,11 +50,22 @@ describe.each(databases.eachSupportedId())(
         auditor: mockServices.auditor.mock(),
         pollMs: 20,
         leaseMs: options.leaseMs,
+        secrets: testSecrets,
       });
       const host = await createOnlineTestHost(db, hosts, env.agent);
 
-      const request = (hostname: string, size?: typeof testSize) =>
-        insertProvisionRequest(db, { operations, instances }, hostname, size);
+      const request = (
+        hostname: string,
+        size?: typeof testSize,
+        values?: Parameters<typeof insertProvisionRequest>[4],
+      ) =>
+        insertProvisionRequest(
+          db,
+          { operations, instances },
+          hostname,
+          size,
+          values,
+        );
       return {
         db,
         hosts,
@@ -186,6 +198,56 @@ describe.each(databases.eachSupportedId())(
       expect((await instances.get(instanceId))!).toMatchObject({
         network: 'default',
         addresses: [address],
+      });
+    });
+
+    it("gives the guest's seed the instance's domain, SSH key and variables, secret ones opened only for it", async () => {
+      const { instances, operations, runner, host, request, connector } =
+        await setup();
+      const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFq0 owner@laptop';
+      const { instanceId, operationId } = await request('web-values', testSize, {
+        domain: 'lab.example.com',
+        sshAuthorizedKeys: [key],
+        variables: { DNS_RECORDS: 'www=10.0.0.8' },
+        secretVariables: { REDIS_PASSWORD: "it's s3cret" },
+      });
+      await runner.kick(operationId);
+
+      const op = (await operations.get(operationId))!;
+      expect(op.state).toBe('succeeded');
+      const { data: disk } = await connector
+        .forHost(host)
+        .GET('/v1/disks/{name}', {
+          params: { path: { name: diskNameOf(instanceId) } },
+        });
+      expect(disk!.seed).toMatchObject({
+        hostname: 'web-values',
+        domain: 'lab.example.com',
+        sshAuthorizedKeys: [key],
+        variables: {
+          DNS_RECORDS: 'www=10.0.0.8',
+          REDIS_PASSWORD: "it's s3cret",
+        },
+      });
+      // What the API serves: the secret's name, never its value.
+      expect(await instances.get(instanceId)).toMatchObject({
+        domain: 'lab.example.com',
+        sshAuthorizedKeys: [key],
+        variables: { DNS_RECORDS: 'www=10.0.0.8' },
+        secretVariables: ['REDIS_PASSWORD'],
+      });
+      expect(JSON.stringify(op)).not.toContain('s3cret');
+      expect(JSON.stringify(await instances.get(instanceId))).not.toContain(
+        's3cret',
+      );
+      expect(op.steps[3].detail).toEqual({
+        disk: diskNameOf(instanceId),
+        seed: {
+          hostname: 'web-values',
+          domain: 'lab.example.com',
+          sshAuthorizedKeys: 1,
+          variables: ['DNS_RECORDS', 'REDIS_PASSWORD'],
+        },
       });
     });
 

@@ -8,6 +8,7 @@ import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { ImageLayers } from './ImageLayers';
 import { OperationStore } from './OperationStore';
 import type { AgentAddress } from '../hosts/AgentConnector';
+import type { SecretBox } from '../hosts/SecretBox';
 
 export type ProvisionRunnerOptions = {
   db: Knex;
@@ -32,4 +33,6 @@ export type ProvisionRunnerOptions = {
   events?: Pick<InstanceEventStore, 'record'>;
   /** The installation currency, for the wording of placement decisions. */
   currency?: string;
+  /** Opens instances' secret appliance variables for their seeds. */
+  secrets?: SecretBox;
 };

@@ -14,6 +14,7 @@ import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { StepError } from './StepError';
 import { usableHostOf } from './usableHostOf';
 import { awaitAddresses } from './awaitAddresses';
+import { createInstanceDisk } from './createInstanceDisk';
 
 const PLACE_ATTEMPTS = 3;
 
@@ -124,49 +125,9 @@ export async function runProvisionStep(
       await done({ layers: installed });
       return 'done';
     }
-    case 'create-disk': {
-      const { agent } = await usableHostOf(o, instance);
-      const appliance = await o.appliances.get(instance.applianceId);
-      if (!appliance)
-        throw new StepError(
-          `Appliance ${instance.applianceId} is no longer subscribed`,
-        );
-      const layers = op.steps[2].detail!.layers as {
-        kind: string;
-        name: string;
-      }[];
-      const domainName = diskNameOf(instance.id);
-      const applianceImage = layers.find(l => l.kind === 'appliance')!.name;
-      try {
-        await agentCall(
-          'create disk',
-          agent.POST('/v1/disks', {
-            body: {
-              name: domainName,
-              appliance: applianceImage,
-              sizeGiB: Math.max(1, Math.ceil(instance.size.storageMb / 1024)),
-              seed: { hostname: instance.hostname },
-            },
-          }),
-        );
-      } catch (e) {
-        if (!(e instanceof AgentCallError && e.code === 'DISK_EXISTS')) throw e;
-        // Resumed after a crash: adopt the disk only if it is this instance's.
-        const { data: disk } = await agentCall(
-          'read disk',
-          agent.GET('/v1/disks/{name}', {
-            params: { path: { name: domainName } },
-          }),
-        );
-        if (disk.appliance.name !== applianceImage) {
-          throw new StepError(
-            `A disk named ${domainName} already exists on the host and is not this instance's`,
-          );
-        }
-      }
-      await done({ disk: domainName, seed: { hostname: instance.hostname } });
+    case 'create-disk':
+      await createInstanceDisk(o, op, instance);
       return 'done';
-    }
     case 'define': {
       const { host, agent } = await usableHostOf(o, instance);
       const domainName = diskNameOf(instance.id);

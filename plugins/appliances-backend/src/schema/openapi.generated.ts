@@ -323,6 +323,7 @@ export const spec = {
           "hardware",
           "dependencies",
           "unresolvedDependencies",
+          "variables",
           "definitionUrl",
           "ingestedAt"
         ],
@@ -419,6 +420,13 @@ export const spec = {
               "type": "string"
             }
           },
+          "variables": {
+            "type": "array",
+            "description": "The values the appliance asks for when an instance is provisioned.",
+            "items": {
+              "$ref": "#/components/schemas/ApplianceVariable"
+            }
+          },
           "definitionUrl": {
             "type": "string"
           },
@@ -427,6 +435,46 @@ export const spec = {
             "format": "date-time"
           }
         }
+      },
+      "ApplianceVariable": {
+        "type": "object",
+        "required": [
+          "name",
+          "description",
+          "required",
+          "secret"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "required": {
+            "type": "boolean",
+            "description": "Provisioning refuses a request without it unless it has a default."
+          },
+          "secret": {
+            "type": "boolean",
+            "description": "A password or key; an instance shows its name, never its value."
+          },
+          "default": {
+            "type": "string"
+          }
+        }
+      },
+      "SshPublicKey": {
+        "type": "string",
+        "maxLength": 16384,
+        "pattern": "^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\\r\\n]*)?$",
+        "description": "One OpenSSH public key line (type, base64 key, optional comment)."
+      },
+      "DomainName": {
+        "type": "string",
+        "maxLength": 253,
+        "pattern": "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        "description": "A DNS domain in lower case, e.g. lab.example.com."
       },
       "ApplianceDetail": {
         "allOf": [
@@ -954,6 +1002,26 @@ export const spec = {
           },
           "costCenter": {
             "$ref": "#/components/schemas/OwnerRef"
+          },
+          "domain": {
+            "$ref": "#/components/schemas/DomainName"
+          },
+          "sshAuthorizedKeys": {
+            "type": "array",
+            "maxItems": 16,
+            "description": "Keys that may log in as root over SSH (the appliance's SSH server starts only with one).",
+            "items": {
+              "$ref": "#/components/schemas/SshPublicKey"
+            }
+          },
+          "variables": {
+            "type": "object",
+            "maxProperties": 32,
+            "description": "Values for the variables the appliance declares (its `variables`); a name it does not declare is refused, a required one must be given unless it has a default.",
+            "additionalProperties": {
+              "type": "string",
+              "maxLength": 4096
+            }
           }
         }
       },
@@ -1176,6 +1244,31 @@ export const spec = {
           "network": {
             "type": "string",
             "description": "The host network the NIC is on."
+          },
+          "domain": {
+            "type": "string",
+            "description": "The DNS domain the instance was given."
+          },
+          "sshAuthorizedKeys": {
+            "type": "array",
+            "description": "The SSH public keys the instance was given.",
+            "items": {
+              "type": "string"
+            }
+          },
+          "variables": {
+            "type": "object",
+            "description": "The appliance variables the instance was given, secret ones left out.",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "secretVariables": {
+            "type": "array",
+            "description": "The names of the secret variables the instance was given; their values are never served.",
+            "items": {
+              "type": "string"
+            }
           },
           "addresses": {
             "type": "array",

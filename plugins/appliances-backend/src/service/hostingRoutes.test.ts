@@ -33,7 +33,11 @@ const hostBody = {
   bmc: { address: '10.0.0.4', username: 'ADMIN', password: 'bmc-pass-hunter2' },
 };
 
-async function seedAppliance(knex: Knex, signatureState = 'verified') {
+async function seedAppliance(
+  knex: Knex,
+  signatureState = 'verified',
+  variables: unknown[] = [],
+) {
   await knex('channels')
     .insert({
       id: 'sample',
@@ -65,6 +69,7 @@ async function seedAppliance(knex: Knex, signatureState = 'verified') {
       { name: 'vdb', type: 'data', sizeMb: 1024 },
     ]),
     dependencies: '[]',
+    variables: JSON.stringify(variables),
     definition_url: 'http://localhost/web.xml',
     item_name: 'web',
     ingested_at: new Date(),
@@ -293,6 +298,94 @@ describe.each(databases.eachSupportedId())(
         addresses: ['fd00::7', '10.77.0.7'],
         webpanelUrl: 'http://10.77.0.7/panel/',
       });
+    });
+
+    it("takes the instance's domain, SSH key and declared variables, refuses others, and never serves a secret", async () => {
+      const { server, knex } = await start();
+      const applianceId = await seedAppliance(knex, 'verified', [
+        {
+          name: 'SITE_TITLE',
+          description: 'The first page title',
+          required: false,
+          secret: false,
+          default: 'Welcome',
+        },
+        {
+          name: 'ADMIN_PASSWORD',
+          description: 'The webpanel password',
+          required: true,
+          secret: true,
+        },
+      ]);
+      const auth = mockCredentials.user.header(buyer.principal.userEntityRef);
+      const appliance = await request(server)
+        .get(`/api/appliances/appliances/${applianceId}`)
+        .set('Authorization', auth);
+      expect(appliance.body.variables.map((v: any) => v.name)).toEqual([
+        'SITE_TITLE',
+        'ADMIN_PASSWORD',
+      ]);
+      const body = {
+        applianceId,
+        hostname: 'valued-1',
+        size: { cpuCores: 2, memoryMb: 1024, storageMb: 1536 },
+        domain: 'lab.example.com',
+        sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me@laptop'],
+        variables: { ADMIN_PASSWORD: 'correct horse' },
+      };
+      const provision = (overrides: Record<string, unknown>) =>
+        request(server)
+          .post('/api/appliances/instances')
+          .set('Authorization', auth)
+          .send({ ...body, ...overrides });
+
+      // The spec refuses malformed values; the backend what the appliance does not declare or needs.
+      const badDomain = await provision({ domain: 'Lab Example' });
+      expect(badDomain.status).toBe(400);
+      expect(badDomain.body.error.message).toMatch(/domain/);
+      const badKey = await provision({ sshAuthorizedKeys: ['not a key'] });
+      expect(badKey.status).toBe(400);
+      const tooLong = await provision({
+        variables: { ADMIN_PASSWORD: 'x'.repeat(4097) },
+      });
+      expect(tooLong.status).toBe(400);
+      const undeclared = await provision({
+        variables: { ADMIN_PASSWORD: 'p', DEBUG: '1' },
+      });
+      expect(undeclared.status).toBe(400);
+      expect(undeclared.body.error.message).toBe(
+        'Web has no variable DEBUG (it has SITE_TITLE, ADMIN_PASSWORD).',
+      );
+      const missing = await provision({ variables: {} });
+      expect(missing.status).toBe(400);
+      expect(missing.body.error.message).toBe(
+        'Web needs the variable ADMIN_PASSWORD.',
+      );
+      expect(Number((await knex('instances').count({ n: '*' }))[0].n)).toBe(0);
+
+      const accepted = await provision({});
+      expect(accepted.status).toBe(202);
+      const instance = await request(server)
+        .get(`/api/appliances/instances/${accepted.body.instanceId}`)
+        .set('Authorization', auth);
+      expect(instance.body).toMatchObject({
+        domain: 'lab.example.com',
+        sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me@laptop'],
+        variables: { SITE_TITLE: 'Welcome' },
+        secretVariables: ['ADMIN_PASSWORD'],
+      });
+      const operation = await request(server)
+        .get(`/api/appliances/operations/${accepted.body.operationId}`)
+        .set('Authorization', auth);
+      expect(operation.status).toBe(200);
+      // Neither the API nor the database holds the secret in the clear.
+      for (const text of [
+        JSON.stringify(instance.body),
+        JSON.stringify(operation.body),
+        JSON.stringify(await knex('instances').select()),
+        JSON.stringify(await knex('operations').select()),
+      ])
+        expect(text).not.toContain('correct horse');
     });
 
     it('refuses bad provisioning requests clearly and applies Idempotency-Key semantics', async () => {

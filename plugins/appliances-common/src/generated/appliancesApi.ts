@@ -622,10 +622,25 @@ export interface components {
             };
             dependencies: components["schemas"]["Dependency"][];
             unresolvedDependencies: string[];
+            /** @description The values the appliance asks for when an instance is provisioned. */
+            variables: components["schemas"]["ApplianceVariable"][];
             definitionUrl: string;
             /** Format: date-time */
             ingestedAt: string;
         };
+        ApplianceVariable: {
+            name: string;
+            description: string;
+            /** @description Provisioning refuses a request without it unless it has a default. */
+            required: boolean;
+            /** @description A password or key; an instance shows its name, never its value. */
+            secret: boolean;
+            default?: string;
+        };
+        /** @description One OpenSSH public key line (type, base64 key, optional comment). */
+        SshPublicKey: string;
+        /** @description A DNS domain in lower case, e.g. lab.example.com. */
+        DomainName: string;
         ApplianceDetail: components["schemas"]["Appliance"] & {
             /** @description Every version of the same service in every channel, newest first. */
             versions: {
@@ -765,6 +780,13 @@ export interface components {
             hostId?: string;
             maxPricePerHourMinor?: number;
             costCenter?: components["schemas"]["OwnerRef"];
+            domain?: components["schemas"]["DomainName"];
+            /** @description Keys that may log in as root over SSH (the appliance's SSH server starts only with one). */
+            sshAuthorizedKeys?: components["schemas"]["SshPublicKey"][];
+            /** @description Values for the variables the appliance declares (its `variables`); a name it does not declare is refused, a required one must be given unless it has a default. */
+            variables?: {
+                [key: string]: string;
+            };
         };
         LockedPrice: {
             runningPriceMinor: number;
@@ -819,6 +841,16 @@ export interface components {
             mac?: string;
             /** @description The host network the NIC is on. */
             network?: string;
+            /** @description The DNS domain the instance was given. */
+            domain?: string;
+            /** @description The SSH public keys the instance was given. */
+            sshAuthorizedKeys?: string[];
+            /** @description The appliance variables the instance was given, secret ones left out. */
+            variables?: {
+                [key: string]: string;
+            };
+            /** @description The names of the secret variables the instance was given; their values are never served. */
+            secretVariables?: string[];
             /** @description The IPv4 and IPv6 addresses its host's agent last reported on the NIC (DHCP); updated when they change. */
             addresses: string[];
             /** @description The appliance's webpanel at the instance's address (a path on the instance), or the webpanel URL it declares. */

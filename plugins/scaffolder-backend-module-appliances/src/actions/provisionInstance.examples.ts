@@ -43,4 +43,26 @@ export const examples: TemplateExample[] = [
       ],
     }),
   },
+  {
+    description:
+      "Provision a DNS server in a domain, with the owner's SSH key and one of the appliance's variables",
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'provision',
+          action: 'appliances:instance:provision',
+          input: {
+            appliance: 'resource:default/sample.dns.2.90-4',
+            hostname: 'ns-1',
+            cpuCores: 1,
+            memoryMb: 256,
+            storageMb: 1024,
+            domain: 'lab.example.com',
+            sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI... me@laptop',
+            variables: { DNS_RECORDS: 'www=10.0.0.8 mail=10.0.0.9' },
+          },
+        },
+      ],
+    }),
+  },
 ];

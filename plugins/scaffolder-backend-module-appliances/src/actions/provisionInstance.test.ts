@@ -139,6 +139,43 @@ describe('appliances:instance:provision', () => {
     );
   });
 
+  it("passes the instance's domain, SSH key and variables on, leaving out empty fields", async () => {
+    const { action, calls } = backend(['succeeded']);
+    const ctx = createMockActionContext({
+      input: {
+        ...input,
+        domain: ' lab.example.com ',
+        sshPublicKey: 'ssh-ed25519 AAAAC3Nza me@laptop\n',
+        variables: { DNS_RECORDS: 'www=10.0.0.8', ALLOW_TCP: '' },
+      },
+      getInitiatorCredentials: async () =>
+        mockCredentials.user('user:default/buyer'),
+    });
+    await action.handler(ctx as any);
+    const post = calls.find(c => c.path === '/instances')!;
+    expect(post.body).toMatchObject({
+      domain: 'lab.example.com',
+      sshAuthorizedKeys: ['ssh-ed25519 AAAAC3Nza me@laptop'],
+      variables: { DNS_RECORDS: 'www=10.0.0.8' },
+    });
+    // The estimate gets the same body, so it refuses what provisioning would.
+    expect(calls.find(c => c.path === '/instances/estimate')!.body).toEqual(
+      post.body,
+    );
+
+    const bare = backend(['succeeded']);
+    await bare.action.handler(
+      createMockActionContext({
+        input: { ...input, domain: '', sshPublicKey: '  ', variables: {} },
+        getInitiatorCredentials: async () =>
+          mockCredentials.user('user:default/buyer'),
+      }) as any,
+    );
+    expect(
+      Object.keys(bare.calls.find(c => c.path === '/instances')!.body),
+    ).toEqual(['applianceId', 'hostname', 'size']);
+  });
+
   it('does not request again when the checkpoint already holds the accepted operation', async () => {
     const { action, calls } = backend(['succeeded']);
     const ctx = createMockActionContext({ input });

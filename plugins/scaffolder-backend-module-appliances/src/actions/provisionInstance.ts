@@ -21,6 +21,24 @@ function hostOf(value: string): string {
     .replace(/\.host$/, '');
 }
 
+/** The template's optional instance values as the API takes them; empty fields are left out. */
+function instanceValuesOf(input: {
+  domain?: string;
+  sshPublicKey?: string;
+  variables?: Record<string, string>;
+}) {
+  const domain = input.domain?.trim();
+  const key = input.sshPublicKey?.trim();
+  const variables = Object.fromEntries(
+    Object.entries(input.variables ?? {}).filter(([, v]) => v !== ''),
+  );
+  return {
+    ...(domain ? { domain } : {}),
+    ...(key ? { sshAuthorizedKeys: [key] } : {}),
+    ...(Object.keys(variables).length ? { variables } : {}),
+  };
+}
+
 function describeStep(step: Operation['steps'][number]): string {
   const detail = (step.detail ?? {}) as Record<string, any>;
   const current = detail.current as Record<string, any> | undefined;
@@ -98,6 +116,27 @@ export function createProvisionInstanceAction(
             .int()
             .min(0)
             .optional(),
+        domain: z =>
+          z
+            .string({
+              description:
+                "The instance's DNS domain (its FQDN is hostname.domain)",
+            })
+            .optional(),
+        sshPublicKey: z =>
+          z
+            .string({
+              description:
+                'An OpenSSH public key that may log in as root (the appliance starts SSH only with one)',
+            })
+            .optional(),
+        variables: z =>
+          z
+            .record(z.string(), {
+              description:
+                'Values for the variables the appliance declares, by name',
+            })
+            .optional(),
         timeoutSeconds: z =>
           z
             .number({ description: 'How long to wait for the instance to run' })
@@ -127,6 +166,7 @@ export function createProvisionInstanceAction(
         ...(ctx.input.maxPricePerHourMinor !== undefined
           ? { maxPricePerHourMinor: ctx.input.maxPricePerHourMinor }
           : {}),
+        ...instanceValuesOf(ctx.input),
       };
 
       // The estimate refuses, with the reason, everything provisioning would

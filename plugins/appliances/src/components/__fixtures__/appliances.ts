@@ -51,6 +51,7 @@ export const webserv: ApplianceDetail = {
     { name: 'emailserv', version: '1.0.0-0' },
   ],
   unresolvedDependencies: ['emailserv:1.0.0-0'],
+  variables: [],
   definitionUrl: 'http://localhost:7007/webserv.xml',
   ingestedAt: '2026-11-23T12:00:00.000Z',
   versions: [

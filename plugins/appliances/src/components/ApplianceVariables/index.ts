@@ -1,0 +1,1 @@
+export { ApplianceVariables } from './ApplianceVariables';
