@@ -123,10 +123,9 @@ export async function insertProvisionRequest(
   stores: { operations: OperationStore; instances: InstanceStore },
   hostname: string,
   size = testSize,
-  values: Pick<
-    NewInstance,
-    'domain' | 'sshAuthorizedKeys' | 'variables'
-  > & { secretVariables?: Record<string, string> } = {},
+  values: Pick<NewInstance, 'domain' | 'sshAuthorizedKeys' | 'variables'> & {
+    secretVariables?: Record<string, string>;
+  } = {},
 ) {
   const instanceId = randomUUID();
   const operationId = randomUUID();

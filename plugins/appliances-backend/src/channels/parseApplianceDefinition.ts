@@ -201,18 +201,18 @@ function readVariables(r: Reader, node: Node): ApplianceVariable[] {
     return [];
   }
   const variables: ApplianceVariable[] = [];
-  entries.forEach((entry, index) => {
+  const read = (entry: unknown, index: number) => {
     const field = `variables.variable[${index}]`;
     const nameRaw = attr(entry, 'name');
     if (nameRaw === undefined)
-      return void r.fail(`${field}.name`, 'expected a name, got nothing');
+      return r.fail(`${field}.name`, 'expected a name, got nothing');
     if (!VARIABLE_NAME.test(nameRaw) || RESERVED_VARIABLE.test(nameRaw))
-      return void r.fail(
+      return r.fail(
         `${field}.name`,
         `expected a shell variable name such as DNS_RECORDS (not one the shell reserves), got ${show(nameRaw)}`,
       );
     if (variables.some(v => v.name === nameRaw))
-      return void r.fail(
+      return r.fail(
         `${field}.name`,
         `expected a unique variable name, got a second ${show(nameRaw)}`,
       );
@@ -222,23 +222,27 @@ function readVariables(r: Reader, node: Node): ApplianceVariable[] {
         : ((entry as Node)['#text'] as string | undefined);
     const description = decodeXmlText(text ?? '');
     if (description.length > 1000)
-      return void r.fail(
+      return r.fail(
         field,
         `expected a description of at most 1000 characters, got ${description.length}`,
       );
     const fallback = attr(entry, 'default');
     if (fallback !== undefined && fallback.length > MAX_VARIABLE_LENGTH)
-      return void r.fail(
+      return r.fail(
         `${field}.default`,
         `expected at most ${MAX_VARIABLE_LENGTH} characters, got ${fallback.length}`,
       );
-    variables.push({
+    return {
       name: nameRaw,
       description,
       required: flag(r, entry, 'required', field),
       secret: flag(r, entry, 'secret', field),
       ...(fallback !== undefined ? { default: fallback } : {}),
-    });
+    };
+  };
+  entries.forEach((entry, index) => {
+    const variable = read(entry, index);
+    if (variable) variables.push(variable);
   });
   return variables;
 }

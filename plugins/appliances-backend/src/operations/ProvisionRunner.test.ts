@@ -205,12 +205,16 @@ describe.each(databases.eachSupportedId())(
       const { instances, operations, runner, host, request, connector } =
         await setup();
       const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFq0 owner@laptop';
-      const { instanceId, operationId } = await request('web-values', testSize, {
-        domain: 'lab.example.com',
-        sshAuthorizedKeys: [key],
-        variables: { DNS_RECORDS: 'www=10.0.0.8' },
-        secretVariables: { REDIS_PASSWORD: "it's s3cret" },
-      });
+      const { instanceId, operationId } = await request(
+        'web-values',
+        testSize,
+        {
+          domain: 'lab.example.com',
+          sshAuthorizedKeys: [key],
+          variables: { DNS_RECORDS: 'www=10.0.0.8' },
+          secretVariables: { REDIS_PASSWORD: "it's s3cret" },
+        },
+      );
       await runner.kick(operationId);
 
       const op = (await operations.get(operationId))!;

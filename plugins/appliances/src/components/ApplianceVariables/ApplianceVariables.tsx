@@ -7,7 +7,8 @@ import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { appliancesApiRef } from '../../api';
 
-type ApplianceVariable = AppliancesApiComponents['schemas']['ApplianceVariable'];
+type ApplianceVariable =
+  AppliancesApiComponents['schemas']['ApplianceVariable'];
 
 const applianceIdOf = (ref: string) =>
   ref.replace(/^resource:(default\/)?/, '');
@@ -22,8 +23,7 @@ export function ApplianceVariables(
 ) {
   const api = useApi(appliancesApiRef);
   const appliance = (props.formContext as any)?.formData?.appliance as
-    | string
-    | undefined;
+    string | undefined;
   const { onChange } = props;
   const value = props.formData ?? {};
   const [declared, setDeclared] = useState<ApplianceVariable[]>();
@@ -46,7 +46,9 @@ export function ApplianceVariables(
   }, [api, appliance]);
 
   if (!appliance)
-    return <Typography>Choose an appliance to see what it asks for.</Typography>;
+    return (
+      <Typography>Choose an appliance to see what it asks for.</Typography>
+    );
   if (error) return <Alert severity="error">{error}</Alert>;
   if (!declared) return <Typography>Reading the appliance…</Typography>;
   if (!declared.length)
