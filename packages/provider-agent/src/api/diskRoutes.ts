@@ -21,6 +21,17 @@ export function diskRoutes(agent: AgentServices): Router {
       res.json(await disks.get(req.params.name)),
     ),
   );
+  router.put(
+    '/v1/disks/:name/volumes/:volume',
+    asyncHandler(async (req, res) => {
+      const { volume, created } = await disks.createVolume(
+        req.params.name,
+        req.params.volume,
+        req.body,
+      );
+      res.status(created ? 201 : 200).json(volume);
+    }),
+  );
   router.delete(
     '/v1/disks/:name',
     asyncHandler(async (req, res) => {

@@ -279,6 +279,87 @@ describe('disks, domains and stats API (simulated driver)', () => {
       });
   });
 
+  it('adds swap and user volumes to a disk, attaches them after the seed by serial, and removes them with it', async () => {
+    await t.client.POST('/v1/disks', {
+      body: { name: 'vol-1', appliance: 'mail', seed: {} },
+    });
+    const disk = { path: { name: 'vol-1' } };
+    const put = (volume: string, body: any) =>
+      t.client.PUT('/v1/disks/{name}/volumes/{volume}', {
+        params: { path: { name: 'vol-1', volume } },
+        body,
+      });
+    const swap = await put('swap', { role: 'swap', sizeMiB: 128 });
+    expect(swap.response.status).toBe(201);
+    expect(swap.data).toEqual({
+      name: 'swap',
+      role: 'swap',
+      sizeMiB: 128,
+      serial: 'tempest-swap',
+      path: path.join(t.config.dataDir, 'disks/vol-1/volume-swap.qcow2'),
+    });
+    expect(
+      (await put('user', { role: 'user', sizeMiB: 64 })).response.status,
+    ).toBe(201);
+    // The same volume again is answered as it is; another size under its name is refused.
+    expect(
+      (await put('swap', { role: 'swap', sizeMiB: 128 })).response.status,
+    ).toBe(200);
+    expect(
+      (await put('swap', { role: 'swap', sizeMiB: 256 })).error,
+    ).toMatchObject({
+      error: { code: 'DISK_EXISTS' },
+    });
+    expect((await put('x', { role: 'boot', sizeMiB: 1 })).response.status).toBe(
+      400,
+    );
+    const layers = await t.agent.services.diskStore.chain(swap.data!.path);
+    expect(layers).toEqual([
+      expect.objectContaining({ virtualSizeBytes: 128 * 1024 ** 2 }),
+    ]);
+    const read = await t.client.GET('/v1/disks/{name}', { params: disk });
+    expect(read.data!.volumes!.map(v => [v.name, v.role, v.sizeMiB])).toEqual([
+      ['swap', 'swap', 128],
+      ['user', 'user', 64],
+    ]);
+
+    const defined = await t.client.PUT('/v1/domains/{name}', {
+      params: disk,
+      body: { vcpus: 1, memoryMiB: 128, disk: 'vol-1' },
+    });
+    expect(defined.response.status).toBe(201);
+    const state = JSON.parse(
+      await fs.readFile(
+        path.join(t.config.dataDir, 'simulated/hypervisor.json'),
+        'utf8',
+      ),
+    );
+    const [vol] = JSON.stringify(state).match(/"name":"vol-1"[^\]]*\]/)!;
+    expect(vol.match(/"target":"vd[a-z]"[^}]*/g)).toEqual([
+      '"target":"vda"',
+      '"target":"vdb","readOnly":true',
+      '"target":"vdc","serial":"tempest-swap"',
+      '"target":"vdd","serial":"tempest-user"',
+    ]);
+    // No volume joins a disk whose domain is defined: the domain would not see it.
+    expect(
+      (await put('data', { role: 'data', sizeMiB: 8 })).error,
+    ).toMatchObject({
+      error: { code: 'DISK_IN_USE' },
+    });
+    await t.client.DELETE('/v1/domains/{name}', { params: disk });
+    expect(
+      (await t.client.DELETE('/v1/disks/{name}', { params: disk })).response
+        .status,
+    ).toBe(204);
+    await expect(fs.stat(swap.data!.path)).rejects.toThrow();
+    expect(
+      await t.agent.services.diskStore
+        .chain(swap.data!.path)
+        .catch(e => e.code),
+    ).toBe('UNKNOWN_DISK');
+  });
+
   it('answers unknown domains and disks with stable codes', async () => {
     const ghost = { params: { path: { name: 'ghost' } } };
     for (const res of [

@@ -22,6 +22,8 @@ export interface DiskStore {
     backingPath: string,
     options?: { sizeBytes?: number },
   ): Promise<LayerInfo>;
+  /** Creates an empty qcow2 disk of its own (a swap or data volume); refuses an existing path. */
+  createBlank(path: string, sizeBytes: number): Promise<LayerInfo>;
   /** The layer and everything below it, top first. */
   chain(path: string): Promise<LayerInfo[]>;
   remove(path: string): Promise<void>;

@@ -13,6 +13,11 @@ import { unlessMissing } from '../storage/unlessMissing';
 import { cleanUpAfter } from '../errors/cleanUpAfter';
 
 export type CreateDiskRequest = AgentApiSchemas['CreateDiskRequest'];
+export type VolumeRequest = AgentApiSchemas['VolumeRequest'];
+export type Volume = AgentApiSchemas['Volume'];
+
+const VOLUME_ROLES = ['swap', 'user', 'data'] as const;
+const MAX_VOLUMES = 8;
 
 /** What the agent keeps about a disk; its layer paths run instance first, OS last. */
 export type DiskRecord = Omit<AgentApiSchemas['Disk'], 'layers' | 'seed'> & {
@@ -26,6 +31,7 @@ export class InstanceDisks {
   private readonly root: string;
   private readonly deploymentsRoot: string;
   private readonly creating = new Set<string>();
+  private volumeLock: Promise<unknown> = Promise.resolve();
   private deploymentLock: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -123,6 +129,87 @@ export class InstanceDisks {
     }
   }
 
+  /**
+   * Adds a blank volume to an instance disk (before its domain is defined):
+   * the same volume again is answered as it is (`created` false), another
+   * role or size under its name is DISK_EXISTS.
+   */
+  createVolume(
+    diskName: string,
+    volumeName: string,
+    request: VolumeRequest,
+  ): Promise<{ volume: Volume; created: boolean }> {
+    validateName(diskName, 'disk name');
+    validateName(volumeName, 'volume name');
+    if (!VOLUME_ROLES.includes(request?.role))
+      throw new AgentError(
+        'INVALID_REQUEST',
+        `role must be one of ${VOLUME_ROLES.join(', ')}`,
+      );
+    if (
+      !Number.isInteger(request.sizeMiB) ||
+      request.sizeMiB < 1 ||
+      request.sizeMiB > 16 * 1024 * 1024
+    )
+      throw new AgentError(
+        'INVALID_REQUEST',
+        'sizeMiB must be a whole number from 1 to 16777216',
+      );
+    // Serialised: two volumes written at once would lose one from disk.json.
+    const run = this.volumeLock.then(async () => {
+      const record = await this.require(diskName);
+      const volumes = record.volumes ?? [];
+      const existing = volumes.find(v => v.name === volumeName);
+      if (existing) {
+        if (
+          existing.role === request.role &&
+          existing.sizeMiB === request.sizeMiB
+        )
+          return { volume: existing, created: false };
+        throw new AgentError(
+          'DISK_EXISTS',
+          `Disk ${diskName} already has a volume ${volumeName} (${existing.role}, ${existing.sizeMiB} MiB)`,
+        );
+      }
+      if (volumes.length >= MAX_VOLUMES)
+        throw new AgentError(
+          'INVALID_REQUEST',
+          `Disk ${diskName} has ${MAX_VOLUMES} volumes already`,
+        );
+      const domain = await this.diskInUse(diskName);
+      if (domain)
+        throw new AgentError(
+          'DISK_IN_USE',
+          `Disk ${diskName} is attached to domain ${domain}; volumes are added before the domain is defined`,
+        );
+      const volume: Volume = {
+        name: volumeName,
+        role: request.role,
+        sizeMiB: request.sizeMiB,
+        path: path.join(this.dir(diskName), `volume-${volumeName}.qcow2`),
+        serial: `tempest-${request.role}`,
+      };
+      await this.diskStore.createBlank(
+        volume.path,
+        request.sizeMiB * 1024 ** 2,
+      );
+      try {
+        await writeJsonAtomic(path.join(this.dir(diskName), 'disk.json'), {
+          ...record,
+          volumes: [...volumes, volume],
+        });
+      } catch (e) {
+        return cleanUpAfter(e, () => this.diskStore.remove(volume.path));
+      }
+      return { volume, created: true };
+    });
+    this.volumeLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   async get(name: string): Promise<DiskView> {
     const record = await this.require(name);
     return { ...record, layers: await this.diskStore.chain(record.path) };
@@ -148,6 +235,8 @@ export class InstanceDisks {
         'DISK_IN_USE',
         `Disk ${name} is attached to domain ${domain}`,
       );
+    for (const volume of record.volumes ?? [])
+      await this.diskStore.remove(volume.path);
     await this.diskStore.remove(record.path);
     await fs.rm(this.dir(name), { recursive: true, force: true });
     // The deployment layer goes with its last instance.

@@ -108,6 +108,19 @@ export class QemuImgDiskStore implements DiskStore {
     return (await this.chain(path))[0];
   }
 
+  async createBlank(path: string, sizeBytes: number) {
+    assertInside(this.root, path);
+    if (await exists(path))
+      throw new AgentError('DISK_EXISTS', `A layer already exists at ${path}`);
+    try {
+      await this.run(['create', '-q', '-f', 'qcow2', path, String(sizeBytes)]);
+    } catch (e) {
+      await fs.rm(path, { force: true });
+      throw e;
+    }
+    return (await this.chain(path))[0];
+  }
+
   async chain(path: string): Promise<LayerInfo[]> {
     assertInside(this.root, path);
     return (await this.info(path, true)).map(i => ({

@@ -101,6 +101,24 @@ export class SimulatedDiskStore implements DiskStore {
     }).then(() => this.chain(file).then(c => c[0]));
   }
 
+  createBlank(file: string, sizeBytes: number) {
+    return this.withIndex(async index => {
+      assertInside(this.root, file);
+      if (index[file] || (await exists(file)))
+        throw new AgentError(
+          'DISK_EXISTS',
+          `A layer already exists at ${file}`,
+        );
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs
+        .writeFile(file, emptyQcow2(sizeBytes), { flag: 'wx' })
+        .catch(e => {
+          throw fromFsError(e, file);
+        });
+      index[file] = { virtualSizeBytes: sizeBytes };
+    }).then(() => this.chain(file).then(c => c[0]));
+  }
+
   async chain(file: string): Promise<LayerInfo[]> {
     assertInside(this.root, file);
     const index = await this.readIndex();

@@ -120,6 +120,23 @@ export function diskStoreContract(fixture: () => DiskStoreFixture) {
     expect((await store.chain(os)).map(l => l.path)).toEqual([os]);
   });
 
+  it('creates a blank disk of a size, standing alone, once', async () => {
+    const { store, root } = fixture();
+    const file = path.join(root, 'blank', 'swap.qcow2');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const blank = await store.createBlank(file, 128 * 1024 ** 2);
+    expect(blank).toMatchObject({
+      path: file,
+      format: 'qcow2',
+      virtualSizeBytes: 128 * 1024 ** 2,
+    });
+    expect(blank.backingPath).toBeUndefined();
+    expect(await code(store.createBlank(file, GiB))).toBe('DISK_EXISTS');
+    expect((await store.chain(file))[0].virtualSizeBytes).toBe(128 * 1024 ** 2);
+    await store.remove(file);
+    expect(await code(store.chain(file))).toBe('UNKNOWN_DISK');
+  });
+
   it('takes its virtual size from the image and gives overlays theirs', async () => {
     const { store, root } = fixture();
     const file = path.join(root, 'sized.qcow2');

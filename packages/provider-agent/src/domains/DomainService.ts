@@ -83,6 +83,14 @@ export class DomainService {
         target: 'vdb',
         readOnly: true,
       });
+    // Volumes follow, vdc onwards; the guest finds each by its serial.
+    for (const volume of disk.volumes ?? [])
+      resolved.disks.push({
+        path: volume.path,
+        format: 'qcow2',
+        target: `vd${String.fromCharCode(97 + resolved.disks.length)}`,
+        serial: volume.serial,
+      });
     if (spec.kernel) {
       if (
         spec.kernel.cmdline !== undefined &&

@@ -9,6 +9,8 @@ export interface DomainDiskSpec {
   /** Guest device name, e.g. vda. */
   target: string;
   readOnly?: boolean;
+  /** The virtio serial the guest reads (tempest-swap, tempest-user, tempest-data). */
+  serial?: string;
 }
 
 /** A fully resolved domain: every path absolute and already validated. */

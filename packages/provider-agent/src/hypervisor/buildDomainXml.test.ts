@@ -28,6 +28,35 @@ describe('buildDomainXml', () => {
     expect(xml.match(/<devices>/g)).toHaveLength(1);
   });
 
+  it('gives a volume the serial the guest finds it by', () => {
+    const xml = buildDomainXml(
+      {
+        name: 'web',
+        vcpus: 1,
+        memoryMiB: 128,
+        disks: [
+          {
+            path: '/data/swap.qcow2',
+            format: 'qcow2',
+            target: 'vdc',
+            serial: 'tempest-swap',
+          },
+        ],
+      },
+      'qemu',
+    );
+    expect(xml).toContain(
+      [
+        "    <disk type='file' device='disk'>",
+        "      <driver name='qemu' type='qcow2'/>",
+        "      <source file='/data/swap.qcow2'/>",
+        "      <target dev='vdc' bus='virtio'/>",
+        '      <serial>tempest-swap</serial>',
+        '    </disk>',
+      ].join('\n'),
+    );
+  });
+
   it('gives each NIC its MAC on its network', () => {
     const xml = buildDomainXml(
       {

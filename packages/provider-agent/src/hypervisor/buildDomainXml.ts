@@ -37,6 +37,7 @@ export function buildDomainXml(
     lines.push(`      <source file='${x(disk.path)}'/>`);
     lines.push(`      <target dev='${x(disk.target)}' bus='virtio'/>`);
     if (disk.readOnly) lines.push(`      <readonly/>`);
+    if (disk.serial) lines.push(`      <serial>${x(disk.serial)}</serial>`);
     lines.push(`    </disk>`);
   }
   for (const nic of spec.nics ?? []) {

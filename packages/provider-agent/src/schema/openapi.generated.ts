@@ -404,10 +404,65 @@ export const spec = {
       },
       "delete": {
         "operationId": "removeDisk",
-        "summary": "Remove an instance disk (STORM disk_remove)",
+        "summary": "Remove an instance disk (STORM disk_remove) with its volumes",
         "responses": {
           "204": {
             "description": "Removed."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/disks/{name}/volumes/{volume}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        },
+        {
+          "name": "volume",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Name"
+          }
+        }
+      ],
+      "put": {
+        "operationId": "createVolume",
+        "summary": "Add a blank volume (swap, user or data disk) to an instance disk",
+        "description": "A blank qcow2 disk of the size given, kept with the instance disk, attached to the domain defined on it after the instance disk and its seed (its virtio serial is tempest-<role>, which the guest reads), and removed with it. The same volume again answers 200; another role or size under the same name is DISK_EXISTS; a disk a domain is defined on is DISK_IN_USE.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/VolumeRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The volume already existed as asked.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Volume"
+                }
+              }
+            }
+          },
+          "201": {
+            "description": "Created.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Volume"
+                }
+              }
+            }
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -1319,6 +1374,63 @@ export const spec = {
           }
         }
       },
+      "VolumeRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "role",
+          "sizeMiB"
+        ],
+        "properties": {
+          "role": {
+            "type": "string",
+            "enum": [
+              "swap",
+              "user",
+              "data"
+            ]
+          },
+          "sizeMiB": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 16777216
+          }
+        }
+      },
+      "Volume": {
+        "type": "object",
+        "required": [
+          "name",
+          "role",
+          "sizeMiB",
+          "path",
+          "serial"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "role": {
+            "type": "string",
+            "enum": [
+              "swap",
+              "user",
+              "data"
+            ]
+          },
+          "sizeMiB": {
+            "type": "integer",
+            "maximum": 16777216
+          },
+          "path": {
+            "type": "string"
+          },
+          "serial": {
+            "type": "string",
+            "description": "The virtio serial the guest sees (tempest-<role>)."
+          }
+        }
+      },
       "Disk": {
         "type": "object",
         "required": [
@@ -1330,6 +1442,13 @@ export const spec = {
           "createdAt"
         ],
         "properties": {
+          "volumes": {
+            "type": "array",
+            "description": "Blank volumes kept with the disk (swap, user, data), in the order they are attached.",
+            "items": {
+              "$ref": "#/components/schemas/Volume"
+            }
+          },
           "name": {
             "type": "string"
           },

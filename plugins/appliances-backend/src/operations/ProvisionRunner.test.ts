@@ -1,4 +1,6 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { waitFor } from '@tempest/provider-agent/testing';
 import { AgentConnector } from '../hosts/AgentConnector';
 import {
@@ -43,7 +45,18 @@ describe.each(databases.eachSupportedId())(
         hosts,
         instances,
         operations,
-        appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
+        appliances: {
+          get: async () =>
+            ({
+              id: 'sample.webserv.2.0',
+              // As STORM's Figure 2: the system image, a swap and a user disk.
+              disks: [
+                { name: 'hda1', type: 'system', file: 'sys.img' },
+                { name: 'hda3', type: 'swap', sizeMb: 128 },
+                { name: 'hda2', type: 'user', sizeMb: 256 },
+              ],
+            }) as any,
+        },
         layers: { layersFor: options.layers ?? (async () => env.layers) },
         agents: connector,
         logger,
@@ -179,6 +192,29 @@ describe.each(databases.eachSupportedId())(
       });
       expect(state.data!.state).toBe('running');
 
+      // The swap and user disks the appliance declares, of their sizes, beside
+      // an instance disk of the rest of its storage (20 GiB less 384 MiB).
+      const disk = await client.GET('/v1/disks/{name}', {
+        params: { path: { name: diskNameOf(instanceId) } },
+      });
+      expect(
+        disk.data!.volumes!.map(v => [v.name, v.role, v.sizeMiB, v.serial]),
+      ).toEqual([
+        ['hda3', 'swap', 128, 'tempest-swap'],
+        ['hda2', 'user', 256, 'tempest-user'],
+      ]);
+      expect(disk.data!.layers![0].virtualSizeBytes).toBe(20 * 1024 ** 3);
+      expect(op.steps[3]).toMatchObject({
+        progress: 1,
+        detail: {
+          sizeGiB: 20,
+          volumes: [
+            { name: 'hda3', role: 'swap', sizeMiB: 128 },
+            { name: 'hda2', role: 'user', sizeMiB: 256 },
+          ],
+        },
+      });
+
       // Its NIC carries the MAC Tempest issued, on the host's default network, and
       // the address the guest took is known before the instance is published.
       expect(instance.mac).toMatch(/^02:7e(:[0-9a-f]{2}){4}$/);
@@ -244,7 +280,7 @@ describe.each(databases.eachSupportedId())(
       expect(JSON.stringify(await instances.get(instanceId))).not.toContain(
         's3cret',
       );
-      expect(op.steps[3].detail).toEqual({
+      expect(op.steps[3].detail).toMatchObject({
         disk: diskNameOf(instanceId),
         seed: {
           hostname: 'web-values',
@@ -311,6 +347,12 @@ describe.each(databases.eachSupportedId())(
         params: { path: { name: diskNameOf(instanceId) } },
       });
       expect(disk.response.status).toBe(404);
+      // Its swap and user volumes went with it.
+      await expect(
+        fs.stat(
+          path.join(env.agent.config.dataDir, 'disks', diskNameOf(instanceId)),
+        ),
+      ).rejects.toThrow(/ENOENT/);
       // The foreign domain is left alone.
       const foreign = await client.GET('/v1/domains/{name}', {
         params: { path: { name: diskNameOf(instanceId) } },

@@ -7,10 +7,15 @@ import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { StepError } from './StepError';
 import { usableHostOf } from './usableHostOf';
 
+const BLANK_DISK_TYPES = ['swap', 'user', 'data'] as const;
+
 /**
  * The create-disk step: the instance disk over its appliance's layers, with
  * the seed that carries the instance's values (hostname, domain, SSH keys,
- * appliance variables, secret ones opened only here).
+ * appliance variables, secret ones opened only here), then a blank volume of
+ * its declared size for each swap, user and data disk of the appliance's
+ * hardware, reporting progress disk by disk. Volumes go with the instance
+ * disk when it is removed (rollback, delete).
  */
 export async function createInstanceDisk(
   o: ProvisionRunnerOptions,
@@ -39,6 +44,23 @@ export async function createInstanceDisk(
     );
   }
   const variables = { ...instance.variables, ...secretVariables };
+  const volumes = (appliance.disks ?? []).flatMap(d =>
+    d.sizeMb && BLANK_DISK_TYPES.includes(d.type as 'swap')
+      ? [
+          {
+            name: d.name,
+            role: d.type as (typeof BLANK_DISK_TYPES)[number],
+            sizeMiB: d.sizeMb,
+          },
+        ]
+      : [],
+  );
+  // The instance's storage covers its blank disks too (minimumSize); the instance disk gets the rest.
+  const volumesMb = volumes.reduce((sum, v) => sum + v.sizeMiB, 0);
+  const sizeGiB = Math.max(
+    1,
+    Math.ceil((instance.size.storageMb - volumesMb) / 1024),
+  );
   const seed = {
     hostname: instance.hostname,
     ...(instance.domain ? { domain: instance.domain } : {}),
@@ -54,7 +76,7 @@ export async function createInstanceDisk(
         body: {
           name: diskName,
           appliance: applianceImage,
-          sizeGiB: Math.max(1, Math.ceil(instance.size.storageMb / 1024)),
+          sizeGiB,
           seed,
         },
       }),
@@ -74,18 +96,39 @@ export async function createInstanceDisk(
       );
     }
   }
+  // What the step shows: never a secret value.
+  const detail = {
+    disk: diskName,
+    sizeGiB,
+    seed: {
+      hostname: instance.hostname,
+      ...(instance.domain ? { domain: instance.domain } : {}),
+      sshAuthorizedKeys: instance.sshAuthorizedKeys.length,
+      variables: Object.keys(variables).sort(),
+    },
+  };
+  const created: typeof volumes = [];
+  const report = (extra: Record<string, unknown> = {}) =>
+    o.operations.updateStep(op.id, 'create-disk', {
+      progress: (1 + created.length) / (1 + volumes.length),
+      detail: { ...detail, volumes: created, ...extra },
+    });
+  await report();
+  for (const volume of volumes) {
+    await report({ current: volume });
+    // The same volume again is answered as it is: a resumed step carries on.
+    await agentCall(
+      `create ${volume.role} disk ${volume.name} of ${volume.sizeMiB} MiB`,
+      agent.PUT('/v1/disks/{name}/volumes/{volume}', {
+        params: { path: { name: diskName, volume: volume.name } },
+        body: { role: volume.role, sizeMiB: volume.sizeMiB },
+      }),
+    );
+    created.push(volume);
+  }
   await o.operations.updateStep(op.id, 'create-disk', {
     state: 'done',
     progress: 1,
-    detail: {
-      disk: diskName,
-      // What the step shows: never a secret value.
-      seed: {
-        hostname: instance.hostname,
-        ...(instance.domain ? { domain: instance.domain } : {}),
-        sshAuthorizedKeys: instance.sshAuthorizedKeys.length,
-        variables: Object.keys(variables).sort(),
-      },
-    },
+    detail: { ...detail, volumes: created },
   });
 }

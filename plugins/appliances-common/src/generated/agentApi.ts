@@ -186,8 +186,31 @@ export interface paths {
         get: operations["getDisk"];
         put?: never;
         post?: never;
-        /** Remove an instance disk (STORM disk_remove) */
+        /** Remove an instance disk (STORM disk_remove) with its volumes */
         delete: operations["removeDisk"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disks/{name}/volumes/{volume}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                volume: components["schemas"]["Name"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add a blank volume (swap, user or data disk) to an instance disk
+         * @description A blank qcow2 disk of the size given, kept with the instance disk, attached to the domain defined on it after the instance disk and its seed (its virtio serial is tempest-<role>, which the guest reads), and removed with it. The same volume again answers 200; another role or size under the same name is DISK_EXISTS; a disk a domain is defined on is DISK_IN_USE.
+         */
+        put: operations["createVolume"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -518,7 +541,23 @@ export interface components {
             actualSizeBytes: number;
             backingPath?: string;
         };
+        VolumeRequest: {
+            /** @enum {string} */
+            role: "swap" | "user" | "data";
+            sizeMiB: number;
+        };
+        Volume: {
+            name: string;
+            /** @enum {string} */
+            role: "swap" | "user" | "data";
+            sizeMiB: number;
+            path: string;
+            /** @description The virtio serial the guest sees (tempest-<role>). */
+            serial: string;
+        };
         Disk: {
+            /** @description Blank volumes kept with the disk (swap, user, data), in the order they are attached. */
+            volumes?: components["schemas"]["Volume"][];
             name: string;
             appliance: {
                 name: string;
@@ -975,6 +1014,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createVolume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                volume: components["schemas"]["Name"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VolumeRequest"];
+            };
+        };
+        responses: {
+            /** @description The volume already existed as asked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Volume"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Volume"];
+                };
             };
             default: components["responses"]["Error"];
         };
