@@ -91,6 +91,15 @@ export const instanceEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/** The host card (state, capacity, instances, prices) on appliance-host entities. */
+export const hostEntityCard = EntityCardBlueprint.make({
+  name: 'host',
+  params: {
+    filter: { 'spec.type': 'appliance-host' },
+    loader: () => import('./components/HostCard').then(m => <m.HostCard />),
+  },
+});
+
 /** Scaffolder field `InstanceActionPicker`, used by the Power instance template. */
 export const instanceActionPickerField = FormFieldBlueprint.make({
   name: 'instance-action-picker',

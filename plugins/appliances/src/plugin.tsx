@@ -17,6 +17,7 @@ import {
   registerHostOutputs,
   instanceActionPickerField,
   instanceEntityCard,
+  hostEntityCard,
   myInstancesPage,
   operationPage,
 } from './hostingExtensions';
@@ -61,6 +62,7 @@ export const appliancesPlugin = createFrontendPlugin({
     myInstancesPage,
     hostsPage,
     instanceEntityCard,
+    hostEntityCard,
     instanceActionPickerField,
     costsPage,
     costEntityCard,

@@ -360,7 +360,7 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       await main().getByRole('link', { name: hostName }).click();
       await journey.check({
         name: 'host-entity',
-        main: main().getByText('About').first(),
+        main: main().getByText(`Host ${hostName}`),
       });
       journey.done();
     });

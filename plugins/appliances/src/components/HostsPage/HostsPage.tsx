@@ -14,11 +14,11 @@ import {
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
-import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { Host, formatDuration, hostingApi } from '../../hosting/hostingApi';
 import { useMoney } from '../../money/useMoney';
+import { Capacity } from '../Capacity';
 import { HostLink } from '../EntityLinks';
 import { ErrorAlert } from '../ErrorAlert';
 import { EnrolmentDialog } from './EnrolmentDialog';
@@ -34,31 +34,6 @@ const STATE_COLOURS: Record<string, 'primary' | 'secondary' | 'default'> = {
   online: 'primary',
   offline: 'secondary',
 };
-
-/** `used of total unit` above a bar. */
-function Capacity(props: {
-  used: number;
-  total: number;
-  unit: string;
-  label: string;
-}) {
-  const percent = props.total
-    ? Math.min(100, (props.used / props.total) * 100)
-    : 0;
-  return (
-    <Box mb={0.5}>
-      <Typography variant="caption" component="div">
-        {props.label}: {props.used.toLocaleString()} of{' '}
-        {props.total.toLocaleString()} {props.unit}
-      </Typography>
-      <LinearProgress
-        variant="determinate"
-        value={percent}
-        aria-label={`${props.label} in use`}
-      />
-    </Box>
-  );
-}
 
 /** Edit prices, maintenance on or off, a new enrolment token while the host has not enrolled. */
 function HostActions(props: {

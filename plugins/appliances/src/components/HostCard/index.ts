@@ -1,0 +1,1 @@
+export { HostCard, HOST_ID_ANNOTATION } from './HostCard';
