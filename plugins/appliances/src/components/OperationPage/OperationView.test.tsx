@@ -25,11 +25,24 @@ const steps = (install: { state: string; progress: number }, after: string) => [
         name: 'webserv',
         version: '1.1.0',
         receivedBytes: 3145728,
+        totalBytes: 7864320,
         speedBytesPerSecond: 2097152,
       },
     },
   },
-  { name: 'create-disk', state: after, progress: after === 'done' ? 1 : 0 },
+  {
+    name: 'create-disk',
+    state: after === 'done' ? 'done' : 'running',
+    progress: after === 'done' ? 1 : 0.5,
+    detail: {
+      disk: 'i-1',
+      sizeGiB: 20,
+      volumes: [{ name: 'hda3', role: 'swap', sizeMiB: 128 }],
+      ...(after === 'done'
+        ? {}
+        : { current: { name: 'hda2', role: 'user', sizeMiB: 1024 } }),
+    },
+  },
   { name: 'define', state: after, progress: after === 'done' ? 1 : 0 },
   { name: 'start', state: after, progress: after === 'done' ? 1 : 0 },
   { name: 'publish', state: after, progress: after === 'done' ? 1 : 0 },
@@ -88,8 +101,28 @@ describe('OperationView', () => {
         [fetchApiRef, fetchApi as any],
       ],
     });
-    expect(await screen.findByText(/3.0 MiB · 2.0 MiB\/s/)).toBeInTheDocument();
-    expect(screen.getByText('40%')).toBeInTheDocument();
+    // The download: how much of how much, how fast, how long still, and a bar of its own.
+    expect(
+      await screen.findByText(
+        'appliance webserv 1.1.0: 3.0 of 7.5 MiB at 2.0 MiB/s, about 3 s left',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('40% · 2.0 MiB/s')).toBeInTheDocument();
+    expect(
+      screen.getByRole('progressbar', { name: 'appliance webserv download' }),
+    ).toHaveAttribute('aria-valuenow', '40');
+    // Disk creation, disk by disk.
+    expect(
+      screen.getByText(
+        'instance disk i-1 20 GiB with its seed, swap disk hda3 128 MiB',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('creating the user disk hda2 1 GiB'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('progressbar', { name: 'create-disk progress' }),
+    ).toHaveAttribute('aria-valuenow', '50');
     expect(
       screen.getByText(/Chose sim-host-2: best fit of 2/),
     ).toBeInTheDocument();

@@ -19,49 +19,13 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import {
-  Instance,
-  Operation,
-  OperationStep,
-  formatSpeed,
-  hostingApi,
-} from '../../hosting/hostingApi';
+import { Instance, Operation, hostingApi } from '../../hosting/hostingApi';
+import { StepDetail, stepProgressCaption } from './StepDetail';
 import { useMoney } from '../../money/useMoney';
 
 const FINISHED = new Set(['succeeded', 'failed']);
 
-function stepDetail(step: OperationStep): string {
-  const detail = (step.detail ?? {}) as Record<string, any>;
-  if (step.error) return step.error;
-  if (step.name === 'install-images') {
-    const current = detail.current as Record<string, any> | undefined;
-    const layers = (detail.layers as Record<string, any>[] | undefined) ?? [];
-    const done = layers
-      .map(l => `${l.kind} ${l.name} ${l.version} verified`)
-      .join(', ');
-    if (step.state === 'running' && current) {
-      const speed = formatSpeed(current.speedBytesPerSecond);
-      const mb =
-        current.receivedBytes !== undefined
-          ? `${(current.receivedBytes / 1048576).toFixed(1)} MiB`
-          : '';
-      return [`${current.kind} ${current.name} ${current.version}`, mb, speed]
-        .filter(Boolean)
-        .join(' · ');
-    }
-    return done;
-  }
-  if (step.name === 'place' && detail.decision) return detail.decision.summary;
-  if (step.name === 'reserve-capacity' && detail.hostName)
-    return `on ${detail.hostName}`;
-  if (detail.disk) return `disk ${detail.disk}`;
-  if (detail.domain)
-    return `domain ${detail.domain}${detail.state ? ` ${detail.state}` : ''}`;
-  if (detail.entityRef) return String(detail.entityRef);
-  return '';
-}
-
-/** Follows an operation live: its steps, progress and download speed, and the instance's placement reason. */
+/** Follows an operation live: its steps, progress, download speed and disks, and the instance's placement reason. */
 export function OperationView(props: { operationId: string; pollMs?: number }) {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
@@ -136,10 +100,12 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                       aria-label={`${step.name} progress`}
                     />
                     <Typography variant="caption">
-                      {Math.round(step.progress * 100)}%
+                      {stepProgressCaption(step)}
                     </Typography>
                   </TableCell>
-                  <TableCell>{stepDetail(step)}</TableCell>
+                  <TableCell>
+                    <StepDetail step={step} />
+                  </TableCell>
                 </TableRow>
               ))}
             </TableBody>
