@@ -15,6 +15,7 @@ import {
   appliancesAdminPermission,
   channelManagePermission,
   hostManagePermission,
+  hostPowerPermission,
   instanceCreatePermission,
   instanceReadPermission,
 } from '@tempest/backstage-plugin-appliances-common';
@@ -33,7 +34,7 @@ const DENY: PolicyDecision = { result: AuthorizeResult.DENY };
  * Tempest's policy, roles from `tempest.roles`:
  * - admins may do everything;
  * - buyers provision instances and see and act on their own and their groups';
- * - providers register and manage their own hosts and see the instances on them;
+ * - providers register, manage and power their own hosts and see the instances on them;
  * - channel management, top-ups and the all-seeing admin permission are for admins only;
  * - catalog entities of hosts and instances follow the same rules (see
  *   tempestEntityConditions); every other entity is for everyone.
@@ -84,7 +85,10 @@ export class TempestPermissionPolicy implements PermissionPolicy {
     }
     if (isPermission(permission, instanceCreatePermission))
       return held.has('buyer') ? ALLOW : DENY;
-    if (isPermission(permission, hostManagePermission))
+    if (
+      isPermission(permission, hostManagePermission) ||
+      isPermission(permission, hostPowerPermission)
+    )
       return held.has('provider') ? ALLOW : DENY;
     // Host reads are filtered to the caller's own hosts by the backend.
     return ALLOW;

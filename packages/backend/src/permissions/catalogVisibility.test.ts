@@ -71,6 +71,7 @@ function host(id: string, name: string, owner: string): HostView {
     agentUrl: `https://${name}.example:7443`,
     state: 'online',
     poweredOn: true,
+    power: { state: 'on' },
     used: { cpuCores: 0, memoryMb: 0, storageMb: 0 },
     createdAt: now,
     updatedAt: now,

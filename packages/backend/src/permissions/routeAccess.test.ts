@@ -278,6 +278,32 @@ const ROWS: Row[] = [
     },
   },
   {
+    method: 'get',
+    path: '/hosts/{id}/power',
+    url: () => `/hosts/${HOST_ID}/power?hours=2`,
+    expect: {
+      owner: 404,
+      otherBuyer: 404,
+      provider: 200,
+      admin: 200,
+      none: 401,
+    },
+  },
+  // The seeded host has no BMC: its provider and admins are told so.
+  {
+    method: 'post',
+    path: '/hosts/{id}/power',
+    url: () => `/hosts/${HOST_ID}/power`,
+    body: () => ({ action: 'cycle' }),
+    expect: {
+      owner: 403,
+      otherBuyer: 403,
+      provider: 409,
+      admin: 409,
+      none: 401,
+    },
+  },
+  {
     method: 'put',
     path: '/hosts/{id}/agent-url',
     url: () => `/hosts/${HOST_ID}/agent-url`,

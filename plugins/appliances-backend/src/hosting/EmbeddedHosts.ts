@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import {
   loadAgentConfig,
@@ -12,6 +13,7 @@ import {
 import { sha256Hex } from '../hosts/BackendPki';
 import { HostEnrolment } from '../hosts/HostEnrolment';
 import { HostStore } from '../hosts/HostStore';
+import { SimulatedBmc } from '../power/SimulatedBmc';
 
 export type EmbeddedHostsOptions = {
   count: number;
@@ -27,6 +29,10 @@ export type EmbeddedHostsOptions = {
   hosts: HostStore;
   enrolment: HostEnrolment;
   logger: LoggerService;
+  /** Simulated BMCs: a host powered off stops heartbeating until powered on. */
+  bmc?: SimulatedBmc;
+  /** How long a simulated host takes to boot before its agent heartbeats again. */
+  bootSeconds?: number;
 };
 
 type SavedEnrolment = { heartbeatToken: string };
@@ -38,10 +44,35 @@ type SavedEnrolment = { heartbeatToken: string };
  */
 export class EmbeddedHosts {
   private readonly agents: RunningAgent[] = [];
+  private readonly byBmc = new Map<string, RunningAgent>();
+  private readonly boots = new Set<NodeJS.Timeout>();
+  private unsubscribe?: () => void;
 
   constructor(private readonly o: EmbeddedHostsOptions) {}
 
+  /** The simulated BMC's address of an embedded host. */
+  static bmcAddress(name: string) {
+    return `${name}.bmc.embedded`;
+  }
+
   async start() {
+    this.unsubscribe = this.o.bmc?.onPowerChange((address, power) => {
+      const agent = this.byBmc.get(address);
+      if (!agent?.heartbeat) return;
+      if (power === 'off') {
+        void agent.heartbeat.stop();
+        return;
+      }
+      // A real host boots before its agent is heard again.
+      const boot = setTimeout(
+        () => {
+          this.boots.delete(boot);
+          agent.heartbeat?.start();
+        },
+        (this.o.bootSeconds ?? 3) * 1000,
+      );
+      this.boots.add(boot);
+    });
     for (let i = 1; i <= this.o.count; i++) {
       try {
         this.agents.push(await this.startOne(`sim-host-${i}`, i));
@@ -141,6 +172,22 @@ export class EmbeddedHosts {
     // records where its own agent is (no heartbeat may move a host's URL).
     const host = (await this.o.hosts.getByName(name))!;
     await this.o.hosts.setAgentUrl(host.id, agent.url);
+    if (this.o.bmc) {
+      const address = EmbeddedHosts.bmcAddress(name);
+      if (!host.bmc?.hasCredentials)
+        await this.o.hosts.setBmc(host.id, {
+          address,
+          username: 'admin',
+          password: randomBytes(18).toString('base64url'),
+        });
+      this.byBmc.set(address, agent);
+      // The simulated chassis lives in memory: it starts as the host was left.
+      if (host.power.state === 'off') {
+        this.o.bmc.pressButton(address, 'off');
+        this.o.logger.info(`Embedded host ${name} is powered off`);
+        return agent;
+      }
+    }
     // The backend is not listening yet while plugins start, so the first
     // heartbeat is recorded here rather than waiting a whole interval.
     await this.o.hosts.recordHeartbeat(sha256Hex(heartbeatToken), {
@@ -153,6 +200,9 @@ export class EmbeddedHosts {
   }
 
   async stop() {
+    this.unsubscribe?.();
+    for (const boot of this.boots) clearTimeout(boot);
+    this.boots.clear();
     await Promise.all(this.agents.splice(0).map(a => a.stop()));
   }
 }

@@ -33,6 +33,10 @@ import { OperationStore } from '../operations/OperationStore';
 import { EventLoopPacer } from '../operations/EventLoopPacer';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { EmbeddedHosts } from './EmbeddedHosts';
+import { createPower, Power } from '../power/createPower';
+import { SimulatedBmc } from '../power/SimulatedBmc';
+import { readPowerConfig } from '../power/readPowerConfig';
+import { BmcDriver } from '../power/BmcDriver';
 import { readHostingConfig } from './readHostingConfig';
 
 export type Hosting = Awaited<ReturnType<typeof createHosting>>;
@@ -77,6 +81,8 @@ export async function createHosting(deps: {
   directory: ApplianceDirectory;
   /** Where image downloads may connect (the backend hashes images once). */
   outbound?: Dispatcher;
+  /** A BMC driver instead of the configured one (tests). */
+  bmcDriver?: BmcDriver;
 }) {
   const config = readHostingConfig(deps.config);
   const logger = deps.logger.child({ part: 'hosting' });
@@ -110,6 +116,8 @@ export async function createHosting(deps: {
     osImages: config.osImages,
   });
   const pacer = new EventLoopPacer();
+  // Power needs the instance actions, which need the runner: the runner reaches power lazily.
+  let power: Power | undefined;
   const runner = new ProvisionRunner({
     db: deps.db,
     hosts,
@@ -126,6 +134,8 @@ export async function createHosting(deps: {
     pacer,
     events,
     secrets,
+    power: { act: (...args) => power!.power.act(...args) },
+    powerOnTimeoutMs: readPowerConfig(deps.config).powerOnTimeoutMs,
   });
   const actions = new InstanceActions({
     db: deps.db,
@@ -165,6 +175,21 @@ export async function createHosting(deps: {
     currency: config.currency,
     secrets,
   });
+  power = createPower({
+    config: deps.config,
+    db: deps.db,
+    hosts,
+    instances,
+    offlineAfterMs: config.offlineAfterSeconds * 1000,
+    logger,
+    auditor: deps.auditor,
+    driver: deps.bmcDriver,
+    async stopInstance(instance, actor) {
+      const fresh = (await instances.get(instance.id))!;
+      if (fresh.state === 'started' || fresh.state === 'suspended')
+        await actions.run(fresh, 'stop', fresh.version, actor);
+    },
+  });
   const monitor = new HostMonitor(hosts, {
     offlineAfterMs: config.offlineAfterSeconds * 1000,
     logger,
@@ -186,6 +211,7 @@ export async function createHosting(deps: {
     provisioning,
     runner,
     pki,
+    power,
     /** Schedules background work, resumes unfinished operations and starts embedded hosts. */
     async start() {
       await deps.scheduler.scheduleTask({
@@ -238,8 +264,11 @@ export async function createHosting(deps: {
           await reconciler.reconcileAll();
         },
       });
+      await power!.schedule(deps.scheduler);
       if (config.embeddedHosts) {
         embedded = new EmbeddedHosts({
+          bmc:
+            power!.driver instanceof SimulatedBmc ? power!.driver : undefined,
           ...config.embeddedHosts,
           dataDir: config.dataDir,
           owner: 'group:default/tempest-providers',

@@ -40,12 +40,27 @@ export type Host = {
   bmc?: { address: string; hasCredentials: boolean };
   state: HostState;
   poweredOn: boolean;
+  /** What the BMC last said, the last reading and any fault (see src/power). */
+  power: HostPower;
   used: ResourceDemand;
   enrolledAt?: string;
   enrolmentExpiresAt?: string;
   lastHeartbeatAt?: string;
   createdAt: string;
   updatedAt: string;
+};
+
+export type HostPower = {
+  state: 'on' | 'off' | 'unknown';
+  watts?: number;
+  readAt?: string;
+  changedAt?: string;
+  /** Why the BMC last failed; such a host is left alone by consolidation. */
+  bmcFault?: string;
+  /** The BMC says on but the agent has been silent since then. */
+  agentSilentSince?: string;
+  /** Empty (no instances) since then, as the power loop saw it. */
+  emptySince?: string;
 };
 
 type HostRow = {
@@ -70,6 +85,13 @@ type HostRow = {
   bmc_credentials: string | null;
   state: HostState;
   powered_on: boolean | number;
+  power_state: HostPower['state'];
+  power_changed_at: Date | string | number | null;
+  watts: number | null;
+  watts_read_at: Date | string | number | null;
+  bmc_fault: string | null;
+  agent_silent_since: Date | string | number | null;
+  empty_since: Date | string | number | null;
   used_cpu_cores: number;
   used_memory_mb: number | string;
   used_storage_mb: number | string;
@@ -121,6 +143,15 @@ function toHost(row: HostRow): Host {
       : {}),
     state: row.state,
     poweredOn: Boolean(row.powered_on),
+    power: {
+      state: row.power_state,
+      ...(row.watts === null ? {} : { watts: Number(row.watts) }),
+      readAt: iso(row.watts_read_at),
+      changedAt: iso(row.power_changed_at),
+      ...(row.bmc_fault ? { bmcFault: row.bmc_fault } : {}),
+      agentSilentSince: iso(row.agent_silent_since),
+      emptySince: iso(row.empty_since),
+    },
     used: {
       cpuCores: row.used_cpu_cores,
       memoryMb: Number(row.used_memory_mb),
@@ -185,6 +216,7 @@ export class HostStore {
         : null,
       state: 'pending',
       powered_on: true,
+      power_state: 'on',
       used_cpu_cores: 0,
       used_memory_mb: 0,
       used_storage_mb: 0,
@@ -372,8 +404,18 @@ export class HostStore {
     demand: ResourceDemand,
     trx: Knex = this.db,
   ): Promise<boolean> {
+    // A host that is off (and offline because of it) is reserved before it is powered on.
     const n = await trx('hosts')
-      .where({ id: hostId, state: 'online' })
+      .where({ id: hostId })
+      .andWhere(q =>
+        q
+          .where({ state: 'online' })
+          .orWhere(off =>
+            off
+              .where({ state: 'offline', power_state: 'off' })
+              .whereNotNull('bmc_credentials'),
+          ),
+      )
       .andWhereRaw('used_cpu_cores + ? <= cpu_cores', [demand.cpuCores])
       .andWhereRaw('used_memory_mb + ? <= memory_mb', [demand.memoryMb])
       .andWhereRaw('used_storage_mb + ? <= storage_mb', [demand.storageMb])
@@ -408,7 +450,9 @@ export class HostStore {
         id: host.id,
         name: host.name,
         state: host.state === 'pending' ? 'offline' : host.state,
-        poweredOn: host.poweredOn,
+        poweredOn: host.power.state !== 'off',
+        // Only a host whose BMC Tempest can reach can be powered on for a placement.
+        canPowerOn: Boolean(row.bmc_address && row.bmc_credentials),
         coreSpeedMhz: host.coreSpeedMhz,
         capacity: {
           cpuCores: host.cpuCores,
@@ -419,6 +463,37 @@ export class HostStore {
         pricing: host.pricing,
       };
     });
+  }
+
+  /** Gives a host a BMC (the embedded hosts registered before they had one). */
+  async setBmc(
+    id: string,
+    bmc: { address: string; username: string; password: string },
+  ): Promise<void> {
+    await this.db('hosts')
+      .where({ id })
+      .update({
+        bmc_address: bmc.address,
+        bmc_credentials: this.secrets.seal(
+          JSON.stringify({ username: bmc.username, password: bmc.password }),
+          id,
+        ),
+        updated_at: new Date(),
+      });
+  }
+
+  /** Where the host's BMC is and its credentials, opened for the power driver; never for the API. */
+  async bmcTarget(
+    id: string,
+  ): Promise<
+    { address: string; username: string; password: string } | undefined
+  > {
+    const row = await this.db<HostRow>('hosts').where({ id }).first();
+    if (!row?.bmc_address || !row.bmc_credentials) return undefined;
+    return {
+      address: row.bmc_address,
+      ...JSON.parse(this.secrets.open(row.bmc_credentials, id)),
+    };
   }
 
   /** The BMC credentials, opened for the power driver; never for the API. */

@@ -457,6 +457,21 @@ export class InstanceStore {
     return n === 1;
   }
 
+  /** Instances a power-off of their host would interrupt: running, suspended or busy. */
+  async listActiveOnHost(hostId: string): Promise<Instance[]> {
+    const rows = await this.db<InstanceRow>('instances')
+      .where({ host_id: hostId })
+      .whereIn('state', [
+        'started',
+        'suspended',
+        'provisioning',
+        'migrating',
+        'deleting',
+      ])
+      .orderBy('hostname');
+    return rows.map(toInstance);
+  }
+
   /** Instances placed on a host whose recorded state the agent can confirm. */
   async listOnHostForReconcile(hostId: string): Promise<Instance[]> {
     const rows = await this.db<InstanceRow>('instances')

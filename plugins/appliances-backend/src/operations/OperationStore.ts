@@ -4,6 +4,7 @@ import { Knex } from 'knex';
 export const PROVISION_STEPS = [
   'place',
   'reserve-capacity',
+  'power-on',
   'install-images',
   'create-disk',
   'define',

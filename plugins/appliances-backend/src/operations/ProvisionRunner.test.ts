@@ -122,6 +122,7 @@ describe.each(databases.eachSupportedId())(
         'done',
         'done',
         'done',
+        'done',
         'pending',
         'pending',
         'pending',
@@ -145,13 +146,14 @@ describe.each(databases.eachSupportedId())(
       expect(op.steps.map(s => [s.name, s.state])).toEqual([
         ['place', 'done'],
         ['reserve-capacity', 'done'],
+        ['power-on', 'done'],
         ['install-images', 'done'],
         ['create-disk', 'done'],
         ['define', 'done'],
         ['start', 'done'],
         ['publish', 'done'],
       ]);
-      expect(op.steps[2].detail!.layers).toEqual([
+      expect(op.steps[3].detail!.layers).toEqual([
         expect.objectContaining({ kind: 'os', name: 'base', verified: true }),
         expect.objectContaining({
           kind: 'appliance',
@@ -218,7 +220,7 @@ describe.each(databases.eachSupportedId())(
       // Its NIC carries the MAC Tempest issued, on the host's default network, and
       // the address the guest took is known before the instance is published.
       expect(instance.mac).toMatch(/^02:7e(:[0-9a-f]{2}){4}$/);
-      expect(op.steps[4].detail).toMatchObject({
+      expect(op.steps[5].detail).toMatchObject({
         network: 'default',
         mac: instance.mac,
       });
@@ -230,7 +232,7 @@ describe.each(databases.eachSupportedId())(
       ]);
       const address = domain.data!.interfaces[0].addresses[0];
       expect(address).toMatch(/^10\.77\.0\.\d+$/);
-      expect(op.steps[5].detail!.addresses).toEqual([address]);
+      expect(op.steps[6].detail!.addresses).toEqual([address]);
       expect((await instances.get(instanceId))!).toMatchObject({
         network: 'default',
         addresses: [address],
@@ -280,7 +282,9 @@ describe.each(databases.eachSupportedId())(
       expect(JSON.stringify(await instances.get(instanceId))).not.toContain(
         's3cret',
       );
-      expect(op.steps[3].detail).toMatchObject({
+      expect(
+        op.steps.find(s => s.name === 'create-disk')!.detail,
+      ).toMatchObject({
         disk: diskNameOf(instanceId),
         seed: {
           hostname: 'web-values',

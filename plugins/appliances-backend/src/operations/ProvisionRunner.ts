@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AgentCallError } from './agentCall';
-import {
-  Operation,
-  PROVISION_STEPS,
-  ProvisionStepName,
-} from './OperationStore';
+import { Operation, ProvisionStepName } from './OperationStore';
 import { LeaseLost, OperationLease } from './OperationLease';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { rollBackProvision } from './rollBackProvision';
@@ -15,7 +11,7 @@ import { UndoPending } from './UndoPending';
 export type { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 
 /**
- * Drives provisioning operations step by step (place → reserve capacity →
+ * Drives provisioning operations step by step (place → reserve capacity → power the host on if it is off →
  * install and verify image layers → create disk and seed → define → start →
  * publish), recording each in the database so that a restart resumes where
  * it stopped. A failure undoes the done steps in reverse.
@@ -118,7 +114,7 @@ export class ProvisionRunner {
     const { operations, instances } = this.o;
     let op = started;
     let instance = (await instances.get(op.instanceId))!;
-    for (let i = 0; i < PROVISION_STEPS.length; i++) {
+    for (let i = 0; i < op.steps.length; i++) {
       const step = op.steps[i];
       if (step.state === 'done') continue;
       await this.o.pacer?.turn();

@@ -9,6 +9,7 @@ import { ImageLayers } from './ImageLayers';
 import { OperationStore } from './OperationStore';
 import type { AgentAddress } from '../hosts/AgentConnector';
 import type { SecretBox } from '../hosts/SecretBox';
+import type { HostPower } from '../power/HostPower';
 
 export type ProvisionRunnerOptions = {
   db: Knex;
@@ -35,4 +36,8 @@ export type ProvisionRunnerOptions = {
   currency?: string;
   /** Opens instances' secret appliance variables for their seeds. */
   secrets?: SecretBox;
+  /** Powers a host on when placement chose a powered-off one. */
+  power?: Pick<HostPower, 'act'>;
+  /** How long the power-on step waits for the host's agent to heartbeat (default 300 s). */
+  powerOnTimeoutMs?: number;
 };

@@ -28,7 +28,8 @@ export async function createInstanceDisk(
     throw new StepError(
       `Appliance ${instance.applianceId} is no longer subscribed`,
     );
-  const layers = op.steps[2].detail!.layers as { kind: string; name: string }[];
+  const layers = op.steps.find(s => s.name === 'install-images')!.detail!
+    .layers as { kind: string; name: string }[];
   const diskName = diskNameOf(instance.id);
   const applianceImage = layers.find(l => l.kind === 'appliance')!.name;
   let secretVariables: Record<string, string>;

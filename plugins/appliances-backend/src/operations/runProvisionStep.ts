@@ -15,8 +15,12 @@ import { StepError } from './StepError';
 import { usableHostOf } from './usableHostOf';
 import { awaitAddresses } from './awaitAddresses';
 import { createInstanceDisk } from './createInstanceDisk';
+import { hostsTried, powerOnHost } from './powerOnHost';
 
 const PLACE_ATTEMPTS = 3;
+
+const stepOf = (op: Operation, name: ProvisionStepName) =>
+  op.steps.find(s => s.name === name)!;
 
 /**
  * Runs one provisioning step and records it done. 'replace' means the capacity
@@ -45,6 +49,7 @@ export async function runProvisionStep(
         maxPricePerHourMinor: instance.maxPricePerHourMinor,
         hostId: instance.requestedHostId,
         currency: o.currency,
+        excludeHostIds: hostsTried(op),
       });
       if (!decision.chosen) {
         await o.instances.recordPlacementFailure(instance.id, decision);
@@ -54,9 +59,11 @@ export async function runProvisionStep(
       return 'done';
     }
     case 'reserve-capacity': {
-      const decision = op.steps[0].detail!.decision as PlacementDecision;
+      const decision = stepOf(op, 'place').detail!
+        .decision as PlacementDecision;
       const chosen = decision.chosen!;
-      const attempts = Number(op.steps[1].detail?.attempts ?? 0) + 1;
+      const attempts =
+        Number(stepOf(op, 'reserve-capacity').detail?.attempts ?? 0) + 1;
       const reserved = await o.db.transaction(async trx => {
         if (!(await o.hosts.reserve(chosen.hostId, instance.size, trx)))
           return false;
@@ -93,6 +100,8 @@ export async function runProvisionStep(
       });
       return 'replace';
     }
+    case 'power-on':
+      return powerOnHost(o, pollMs, op, instance);
     case 'install-images': {
       const { host, agent } = await usableHostOf(o, instance);
       const appliance = await o.appliances.get(instance.applianceId);

@@ -737,6 +737,7 @@ export const spec = {
           "agentUrl",
           "state",
           "poweredOn",
+          "power",
           "used",
           "createdAt",
           "updatedAt"
@@ -808,6 +809,9 @@ export const spec = {
           "poweredOn": {
             "type": "boolean"
           },
+          "power": {
+            "$ref": "#/components/schemas/HostPower"
+          },
           "used": {
             "$ref": "#/components/schemas/ResourceSize"
           },
@@ -830,6 +834,152 @@ export const spec = {
           "updatedAt": {
             "type": "string",
             "format": "date-time"
+          }
+        }
+      },
+      "HostPower": {
+        "type": "object",
+        "required": [
+          "state"
+        ],
+        "description": "What the host's BMC last said. unknown when it did not answer; never a guessed off.",
+        "properties": {
+          "state": {
+            "type": "string",
+            "enum": [
+              "on",
+              "off",
+              "unknown"
+            ]
+          },
+          "watts": {
+            "type": "integer",
+            "maximum": 1000000,
+            "description": "The last reading."
+          },
+          "readAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "changedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "bmcFault": {
+            "type": "string",
+            "description": "Why the BMC last failed; consolidation leaves the host alone."
+          },
+          "agentSilentSince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "The BMC says on but the agent has been silent since."
+          },
+          "emptySince": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "PowerDecision": {
+        "type": "object",
+        "required": [
+          "id",
+          "hostId",
+          "hostName",
+          "decidedAt",
+          "actor",
+          "action",
+          "reason",
+          "outcome"
+        ],
+        "properties": {
+          "id": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "hostId": {
+            "type": "string"
+          },
+          "hostName": {
+            "type": "string"
+          },
+          "decidedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "actor": {
+            "type": "string",
+            "description": "A user entity ref, power-loop or provisioning"
+          },
+          "action": {
+            "type": "string",
+            "enum": [
+              "on",
+              "off",
+              "cycle",
+              "drift",
+              "fault",
+              "silent"
+            ]
+          },
+          "reason": {
+            "type": "string"
+          },
+          "outcome": {
+            "type": "string",
+            "enum": [
+              "done",
+              "failed"
+            ]
+          },
+          "watts": {
+            "type": "integer",
+            "maximum": 1000000,
+            "description": "For an off: the draw before it."
+          }
+        }
+      },
+      "HostPowerHistory": {
+        "type": "object",
+        "required": [
+          "power",
+          "readings",
+          "decisions",
+          "energySavedKwh"
+        ],
+        "properties": {
+          "power": {
+            "$ref": "#/components/schemas/HostPower"
+          },
+          "readings": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "watts",
+                "readAt"
+              ],
+              "properties": {
+                "watts": {
+                  "type": "integer",
+                  "maximum": 1000000
+                },
+                "readAt": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            }
+          },
+          "decisions": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/PowerDecision"
+            }
+          },
+          "energySavedKwh": {
+            "type": "number",
+            "description": "Estimated energy consolidation saved on this host (each power-off by the power loop × the draw before it, until it came on again), within the decisions kept."
           }
         }
       },
@@ -1122,6 +1272,7 @@ export const spec = {
                   "enum": [
                     "offline",
                     "maintenance",
+                    "tried",
                     "cpu",
                     "memory",
                     "storage",
@@ -1591,6 +1742,7 @@ export const spec = {
             "enum": [
               "place",
               "reserve-capacity",
+              "power-on",
               "install-images",
               "create-disk",
               "define",
@@ -2578,6 +2730,116 @@ export const spec = {
         "responses": {
           "200": {
             "description": "The host.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Host"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/hosts/{id}/power": {
+      "get": {
+        "operationId": "getHostPower",
+        "description": "The host's power state, its readings over the last hours (thinned to at most 500 points), its newest power decisions and the energy consolidation saved.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          },
+          {
+            "name": "hours",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 720,
+              "default": 24
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Power, readings and decisions.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HostPowerHistory"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      },
+      "post": {
+        "operationId": "powerHost",
+        "description": "Powers the host on, off (soft, then hard after a timeout) or cycles it through its BMC (audited). A host with running instances is powered off or cycled only with force, and its instances are then stopped cleanly first.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "action"
+                ],
+                "properties": {
+                  "action": {
+                    "type": "string",
+                    "enum": [
+                      "on",
+                      "off",
+                      "cycle"
+                    ]
+                  },
+                  "force": {
+                    "type": "boolean",
+                    "default": false
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The host after the action.",
             "content": {
               "application/json": {
                 "schema": {

@@ -8,12 +8,13 @@ import {
 import type { Hosting } from '../hosting/createHosting';
 import { addAgentRoutes } from './agentRoutes';
 import { addHostRoutes } from './hostRoutes';
+import { addHostPowerRoutes } from './hostPowerRoutes';
 import { InstanceRoutesOptions, addInstanceRoutes } from './instanceRoutes';
 import { addOperationRoutes } from './operationRoutes';
 import { AppliancesRouter } from './types';
 import { InstanceAccessDeps } from './instanceAccess';
 
-/** Mounts the host, agent, instance and operation routes. */
+/** Mounts the host, host power, agent, instance and operation routes. */
 export function addHostingRoutes(
   router: AppliancesRouter,
   options: {
@@ -32,6 +33,11 @@ export function addHostingRoutes(
     ...options,
     hosts: hosting.hosts,
     enrolment: hosting.enrolment,
+  });
+  addHostPowerRoutes(router, {
+    ...options,
+    hosts: hosting.hosts,
+    power: hosting.power,
   });
   addAgentRoutes(router, {
     ...options,

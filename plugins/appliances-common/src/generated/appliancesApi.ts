@@ -213,6 +213,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hosts/{id}/power": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The host's power state, its readings over the last hours (thinned to at most 500 points), its newest power decisions and the energy consolidation saved. */
+        get: operations["getHostPower"];
+        put?: never;
+        /** @description Powers the host on, off (soft, then hard after a timeout) or cycles it through its BMC (audited). A host with running instances is powered off or cycled only with force, and its instances are then stopped cleanly first. */
+        post: operations["powerHost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hosts/{id}/agent-url": {
         parameters: {
             query?: never;
@@ -718,6 +736,7 @@ export interface components {
              */
             state: "pending" | "online" | "offline" | "maintenance";
             poweredOn: boolean;
+            power: components["schemas"]["HostPower"];
             used: components["schemas"]["ResourceSize"];
             /** Format: date-time */
             enrolledAt?: string;
@@ -729,6 +748,53 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /** @description What the host's BMC last said. unknown when it did not answer; never a guessed off. */
+        HostPower: {
+            /** @enum {string} */
+            state: "on" | "off" | "unknown";
+            /** @description The last reading. */
+            watts?: number;
+            /** Format: date-time */
+            readAt?: string;
+            /** Format: date-time */
+            changedAt?: string;
+            /** @description Why the BMC last failed; consolidation leaves the host alone. */
+            bmcFault?: string;
+            /**
+             * Format: date-time
+             * @description The BMC says on but the agent has been silent since.
+             */
+            agentSilentSince?: string;
+            /** Format: date-time */
+            emptySince?: string;
+        };
+        PowerDecision: {
+            id: number;
+            hostId: string;
+            hostName: string;
+            /** Format: date-time */
+            decidedAt: string;
+            /** @description A user entity ref, power-loop or provisioning */
+            actor: string;
+            /** @enum {string} */
+            action: "on" | "off" | "cycle" | "drift" | "fault" | "silent";
+            reason: string;
+            /** @enum {string} */
+            outcome: "done" | "failed";
+            /** @description For an off: the draw before it. */
+            watts?: number;
+        };
+        HostPowerHistory: {
+            power: components["schemas"]["HostPower"];
+            readings: {
+                watts: number;
+                /** Format: date-time */
+                readAt: string;
+            }[];
+            decisions: components["schemas"]["PowerDecision"][];
+            /** @description Estimated energy consolidation saved on this host (each power-off by the power loop × the draw before it, until it came on again), within the decisions kept. */
+            energySavedKwh: number;
         };
         HostRegistration: {
             host: components["schemas"]["Host"];
@@ -810,7 +876,7 @@ export interface components {
                 hostId: string;
                 hostName: string;
                 /** @enum {string} */
-                reason: "offline" | "maintenance" | "cpu" | "memory" | "storage" | "price";
+                reason: "offline" | "maintenance" | "tried" | "cpu" | "memory" | "storage" | "price";
                 detail: string;
             }[];
             candidates: number;
@@ -946,7 +1012,7 @@ export interface components {
         };
         OperationStep: {
             /** @enum {string} */
-            name: "place" | "reserve-capacity" | "install-images" | "create-disk" | "define" | "start" | "publish";
+            name: "place" | "reserve-capacity" | "power-on" | "install-images" | "create-disk" | "define" | "start" | "publish";
             /** @enum {string} */
             state: "pending" | "running" | "done" | "failed" | "undone";
             progress: number;
@@ -1489,6 +1555,63 @@ export interface operations {
         };
         responses: {
             /** @description The host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Host"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    getHostPower: {
+        parameters: {
+            query?: {
+                hours?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Power, readings and decisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPowerHistory"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    powerHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    action: "on" | "off" | "cycle";
+                    /** @default false */
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The host after the action. */
             200: {
                 headers: {
                     [name: string]: unknown;

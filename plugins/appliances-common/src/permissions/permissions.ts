@@ -24,6 +24,12 @@ export const hostManagePermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Power a host on, off or cycle it through its BMC (providers, on their own hosts). */
+export const hostPowerPermission = createPermission({
+  name: 'appliances.host.power',
+  attributes: { action: 'update' },
+});
+
 /** The resource type of instances, for conditional decisions (IS_OWNER, IS_ON_HOST_OWNED_BY). */
 export const APPLIANCE_INSTANCE_RESOURCE_TYPE = 'appliance-instance';
 
@@ -85,6 +91,7 @@ export const appliancesPermissions = [
   applianceReadPermission,
   hostReadPermission,
   hostManagePermission,
+  hostPowerPermission,
   instanceCreatePermission,
   instanceReadPermission,
   instanceUpdatePermission,

@@ -72,6 +72,30 @@ describe('placeHost', () => {
     ]);
   });
 
+  it('powers on an offline, powered-off host it can reach, unless it was tried already', () => {
+    const full = host('on', {
+      used: { cpuCores: 8, memoryMb: 0, storageMb: 0 },
+    });
+    const off = (id: string, canPowerOn: boolean) =>
+      host(id, { state: 'offline', poweredOn: false, canPowerOn });
+    expect(
+      placeHost([full, off('a', true)], { demand: small }).chosen,
+    ).toMatchObject({ hostId: 'a', poweredOn: false });
+    const noBmc = placeHost([full, off('b', false)], { demand: small });
+    expect(noBmc.chosen).toBeUndefined();
+    expect(noBmc.summary).toMatch(
+      /host-b is powered off and has no BMC Tempest can reach/,
+    );
+    const next = placeHost([full, off('a', true), off('c', true)], {
+      demand: small,
+      excludeHostIds: ['a'],
+    });
+    expect(next.chosen?.hostId).toBe('c');
+    expect(next.rejected).toContainEqual(
+      expect.objectContaining({ hostId: 'a', reason: 'tried' }),
+    );
+  });
+
   it('skips offline and maintenance hosts and says why', () => {
     const decision = placeHost(
       [host('x', { state: 'offline' }), host('y', { state: 'maintenance' })],

@@ -19,6 +19,8 @@ export type PlacementHost = {
   name: string;
   state: PlacementHostState;
   poweredOn: boolean;
+  /** Tempest can power it on over its BMC: a powered-off, offline host is then still a candidate. */
+  canPowerOn?: boolean;
   coreSpeedMhz: number;
   capacity: ResourceDemand;
   used: ResourceDemand;
@@ -33,12 +35,21 @@ export type PlacementRequest = {
   hostId?: string;
   /** The installation currency, for the wording of prices (default EUR). */
   currency?: string;
+  /** Hosts already tried (a host that did not come up after power-on). */
+  excludeHostIds?: readonly string[];
 };
 
 export type PlacementRejection = {
   hostId: string;
   hostName: string;
-  reason: 'offline' | 'maintenance' | 'cpu' | 'memory' | 'storage' | 'price';
+  reason:
+    | 'offline'
+    | 'maintenance'
+    | 'tried'
+    | 'cpu'
+    | 'memory'
+    | 'storage'
+    | 'price';
   detail: string;
 };
 
@@ -120,13 +131,29 @@ export function placeHost(
     if (request.hostId !== undefined && host.id !== request.hostId) {
       continue;
     }
-    if (host.state !== 'online') {
+    if (request.excludeHostIds?.includes(host.id)) {
+      rejected.push({
+        hostId: host.id,
+        hostName: host.name,
+        reason: 'tried',
+        detail: 'did not come up after being powered on',
+      });
+      continue;
+    }
+    // A host that is off is offline; it is a candidate when it can be powered on.
+    const startable =
+      host.state === 'offline' && !host.poweredOn && host.canPowerOn;
+    if (host.state !== 'online' && !startable) {
       rejected.push({
         hostId: host.id,
         hostName: host.name,
         reason: host.state,
         detail:
-          host.state === 'maintenance' ? 'is in maintenance' : 'is offline',
+          host.state === 'maintenance'
+            ? 'is in maintenance'
+            : host.poweredOn
+              ? 'is offline'
+              : 'is powered off and has no BMC Tempest can reach',
       });
       continue;
     }

@@ -15,6 +15,7 @@ const pricing = {
 const PROVISION_STEPS = [
   'place',
   'reserve-capacity',
+  'power-on',
   'install-images',
   'create-disk',
   'define',

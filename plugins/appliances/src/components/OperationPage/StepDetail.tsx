@@ -17,6 +17,18 @@ function formatSize(mib: number): string {
   return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
 }
 
+/** What the power-on step did: nothing (the host was on), powering on, or the host it gave up on. */
+function powerOnLine(state: string, detail: Detail): string {
+  if (state === 'done')
+    return detail.poweredOn
+      ? `${detail.hostName} powered on over IPMI; its agent answered after ${detail.waitedSeconds} s`
+      : `${detail.hostName ?? 'the host'} was already on`;
+  if (detail.poweringOn)
+    return `powering on ${detail.hostName} over IPMI, waiting for its agent`;
+  if (detail.lastError) return `${detail.lastError}; trying the next host`;
+  return '';
+}
+
 /** `appliance webserv 1.1.0: 3.0 of 7.5 MiB at 2.0 MiB/s, about 3 s left`. */
 function downloadLine(current: Detail): string {
   const what = `${current.kind} ${current.name} ${current.version}`;
@@ -95,6 +107,8 @@ export function StepDetail(props: { step: OperationStep }) {
       return <>{detail.decision?.summary ?? ''}</>;
     case 'reserve-capacity':
       return <>{detail.hostName ? `on ${detail.hostName}` : ''}</>;
+    case 'power-on':
+      return <>{powerOnLine(step.state, detail)}</>;
     default:
       if (detail.domain)
         return (

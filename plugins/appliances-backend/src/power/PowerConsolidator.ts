@@ -1,0 +1,188 @@
+import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
+import { Host, HostStore } from '../hosts/HostStore';
+import { HostPower } from './HostPower';
+import { PowerStore } from './PowerStore';
+
+/** Free capacity, in cores and memory. */
+export type Headroom = { cpuCores: number; memoryMb: number };
+
+export type ConsolidationPolicy = {
+  /** An empty host is powered off only after it has been empty this long. */
+  graceMs: number;
+  /** Free capacity on powered-on hosts that must remain after a power-off. */
+  reserve: Headroom;
+  /** Below this much free capacity one more host is powered on ahead of demand. */
+  lowerBand: Headroom;
+};
+
+export type ConsolidationDecision = {
+  hostId: string;
+  hostName: string;
+  action: 'on' | 'off';
+  reason: string;
+};
+
+const free = (h: Host): Headroom => ({
+  cpuCores: h.cpuCores - h.used.cpuCores,
+  memoryMb: h.memoryMb - h.used.memoryMb,
+});
+const isEmpty = (h: Host) =>
+  h.used.cpuCores === 0 && h.used.memoryMb === 0 && h.used.storageMb === 0;
+const describe = (r: Headroom) =>
+  `${r.cpuCores} cores and ${r.memoryMb.toLocaleString('en')} MB memory`;
+
+/**
+ * Decides, from hosts as they are, what to power off or on: pure, so the
+ * power loop, its tests and bench/power share it. An empty host goes off
+ * after the grace period if the free capacity left on powered-on hosts stays
+ * at or above the reserve; when it falls below the lower band, one more host
+ * comes on. With the lower band at or below the reserve, an off never
+ * triggers an on and an on never enables an off: no flapping. Hosts in
+ * maintenance, with a BMC fault or without a BMC are left alone.
+ */
+export function planConsolidation(
+  hosts: readonly Host[],
+  policy: ConsolidationPolicy,
+  now: Date,
+): ConsolidationDecision[] {
+  const manageable = (h: Host) =>
+    h.state !== 'maintenance' &&
+    h.state !== 'pending' &&
+    !h.power.bmcFault &&
+    Boolean(h.bmc?.hasCredentials);
+  const on = hosts.filter(
+    h =>
+      h.power.state === 'on' &&
+      h.state !== 'maintenance' &&
+      h.state !== 'pending',
+  );
+  const headroom = on.reduce(
+    (sum, h) => ({
+      cpuCores: sum.cpuCores + free(h).cpuCores,
+      memoryMb: sum.memoryMb + free(h).memoryMb,
+    }),
+    { cpuCores: 0, memoryMb: 0 },
+  );
+  const decisions: ConsolidationDecision[] = [];
+
+  if (
+    headroom.cpuCores < policy.lowerBand.cpuCores ||
+    headroom.memoryMb < policy.lowerBand.memoryMb
+  ) {
+    // The host off longest comes on; a fault or maintenance keeps it off.
+    const candidate = hosts
+      .filter(h => h.power.state === 'off' && manageable(h))
+      .sort(
+        (a, b) =>
+          (a.power.changedAt ?? '').localeCompare(b.power.changedAt ?? '') ||
+          a.name.localeCompare(b.name),
+      )[0];
+    if (candidate)
+      decisions.push({
+        hostId: candidate.id,
+        hostName: candidate.name,
+        action: 'on',
+        reason: `Free capacity on powered-on hosts (${describe(headroom)}) fell below the lower band (${describe(policy.lowerBand)}): powered on ahead of demand`,
+      });
+    return decisions;
+  }
+
+  const idle = on
+    .filter(
+      h =>
+        manageable(h) &&
+        isEmpty(h) &&
+        h.power.emptySince !== undefined &&
+        now.getTime() - new Date(h.power.emptySince).getTime() >=
+          policy.graceMs,
+    )
+    .sort(
+      (a, b) =>
+        a.power.emptySince!.localeCompare(b.power.emptySince!) ||
+        a.name.localeCompare(b.name),
+    );
+  let left = headroom;
+  for (const host of idle) {
+    const after = {
+      cpuCores: left.cpuCores - host.cpuCores,
+      memoryMb: left.memoryMb - host.memoryMb,
+    };
+    if (
+      after.cpuCores < policy.reserve.cpuCores ||
+      after.memoryMb < policy.reserve.memoryMb
+    )
+      continue;
+    left = after;
+    const minutes = Math.round(
+      (now.getTime() - new Date(host.power.emptySince!).getTime()) / 60_000,
+    );
+    decisions.push({
+      hostId: host.id,
+      hostName: host.name,
+      action: 'off',
+      reason: `Empty for ${minutes} min (grace ${Math.round(policy.graceMs / 60_000)} min); ${describe(after)} stay free on powered-on hosts, at least the reserve of ${describe(policy.reserve)}`,
+    });
+  }
+  return decisions;
+}
+
+/** Runs consolidation's decisions through the BMCs and records them. */
+export class PowerConsolidator {
+  constructor(
+    private readonly o: {
+      hosts: HostStore;
+      store: PowerStore;
+      power: HostPower;
+      policy: ConsolidationPolicy;
+      logger: LoggerService;
+      auditor: AuditorService;
+    },
+  ) {}
+
+  async consolidate(now = new Date()): Promise<ConsolidationDecision[]> {
+    const hosts = await this.o.hosts.list();
+    // The grace period counts from when the loop first saw a host empty.
+    for (const host of hosts) {
+      const empty = isEmpty(host) && host.power.state === 'on';
+      if (empty && !host.power.emptySince) {
+        await this.o.store.setEmptySince(host.id, now);
+        host.power.emptySince = now.toISOString();
+      } else if (!empty && host.power.emptySince) {
+        await this.o.store.setEmptySince(host.id, null);
+        host.power.emptySince = undefined;
+      }
+    }
+    const decisions = planConsolidation(hosts, this.o.policy, now);
+    const done: ConsolidationDecision[] = [];
+    for (const decision of decisions) {
+      const event = await this.o.auditor.createEvent({
+        eventId: 'host-power',
+        severityLevel: 'medium',
+        meta: { ...decision, actor: 'power-loop' },
+      });
+      try {
+        await this.o.power.act(decision.hostId, decision.action, {
+          actor: 'power-loop',
+          reason: decision.reason,
+          requireEmpty: decision.action === 'off',
+        });
+        if (decision.action === 'off')
+          await this.o.store.setEmptySince(decision.hostId, null);
+        done.push(decision);
+        await event.success();
+        this.o.logger.info(
+          `Powered ${decision.action} ${decision.hostName}: ${decision.reason}`,
+        );
+      } catch (e) {
+        await event.fail({ error: e as Error });
+        // A host that filled up meanwhile is simply left on.
+        if (!(e instanceof ConflictError))
+          this.o.logger.warn(
+            `Could not power ${decision.action} ${decision.hostName}: ${e}`,
+          );
+      }
+    }
+    return done;
+  }
+}
