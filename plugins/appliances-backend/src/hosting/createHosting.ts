@@ -33,9 +33,8 @@ import { OperationStore } from '../operations/OperationStore';
 import { EventLoopPacer } from '../operations/EventLoopPacer';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { EmbeddedHosts } from './EmbeddedHosts';
-import { createPower, Power } from '../power/createPower';
+import { createPower } from '../power/createPower';
 import { SimulatedBmc } from '../power/SimulatedBmc';
-import { readPowerConfig } from '../power/readPowerConfig';
 import { BmcDriver } from '../power/BmcDriver';
 import { readHostingConfig } from './readHostingConfig';
 
@@ -116,8 +115,24 @@ export async function createHosting(deps: {
     osImages: config.osImages,
   });
   const pacer = new EventLoopPacer();
-  // Power needs the instance actions, which need the runner: the runner reaches power lazily.
-  let power: Power | undefined;
+  // Forced power-offs stop instances through the instance actions, which
+  // need the runner, which needs power: the actions are filled in below.
+  const late: { actions?: InstanceActions } = {};
+  const power = createPower({
+    config: deps.config,
+    db: deps.db,
+    hosts,
+    instances,
+    offlineAfterMs: config.offlineAfterSeconds * 1000,
+    logger,
+    auditor: deps.auditor,
+    driver: deps.bmcDriver,
+    async stopInstance(instance, actor) {
+      const fresh = (await instances.get(instance.id))!;
+      if (fresh.state === 'started' || fresh.state === 'suspended')
+        await late.actions!.run(fresh, 'stop', fresh.version, actor);
+    },
+  });
   const runner = new ProvisionRunner({
     db: deps.db,
     hosts,
@@ -134,10 +149,10 @@ export async function createHosting(deps: {
     pacer,
     events,
     secrets,
-    power: { act: (...args) => power!.power.act(...args) },
-    powerOnTimeoutMs: readPowerConfig(deps.config).powerOnTimeoutMs,
+    power: power.power,
+    powerOnTimeoutMs: power.config.powerOnTimeoutMs,
   });
-  const actions = new InstanceActions({
+  const actions = (late.actions = new InstanceActions({
     db: deps.db,
     instances,
     events,
@@ -147,7 +162,7 @@ export async function createHosting(deps: {
     kick: id => void runner.kick(id),
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
     logger: logger.child({ part: 'actions' }),
-  });
+  }));
   const interrupted = new InterruptedActions({
     instances,
     events,
@@ -174,21 +189,6 @@ export async function createHosting(deps: {
     operations,
     currency: config.currency,
     secrets,
-  });
-  power = createPower({
-    config: deps.config,
-    db: deps.db,
-    hosts,
-    instances,
-    offlineAfterMs: config.offlineAfterSeconds * 1000,
-    logger,
-    auditor: deps.auditor,
-    driver: deps.bmcDriver,
-    async stopInstance(instance, actor) {
-      const fresh = (await instances.get(instance.id))!;
-      if (fresh.state === 'started' || fresh.state === 'suspended')
-        await actions.run(fresh, 'stop', fresh.version, actor);
-    },
   });
   const monitor = new HostMonitor(hosts, {
     offlineAfterMs: config.offlineAfterSeconds * 1000,
@@ -264,11 +264,10 @@ export async function createHosting(deps: {
           await reconciler.reconcileAll();
         },
       });
-      await power!.schedule(deps.scheduler);
+      await power.schedule(deps.scheduler);
       if (config.embeddedHosts) {
         embedded = new EmbeddedHosts({
-          bmc:
-            power!.driver instanceof SimulatedBmc ? power!.driver : undefined,
+          bmc: power.driver instanceof SimulatedBmc ? power.driver : undefined,
           ...config.embeddedHosts,
           dataDir: config.dataDir,
           owner: 'group:default/tempest-providers',

@@ -37,7 +37,7 @@ describe.each(databases.eachSupportedId())('host power on %s', databaseId => {
     const logger = mockServices.logger.mock();
     const bmc = new SimulatedBmc();
     const store = new PowerStore(db);
-    let actions: InstanceActions;
+    const late: { actions?: InstanceActions } = {};
     const power = new HostPower({
       hosts,
       store,
@@ -45,7 +45,7 @@ describe.each(databases.eachSupportedId())('host power on %s', databaseId => {
       instances,
       stopInstance: async (instance, actor) => {
         const fresh = (await instances.get(instance.id))!;
-        await actions.run(fresh, 'stop', fresh.version, actor);
+        await late.actions!.run(fresh, 'stop', fresh.version, actor);
       },
       softOffTimeoutMs: 200,
       logger,
@@ -65,7 +65,7 @@ describe.each(databases.eachSupportedId())('host power on %s', databaseId => {
       power,
       powerOnTimeoutMs: options.powerOnTimeoutMs ?? 10_000,
     });
-    actions = new InstanceActions({
+    late.actions = new InstanceActions({
       db,
       instances,
       events,
@@ -79,8 +79,8 @@ describe.each(databases.eachSupportedId())('host power on %s', databaseId => {
 
     /** A host with a simulated BMC; off ones are offline, as an unpowered host is. */
     async function bmcHost(
-      power: 'on' | 'off',
-      options: { heartbeatsWhenOn?: boolean; cpuCores?: number } = {},
+      state: 'on' | 'off',
+      behaviour: { heartbeatsWhenOn?: boolean; cpuCores?: number } = {},
     ) {
       const host = await createOnlineTestHost(db, hosts, env.agent);
       const address = `${host.name}.bmc`;
@@ -91,13 +91,13 @@ describe.each(databases.eachSupportedId())('host power on %s', databaseId => {
       });
       await db('hosts')
         .where({ id: host.id })
-        .update({ cpu_cores: options.cpuCores ?? 8 });
-      if (power === 'off') {
+        .update({ cpu_cores: behaviour.cpuCores ?? 8 });
+      if (state === 'off') {
         bmc.pressButton(address, 'off');
         await store.setState(host.id, 'off');
       }
       // The agent heartbeats a moment after its host comes on, unless it is broken.
-      if (options.heartbeatsWhenOn !== false)
+      if (behaviour.heartbeatsWhenOn !== false)
         bmc.onPowerChange((a, p) => {
           if (a !== address || p !== 'on') return;
           setTimeout(() => {

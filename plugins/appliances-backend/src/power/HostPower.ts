@@ -12,6 +12,12 @@ import { powerOff } from './powerOff';
 
 export type HostPowerAction = 'on' | 'off' | 'cycle';
 
+const VERBS: Record<HostPowerAction, string> = {
+  on: 'power it on',
+  off: 'power it off',
+  cycle: 'power-cycle it',
+};
+
 export type HostPowerOptions = {
   hosts: HostStore;
   store: PowerStore;
@@ -116,7 +122,7 @@ export class HostPower {
       });
       if (e instanceof BmcError)
         throw new ServiceUnavailableError(
-          `The BMC of ${host.name} did not ${action === 'on' ? 'power it on' : action === 'off' ? 'power it off' : 'power-cycle it'}: ${message}`,
+          `The BMC of ${host.name} did not ${VERBS[action]}: ${message}`,
         );
       throw e;
     }

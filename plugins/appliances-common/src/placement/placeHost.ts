@@ -72,6 +72,12 @@ export type PlacementDecision = {
   summary: string;
 };
 
+function unavailableDetail(host: PlacementHost): string {
+  if (host.state === 'maintenance') return 'is in maintenance';
+  if (host.poweredOn) return 'is offline';
+  return 'is powered off and has no BMC Tempest can reach';
+}
+
 /** A powered-off host wins only when no powered-on host fits. */
 const POWERED_OFF_PENALTY = 10;
 
@@ -148,12 +154,7 @@ export function placeHost(
         hostId: host.id,
         hostName: host.name,
         reason: host.state,
-        detail:
-          host.state === 'maintenance'
-            ? 'is in maintenance'
-            : host.poweredOn
-              ? 'is offline'
-              : 'is powered off and has no BMC Tempest can reach',
+        detail: unavailableDetail(host),
       });
       continue;
     }
