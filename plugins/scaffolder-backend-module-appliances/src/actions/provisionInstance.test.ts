@@ -63,6 +63,12 @@ function backend(
         steps: [
           { name: 'place', state: 'done', progress: 1 },
           {
+            name: 'create-disk',
+            state: 'running',
+            progress: 0.5,
+            detail: { current: { name: 'hda3', role: 'swap', sizeMiB: 128 } },
+          },
+          {
             name: 'install-images',
             state: 'running',
             progress: 0.5,
@@ -136,6 +142,9 @@ describe('appliances:instance:provision', () => {
     expect(ctx.output).toHaveBeenCalledWith('pricePerHourMinor', 12);
     expect(logger.info.mock.calls.flat().join('\n')).toMatch(
       /install-images: appliance webserv 50%, 2.0 MiB\/s/,
+    );
+    expect(logger.info.mock.calls.flat()).toContain(
+      'create-disk: swap disk hda3 of 128 MiB',
     );
   });
 

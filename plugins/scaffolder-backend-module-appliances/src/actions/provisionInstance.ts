@@ -48,6 +48,8 @@ function describeStep(step: Operation['steps'][number]): string {
       : '';
     return `${step.name}: ${current.kind} ${current.name} ${Math.round(step.progress * 100)}%${speed}`;
   }
+  if (step.name === 'create-disk' && step.state === 'running' && current)
+    return `${step.name}: ${current.role} disk ${current.name} of ${current.sizeMiB} MiB`;
   return `${step.name}: ${step.state}${step.error ? ` (${step.error})` : ''}`;
 }
 

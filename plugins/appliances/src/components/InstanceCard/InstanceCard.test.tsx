@@ -63,6 +63,10 @@ describe('InstanceCard', () => {
               version: 3,
               allowedActions: ['start', 'delete'],
               entityRef: 'resource:default/web-1',
+              domain: 'lab.example.com',
+              sshAuthorizedKeys: ['ssh-ed25519 AAAAC3Nza ann@laptop'],
+              variables: { SITE_TITLE: 'Welcome' },
+              secretVariables: ['ADMIN_PASSWORD'],
               createdAt: '2026-11-24T10:00:00Z',
               updatedAt: '2026-11-24T10:05:00Z',
             }),
@@ -84,6 +88,12 @@ describe('InstanceCard', () => {
       },
     );
     expect(await screen.findByText('Instance web-1')).toBeInTheDocument();
+    // The values it was given, a secret by name only.
+    expect(screen.getByText('web-1.lab.example.com')).toBeInTheDocument();
+    expect(screen.getByText('ann@laptop')).toBeInTheDocument();
+    expect(
+      screen.getByText('SITE_TITLE=Welcome, ADMIN_PASSWORD (secret)'),
+    ).toBeInTheDocument();
     // The host and the appliance link to their entity pages.
     expect(screen.getByText('rack1').closest('a')?.getAttribute('href')).toBe(
       '/catalog/default/resource/rack1.host',

@@ -41,6 +41,22 @@ export function describeEvent(event: InstanceEvent): string {
   return `${what}${move}${version}${outcome} by ${event.actor}`;
 }
 
+/** What the instance was given at provisioning: its full name, SSH keys and variables (secret ones by name). */
+function instanceValuesOf(instance: Instance): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (instance.domain) values.name = `${instance.hostname}.${instance.domain}`;
+  if (instance.sshAuthorizedKeys?.length)
+    values['SSH keys'] = instance.sshAuthorizedKeys
+      .map(k => k.split(' ').slice(2).join(' ') || k.split(' ')[0])
+      .join(', ');
+  const variables = [
+    ...Object.entries(instance.variables ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(instance.secretVariables ?? []).map(k => `${k} (secret)`),
+  ];
+  if (variables.length) values.variables = variables.join(', ');
+  return values;
+}
+
 /** The instance card on appliance-instance entities: state, actions and history. */
 export function InstanceCard() {
   const { entity } = useEntity();
@@ -100,6 +116,7 @@ export function InstanceCard() {
           // The instance's own change counter, not the appliance's version.
           revision: instance.version,
           address: <InstanceAddress instance={instance} showMac />,
+          ...instanceValuesOf(instance),
           uptime: uptimeOf(instance),
           ...(instance.error ? { 'last error': instance.error } : {}),
         }}
