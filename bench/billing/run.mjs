@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 
 const require = createRequire(import.meta.url);
 require('@backstage/cli/config/nodeTransform.cjs');
@@ -29,8 +31,32 @@ await admin.raw(`CREATE DATABASE ${dbName}`);
 const knex = knexFactory({
   client: 'pg',
   connection: `${PG.replace(/\/$/, '')}/${dbName}`,
-  pool: { min: 1, max: 4 },
+  pool: { min: 4, max: 4 },
 });
+
+/**
+ * CPU time (ms) of this database's backends, when PostgreSQL runs on this
+ * machine: unlike wall time, it does not grow with other work on the host.
+ */
+async function databaseCpuMs() {
+  await Promise.all([1, 2, 3, 4].map(() => knex.raw('SELECT 1')));
+  const { rows } = await knex.raw(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      const f = fs
+        .readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .split(') ')[1]
+        .split(' ');
+      total += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}
 const seconds = ms => `${(ms / 1000).toFixed(2)} s`;
 const ms = v => `${v.toFixed(0)} ms`;
 
@@ -110,14 +136,15 @@ async function main() {
   const accounts = new AccountStore(knex, 'EUR');
   // Where the charging time goes, statement by statement, summed over batches.
   const steps = {};
-  let mark = 0;
+  const marks = new Map();
   const task = new BillingTask(knex, accounts, {
     feeBasisPoints: 250,
     lowBalanceThresholdMinor: 0,
-    between: step => {
+    between: (step, batch) => {
       const at = performance.now();
-      if (step !== 'begin') steps[step] = (steps[step] ?? 0) + at - mark;
-      mark = at;
+      if (step !== 'begin')
+        steps[step] = (steps[step] ?? 0) + at - marks.get(batch);
+      marks.set(batch, at);
     },
   });
   t = performance.now();
@@ -129,13 +156,20 @@ async function main() {
 
   // The measured tick: one running period due for every instance.
   for (const k of Object.keys(steps)) delete steps[k];
+  const cpu0 = await databaseCpuMs();
+  const load = os.loadavg()[0];
   t = performance.now();
   const tick = await task.tick(T0 + HOUR);
   const tickMs = performance.now() - t;
+  const cpu1 = await databaseCpuMs();
   console.log(
     `billing tick, ${tick.charged} running periods of ${N} running instances: ${seconds(tickMs)} (target ≤ 2 s): reading history ${ms(tick.timings.ingestMs)}, charging ${ms(tick.timings.chargeMs)}, low balances ${ms(tick.timings.balancesMs)}`,
   );
+  console.log(
+    `  host load average ${load.toFixed(1)} on ${os.cpus().length} cores${cpu0 !== undefined && cpu1 !== undefined ? `; database CPU time ${ms(cpu1 - cpu0)}` : ''}`,
+  );
 
+  // Summed over batches (which run two at a time on PostgreSQL).
   console.log(
     `  statements: ${Object.entries(steps)
       .map(([k, v]) => `${k} ${ms(v)}`)
@@ -152,7 +186,7 @@ async function perRowLoop(tick, tickMs) {
     .where('next_due_ms', '<=', now)
     .orderBy('id')
     .limit(SAMPLE);
-  t = performance.now();
+  const t = performance.now();
   for (const s of due) {
     await knex.transaction(async trx => {
       const k = Math.floor((now - Number(s.start_ms)) / Number(s.period_ms));
@@ -169,7 +203,6 @@ async function perRowLoop(tick, tickMs) {
           fee_minor: fee,
           payer_account_id: s.payer_account_id,
           payee_account_id: s.payee_account_id,
-          batch_id: 'loop',
           created_at_ms: now,
         })
         .onConflict(['instance_id', 'kind', 'period_start_ms'])
@@ -180,11 +213,13 @@ async function perRowLoop(tick, tickMs) {
         {
           transaction_id: tx.id,
           account_id: s.payer_account_id,
+          line: 0,
           amount_minor: -price,
         },
         {
           transaction_id: tx.id,
           account_id: s.payee_account_id,
+          line: 1,
           amount_minor: price - fee,
         },
       ]);

@@ -165,7 +165,6 @@ export class AccountStore {
             payee_account_id: accountId,
             reference: top.reference,
             actor: top.actor,
-            batch_id: randomUUID(),
             created_at_ms: this.now(),
           })
           .returning('id');
@@ -180,11 +179,13 @@ export class AccountStore {
           {
             transaction_id: transactionId,
             account_id: source.id,
+            line: 0,
             amount_minor: -top.amountMinor,
           },
           {
             transaction_id: transactionId,
             account_id: accountId,
+            line: 1,
             amount_minor: top.amountMinor,
           },
         ]);
