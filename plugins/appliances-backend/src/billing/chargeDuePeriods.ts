@@ -54,33 +54,47 @@ export async function chargeDuePeriods(
     for (let from = 0; from < last; from += batchSize) {
       ranges.push([from, Math.min(from + batchSize, last)]);
     }
-    let segments = 0;
-    // Batches cover disjoint segments, so they write disjoint rows but for
-    // the balances, which each takes last, in account order.
-    const workers = db.client.config.client === 'pg' ? (o.concurrency ?? 2) : 1;
-    const work = async () => {
-      for (let r = ranges.shift(); r; r = ranges.shift()) {
-        const [from, upTo] = r;
-        const n = await db.transaction(trx =>
-          chargeBatch(trx, { ...o, batch: from }, from, upTo),
-        );
-        batches++;
-        segments += n.segments;
-        charged += n.charged;
-      }
-    };
-    const results = await Promise.allSettled(
-      Array.from({ length: Math.max(1, workers) }, work),
-    );
-    const failed = results.find(r => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    if (!segments) break;
+    const n = await chargeRanges(db, o, ranges);
+    batches += ranges.length;
+    charged += n.charged;
+    if (!n.segments) break;
     const behind = await db('billing_segments')
       .where('next_due_ms', '<=', now)
       .first('id');
     if (!behind) break;
   }
   return { charged, batches };
+}
+
+/**
+ * Charges the ranges, a few at a time on PostgreSQL. Batches cover disjoint
+ * segments, so they write disjoint rows but for the balances, which each
+ * takes last, in account order.
+ */
+async function chargeRanges(
+  db: Knex,
+  o: BatchOptions,
+  ranges: Array<[number, number]>,
+): Promise<{ charged: number; segments: number }> {
+  const todo = [...ranges];
+  const total = { charged: 0, segments: 0 };
+  const workers = db.client.config.client === 'pg' ? (o.concurrency ?? 2) : 1;
+  const work = async () => {
+    for (let r = todo.shift(); r; r = todo.shift()) {
+      const [from, upTo] = r;
+      const n = await db.transaction(trx =>
+        chargeBatch(trx, { ...o, batch: from }, from, upTo),
+      );
+      total.segments += n.segments;
+      total.charged += n.charged;
+    }
+  };
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.max(1, workers) }, work),
+  );
+  const failed = results.find(r => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return total;
 }
 
 type BatchOptions = ChargeOptions & { bp: number; batch?: number };

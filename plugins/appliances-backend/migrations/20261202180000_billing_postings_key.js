@@ -21,7 +21,10 @@ exports.up = async function up(knex) {
       .notNullable()
       .comment('0 payer, 1 payee, 2 platform fee');
     table.bigInteger('amount_minor').notNullable();
-    table.primary(['account_id', 'transaction_id', 'line'], 'billing_postings_key');
+    table.primary(
+      ['account_id', 'transaction_id', 'line'],
+      'billing_postings_key',
+    );
   });
   await knex.raw(
     `INSERT INTO billing_postings (account_id, transaction_id, line, amount_minor)
