@@ -131,6 +131,46 @@ export interface Config {
       reconcileIntervalSeconds?: number;
     };
 
+    /** Host power over IPMI: the BMC driver, the power loop and consolidation. */
+    power?: {
+      /** ipmitool (real BMCs; default) or simulated (the embedded default's hosts). */
+      driver?: 'ipmitool' | 'simulated';
+      ipmitool?: {
+        /** One ipmitool call is killed after this long. Default 15. */
+        timeoutSeconds?: number;
+        /** The sensor reading the chassis' draw; default: the first SDR in Watts. */
+        wattsSensor?: string;
+      };
+      /** Seconds between two runs of the power loop (read every BMC, then consolidate). Default 60. */
+      intervalSeconds?: number;
+      /** A soft (ACPI) power-off turns hard after this long. Default 120. */
+      softOffTimeoutSeconds?: number;
+      /** How long provisioning waits for a powered-on host's agent to heartbeat before trying the next host. Default 300. */
+      powerOnTimeoutSeconds?: number;
+      /** Power readings are kept this long. Default 48. */
+      readingsRetentionHours?: number;
+      /** Power decisions are kept this long. Default 30. */
+      decisionsRetentionDays?: number;
+      /**
+       * Powering idle hosts off. The lower band must not exceed the reserve:
+       * the gap between them keeps hosts from flapping.
+       */
+      consolidation?: {
+        /** Default true. */
+        enabled?: boolean;
+        /** An empty host is powered off after being empty this long. Default 1800. */
+        graceSeconds?: number;
+        /** Free cores on powered-on hosts that must remain after a power-off. Default 8. */
+        reserveCores?: number;
+        /** Free memory (MB) on powered-on hosts that must remain after a power-off. Default 16384. */
+        reserveMemoryMb?: number;
+        /** Below this many free cores one more host is powered on ahead of demand. Default 4. */
+        lowerBandCores?: number;
+        /** Below this much free memory (MB) one more host is powered on ahead of demand. Default 8192. */
+        lowerBandMemoryMb?: number;
+      };
+    };
+
     /**
      * OS substrate images appliances layer on, one per ostype. The agent
      * checks each against its SHA-256 (worked out by the backend when not

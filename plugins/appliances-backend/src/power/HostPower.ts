@@ -62,13 +62,17 @@ export class HostPower {
       force?: boolean;
       /** Power off only if the host still holds nothing (consolidation). */
       requireEmpty?: boolean;
+      /** When the decision is recorded (the power loop's clock). */
+      now?: Date;
     },
   ): Promise<Host> {
     const host = await this.o.hosts.get(hostId);
     if (!host) throw new NotFoundError(`No host '${hostId}'`);
     const target = await this.targetOf(host);
     if (action !== 'on') await this.stopInstancesFirst(host, action, options);
+    const now = options.now ?? new Date();
     const decision = {
+      decidedAt: now,
       hostId: host.id,
       hostName: host.name,
       actor: options.actor,
@@ -78,27 +82,27 @@ export class HostPower {
       let how = '';
       if (action === 'on') {
         await this.o.driver.on(target);
-        await this.o.store.setState(host.id, 'on');
+        await this.o.store.setState(host.id, 'on', now);
       } else if (action === 'off') {
         // An empty host is claimed first so no placement reserves it meanwhile.
-        if (!(await this.o.store.claimEmptyForOff(host.id))) {
+        if (!(await this.o.store.claimEmptyForOff(host.id, now))) {
           if (options.requireEmpty)
             throw new ConflictError(
               `${host.name} is no longer empty or on; left as it is`,
             );
-          await this.o.store.setState(host.id, 'off');
+          await this.o.store.setState(host.id, 'off', now);
         }
         const took = await powerOff(this.o.driver, target, {
           softTimeoutMs: this.o.softOffTimeoutMs,
         });
-        await this.o.store.setState(host.id, 'off');
+        await this.o.store.setState(host.id, 'off', now);
         how =
           took === 'already'
             ? ' (it was off already)'
             : ` (${took === 'soft' ? 'the operating system shut down' : 'hard, after the soft shutdown timed out'})`;
       } else {
         await this.o.driver.cycle(target);
-        await this.o.store.setState(host.id, 'on');
+        await this.o.store.setState(host.id, 'on', now);
       }
       await this.o.store.setFault(host.id, null);
       await this.o.store.recordDecision({
@@ -112,9 +116,9 @@ export class HostPower {
     } catch (e) {
       if (e instanceof ConflictError) throw e;
       const message = e instanceof Error ? e.message : String(e);
-      await this.o.store.setFault(host.id, message);
+      await this.o.store.setFault(host.id, message, now);
       // After a failed action Tempest does not know what the chassis is.
-      await this.o.store.setState(host.id, 'unknown');
+      await this.o.store.setState(host.id, 'unknown', now);
       await this.o.store.recordDecision({
         ...decision,
         reason: `${options.reason}: ${message}`,

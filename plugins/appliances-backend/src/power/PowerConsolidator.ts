@@ -166,6 +166,7 @@ export class PowerConsolidator {
           actor: 'power-loop',
           reason: decision.reason,
           requireEmpty: decision.action === 'off',
+          now,
         });
         if (decision.action === 'off')
           await this.o.store.setEmptySince(decision.hostId, null);

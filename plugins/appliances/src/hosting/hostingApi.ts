@@ -9,6 +9,9 @@ export type ProvisionRequest =
   AppliancesApiComponents['schemas']['ProvisionRequest'];
 export type Host = AppliancesApiComponents['schemas']['Host'];
 export type HostPricing = AppliancesApiComponents['schemas']['HostPricing'];
+export type HostPowerHistory =
+  AppliancesApiComponents['schemas']['HostPowerHistory'];
+export type PowerDecision = AppliancesApiComponents['schemas']['PowerDecision'];
 export type EnrolmentToken =
   AppliancesApiComponents['schemas']['EnrolmentToken'];
 export type InstanceEvent = AppliancesApiComponents['schemas']['InstanceEvent'];
@@ -116,6 +119,19 @@ export function hostingApi(deps: Deps) {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ maintenance }),
+      }),
+    /** Power state, readings over the last hours, decisions and the energy saved. */
+    getHostPower: (id: string, hours = 24) =>
+      call<HostPowerHistory>(
+        deps,
+        `/hosts/${encodeURIComponent(id)}/power?hours=${hours}`,
+      ),
+    /** On, off or cycle through the BMC; off and cycle of a host with running instances need force. */
+    powerHost: (id: string, action: 'on' | 'off' | 'cycle', force = false) =>
+      call<Host>(deps, `/hosts/${encodeURIComponent(id)}/power`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action, force }),
       }),
     /** A new one-time enrolment token; the previous one stops working. */
     renewEnrolmentToken: (id: string) =>

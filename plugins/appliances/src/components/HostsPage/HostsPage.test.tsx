@@ -23,6 +23,8 @@ const host = {
   },
   state: 'online',
   poweredOn: true,
+  power: { state: 'on', watts: 180, readAt: new Date().toISOString() },
+  bmc: { address: '10.0.0.9', hasCredentials: true },
   used: { cpuCores: 6, memoryMb: 8192, storageMb: 40960 },
   agentUrl: 'https://rack1:7443',
   enrolledAt: '2026-11-24T09:01:00Z',
@@ -41,6 +43,33 @@ function backend(overrides: Record<string, unknown> = {}) {
       return json({ ...host, pricing: JSON.parse(String(init.body)) });
     if (url === `${BASE}/hosts/h1/maintenance` && init?.method === 'PUT')
       return json({ ...host, state: 'maintenance' });
+    if (url === `${BASE}/hosts/h1/power` && init?.method === 'POST')
+      return json({
+        ...host,
+        power: { state: JSON.parse(String(init.body)).action },
+      });
+    if (url.startsWith(`${BASE}/hosts/h1/power?`))
+      return json({
+        power: host.power,
+        readings: [
+          { watts: 180, readAt: '2026-11-24T10:00:00Z' },
+          { watts: 0, readAt: '2026-11-24T10:05:00Z' },
+        ],
+        decisions: [
+          {
+            id: 1,
+            hostId: 'h1',
+            hostName: 'rack1',
+            decidedAt: '2026-11-24T10:05:00Z',
+            actor: 'power-loop',
+            action: 'off',
+            reason: 'Empty for 30 min (grace 30 min)',
+            outcome: 'done',
+            watts: 180,
+          },
+        ],
+        energySavedKwh: 1.25,
+      });
     if (url === `${BASE}/hosts/h1/enrolment-token` && init?.method === 'POST')
       return json({
         token: 't'.repeat(32),
@@ -55,7 +84,9 @@ function backend(overrides: Record<string, unknown> = {}) {
 describe('HostsPage', () => {
   it('shows each host with its state, heartbeat, capacity, instances and prices in the currency', async () => {
     const { fetchApi } = await renderPage(<HostsPage />, backend());
-    expect(await screen.findByText('rack1')).toBeInTheDocument();
+    expect(
+      await screen.findByRole('link', { name: 'rack1' }),
+    ).toBeInTheDocument();
     expect(screen.getByText('online')).toBeInTheDocument();
     expect(screen.getByText('Cores: 6 of 16')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: '3' })).toHaveAttribute(
@@ -76,6 +107,42 @@ describe('HostsPage', () => {
     expect(
       screen.queryByRole('button', { name: 'New enrolment token for rack1' }),
     ).not.toBeInTheDocument();
+  });
+
+  it('shows power and Watts, the energy saved and the power decisions', async () => {
+    await renderPage(<HostsPage />, backend());
+    expect(await screen.findByText('power on')).toBeInTheDocument();
+    expect(screen.getByText(/^180 W, read /)).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'Estimated energy saved by consolidation: 1.25 kWh',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/off by power-loop: Empty for 30 min \(grace 30 min\)/),
+    ).toBeInTheDocument();
+  });
+
+  it('powers a host off after asking, forcing it when instances are on it', async () => {
+    const { fetchApi } = await renderPage(<HostsPage />, backend());
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Power off rack1' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog).toHaveTextContent(
+      'rack1 holds 3 instances: running ones are stopped cleanly first, and only if you force it.',
+    );
+    fireEvent.click(
+      within(dialog).getByLabelText('Stop its instances and go ahead'),
+    );
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Power off' }));
+    await waitFor(() =>
+      expect(
+        fetchApi.fetch.mock.calls.find(
+          ([url, init]) => url.endsWith('/power') && init?.method === 'POST',
+        )?.[1]?.body,
+      ).toBe(JSON.stringify({ action: 'off', force: true })),
+    );
   });
 
   it('edits prices as amounts of money and sends minor units', async () => {

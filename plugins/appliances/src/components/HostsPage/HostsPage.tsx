@@ -23,6 +23,13 @@ import { HostLink } from '../EntityLinks';
 import { ErrorAlert } from '../ErrorAlert';
 import { EnrolmentDialog } from './EnrolmentDialog';
 import { PricingDialog } from './PricingDialog';
+import {
+  HostPowerAction,
+  HostPowerActions,
+  HostPowerDialog,
+} from './HostPowerActions';
+import { HostPowerPanel } from './HostPowerPanel';
+import { HostPowerState } from './HostPowerState';
 import { describeHostPricing } from './hostPricing';
 
 type HostRow = Host & { instances: number };
@@ -107,8 +114,10 @@ export function heartbeatAgo(at?: string, now = Date.now()): string {
 
 /**
  * My hosts: the provider's console. Each host with its state, last
- * heartbeat, capacity in use, instances and prices, and the provider's
- * actions: edit prices, maintenance on or off, a new enrolment token.
+ * heartbeat, power and Watts, capacity in use, instances and prices, and the
+ * provider's actions: edit prices, maintenance on or off, a new enrolment
+ * token, power on, off or cycle; below, each host's power over time, the
+ * energy consolidation saved and its power decisions.
  */
 export function HostsPage() {
   const discoveryApi = useApi(discoveryApiRef);
@@ -117,6 +126,10 @@ export function HostsPage() {
   const [editing, setEditing] = useState<Host>();
   const [enrolling, setEnrolling] = useState<Host>();
   const [actionError, setActionError] = useState<unknown>();
+  const [powering, setPowering] = useState<{
+    host: HostRow;
+    action: HostPowerAction;
+  }>();
 
   const hosts = useAsyncRetry(async (): Promise<HostRow[]> => {
     const api = hostingApi({ discoveryApi, fetchApi });
@@ -136,9 +149,13 @@ export function HostsPage() {
   retryRef.current = hosts.retry;
   const retry = useCallback(() => retryRef.current(), []);
 
-  // Heartbeats and capacity move on their own: look again now and then.
+  // Heartbeats, capacity and power move on their own: look again now and then.
+  const [refreshCount, setRefreshCount] = useState(0);
   useEffect(() => {
-    const timer = setInterval(retry, REFRESH_MS);
+    const timer = setInterval(() => {
+      retry();
+      setRefreshCount(n => n + 1);
+    }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [retry]);
 
@@ -173,6 +190,10 @@ export function HostsPage() {
             </Typography>
           </>
         ),
+      },
+      {
+        title: 'Power',
+        render: h => <HostPowerState host={h} />,
       },
       {
         title: 'Capacity in use',
@@ -228,13 +249,19 @@ export function HostsPage() {
       {
         title: 'Actions',
         render: h => (
-          <HostActions
-            host={h}
-            onEditPrices={setEditing}
-            onEnrol={setEnrolling}
-            onDone={retry}
-            onError={setActionError}
-          />
+          <>
+            <HostActions
+              host={h}
+              onEditPrices={setEditing}
+              onEnrol={setEnrolling}
+              onDone={retry}
+              onError={setActionError}
+            />
+            <HostPowerActions
+              host={h}
+              onPower={(_, action) => setPowering({ host: h, action })}
+            />
+          </>
         ),
       },
     ],
@@ -279,6 +306,19 @@ export function HostsPage() {
           </Box>
         }
       />
+      <HostPowerPanel hosts={hosts.value ?? []} refresh={refreshCount} />
+      {powering && (
+        <HostPowerDialog
+          host={powering.host}
+          action={powering.action}
+          instances={powering.host.instances}
+          onError={setActionError}
+          onClose={() => {
+            setPowering(undefined);
+            retry();
+          }}
+        />
+      )}
       {editing && (
         <PricingDialog
           host={editing}
