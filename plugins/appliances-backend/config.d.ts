@@ -129,6 +129,8 @@ export interface Config {
       shutdownTimeoutSeconds?: number;
       /** Seconds between two reconciliations of recorded states with the agents' (at least 5). Default 60. */
       reconcileIntervalSeconds?: number;
+      /** Seconds a console ticket stays valid before it opens a session (single use; at most 300). Default 30. */
+      consoleTicketSeconds?: number;
     };
 
     /** Host power over IPMI: the BMC driver, the power loop and consolidation. */

@@ -147,6 +147,11 @@ export const appliancesPlugin = createBackendPlugin({
             allow: 'unauthenticated',
           });
         }
+        // The console websocket's upgrade carries its single-use ticket instead of a token.
+        deps.httpRouter.addAuthPolicy({
+          path: '/console/sessions',
+          allow: 'unauthenticated',
+        });
         // Agents enrol with a one-time token and heartbeat with their own token.
         deps.httpRouter.addAuthPolicy({
           path: '/agent',

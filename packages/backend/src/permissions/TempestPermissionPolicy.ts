@@ -80,7 +80,7 @@ export class TempestPermissionPolicy implements PermissionPolicy {
           anyOf: [own, instanceConditions.isOnHostOwnedBy({ owners: refs })],
         });
       }
-      // Read, update and delete: buyers (and anyone else) only their own.
+      // Read, update, delete and console: buyers (and anyone else) only their own; a provider does not get into guests on its hosts.
       return createInstanceConditionalDecision(permission, own);
     }
     if (isPermission(permission, instanceCreatePermission))

@@ -417,6 +417,32 @@ const ROWS: Row[] = [
     expect: instanceRead(200),
   },
   {
+    method: 'post',
+    path: '/instances/{id}/console',
+    url: () => `/instances/${INSTANCE_ID}/console`,
+    // The instance is provisioning: the owner and admins may open its console but it has none yet (409);
+    // the provider of its host sees it but may not open its console (403); another buyer is told it does not exist.
+    expect: {
+      owner: 409,
+      otherBuyer: 404,
+      provider: 403,
+      admin: 409,
+      none: 401,
+    },
+  },
+  {
+    method: 'get',
+    path: '/instances/{id}/serial-log',
+    url: () => `/instances/${INSTANCE_ID}/serial-log`,
+    expect: {
+      owner: 409,
+      otherBuyer: 404,
+      provider: 403,
+      admin: 409,
+      none: 401,
+    },
+  },
+  {
     method: 'get',
     path: '/operations/{id}',
     url: () => `/operations/${OPERATION_ID}`,

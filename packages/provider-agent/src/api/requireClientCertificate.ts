@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { AgentError } from '../errors/AgentError';
 
@@ -8,27 +9,27 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
  * TLS already refused callers without a certificate from our CA; this also
  * refuses certificates issued for another purpose (a server certificate).
  */
-export const requireClientCertificate: RequestHandler = (req, _res, next) => {
-  const socket = req.socket as TLSSocket;
+export const requireClientCertificate: RequestHandler = (req, _res, next) =>
+  next(clientCertificateProblem(req.socket));
+
+/** Why a connection's peer may not call the agent, or undefined when it may. */
+export function clientCertificateProblem(
+  s: Socket | TLSSocket,
+): AgentError | undefined {
+  const socket = s as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) {
-    next(
-      new AgentError(
-        'CLIENT_CERT_REQUIRED',
-        'A client certificate issued by the agent CA is required',
-      ),
+    return new AgentError(
+      'CLIENT_CERT_REQUIRED',
+      'A client certificate issued by the agent CA is required',
     );
-    return;
   }
   const cert = socket.getPeerCertificate();
   const usages: string[] | undefined = (cert as any).ext_key_usage;
   if (usages && !usages.includes(CLIENT_AUTH)) {
-    next(
-      new AgentError(
-        'CLIENT_CERT_REQUIRED',
-        'The certificate presented is not a client certificate',
-      ),
+    return new AgentError(
+      'CLIENT_CERT_REQUIRED',
+      'The certificate presented is not a client certificate',
     );
-    return;
   }
-  next();
-};
+  return undefined;
+}

@@ -287,6 +287,12 @@ export class DomainService {
     await fs.rm(this.dir(name), { recursive: true, force: true });
   }
 
+  /** A byte stream to the domain's VNC display (RFB), for the console proxy. */
+  async openVnc(name: string) {
+    await this.require(name);
+    return this.hypervisor.openVnc(name);
+  }
+
   /** The tail of the serial console log. */
   async console(name: string, maxBytes = 64 * 1024): Promise<string> {
     await this.require(name);

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { AgentApiSchemas } from '../api/apiTypes';
 /** Domain states as libvirt names them (virsh domstate), shared by every driver. */
 export type DomainState = AgentApiSchemas['DomainStateName'];
@@ -25,6 +26,8 @@ export interface ResolvedDomainSpec {
   consoleLogPath?: string;
   /** virtio NICs, each on a libvirt network. */
   nics?: ResolvedNic[];
+  /** A VNC display on the host's loopback (port chosen by libvirt); off only for drivers or tests that ask. */
+  vnc?: boolean;
 }
 
 export interface ResolvedNic {
@@ -76,6 +79,11 @@ export interface Hypervisor {
     name: string,
     nics: ResolvedNic[],
   ): Promise<NicAddresses[]>;
+  /**
+   * A byte stream to the VNC display (RFB) of a running or paused domain:
+   * libvirt's display on the host's loopback, or the simulated framebuffer.
+   */
+  openVnc(name: string): Promise<Duplex>;
   /** Cumulative CPU time in nanoseconds of each running or paused domain. */
   cpuTimes(): Promise<Map<string, number>>;
 }

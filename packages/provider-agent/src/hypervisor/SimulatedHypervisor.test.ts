@@ -31,6 +31,7 @@ describe('SimulatedHypervisor', () => {
       honoursShutdown: true,
       prefix: 'sim-',
       network: 'default',
+      display: 'test-pattern',
     };
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));

@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { duplexPair } from '../console/duplexPair';
+import { serveTestFramebuffer } from '../console/serveTestFramebuffer';
 import { AgentError } from '../errors/AgentError';
 import { writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { validateName } from '../validation/names';
@@ -95,7 +98,44 @@ export class SimulatedHypervisor implements Hypervisor {
       'running',
       'is already active',
     );
-    await this.lease(this.get(name));
+    const d = this.get(name);
+    await this.lease(d);
+    await this.writeBootLog(d);
+  }
+
+  /** The simulated display: an in-process RFB server drawing colour bars. */
+  async openVnc(name: string): Promise<Duplex> {
+    const d = this.get(name);
+    if (!['running', 'blocked', 'paused'].includes(d.state))
+      throw new AgentError(
+        'DOMAIN_STATE_CONFLICT',
+        `Domain ${name} is not running (state ${d.state}): it has no display`,
+      );
+    const [viewer, display] = duplexPair();
+    void serveTestFramebuffer(display, {
+      name: `Tempest simulated console: ${name}`,
+    });
+    return viewer;
+  }
+
+  /** A stand-in serial log, as a guest booting on ttyS0 would write one. */
+  private async writeBootLog(d: SimulatedDomain) {
+    if (!d.spec.consoleLogPath) return;
+    const address = Object.values(d.leases ?? {})[0];
+    const lines = [
+      `[    0.000000] Linux version 6.1.0-simulated (Tempest simulated guest)`,
+      `[    0.412000] Run /init as init process`,
+      `Starting ${d.spec.name} (simulated: no guest runs on this host)`,
+      ...(address ? [`eth0: leased ${address}`] : []),
+      `${d.spec.name} login: `,
+    ];
+    await fs.promises.mkdir(path.dirname(d.spec.consoleLogPath), {
+      recursive: true,
+    });
+    await fs.promises.appendFile(
+      d.spec.consoleLogPath,
+      `${lines.join('\n')}\n`,
+    );
   }
 
   async interfaceAddresses(name: string): Promise<NicAddresses[]> {

@@ -89,7 +89,10 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
       backingPath: appliance.osImage,
     });
     fixture = {
-      hypervisor: new VirshHypervisor({ uri: handle.qemuUri }),
+      hypervisor: new VirshHypervisor({
+        uri: handle.qemuUri,
+        connectLoopback: handle.connectLoopback,
+      }),
       specFor: async name => {
         const disk = path.join(work, `${name}.qcow2`);
         const seed = path.join(work, `${name}-seed.iso`);
@@ -114,6 +117,7 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
       // The busybox guest has no ACPI handling: a shutdown request is ignored, so the timeout destroys it.
       honoursShutdown: false,
       prefix: 'vq-',
+      display: 'guest',
     };
   }, 300_000);
 

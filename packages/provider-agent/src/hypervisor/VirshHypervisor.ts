@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { AgentError } from '../errors/AgentError';
 import { CommandFailedError, runCommand } from '../exec/runCommand';
 import { validateName } from '../validation/names';
@@ -22,6 +24,12 @@ export interface VirshHypervisorOptions {
   domainType?: string;
   virsh?: string;
   timeoutMs?: number;
+  /**
+   * Opens a TCP stream to a VNC port on the host's loopback. Defaults to a
+   * plain connection; a test whose libvirtd runs in its own network
+   * namespace passes a way into that namespace.
+   */
+  connectLoopback?: (port: number) => Promise<Duplex>;
 }
 
 const STATES: Record<string, DomainState> = {
@@ -43,6 +51,7 @@ export class VirshHypervisor implements Hypervisor {
   private readonly domainType: string;
   private readonly virsh: string;
   private readonly timeoutMs: number;
+  private readonly connectLoopback: (port: number) => Promise<Duplex>;
 
   constructor(options: VirshHypervisorOptions) {
     if (
@@ -60,6 +69,7 @@ export class VirshHypervisor implements Hypervisor {
       options.domainType ?? (/^test(\+|:)/.test(options.uri) ? 'test' : 'qemu');
     this.virsh = options.virsh ?? 'virsh';
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.connectLoopback = options.connectLoopback ?? connectTcp;
   }
 
   async nodeInfo(): Promise<NodeInfo> {
@@ -181,6 +191,29 @@ export class VirshHypervisor implements Hypervisor {
     }));
   }
 
+  async openVnc(name: string): Promise<Duplex> {
+    const { state } = await this.status(name);
+    if (!['running', 'blocked', 'paused'].includes(state))
+      throw new AgentError(
+        'DOMAIN_STATE_CONFLICT',
+        `Domain ${name} is not running (state ${state}): it has no display`,
+      );
+    let out = '';
+    try {
+      out = await this.run(['vncdisplay', '--domain', name]);
+    } catch (e) {
+      // "Failed to get VNC port. Is this domain using VNC?": none to open.
+      if (!(e instanceof AgentError && /VNC/.test(e.message))) throw e;
+    }
+    const display = parseVncDisplay(out);
+    if (!display)
+      throw new AgentError(
+        'NOT_SUPPORTED',
+        `Domain ${name} has no VNC display on the loopback (defined before consoles, or without graphics)`,
+      );
+    return this.connectLoopback(display.port);
+  }
+
   async cpuTimes(): Promise<Map<string, number>> {
     const out = await this.run([
       'domstats',
@@ -238,6 +271,33 @@ export class VirshHypervisor implements Hypervisor {
       throw mapVirshError(e);
     }
   }
+}
+
+function connectTcp(port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * `virsh vncdisplay` prints `127.0.0.1:0` (display 0 is port 5900); only a
+ * loopback display is accepted, so a domain defined elsewhere with a public
+ * listener is never proxied.
+ */
+export function parseVncDisplay(
+  out: string,
+): { host: string; port: number } | undefined {
+  const match = /^(127\.0\.0\.1|localhost|\[::1\]|::1)?:(\d+)$/.exec(
+    out.trim(),
+  );
+  if (!match) return undefined;
+  const port = 5900 + Number(match[2]);
+  return port <= 65535 ? { host: '127.0.0.1', port } : undefined;
 }
 
 function mapVirshError(e: unknown): AgentError {

@@ -85,6 +85,19 @@ describe('buildDomainXml', () => {
     );
   });
 
+  it('gives every domain a VNC display on the loopback only, unless asked not to', () => {
+    const spec = { name: 'web', vcpus: 1, memoryMiB: 128, disks: [] };
+    const xml = buildDomainXml(spec, 'qemu');
+    expect(xml).toContain(
+      "<graphics type='vnc' autoport='yes' listen='127.0.0.1'>",
+    );
+    expect(xml).toContain("<listen type='address' address='127.0.0.1'/>");
+    expect(xml).not.toMatch(/0\.0\.0\.0|passwd/);
+    expect(buildDomainXml({ ...spec, vnc: false }, 'qemu')).not.toContain(
+      '<graphics',
+    );
+  });
+
   it('refuses control characters', () => {
     expect(() =>
       buildDomainXml(

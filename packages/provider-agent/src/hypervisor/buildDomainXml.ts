@@ -47,6 +47,13 @@ export function buildDomainXml(
     lines.push(`      <model type='virtio'/>`);
     lines.push(`    </interface>`);
   }
+  if (spec.vnc !== false) {
+    // Loopback only: the agent is the one way in (over mutual TLS), never the network.
+    lines.push(`    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>`);
+    lines.push(`      <listen type='address' address='127.0.0.1'/>`);
+    lines.push(`    </graphics>`);
+    lines.push(`    <video><model type='vga'/></video>`);
+  }
   if (spec.consoleLogPath) {
     lines.push(`    <serial type='file'>`);
     lines.push(`      <source path='${x(spec.consoleLogPath)}'/>`);

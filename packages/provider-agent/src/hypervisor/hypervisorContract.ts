@@ -1,5 +1,7 @@
 /* eslint-disable jest/no-export */ // a contract suite is exported for each driver's test file to run
+import { TEST_PATTERN_BARS } from '../console/testPattern';
 import { agentErrorCode as code } from '../testing/agentErrorCode';
+import { rfbConnect } from '../testing/rfbClient';
 import { Hypervisor, ResolvedDomainSpec } from './Hypervisor';
 import { shutdownGracefully } from './shutdownGracefully';
 
@@ -13,6 +15,12 @@ export interface HypervisorFixture {
   prefix: string;
   /** A libvirt network whose NICs get an address while running; the NIC case is left out without one. */
   network?: string;
+  /**
+   * What a running domain's VNC display shows: the colour bars of the
+   * simulated driver, any picture of a real guest; the console case is left
+   * out without one (libvirt's test driver has no displays).
+   */
+  display?: 'test-pattern' | 'guest';
 }
 
 /**
@@ -145,6 +153,49 @@ export function hypervisorContract(
     timeouts.testMs,
   );
 
+  it(
+    "serves a running domain's display over RFB 3.8, and none once shut off",
+    async () => {
+      const { hypervisor, specFor, display } = fixture();
+      if (!display) return;
+      const spec = await specFor(name('vnc'));
+      await hypervisor.define(spec);
+      expect(await code(hypervisor.openVnc(spec.name))).toBe(
+        'DOMAIN_STATE_CONFLICT',
+      );
+      await hypervisor.start(spec.name);
+      const stream = await hypervisor.openVnc(spec.name);
+      try {
+        const session = await rfbConnect(stream);
+        expect(session.version).toBe('RFB 003.008');
+        expect(session.width).toBeGreaterThan(0);
+        expect(session.height).toBeGreaterThan(0);
+        const frame = await session.readFrame();
+        // A real guest draws what it likes; the simulated display its colour bars and the domain's name.
+        const barWidth = session.width / TEST_PATTERN_BARS.length;
+        const seen = {
+          name: session.name.includes(spec.name),
+          bars: TEST_PATTERN_BARS.map((_c, i) =>
+            frame.pixel(Math.floor((i + 0.5) * barWidth), 10),
+          ),
+        };
+        const expected =
+          display === 'test-pattern'
+            ? { name: true, bars: TEST_PATTERN_BARS }
+            : { name: seen.name, bars: seen.bars };
+        expect(seen).toEqual(expected);
+      } finally {
+        stream.destroy();
+      }
+      await hypervisor.destroy(spec.name);
+      expect(await code(hypervisor.openVnc(spec.name))).toBe(
+        'DOMAIN_STATE_CONFLICT',
+      );
+      await hypervisor.undefine(spec.name);
+    },
+    timeouts.testMs,
+  );
+
   it('answers UNKNOWN_DOMAIN for a domain it does not hold', async () => {
     const { hypervisor } = fixture();
     const ghost = name('ghost');
@@ -156,6 +207,7 @@ export function hypervisorContract(
       'suspend',
       'resume',
       'undefine',
+      'openVnc',
     ] as const) {
       expect([op, await code(hypervisor[op](ghost))]).toEqual([
         op,

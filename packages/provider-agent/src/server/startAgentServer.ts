@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { Logger } from 'pino';
 import { createAgentApp } from '../api/createAgentApp';
 import { AgentConfig } from '../config/AgentConfig';
+import { consoleUpgradeHandler } from '../console/consoleUpgradeHandler';
 import { AgentServices, createAgentServices } from '../createAgentServices';
 import { HeartbeatSender } from '../heartbeat/HeartbeatSender';
 import { agentVersion } from '../version';
@@ -51,6 +52,8 @@ export async function startAgentServer(
     app,
   );
   server.keepAliveTimeout = 30_000;
+  const consoles = consoleUpgradeHandler(services.domains, logger);
+  server.on('upgrade', consoles);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) =>
     answerUnreadableRequest(err, socket, logger),
   );
@@ -106,6 +109,7 @@ export async function startAgentServer(
         server.close(() => resolve()),
       );
       server.closeIdleConnections();
+      consoles.closeAll();
       await Promise.all([services.close(), heartbeat?.stop()]);
       server.closeAllConnections();
       await closed;

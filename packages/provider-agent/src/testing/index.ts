@@ -15,6 +15,8 @@ export { startTestAgent } from './startTestAgent';
 export type { TestAgent } from './startTestAgent';
 export { createTestPki } from './testPki';
 export { qcow2Image } from './qcow2Image';
+export { rfbConnect } from './rfbClient';
+export type { RfbSession } from './rfbClient';
 export {
   APPLIANCE_MARKER,
   CACHE_DIR,

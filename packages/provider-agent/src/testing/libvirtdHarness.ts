@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
 import { runCommand } from '../exec/runCommand';
 import { unlessMissing } from '../storage/unlessMissing';
 
@@ -15,6 +16,8 @@ export interface LibvirtdHandle {
   testUri: string;
   /** A process in the daemon's network namespace (`nsenter -t PID -n` reaches its networks). */
   netnsPid: number;
+  /** A TCP stream to a port on the loopback of the daemon's namespace (where its guests' VNC displays listen). */
+  connectLoopback(port: number): Promise<Duplex>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +100,17 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
     [sub('log'), '/var/log/libvirt'],
   ];
   try {
+    // A new namespace's loopback is down; guests' VNC displays listen on it.
+    await runCommand('nsenter', [
+      '-t',
+      pid,
+      '-n',
+      'ip',
+      'link',
+      'set',
+      'lo',
+      'up',
+    ]);
     for (const [source, target] of binds) {
       if (!target.startsWith('/etc/')) await inNs(['mkdir', '-p', target]);
       await inNs(['mount', '--bind', source, target]);
@@ -199,5 +213,24 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
     await stop();
     throw new Error(`${(e as Error).message}\n${tail.slice(-2000)}`);
   }
-  return { dir, socket, qemuUri, testUri, netnsPid: holder.pid!, stop };
+  const connectLoopback = async (port: number): Promise<Duplex> => {
+    // busybox nc inside the namespace, its stdio as the stream.
+    const nc = spawn(
+      'nsenter',
+      ['-t', pid, '-n', 'busybox', 'nc', '127.0.0.1', String(port)],
+      { stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    const stream = Duplex.from({ readable: nc.stdout, writable: nc.stdin });
+    stream.on('close', () => nc.kill());
+    return stream;
+  };
+  return {
+    dir,
+    socket,
+    qemuUri,
+    testUri,
+    netnsPid: holder.pid!,
+    connectLoopback,
+    stop,
+  };
 }

@@ -18,11 +18,30 @@ export async function startAppliancesTestBackend(options: {
   dataDirPrefix: string;
   denied?: string[];
   features?: BackendFeature[];
+  /** The CA and client certificate the backend uses towards agents (a test agent's), instead of a new CA. */
+  agentPki?: {
+    ca: { cert: string; key: string };
+    client: { cert: string; key: string };
+  };
 }) {
   const { knex, denied = [], features = [] } = options;
   const dataDir = await fs.mkdtemp(
     path.join(os.tmpdir(), options.dataDirPrefix),
   );
+  if (options.agentPki) {
+    const dir = path.join(dataDir, 'pki');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'ca.crt'), options.agentPki.ca.cert);
+    await fs.writeFile(path.join(dir, 'ca.key'), options.agentPki.ca.key);
+    await fs.writeFile(
+      path.join(dir, 'backend-client.crt'),
+      options.agentPki.client.cert,
+    );
+    await fs.writeFile(
+      path.join(dir, 'backend-client.key'),
+      options.agentPki.client.key,
+    );
+  }
   const permissions = mockServices.permissions.mock({
     authorize: async requests =>
       requests.map(r => ({

@@ -36,6 +36,9 @@ import { EmbeddedHosts } from './EmbeddedHosts';
 import { createPower } from '../power/createPower';
 import { SimulatedBmc } from '../power/SimulatedBmc';
 import { BmcDriver } from '../power/BmcDriver';
+import { ConsoleSessions } from '../console/ConsoleSessions';
+import { ConsoleTicketStore } from '../console/ConsoleTicketStore';
+import { InstanceConsole } from '../console/InstanceConsole';
 import { readHostingConfig } from './readHostingConfig';
 
 export type Hosting = Awaited<ReturnType<typeof createHosting>>;
@@ -196,6 +199,15 @@ export async function createHosting(deps: {
     auditor: deps.auditor,
   });
 
+  const instanceConsole = new InstanceConsole({
+    tickets: new ConsoleTicketStore(deps.db),
+    instances,
+    hosts,
+    agents,
+    ticketTtlMs: config.consoleTicketSeconds * 1000,
+  });
+  const consoleSessions = new ConsoleSessions();
+
   let embedded: EmbeddedHosts | undefined;
 
   return {
@@ -212,6 +224,8 @@ export async function createHosting(deps: {
     runner,
     pki,
     power,
+    instanceConsole,
+    consoleSessions,
     /** Schedules background work, resumes unfinished operations and starts embedded hosts. */
     async start() {
       await deps.scheduler.scheduleTask({
@@ -281,6 +295,7 @@ export async function createHosting(deps: {
       }
     },
     async stop() {
+      consoleSessions.closeAll('The backend is stopping');
       runner.stop();
       actions.stop();
       pacer.stop();

@@ -18,6 +18,8 @@ export type HostingConfig = {
   shutdownTimeoutSeconds: number;
   /** How often the reconciler compares recorded states with the agents'. */
   reconcileIntervalSeconds: number;
+  /** How long a console ticket may wait before it opens a session. */
+  consoleTicketSeconds: number;
   osImages: OsImage[];
   osImageDirectory?: string;
   embeddedHosts?: {
@@ -99,6 +101,10 @@ export function readHostingConfig(root: Config): HostingConfig {
       'instances.reconcileIntervalSeconds',
       60,
       5,
+    ),
+    consoleTicketSeconds: Math.min(
+      whole(config, 'instances.consoleTicketSeconds', 30),
+      300,
     ),
     osImages,
     osImageDirectory: config.getOptionalString('osImageDirectory'),

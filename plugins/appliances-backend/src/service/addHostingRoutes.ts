@@ -7,6 +7,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import type { Hosting } from '../hosting/createHosting';
 import { addAgentRoutes } from './agentRoutes';
+import { addConsoleRoutes } from './consoleRoutes';
 import { addHostRoutes } from './hostRoutes';
 import { addHostPowerRoutes } from './hostPowerRoutes';
 import { InstanceRoutesOptions, addInstanceRoutes } from './instanceRoutes';
@@ -55,6 +56,11 @@ export function addHostingRoutes(
     actions: hosting.actions,
     provisioning: hosting.provisioning,
     runner: hosting.runner,
+  });
+  addConsoleRoutes(router, {
+    ...options,
+    instances: hosting.instances,
+    instanceConsole: hosting.instanceConsole,
   });
   addOperationRoutes(router, {
     ...options,

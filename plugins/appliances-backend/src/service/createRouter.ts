@@ -25,6 +25,7 @@ import { jsonBody, rejectInvalidText } from './http/requestGuards';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import type { Billing } from '../billing/createBilling';
 import { addBillingRoutes } from '../billing/billingRoutes';
+import { createConsoleProxy } from '../console/consoleProxy';
 
 export interface RouterOptions {
   logger: LoggerService;
@@ -118,6 +119,21 @@ export async function createRouter(options: RouterOptions) {
   // Outside the validated router, so its errors (a route's, the validator's)
   // all end here, and a path no route serves is answered with a message.
   const outer = Router();
+  if (options.hosting && options.discovery) {
+    const { discovery } = options;
+    const proxy = createConsoleProxy({
+      console: options.hosting.instanceConsole,
+      sessions: options.hosting.consoleSessions,
+      auditor: options.auditor,
+      logger: options.logger,
+      basePath: async () =>
+        new URL(await discovery.getBaseUrl('appliances')).pathname.replace(
+          /\/+$/,
+          '',
+        ),
+    });
+    outer.use(proxy.attach);
+  }
   outer.use(router);
   outer.use(notFoundHandler);
   outer.use(errorHandler(options.logger));

@@ -401,6 +401,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/instances/{id}/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A short-lived, single-use ticket to open the instance's console (its VNC display, through the backend to its host's agent). Open a websocket to the plugin's base URL (ws or wss) plus websocketPath within expiresAt; the ticket is the upgrade's only credential and opens one session. A new session closes the instance's previous one. For the owner and admins only, while the instance is started or suspended. */
+        post: operations["openInstanceConsole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{id}/serial-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tail (up to 64 KiB) of the instance's serial console, for appliances without graphics. For the owner and admins only, once the instance is on a host. */
+        get: operations["getInstanceSerialLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operations/{id}": {
         parameters: {
             query?: never;
@@ -522,6 +556,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ConsoleTicket: {
+            /** @description Single use; valid until expiresAt. */
+            ticket: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The websocket to open, relative to the plugin's base URL, ticket included. */
+            websocketPath: string;
+        };
         Error: {
             error: {
                 name: string;
@@ -1925,6 +1967,52 @@ export interface operations {
                     "application/json": {
                         items: components["schemas"]["InstanceEvent"][];
                     };
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    openInstanceConsole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleTicket"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    getInstanceSerialLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The serial log as text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             default: components["responses"]["ErrorResponse"];

@@ -66,6 +66,16 @@ export const instanceDeletePermission = createPermission({
 });
 
 /**
+ * Open an instance's console (its display and serial log): owners and
+ * admins, not the provider of its host.
+ */
+export const instanceConsolePermission = createPermission({
+  name: 'appliances.instance.console',
+  attributes: { action: 'update' },
+  resourceType: APPLIANCE_INSTANCE_RESOURCE_TYPE,
+});
+
+/**
  * Act on every host and instance regardless of owner (admins). Without it a
  * caller sees and changes only what one of its ownership refs owns.
  */
@@ -96,6 +106,7 @@ export const appliancesPermissions = [
   instanceReadPermission,
   instanceUpdatePermission,
   instanceDeletePermission,
+  instanceConsolePermission,
   appliancesAdminPermission,
   accountReadPermission,
   accountTopUpPermission,
@@ -106,6 +117,7 @@ export const instancePermissions = [
   instanceReadPermission,
   instanceUpdatePermission,
   instanceDeletePermission,
+  instanceConsolePermission,
 ];
 
 /** The permission an instance action needs: delete for delete, update for the rest. */
