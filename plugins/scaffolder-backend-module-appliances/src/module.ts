@@ -7,6 +7,7 @@ import { createProvisionInstanceAction } from './actions/provisionInstance';
 import { createRegisterHostAction } from './actions/registerHost';
 import { createInstanceActionAction } from './actions/instanceAction';
 import { createTopUpAccountAction } from './actions/topUpAccount';
+import { createHostPowerAction } from './actions/hostPower';
 
 /** Scaffolder actions that drive the appliances backend. */
 export const scaffolderModuleAppliances = createBackendModule({
@@ -25,6 +26,7 @@ export const scaffolderModuleAppliances = createBackendModule({
           createRegisterHostAction({ discovery, auth }),
           createInstanceActionAction({ discovery, auth }),
           createTopUpAccountAction({ discovery, auth }),
+          createHostPowerAction({ discovery, auth }),
         );
       },
     });
