@@ -17,6 +17,17 @@ const steps = (install: { state: string; progress: number }, after: string) => [
     detail: { hostName: 'sim-host-2' },
   },
   {
+    name: 'power-on',
+    state: 'done',
+    progress: 1,
+    detail: {
+      hostName: 'sim-host-2',
+      poweredOn: true,
+      waitedSeconds: 4,
+      tried: [],
+    },
+  },
+  {
     name: 'install-images',
     ...install,
     detail: {
@@ -126,6 +137,12 @@ describe('OperationView', () => {
     expect(
       screen.getByText(/Chose sim-host-2: best fit of 2/),
     ).toBeInTheDocument();
+    // Placement chose a powered-off host: the step says it was powered on.
+    expect(
+      screen.getByText(
+        'sim-host-2 powered on over IPMI; its agent answered after 4 s',
+      ),
+    ).toBeInTheDocument();
     expect(
       screen.getByText(/maintenance: host is maintenance/),
     ).toBeInTheDocument();
@@ -134,6 +151,6 @@ describe('OperationView', () => {
       await screen.findByText('resource:default/web-1'),
     ).toBeInTheDocument();
     expect(screen.getByText('€12.34 per hour')).toBeInTheDocument();
-    expect(screen.getAllByText('100%')).toHaveLength(7);
+    expect(screen.getAllByText('100%')).toHaveLength(8);
   });
 });
