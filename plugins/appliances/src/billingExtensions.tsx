@@ -1,5 +1,9 @@
 import { PageBlueprint, createRouteRef } from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  FormFieldBlueprint,
+  createFormField,
+} from '@backstage/plugin-scaffolder-react/alpha';
 import AccountBalanceWalletIcon from '@material-ui/icons/AccountBalanceWallet';
 
 export const costsRouteRef = createRouteRef();
@@ -28,5 +32,19 @@ export const costEntityCard = EntityCardBlueprint.make({
       ],
     },
     loader: () => import('./components/CostCard').then(m => <m.CostCard />),
+  },
+});
+
+/** Scaffolder field `ApplianceOfferPicker`: the hosts that fit, by price, beside the market average. */
+export const applianceOfferPickerField = FormFieldBlueprint.make({
+  name: 'appliance-offer-picker',
+  params: {
+    field: () =>
+      import('./components/ApplianceOfferPicker').then(m =>
+        createFormField({
+          name: 'ApplianceOfferPicker',
+          component: m.ApplianceOfferPicker,
+        }),
+      ),
   },
 });

@@ -22,7 +22,11 @@ import {
   operationPage,
 } from './hostingExtensions';
 import { applianceEntityCard, channelsPage } from './applianceExtensions';
-import { costEntityCard, costsPage } from './billingExtensions';
+import {
+  applianceOfferPickerField,
+  costEntityCard,
+  costsPage,
+} from './billingExtensions';
 
 export const appliancesApi = ApiBlueprint.make({
   params: defineParams =>
@@ -66,6 +70,7 @@ export const appliancesPlugin = createFrontendPlugin({
     instanceActionPickerField,
     costsPage,
     costEntityCard,
+    applianceOfferPickerField,
     catalogEntityPickerField,
     registerHostOutputs,
   ],

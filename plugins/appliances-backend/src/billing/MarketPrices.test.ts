@@ -43,12 +43,13 @@ const appliance = {
 };
 
 describe('listOffers', () => {
-  it('shows online hosts, the fitting ones first and cheapest first, with running and storage per hour and the placement choice', () => {
+  it('shows the hosts placement could use (online, or off with a BMC to power them on), the fitting ones first and cheapest first, with running and storage per hour and the placement choice', () => {
     const hosts = [
       host('a', 5, 8),
       host('b', 1, 1),
       host('c', 2, 8),
       host('d', 1, 8, 'offline'),
+      { ...host('e', 3, 8, 'offline'), poweredOn: false, canPowerOn: true },
     ];
     const providers = new Map([['a', 'user:default/pat']]);
     const offers = listOffers(hosts, providers, {
@@ -58,6 +59,7 @@ describe('listOffers', () => {
     });
     expect(offers.map(o => [o.hostId, o.fits])).toEqual([
       ['c', true],
+      ['e', true],
       ['a', true],
       ['b', false],
     ]);
@@ -68,7 +70,7 @@ describe('listOffers', () => {
       perHourMinor: 302,
     });
     expect(offers.filter(o => o.placementChoice)).toHaveLength(1);
-    expect(offers[1].provider).toBe('user:default/pat');
+    expect(offers[2].provider).toBe('user:default/pat');
     expect(JSON.stringify(offers)).not.toMatch(/agent|certificate|bmc/i);
   });
 });

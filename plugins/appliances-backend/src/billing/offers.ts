@@ -51,10 +51,18 @@ export function freeOf(host: PlacementHost): ResourceDemand {
   };
 }
 
+/** Online, or off with a BMC placement may power it on by (as placeHost takes it). */
+export function placeable(host: PlacementHost): boolean {
+  return (
+    host.state === 'online' ||
+    (host.state === 'offline' && !host.poweredOn && !!host.canPowerOn)
+  );
+}
+
 export function fitsOn(host: PlacementHost, demand: ResourceDemand): boolean {
   const free = freeOf(host);
   return (
-    host.state === 'online' &&
+    placeable(host) &&
     free.cpuCores >= demand.cpuCores &&
     free.memoryMb >= demand.memoryMb &&
     free.storageMb >= demand.storageMb
@@ -62,7 +70,8 @@ export function fitsOn(host: PlacementHost, demand: ResourceDemand): boolean {
 }
 
 /**
- * The providers' offers: every online host, and for a size, whether it fits
+ * The providers' offers: every host placement could use (online, or off
+ * and able to be powered on), and for a size, whether it fits
  * and its price per hour, the fitting ones first, cheapest first, with
  * Tempest's own placement choice marked.
  */
@@ -73,7 +82,7 @@ export function listOffers(
 ): Offer[] {
   const chosen = demand ? placeHost(hosts, { demand }).chosen : undefined;
   const offers: Offer[] = hosts
-    .filter(h => h.state === 'online')
+    .filter(placeable)
     .map(h => {
       const base: Offer = {
         hostId: h.id,

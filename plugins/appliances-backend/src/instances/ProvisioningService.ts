@@ -45,6 +45,8 @@ function requestHash(request: ProvisionRequest): string {
     ],
     hostId: request.hostId ?? null,
     maxPricePerHourMinor: request.maxPricePerHourMinor ?? null,
+    // Who pays is part of the request: a replay billing another account is another request.
+    costCenter: request.costCenter ?? null,
     domain: request.domain ?? null,
     sshAuthorizedKeys: request.sshAuthorizedKeys ?? [],
     variables: Object.entries(request.variables ?? {}).sort(([a], [b]) =>
@@ -142,6 +144,22 @@ export class ProvisioningService {
   }
 
   /**
+   * A host the buyer chose (from the offers) must fit the size within the
+   * price limit and be usable now, or nothing is recorded; Tempest's own
+   * choice is made when the operation runs.
+   */
+  private async checkChosenHost(request: ProvisionRequest): Promise<void> {
+    if (!request.hostId) return;
+    const decision = placeHost(await this.deps.hosts.placementHosts(), {
+      demand: request.size,
+      maxPricePerHourMinor: request.maxPricePerHourMinor,
+      hostId: request.hostId,
+      currency: this.deps.currency,
+    });
+    if (!decision.chosen) throw new ConflictError(decision.summary);
+  }
+
+  /**
    * What placing this request now would choose and cost; nothing is
    * reserved. Refuses, with the reason as a sentence, what provisioning
    * would refuse: an appliance that may not run, a size below its minimum,
@@ -181,6 +199,7 @@ export class ProvisioningService {
     try {
       request = await this.resolveHost(given);
       appliance = await this.validate(request);
+      await this.checkChosenHost(request);
     } catch (e) {
       // A replay answers with its first operation even if the appliance or host has gone since.
       const previous = idempotencyKey

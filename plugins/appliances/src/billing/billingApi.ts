@@ -3,6 +3,8 @@ import type { AppliancesApiComponents } from '@tempest/backstage-plugin-applianc
 
 export type Account = AppliancesApiComponents['schemas']['Account'];
 export type LedgerLine = AppliancesApiComponents['schemas']['LedgerLine'];
+export type Offer = AppliancesApiComponents['schemas']['Offer'];
+export type MarketPrice = AppliancesApiComponents['schemas']['MarketPrice'];
 
 type Deps = {
   discoveryApi: { getBaseUrl(pluginId: string): Promise<string> };
@@ -41,6 +43,30 @@ export function billingApi(deps: Deps) {
         before = page.nextBefore;
       }
     },
+    /** Every host's offer; for a size, whether it fits and its cost per hour, cheapest first. */
+    offers: async (size: {
+      cpuCores: number;
+      memoryMb: number;
+      storageMb: number;
+    }) =>
+      (
+        (await (
+          await get(
+            deps,
+            `/offers?cpuCores=${size.cpuCores}&memoryMb=${size.memoryMb}&storageMb=${size.storageMb}`,
+          )
+        ).json()) as { items: Offer[] }
+      ).items,
+    /** The market average for an appliance's standard configuration, if computed yet. */
+    marketPrice: async (applianceId: string) =>
+      (
+        (await (
+          await get(
+            deps,
+            `/market-prices?applianceId=${encodeURIComponent(applianceId)}`,
+          )
+        ).json()) as { items: MarketPrice[] }
+      ).items.find(m => m.applianceId === applianceId),
     ledgerCsv: async (id: string) =>
       (
         await get(

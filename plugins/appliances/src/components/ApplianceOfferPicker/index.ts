@@ -1,0 +1,1 @@
+export { ApplianceOfferPicker } from './ApplianceOfferPicker';
