@@ -81,27 +81,25 @@ export function listOffers(
   demand?: ResourceDemand,
 ): Offer[] {
   const chosen = demand ? placeHost(hosts, { demand }).chosen : undefined;
-  const offers: Offer[] = hosts
-    .filter(placeable)
-    .map(h => {
-      const base: Offer = {
-        hostId: h.id,
-        hostName: h.name,
-        provider: providers.get(h.id) ?? '',
-        state: h.state,
-        coreSpeedMhz: h.coreSpeedMhz,
-        pricing: h.pricing,
-        free: freeOf(h),
-      };
-      if (!demand) return base;
-      const price = priceInstance(h.pricing, h.coreSpeedMhz, demand);
-      return {
-        ...base,
-        fits: fitsOn(h, demand) && price !== undefined,
-        ...(price ? hourlyParts(price) : {}),
-        placementChoice: chosen?.hostId === h.id,
-      };
-    });
+  const offers: Offer[] = hosts.filter(placeable).map(h => {
+    const base: Offer = {
+      hostId: h.id,
+      hostName: h.name,
+      provider: providers.get(h.id) ?? '',
+      state: h.state,
+      coreSpeedMhz: h.coreSpeedMhz,
+      pricing: h.pricing,
+      free: freeOf(h),
+    };
+    if (!demand) return base;
+    const price = priceInstance(h.pricing, h.coreSpeedMhz, demand);
+    return {
+      ...base,
+      fits: fitsOn(h, demand) && price !== undefined,
+      ...(price ? hourlyParts(price) : {}),
+      placementChoice: chosen?.hostId === h.id,
+    };
+  });
   return offers.sort(
     (a, b) =>
       Number(b.fits ?? false) - Number(a.fits ?? false) ||
