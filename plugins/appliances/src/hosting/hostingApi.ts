@@ -15,6 +15,7 @@ export type PowerDecision = AppliancesApiComponents['schemas']['PowerDecision'];
 export type EnrolmentToken =
   AppliancesApiComponents['schemas']['EnrolmentToken'];
 export type InstanceEvent = AppliancesApiComponents['schemas']['InstanceEvent'];
+export type ConsoleTicket = AppliancesApiComponents['schemas']['ConsoleTicket'];
 export type InstanceAction =
   AppliancesApiComponents['schemas']['InstanceAction'];
 export type InstanceActionResult =
@@ -103,6 +104,29 @@ export function hostingApi(deps: Deps) {
           body,
         },
       );
+    },
+    /** A single-use ticket and the websocket URL (ws or wss, ticket included) that opens the instance's console. */
+    openConsole: async (id: string) => {
+      const ticket = await call<ConsoleTicket>(
+        deps,
+        `/instances/${encodeURIComponent(id)}/console`,
+        { method: 'POST' },
+      );
+      const base = await deps.discoveryApi.getBaseUrl('appliances');
+      const url = new URL(
+        `${base}${ticket.websocketPath}`,
+        window.location.href,
+      );
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      return { ...ticket, websocketUrl: url.toString() };
+    },
+    getSerialLog: async (id: string) => {
+      const base = await deps.discoveryApi.getBaseUrl('appliances');
+      const res = await deps.fetchApi.fetch(
+        `${base}/instances/${encodeURIComponent(id)}/serial-log`,
+      );
+      if (!res.ok) throw await ResponseError.fromResponse(res);
+      return res.text();
     },
     listHosts: () => call<{ items: Host[] }>(deps, '/hosts'),
     getHost: (id: string) =>

@@ -22,6 +22,7 @@ import {
 } from '../../hosting/hostingApi';
 import { InstanceAddress } from '../InstanceAddress';
 import { InstanceActionButtons } from '../InstanceActions';
+import { ConsoleButton } from '../InstanceConsole';
 import { InstanceStateChip } from '../MyInstancesPage/InstanceStateChip';
 
 export const INSTANCE_ID_ANNOTATION = 'tempest.dev/instance-id';
@@ -121,8 +122,15 @@ export function InstanceCard() {
           ...(instance.error ? { 'last error': instance.error } : {}),
         }}
       />
-      <Box mt={2} mb={2}>
+      <Box
+        mt={2}
+        mb={2}
+        display="flex"
+        alignItems="flex-start"
+        style={{ gap: 8 }}
+      >
         <InstanceActionButtons instance={instance} onChanged={() => load()} />
+        <ConsoleButton instance={instance} />
       </Box>
       <Typography variant="subtitle2">History</Typography>
       {events.length === 0 ? (

@@ -21,6 +21,7 @@ import { Instance, hostingApi, uptimeOf } from '../../hosting/hostingApi';
 import { ApplianceLink, HostLink, InstanceLink } from '../EntityLinks';
 import { InstanceActionButtons } from '../InstanceActions';
 import { InstanceAddress } from '../InstanceAddress';
+import { ConsoleButton } from '../InstanceConsole';
 import { provisionTemplateUrl } from '../ProvisionButton';
 import { InstanceStateChip } from './InstanceStateChip';
 
@@ -78,10 +79,13 @@ export function MyInstancesPage() {
       {
         title: 'Actions',
         render: i => (
-          <InstanceActionButtons
-            instance={i}
-            onChanged={() => tableRef.current?.onQueryChange?.()}
-          />
+          <Box display="flex" alignItems="flex-start" style={{ gap: 8 }}>
+            <InstanceActionButtons
+              instance={i}
+              onChanged={() => tableRef.current?.onQueryChange?.()}
+            />
+            <ConsoleButton instance={i} />
+          </Box>
         ),
       },
     ],
