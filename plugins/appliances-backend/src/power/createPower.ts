@@ -22,11 +22,16 @@ export type Power = ReturnType<typeof createPower>;
 /** The BMC driver config names, as the agent picks its hypervisor driver. */
 export function createBmcDriver(
   config: ReturnType<typeof readPowerConfig>,
+  /** A simulated chassis' draw above idle, by BMC address. */
+  extraWatts?: (address: string) => number,
 ): BmcDriver {
   return config.driver === 'simulated'
-    ? new SimulatedBmc()
+    ? new SimulatedBmc({ extraWatts })
     : new IpmitoolBmc(config.ipmitool);
 }
+
+/** What a simulated host draws above idle: 12 W per reserved core. */
+const SIMULATED_WATTS_PER_CORE = 12;
 
 /** Host power: the driver, actions, the reconciler and consolidation, and their task. */
 export function createPower(deps: {
@@ -44,7 +49,20 @@ export function createPower(deps: {
 }) {
   const config = readPowerConfig(deps.config);
   const logger = deps.logger.child({ part: 'power' });
-  const driver = deps.driver ?? createBmcDriver(config);
+  // Simulated chassis draw more as their hosts fill, so the chart has something to show.
+  const simulatedLoad = new Map<string, number>();
+  const driver =
+    deps.driver ??
+    createBmcDriver(config, address => simulatedLoad.get(address) ?? 0);
+  const refreshSimulatedLoad = async () => {
+    if (!(driver instanceof SimulatedBmc)) return;
+    for (const host of await deps.hosts.list())
+      if (host.bmc)
+        simulatedLoad.set(
+          host.bmc.address,
+          host.used.cpuCores * SIMULATED_WATTS_PER_CORE,
+        );
+  };
   const store = new PowerStore(deps.db);
   const power = new HostPower({
     hosts: deps.hosts,
@@ -97,7 +115,10 @@ export function createPower(deps: {
         frequency: { seconds: config.intervalSeconds },
         timeout: { minutes: 10 },
         initialDelay: { seconds: 3 },
-        fn: () => loop.tick(),
+        fn: async () => {
+          await refreshSimulatedLoad();
+          await loop.tick();
+        },
       });
     },
   };
