@@ -1,3 +1,4 @@
+import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import { Host, formatDuration } from '../../hosting/hostingApi';
@@ -17,7 +18,7 @@ const COLOURS: Record<string, 'primary' | 'secondary' | 'default'> = {
 export function HostPowerState(props: { host: Host }) {
   const { power } = props.host;
   return (
-    <>
+    <Box maxWidth={220}>
       <Chip
         size="small"
         label={`power ${power.state}`}
@@ -39,6 +40,6 @@ export function HostPowerState(props: { host: Host }) {
           {new Date(power.agentSilentSince).toLocaleTimeString()}
         </Typography>
       )}
-    </>
+    </Box>
   );
 }

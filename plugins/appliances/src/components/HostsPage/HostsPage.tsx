@@ -176,7 +176,7 @@ export function HostsPage() {
         ),
       },
       {
-        title: 'State',
+        title: 'State and power',
         field: 'state',
         render: h => (
           <>
@@ -188,12 +188,11 @@ export function HostsPage() {
             <Typography variant="caption" component="div" color="textSecondary">
               {heartbeatAgo(h.lastHeartbeatAt)}
             </Typography>
+            <Box mt={1}>
+              <HostPowerState host={h} />
+            </Box>
           </>
         ),
-      },
-      {
-        title: 'Power',
-        render: h => <HostPowerState host={h} />,
       },
       {
         title: 'Capacity in use',
