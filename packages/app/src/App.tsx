@@ -3,6 +3,7 @@ import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import catalogGraphPlugin from '@backstage/plugin-catalog-graph/alpha';
 import scaffolderPlugin from '@backstage/plugin-scaffolder/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
+import notificationsPlugin from '@backstage/plugin-notifications/alpha';
 import appliancesPlugin, {
   tempestHomePlugin,
 } from '@tempest/backstage-plugin-appliances';
@@ -18,5 +19,6 @@ export default createApp({
     catalogGraphPlugin,
     scaffolderPlugin,
     userSettingsPlugin,
+    notificationsPlugin,
   ],
 });

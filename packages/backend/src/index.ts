@@ -28,5 +28,7 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(tempestPermissionPolicyModule);
 
 backend.add(import('@tempest/backstage-plugin-appliances-backend'));
+// Low balances (and other news) reach people as Backstage notifications.
+backend.add(import('@backstage/plugin-notifications-backend'));
 
 backend.start();

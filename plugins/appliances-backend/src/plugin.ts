@@ -3,6 +3,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import {
   APPLIANCES_CHANGED_TOPIC,
   appliancesPermissions,
@@ -43,6 +44,7 @@ export const appliancesPlugin = createBackendPlugin({
         userInfo: coreServices.userInfo,
         lifecycle: coreServices.lifecycle,
         events: eventsServiceRef,
+        notifications: notificationService,
       },
       async init(deps) {
         const config = await readAppliancesConfig(deps.config);
@@ -117,6 +119,7 @@ export const appliancesPlugin = createBackendPlugin({
           logger: deps.logger,
           appliances,
           hosts: hosting.hosts,
+          notifications: deps.notifications,
         });
 
         deps.httpRouter.use(

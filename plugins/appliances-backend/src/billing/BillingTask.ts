@@ -58,7 +58,7 @@ export class BillingTask {
     return { instancesRead, charged, newlyLow, timings };
   }
 
-  /** Sets low_balance_since_ms once when an entity's balance falls below the threshold; clears it above. */
+  /** Sets low_balance_since_ms once when a paying entity's balance falls below the threshold; clears it above. */
   private async markLowBalances(now: number): Promise<string[]> {
     const threshold = this.options.lowBalanceThresholdMinor;
     const entities = (q: Knex.QueryBuilder) =>
@@ -69,11 +69,18 @@ export class BillingTask {
       this.db('billing_accounts')
         .whereNotNull('low_balance_since_ms')
         .andWhere('balance_minor', '>=', threshold),
-    ).update({ low_balance_since_ms: null });
+    ).update({ low_balance_since_ms: null, low_balance_notified_ms: null });
     const low = await entities(
       this.db('billing_accounts')
         .whereNull('low_balance_since_ms')
-        .andWhere('balance_minor', '<', threshold),
+        .andWhere('balance_minor', '<', threshold)
+        // Accounts that pay for something now; a provider's fresh income account is not low.
+        .whereIn(
+          'id',
+          this.db('billing_segments')
+            .whereNull('end_ms')
+            .select('payer_account_id'),
+        ),
     ).select('id');
     if (!low.length) return [];
     const ids = low.map((r: { id: string }) => r.id);

@@ -9,6 +9,8 @@ import { BillingTask } from './BillingTask';
 import { BillingConfig, readBillingConfig } from './readBillingConfig';
 import { Requester, admitProvisioning } from './costCenters';
 import { MarketPrices } from './MarketPrices';
+import { LowBalanceNotifier } from './LowBalanceNotifier';
+import type { NotificationService } from '@backstage/plugin-notifications-node';
 import { PlacementHost } from '@tempest/backstage-plugin-appliances-common';
 import { ApplianceStore } from '../database/ApplianceStore';
 import { HostStore } from '../hosts/HostStore';
@@ -39,6 +41,8 @@ export async function createBilling(deps: {
   logger: LoggerService;
   appliances: ApplianceStore;
   hosts: HostStore;
+  /** Backstage notifications, to tell owners of low balances. */
+  notifications?: Pick<NotificationService, 'send'>;
 }): Promise<Billing> {
   const config = readBillingConfig(deps.config);
   const logger = deps.logger.child({ task: 'billing' });
@@ -55,6 +59,12 @@ export async function createBilling(deps: {
     feeBasisPoints: config.feeBasisPoints,
     lowBalanceThresholdMinor: config.lowBalanceThresholdMinor,
   });
+  const notifier = deps.notifications
+    ? new LowBalanceNotifier(deps.db, deps.notifications, {
+        thresholdMinor: config.lowBalanceThresholdMinor,
+        refusesAtZero: config.zeroBalancePolicy === 'refuse-provisioning',
+      })
+    : undefined;
   await deps.scheduler.scheduleTask({
     id: 'appliances-billing',
     scope: 'global',
@@ -70,6 +80,11 @@ export async function createBilling(deps: {
       }
       for (const id of result.newlyLow) {
         logger.info(`Account ${id} fell below the low-balance threshold`);
+      }
+      try {
+        await notifier?.notifyPending(Date.now());
+      } catch (e) {
+        logger.warn(String(e));
       }
     },
   });

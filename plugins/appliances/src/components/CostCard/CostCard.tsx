@@ -14,6 +14,7 @@ import { billingApi, totalsByInstance } from '../../billing/billingApi';
 import { hostingApi } from '../../hosting/hostingApi';
 import { useMoney } from '../../money/useMoney';
 import { AccountSummary } from '../CostsPage';
+import Alert from '@material-ui/lab/Alert';
 import { ErrorAlert } from '../ErrorAlert';
 
 /**
@@ -66,6 +67,20 @@ export function CostCard() {
               : ''}
             .
           </Typography>
+          {state.value.account?.provisioningRefused && (
+            <Alert severity="error">
+              That account is at zero or below: new instances billed to it are
+              refused until an admin tops it up.
+            </Alert>
+          )}
+          {!state.value.account?.provisioningRefused &&
+            state.value.account?.lowBalanceSince && (
+              <Alert severity="warning">
+                That account's balance has been low since{' '}
+                {new Date(state.value.account.lowBalanceSince).toLocaleString()}
+                .
+              </Alert>
+            )}
         </>
       )}
       {state.value && !instanceId && state.value.account && (
