@@ -43,8 +43,15 @@ export interface Config {
       platformFeePercent?: number;
       /** Owners are told when their balance falls below this (minor units). Default 0. */
       lowBalanceThresholdMinor?: number;
-      /** At a balance of zero or less: 'refuse-provisioning' (default) or 'none'. */
-      zeroBalancePolicy?: 'refuse-provisioning' | 'none';
+      /**
+       * At a balance of zero or less: 'refuse-provisioning' (default: no new
+       * instances billed to the account), 'stop-after-grace' (that, and its
+       * running instances are stopped, never deleted, once it has stayed at
+       * zero for zeroBalanceGraceSeconds) or 'none'.
+       */
+      zeroBalancePolicy?: 'refuse-provisioning' | 'stop-after-grace' | 'none';
+      /** 'stop-after-grace': seconds at zero before instances stop. Default 3600. */
+      zeroBalanceGraceSeconds?: number;
       /** Given once (reference starting-balance) to these entities' accounts. */
       startingBalances?: Array<{ owner: string; amountMinor: number }>;
     };

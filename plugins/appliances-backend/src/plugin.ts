@@ -120,6 +120,17 @@ export const appliancesPlugin = createBackendPlugin({
           appliances,
           hosts: hosting.hosts,
           notifications: deps.notifications,
+          auditor: deps.auditor,
+          async stopInstance(instanceId, actor) {
+            const instance = await hosting.instances.get(instanceId);
+            if (instance?.state === 'started')
+              await hosting.actions.run(
+                instance,
+                'stop',
+                instance.version,
+                actor,
+              );
+          },
         });
 
         deps.httpRouter.use(

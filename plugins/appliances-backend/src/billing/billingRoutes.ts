@@ -18,7 +18,7 @@ import { authorize } from '../service/authorize';
 import { callerScope } from '../service/callerScope';
 import { AppliancesRouter } from '../service/types';
 import { Account, AccountStore, LedgerLine } from './AccountStore';
-import { BillingConfig } from './readBillingConfig';
+import { BillingConfig, refusesProvisioning } from './readBillingConfig';
 import { MarketPrices } from './MarketPrices';
 import { listOffers } from './offers';
 import type { Billing } from './createBilling';
@@ -50,7 +50,7 @@ export function addBillingRoutes(
       ...a,
       spendPerHourMinor: spend.get(a.id) ?? 0,
       provisioningRefused:
-        config.zeroBalancePolicy === 'refuse-provisioning' &&
+        refusesProvisioning(config.zeroBalancePolicy) &&
         isEntity(a.owner) &&
         a.balanceMinor <= 0,
     }));

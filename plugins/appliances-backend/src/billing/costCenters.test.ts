@@ -22,6 +22,7 @@ const config: BillingConfig = {
   feeBasisPoints: 0,
   lowBalanceThresholdMinor: 0,
   zeroBalancePolicy: 'refuse-provisioning',
+  zeroBalanceGraceSeconds: 3600,
   startingBalances: [],
 };
 
@@ -66,6 +67,14 @@ describe.each(databases.eachSupportedId())(
           ann,
         ),
       ).resolves.toBe('group:default/team-a');
+      // Stopping after a grace period refuses new instances too.
+      await expect(
+        admitProvisioning(
+          accounts,
+          { ...config, zeroBalancePolicy: 'stop-after-grace' },
+          ann,
+        ),
+      ).rejects.toMatchObject({ name: 'NotAllowedError' });
       await accounts.topUp(teamA.id, {
         amountMinor: 1,
         reference: 'r',

@@ -5,7 +5,7 @@ import {
 } from '@tempest/backstage-plugin-appliances-common';
 import { normalizeOwnerRef } from '../permissions/ownerRef';
 import { AccountStore } from './AccountStore';
-import { BillingConfig } from './readBillingConfig';
+import { BillingConfig, refusesProvisioning } from './readBillingConfig';
 
 /** Who provisions: their user ref and the refs they own through (their groups). */
 export type Requester = { principalRef: string; ownershipRefs: string[] };
@@ -48,7 +48,7 @@ export async function admitProvisioning(
       'Only a user with a user or group entity can provision',
     );
   }
-  if (config.zeroBalancePolicy === 'refuse-provisioning') {
+  if (refusesProvisioning(config.zeroBalancePolicy)) {
     const account = await accounts.findByOwner(costCenter);
     // An account that has never been charged or topped up does not exist yet.
     if (account && account.balanceMinor <= 0) {

@@ -1,4 +1,5 @@
 import {
+  AuditorService,
   LoggerService,
   RootConfigService,
   SchedulerService,
@@ -6,7 +7,12 @@ import {
 import { Knex } from 'knex';
 import { AccountStore } from './AccountStore';
 import { BillingTask } from './BillingTask';
-import { BillingConfig, readBillingConfig } from './readBillingConfig';
+import {
+  BillingConfig,
+  readBillingConfig,
+  refusesProvisioning,
+} from './readBillingConfig';
+import { ZeroBalanceStopper } from './ZeroBalanceStopper';
 import { Requester, admitProvisioning } from './costCenters';
 import { MarketPrices } from './MarketPrices';
 import { LowBalanceNotifier } from './LowBalanceNotifier';
@@ -43,6 +49,9 @@ export async function createBilling(deps: {
   hosts: HostStore;
   /** Backstage notifications, to tell owners of low balances. */
   notifications?: Pick<NotificationService, 'send'>;
+  auditor: AuditorService;
+  /** Stops an instance cleanly if it still runs ('stop-after-grace'). */
+  stopInstance: (instanceId: string, actor: string) => Promise<void>;
 }): Promise<Billing> {
   const config = readBillingConfig(deps.config);
   const logger = deps.logger.child({ task: 'billing' });
@@ -62,9 +71,18 @@ export async function createBilling(deps: {
   const notifier = deps.notifications
     ? new LowBalanceNotifier(deps.db, deps.notifications, {
         thresholdMinor: config.lowBalanceThresholdMinor,
-        refusesAtZero: config.zeroBalancePolicy === 'refuse-provisioning',
+        refusesAtZero: refusesProvisioning(config.zeroBalancePolicy),
       })
     : undefined;
+  const stopper =
+    config.zeroBalancePolicy === 'stop-after-grace'
+      ? new ZeroBalanceStopper({
+          db: deps.db,
+          graceMs: config.zeroBalanceGraceSeconds * 1000,
+          stopInstance: deps.stopInstance,
+          auditor: deps.auditor,
+        })
+      : undefined;
   await deps.scheduler.scheduleTask({
     id: 'appliances-billing',
     scope: 'global',
@@ -85,6 +103,16 @@ export async function createBilling(deps: {
         await notifier?.notifyPending(Date.now());
       } catch (e) {
         logger.warn(String(e));
+      }
+      for (const s of (await stopper?.run(Date.now())) ?? []) {
+        if (s.error)
+          logger.warn(
+            `Could not stop ${s.hostname} (${s.account} at zero): ${s.error}`,
+          );
+        else
+          logger.info(
+            `Stopped ${s.hostname}: ${s.account} stayed at zero past the grace period`,
+          );
       }
     },
   });

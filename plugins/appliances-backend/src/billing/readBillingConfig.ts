@@ -2,7 +2,16 @@ import { Config } from '@backstage/config';
 import { AppliancesConfigError } from '../config/readAppliancesConfig';
 import { normalizeOwnerRef } from '../permissions/ownerRef';
 
-export type ZeroBalancePolicy = 'refuse-provisioning' | 'none';
+/**
+ * At zero or below: refuse new provisioning billed to the account (default);
+ * or that and, after a grace period, stop its running instances; or nothing.
+ */
+export type ZeroBalancePolicy =
+  'refuse-provisioning' | 'stop-after-grace' | 'none';
+
+/** Whether the policy refuses new provisioning at zero. */
+export const refusesProvisioning = (policy: ZeroBalancePolicy) =>
+  policy !== 'none';
 
 export type BillingConfig = {
   /** Seconds between billing ticks. */
@@ -14,6 +23,8 @@ export type BillingConfig = {
   /** Owners are told when the balance falls below this. */
   lowBalanceThresholdMinor: number;
   zeroBalancePolicy: ZeroBalancePolicy;
+  /** 'stop-after-grace': how long an account may stay at zero before its instances stop. */
+  zeroBalanceGraceSeconds: number;
   /** Balances given once to these entities' accounts. */
   startingBalances: Array<{ owner: string; amountMinor: number }>;
 };
@@ -46,10 +57,14 @@ export function readBillingConfig(root: Config): BillingConfig {
   }
   const policy =
     c?.getOptionalString('zeroBalancePolicy') ?? 'refuse-provisioning';
-  if (policy !== 'refuse-provisioning' && policy !== 'none') {
+  if (
+    policy !== 'refuse-provisioning' &&
+    policy !== 'stop-after-grace' &&
+    policy !== 'none'
+  ) {
     throw new AppliancesConfigError(
       'appliances.billing.zeroBalancePolicy',
-      "'refuse-provisioning' or 'none'",
+      "'refuse-provisioning', 'stop-after-grace' or 'none'",
     );
   }
   const startingBalances = (
@@ -76,6 +91,7 @@ export function readBillingConfig(root: Config): BillingConfig {
       Number.MAX_SAFE_INTEGER,
     ),
     zeroBalancePolicy: policy,
+    zeroBalanceGraceSeconds: whole('zeroBalanceGraceSeconds', 3600, 0, 2592000),
     startingBalances,
   };
 }
