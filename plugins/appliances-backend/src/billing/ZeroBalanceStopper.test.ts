@@ -56,6 +56,7 @@ describe.each(databases.eachSupportedId())(
       // a-2 is stopped by its owner before the account runs out.
       await moveInstance(knex, 'a-2', 'started', 'stopped', T0 + 30_000);
 
+      let now = T0;
       const stops: Array<[string, string]> = [];
       const audit: any[] = [];
       const stopper = new ZeroBalanceStopper({
@@ -77,7 +78,6 @@ describe.each(databases.eachSupportedId())(
         feeBasisPoints: 0,
         lowBalanceThresholdMinor: 0,
       });
-      let now = T0;
       const tick = async (at: number) => {
         now = at;
         await task.tick(at);
