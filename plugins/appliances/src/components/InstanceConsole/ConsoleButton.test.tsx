@@ -97,6 +97,7 @@ describe('ConsoleButton', () => {
       rfbs[0].events.dispatchEvent(
         new CustomEvent('desktopname', { detail: { name: 'web-1 display' } }),
       );
+      rfbs[0].events.dispatchEvent(new CustomEvent('connect'));
     });
     expect(
       await screen.findByText('Connected to web-1 display.'),

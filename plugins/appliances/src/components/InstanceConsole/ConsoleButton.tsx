@@ -38,6 +38,7 @@ export function ConsoleButton(props: {
         variant="outlined"
         onClick={() => setOpen(true)}
         aria-label={`Console of ${instance.hostname}`}
+        style={{ whiteSpace: 'nowrap' }}
       >
         Console
       </Button>

@@ -63,14 +63,14 @@ export function ConsoleDisplay(props: { instance: Instance }) {
         const client = new RFBClass(screen.current, socket, { shared: true });
         client.scaleViewport = true;
         client.background = '#202020';
+        // noVNC names the desktop (ServerInit) before it reports the connection.
+        let desktop = '';
+        client.addEventListener('desktopname', (e: Event) => {
+          desktop = (e as CustomEvent<{ name: string }>).detail.name;
+          setStatus(s => (s.kind === 'connected' ? { ...s, desktop } : s));
+        });
         client.addEventListener('connect', () =>
-          setStatus({ kind: 'connected', desktop: '' }),
-        );
-        client.addEventListener('desktopname', (e: Event) =>
-          setStatus({
-            kind: 'connected',
-            desktop: (e as CustomEvent<{ name: string }>).detail.name,
-          }),
+          setStatus({ kind: 'connected', desktop }),
         );
         rfb.current = client;
       } catch (e) {

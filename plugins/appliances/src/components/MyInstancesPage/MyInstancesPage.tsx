@@ -79,7 +79,7 @@ export function MyInstancesPage() {
       {
         title: 'Actions',
         render: i => (
-          <Box display="flex" alignItems="flex-start" style={{ gap: 8 }}>
+          <Box display="flex" flexWrap="wrap" alignItems="flex-start">
             <InstanceActionButtons
               instance={i}
               onChanged={() => tableRef.current?.onQueryChange?.()}
