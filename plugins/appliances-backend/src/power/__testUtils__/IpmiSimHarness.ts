@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BmcTarget } from '../BmcDriver';
+import { IpmitoolBmc } from '../IpmitoolBmc';
 
 /** The chassis_control script: records every call, keeps power and Watts in files. */
 const CHASSIS_SCRIPT = `#!/bin/sh
@@ -193,6 +194,24 @@ export class IpmiSimHarness {
         ? await fs.readFile(path.join(dir, 'watts-on'), 'utf8')
         : '0\n';
     await fs.writeFile(path.join(dir, 'watts'), watts);
+    await this.waitForWatts(index, Number(watts));
+  }
+
+  /**
+   * ipmi_sim polls the Watts file every 500 ms: a reading taken straight
+   * after a change at the rack could still be the old one, on a busy machine
+   * for longer than one poll.
+   */
+  private async waitForWatts(index: number, watts: number) {
+    const bmc = new IpmitoolBmc({ timeoutMs: 3000 });
+    const deadline = Date.now() + 10_000;
+    let last: number | undefined;
+    while (Date.now() < deadline) {
+      last = await bmc.readWatts(this.chassis[index].target);
+      if (last === watts) return;
+      await new Promise(r => setTimeout(r, 100));
+    }
+    throw new Error(`bmc${index} still reads ${last} W, not ${watts} W`);
   }
 
   async setIgnoresSoftOff(index: number, ignores: boolean) {
