@@ -204,6 +204,70 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       journey.done();
     });
 
+    it("opens the instance's console from My instances", async () => {
+      await go('/appliances/instances');
+      await button(`Console of ${hostname}`).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Connected/ })
+        .waitFor({ timeout: 60_000 });
+      // The simulated driver's display draws colour bars: once noVNC has drawn
+      // the framebuffer, the canvas holds several colours, not one background.
+      const canvas = page.getByTestId('console-screen').locator('canvas');
+      let colours = 0;
+      for (let i = 0; i < 30 && colours < 4; i++) {
+        colours = await canvas.evaluate(el => {
+          const c = el as HTMLCanvasElement;
+          const data = c
+            .getContext('2d')!
+            .getImageData(0, 0, c.width, c.height).data;
+          const seen = new Set<number>();
+          for (let p = 0; p < data.length; p += 4 * 97)
+            seen.add((data[p] << 16) | (data[p + 1] << 8) | data[p + 2]);
+          return seen.size;
+        });
+        if (colours < 4) await page.waitForTimeout(500);
+      }
+      expect(colours).toBeGreaterThanOrEqual(4);
+      await journey.check({ name: 'console', main: button('Close') });
+      await button('Close').click();
+      journey.done();
+    });
+
+    it("shows the team's costs and tops the account up with the template", async () => {
+      await go('/appliances/costs');
+      const exportCsv = button('Export ledger as CSV');
+      await exportCsv.waitFor({ timeout: 30_000 });
+      // The embedded default bills one-minute periods: the new instance is charged at once.
+      await main().getByText(hostname).first().waitFor({ timeout: 90_000 });
+      await journey.check({ name: 'costs', main: exportCsv });
+
+      await go('/create/templates/default/top-up-account');
+      const owner = main().getByRole('textbox', { name: /account of/i });
+      await journey.check({ name: 'top-up', main: owner });
+      await owner.click();
+      await page
+        .getByRole('option', { name: /tempest-admins/i })
+        .first()
+        .click();
+      await main()
+        .getByRole('textbox', { name: /amount/i })
+        .fill('25.00');
+      await main()
+        .getByRole('textbox', { name: /external reference/i })
+        .fill(`INV-${hostname}`);
+      await button('Review').click();
+      await journey.check({ name: 'top-up-review', main: button('Create') });
+      await button('Create').click();
+      const result = main().getByText(/The balance is now/);
+      await result.waitFor({ timeout: 60_000 });
+      await expect(result.textContent()).resolves.toMatch(
+        /The balance is now €\d[\d,]*\.\d{2}/,
+      );
+      await journey.check({ name: 'top-up-done', main: result });
+      journey.done();
+    });
+
     it('stops and starts the instance from My instances', async () => {
       await go('/appliances/instances');
       const stop = button(`Stop ${hostname}`);
