@@ -20,6 +20,8 @@ export type LedgerLine = {
   transactionId: number;
   kind: 'storage' | 'running' | 'top-up';
   instanceId?: string;
+  /** The instance's hostname, kept after it was deleted. */
+  instanceHostname?: string;
   periodStart?: string;
   periodSeconds?: number;
   amountMinor: number;
@@ -243,6 +245,8 @@ export class AccountStore {
   ): Promise<LedgerLine[]> {
     const query = this.db('billing_postings as p')
       .join('billing_transactions as t', 't.id', 'p.transaction_id')
+      // Deleted instances keep their row (state deleted), so their name stays.
+      .leftJoin('instances as i', 'i.id', 't.instance_id')
       .where('p.account_id', accountId)
       .orderBy('p.transaction_id', 'desc')
       .limit(page.limit)
@@ -251,6 +255,7 @@ export class AccountStore {
         'p.amount_minor',
         't.kind',
         't.instance_id',
+        'i.hostname',
         't.period_start_ms',
         't.period_ms',
         't.reference',
@@ -262,6 +267,7 @@ export class AccountStore {
       transactionId: Number(r.transaction_id),
       kind: r.kind,
       ...(r.instance_id ? { instanceId: r.instance_id } : {}),
+      ...(r.hostname ? { instanceHostname: r.hostname } : {}),
       ...(r.period_start_ms !== null
         ? { periodStart: new Date(Number(r.period_start_ms)).toISOString() }
         : {}),

@@ -1,7 +1,16 @@
 import { TestDatabases, mockCredentials } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { startAppliancesTestBackend } from '../__testUtils__/startAppliancesTestBackend';
+import { Knex } from 'knex';
 import { AccountStore } from './AccountStore';
+import { BillingTask } from './BillingTask';
+import {
+  MIN,
+  T0,
+  insertHost,
+  insertInstances,
+  moveInstance,
+} from './__testUtils__/billingFixtures';
 
 jest.setTimeout(120_000);
 
@@ -18,9 +27,10 @@ describe.each(databases.eachSupportedId())(
     let adminServer: any;
     let ann: string;
     let bob: string;
+    let knex: Knex;
 
     beforeAll(async () => {
-      const knex = await databases.init(databaseId);
+      knex = await databases.init(databaseId);
       // A buyer's view: no admin permission, no top-ups.
       ({ server: buyerServer } = await startAppliancesTestBackend({
         knex,
@@ -126,11 +136,61 @@ describe.each(databases.eachSupportedId())(
       expect(csv.headers['content-type']).toMatch(/^text\/csv/);
       const lines = csv.text.trim().split('\n');
       expect(lines[0]).toBe(
-        'transaction,at,kind,instance,period_start,period_seconds,amount,currency,reference',
+        'transaction,at,kind,instance,hostname,period_start,period_seconds,amount,currency,reference',
       );
       expect(lines).toHaveLength(4);
-      expect(lines[3]).toMatch(/,top-up,,,,2\.50,EUR,A-1$/);
+      expect(lines[3]).toMatch(/,top-up,,,,,2\.50,EUR,A-1$/);
       expect(lines[1]).toMatch(/,2\.50,EUR,"'=HYPERLINK\(""x""\)"$/);
+    });
+
+    it("names a deleted instance's charges by its hostname", async () => {
+      const TEAM = 'group:default/team-gone';
+      await insertHost(knex, { id: 'host-gone', owner: 'user:default/pat' });
+      await insertInstances(knex, [
+        {
+          id: 'i-gone',
+          owner: ANN,
+          costCenter: TEAM,
+          hostId: 'host-gone',
+          pricedAt: T0,
+          runningPriceMinor: 7,
+          runningPeriodSeconds: 60,
+          storagePriceMinor: 3,
+          storagePeriodSeconds: 600,
+        },
+      ]);
+      await knex('instances')
+        .where({ id: 'i-gone' })
+        .update({ hostname: 'web-gone', active_hostname: 'web-gone' });
+      await moveInstance(knex, 'i-gone', 'provisioning', 'started', T0);
+      await moveInstance(knex, 'i-gone', 'started', 'deleting', T0 + MIN / 2);
+      await moveInstance(knex, 'i-gone', 'deleting', 'deleted', T0 + MIN / 2);
+      // What the instance store does when an instance is deleted.
+      await knex('instances')
+        .where({ id: 'i-gone' })
+        .update({ active_hostname: null });
+      await new BillingTask(knex, new AccountStore(knex, 'EUR'), {
+        feeBasisPoints: 0,
+        lowBalanceThresholdMinor: 0,
+      }).tick(T0 + 10 * MIN);
+      const team = await new AccountStore(knex, 'EUR').findByOwner(TEAM);
+      const ledger = await request(adminServer)
+        .get(`/api/appliances/accounts/${team!.id}/ledger`)
+        .set('Authorization', as(ANN));
+      expect(ledger.status).toBe(200);
+      expect(
+        ledger.body.items
+          .map((l: any) => `${l.kind} ${l.instanceId} ${l.instanceHostname}`)
+          .sort(),
+      ).toEqual(['running i-gone web-gone', 'storage i-gone web-gone']);
+      const csv = await request(adminServer)
+        .get(`/api/appliances/accounts/${team!.id}/ledger`)
+        .set('Authorization', as(ANN))
+        .set('Accept', 'text/csv');
+      const lines = csv.text.trim().split('\n').slice(1);
+      expect(lines).toHaveLength(2);
+      for (const line of lines)
+        expect(line).toMatch(/,(running|storage),i-gone,web-gone,/);
     });
   },
 );

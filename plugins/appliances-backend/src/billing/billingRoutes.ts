@@ -164,7 +164,7 @@ export function addBillingRoutes(
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
       const digits = currencyMinorDigits(account.currency);
       const lines: string[] = [
-        'transaction,at,kind,instance,period_start,period_seconds,amount,currency,reference',
+        'transaction,at,kind,instance,hostname,period_start,period_seconds,amount,currency,reference',
       ];
       let before: number | undefined;
       for (;;) {
@@ -211,6 +211,7 @@ function csvLine(l: LedgerLine, digits: number, currency: string): string {
     l.at,
     l.kind,
     l.instanceId,
+    l.instanceHostname,
     l.periodStart,
     l.periodSeconds,
     minorToDecimalString(l.amountMinor, digits),

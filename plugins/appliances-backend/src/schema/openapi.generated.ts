@@ -1920,6 +1920,10 @@ export const spec = {
           "instanceId": {
             "type": "string"
           },
+          "instanceHostname": {
+            "type": "string",
+            "description": "The instance's hostname, also after it was deleted."
+          },
           "periodStart": {
             "type": "string",
             "format": "date-time"

@@ -1102,6 +1102,8 @@ export interface components {
             /** @enum {string} */
             kind: "storage" | "running" | "top-up";
             instanceId?: string;
+            /** @description The instance's hostname, also after it was deleted. */
+            instanceHostname?: string;
             /** Format: date-time */
             periodStart?: string;
             periodSeconds?: number;

@@ -110,12 +110,19 @@ export function bucketFor(lines: LedgerLine[]): number {
 export function totalsByInstance(lines: LedgerLine[]) {
   const totals = new Map<
     string,
-    { instanceId: string; spentMinor: number; earnedMinor: number }
+    {
+      instanceId: string;
+      /** Its hostname (kept after deletion); the id when the line has none. */
+      name: string;
+      spentMinor: number;
+      earnedMinor: number;
+    }
   >();
   for (const l of lines) {
     if (!isCharge(l) || !l.instanceId) continue;
     const t = totals.get(l.instanceId) ?? {
       instanceId: l.instanceId,
+      name: l.instanceHostname ?? l.instanceId,
       spentMinor: 0,
       earnedMinor: 0,
     };

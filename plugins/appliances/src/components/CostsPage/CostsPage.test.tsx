@@ -25,6 +25,7 @@ describe('CostsPage', () => {
               transactionId: 3,
               kind: 'running',
               instanceId: 'i1',
+              instanceHostname: 'lb-bill',
               amountMinor: -15,
               at: at(1),
             },
@@ -32,6 +33,7 @@ describe('CostsPage', () => {
               transactionId: 2,
               kind: 'storage',
               instanceId: 'i1',
+              instanceHostname: 'lb-bill',
               amountMinor: -5,
               at: at(0),
             },
@@ -44,10 +46,7 @@ describe('CostsPage', () => {
             },
           ],
         });
-      return json({
-        items: [{ id: 'i1', hostname: 'lb-bill' }],
-        totalCount: 1,
-      });
+      throw new Error(`unexpected ${url}`);
     });
     expect(await screen.findByText('€499.80')).toBeInTheDocument();
     expect(screen.getByText('€12.00 per hour')).toBeInTheDocument();
@@ -61,6 +60,34 @@ describe('CostsPage', () => {
     expect(fetchApi.fetch.mock.calls.map(c => c[0])).toContain(
       'http://backend/api/appliances/accounts/acc-1/ledger?limit=500',
     );
+  });
+
+  it('names a deleted instance by the hostname its ledger lines carry, without listing instances', async () => {
+    const { fetchApi } = await renderPage(<CostsPage />, async url => {
+      if (url.endsWith('/accounts')) return json({ items: [account] });
+      if (url.includes('/ledger'))
+        return json({
+          items: [
+            {
+              transactionId: 9,
+              kind: 'storage',
+              instanceId: '5f0c2d4e-0000-4000-8000-000000000001',
+              instanceHostname: 'db-deleted',
+              amountMinor: -30,
+              at: at(2),
+            },
+          ],
+        });
+      throw new Error(`unexpected ${url}`);
+    });
+    expect(
+      await screen.findByText('Storage of db-deleted'),
+    ).toBeInTheDocument();
+    expect(screen.getAllByText('db-deleted')).toHaveLength(1);
+    expect(document.body.textContent).not.toContain('5f0c2d4e');
+    expect(
+      fetchApi.fetch.mock.calls.some(c => String(c[0]).includes('/instances')),
+    ).toBe(false);
   });
 
   it('says when the zero-balance policy refuses provisioning', async () => {

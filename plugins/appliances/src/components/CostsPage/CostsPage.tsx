@@ -28,7 +28,6 @@ import {
   spendOverTime,
   totalsByInstance,
 } from '../../billing/billingApi';
-import { hostingApi } from '../../hosting/hostingApi';
 import { useMoney } from '../../money/useMoney';
 import { ErrorAlert } from '../ErrorAlert';
 
@@ -128,10 +127,6 @@ export function CostsPage() {
     () => billingApi({ discoveryApi, fetchApi }),
     [discoveryApi, fetchApi],
   );
-  const hosting = useMemo(
-    () => hostingApi({ discoveryApi, fetchApi }),
-    [discoveryApi, fetchApi],
-  );
   const money = useMoney();
   const [chosen, setChosen] = useState<string>();
   const accounts = useAsyncRetry(() => api.listAccounts(), [api]);
@@ -146,10 +141,6 @@ export function CostsPage() {
     async () => (account ? api.ledger(account.id) : undefined),
     [api, account?.id, account?.balanceMinor],
   );
-  const names = useAsyncRetry(async () => {
-    const page = await hosting.listInstances({ limit: 500 });
-    return new Map(page.items.map(i => [i.id, i.hostname]));
-  }, [hosting]);
   const { retry } = accounts;
   useEffect(() => {
     // Charges land every period: keep the figures current.
@@ -169,11 +160,7 @@ export function CostsPage() {
             minute: '2-digit',
           }),
   }));
-  const perInstance = totalsByInstance(lines).map(t => ({
-    ...t,
-    id: t.instanceId,
-    name: names.value?.get(t.instanceId) ?? t.instanceId,
-  }));
+  const perInstance = totalsByInstance(lines);
   const earns = perInstance.some(t => t.earnedMinor > 0);
   const spends = perInstance.some(t => t.spentMinor > 0);
 
@@ -286,7 +273,7 @@ export function CostsPage() {
                 l.kind === 'top-up'
                   ? `Top-up ${l.reference ?? ''}`
                   : `${l.kind === 'running' ? 'Running' : 'Storage'} of ${
-                      names.value?.get(l.instanceId ?? '') ?? l.instanceId
+                      l.instanceHostname ?? l.instanceId
                     }`,
                 money.format(l.amountMinor),
               ])}
