@@ -138,6 +138,12 @@ const ROWS: Row[] = [
     expect: accountRead(200),
   },
   {
+    method: 'get',
+    path: '/accounts/{id}/income-by-host',
+    url: () => `/accounts/${ACCOUNT_ID}/income-by-host`,
+    expect: accountRead(200),
+  },
+  {
     method: 'post',
     path: '/accounts/{id}/top-ups',
     url: () => `/accounts/${ACCOUNT_ID}/top-ups`,

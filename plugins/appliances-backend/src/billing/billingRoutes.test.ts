@@ -192,5 +192,68 @@ describe.each(databases.eachSupportedId())(
       for (const line of lines)
         expect(line).toMatch(/,(running|storage),i-gone,web-gone,/);
     });
+
+    it("gives a provider their own hosts' income, admins any account's, and nobody else's", async () => {
+      const QUINN = 'user:default/quinn';
+      await insertHost(knex, { id: 'quinn-a', owner: QUINN });
+      await insertHost(knex, { id: 'quinn-b', owner: QUINN });
+      const instance = (id: string, hostId: string, running: number) => ({
+        id,
+        owner: BOB,
+        costCenter: BOB,
+        hostId,
+        pricedAt: T0,
+        runningPriceMinor: running,
+        runningPeriodSeconds: 60,
+        storagePriceMinor: 2,
+        storagePeriodSeconds: 600,
+      });
+      await insertInstances(knex, [
+        instance('qa-1', 'quinn-a', 5),
+        instance('qa-2', 'quinn-a', 1),
+        instance('qb-1', 'quinn-b', 100),
+      ]);
+      // qa-1 and qb-1 run one minute (two running periods), qa-2 is only stored.
+      for (const id of ['qa-1', 'qb-1'])
+        await moveInstance(knex, id, 'provisioning', 'started', T0);
+      await new BillingTask(knex, new AccountStore(knex, 'EUR'), {
+        feeBasisPoints: 0,
+        lowBalanceThresholdMinor: 0,
+      }).tick(T0 + MIN);
+      const quinn = (await new AccountStore(knex, 'EUR').findByOwner(QUINN))!;
+      const expected = [
+        {
+          hostId: 'quinn-b',
+          hostName: 'quinn-b',
+          instances: 1,
+          incomeMinor: 202,
+        },
+        {
+          hostId: 'quinn-a',
+          hostName: 'quinn-a',
+          instances: 2,
+          incomeMinor: 14,
+        },
+      ];
+      const own = await request(buyerServer)
+        .get(`/api/appliances/accounts/${quinn.id}/income-by-host`)
+        .set('Authorization', as(QUINN));
+      expect(own.status).toBe(200);
+      expect(own.body.items).toEqual(expected);
+      const admin = await request(adminServer)
+        .get(`/api/appliances/accounts/${quinn.id}/income-by-host`)
+        .set('Authorization', as(ANN));
+      expect(admin.body.items).toEqual(expected);
+      const other = await request(buyerServer)
+        .get(`/api/appliances/accounts/${quinn.id}/income-by-host`)
+        .set('Authorization', as(ANN));
+      expect(other.status).toBe(404);
+      expect(JSON.stringify(other.body)).not.toContain('quinn-');
+      // A buyer's own account has no income.
+      const buyer = await request(buyerServer)
+        .get(`/api/appliances/accounts/${bob}/income-by-host`)
+        .set('Authorization', as(BOB));
+      expect(buyer.body.items).toEqual([]);
+    });
   },
 );

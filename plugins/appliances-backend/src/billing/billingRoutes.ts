@@ -37,7 +37,7 @@ export type BillingRoutesOptions = {
 const isEntity = (owner: string) =>
   owner.startsWith('user:') || owner.startsWith('group:');
 
-/** GET /accounts, GET /accounts/:id, POST /accounts/:id/top-ups, GET /accounts/:id/ledger. */
+/** GET /accounts, GET /accounts/:id, POST /accounts/:id/top-ups, GET /accounts/:id/ledger, GET /accounts/:id/income-by-host. */
 export function addBillingRoutes(
   router: AppliancesRouter,
   options: BillingRoutesOptions,
@@ -157,6 +157,12 @@ export function addBillingRoutes(
     }
     const { hosts, providers } = await options.offerHosts();
     res.json({ items: listOffers(hosts, providers, demand) });
+  });
+
+  router.get('/accounts/:id/income-by-host', async (req, res) => {
+    // Credited to an account the caller may see: a provider's own hosts, any for admins.
+    const account = await visibleAccount(req);
+    res.json({ items: await accounts.incomeByHost(account.id) });
   });
 
   router.get('/accounts/:id/ledger', async (req, res) => {

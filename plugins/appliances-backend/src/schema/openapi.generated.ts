@@ -1947,6 +1947,36 @@ export const spec = {
           }
         }
       },
+      "HostIncome": {
+        "type": "object",
+        "required": [
+          "hostId",
+          "hostName",
+          "instances",
+          "incomeMinor"
+        ],
+        "properties": {
+          "hostId": {
+            "type": "string"
+          },
+          "hostName": {
+            "type": "string",
+            "description": "The host's name; its id when the host no longer exists."
+          },
+          "instances": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 9007199254740991,
+            "description": "Instances on the host whose charges credited the account."
+          },
+          "incomeMinor": {
+            "type": "integer",
+            "minimum": -9007199254740991,
+            "maximum": 9007199254740991,
+            "description": "Credited to the account as the host's provider, net of fees and reversals."
+          }
+        }
+      },
       "MarketPrice": {
         "type": "object",
         "required": [
@@ -3740,6 +3770,54 @@ export const spec = {
               "text/csv": {
                 "schema": {
                   "type": "string"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/accounts/{id}/income-by-host": {
+      "get": {
+        "operationId": "listAccountIncomeByHost",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "What the account was credited as a provider, per host of the charged instances, most first: a provider sees their own accounts' (their hosts'), admins any account's.\n",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Income per host; 404 when the account does not exist or is not the caller's.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/HostIncome"
+                      }
+                    }
+                  }
                 }
               }
             }

@@ -518,6 +518,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts/{id}/income-by-host": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What the account was credited as a provider, per host of the charged instances, most first: a provider sees their own accounts' (their hosts'), admins any account's. */
+        get: operations["listAccountIncomeByHost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/market-prices": {
         parameters: {
             query?: never;
@@ -1112,6 +1129,15 @@ export interface components {
             reference?: string;
             /** Format: date-time */
             at: string;
+        };
+        HostIncome: {
+            hostId: string;
+            /** @description The host's name; its id when the host no longer exists. */
+            hostName: string;
+            /** @description Instances on the host whose charges credited the account. */
+            instances: number;
+            /** @description Credited to the account as the host's provider, net of fees and reversals. */
+            incomeMinor: number;
         };
         MarketPrice: {
             applianceId: string;
@@ -2142,6 +2168,31 @@ export interface operations {
                         nextBefore?: number;
                     };
                     "text/csv": string;
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listAccountIncomeByHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Income per host; 404 when the account does not exist or is not the caller's. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["HostIncome"][];
+                    };
                 };
             };
             default: components["responses"]["ErrorResponse"];

@@ -4,6 +4,7 @@ import type { AppliancesApiComponents } from '@tempest/backstage-plugin-applianc
 export type Account = AppliancesApiComponents['schemas']['Account'];
 export type LedgerLine = AppliancesApiComponents['schemas']['LedgerLine'];
 export type Offer = AppliancesApiComponents['schemas']['Offer'];
+export type HostIncome = AppliancesApiComponents['schemas']['HostIncome'];
 export type MarketPrice = AppliancesApiComponents['schemas']['MarketPrice'];
 
 type Deps = {
@@ -43,6 +44,13 @@ export function billingApi(deps: Deps) {
         before = page.nextBefore;
       }
     },
+    /** What the account earned as a provider, per host, most first. */
+    incomeByHost: async (id: string) =>
+      (
+        (await (
+          await get(deps, `/accounts/${encodeURIComponent(id)}/income-by-host`)
+        ).json()) as { items: HostIncome[] }
+      ).items,
     /** Every host's offer; for a size, whether it fits and its cost per hour, cheapest first. */
     offers: async (size: {
       cpuCores: number;

@@ -18,6 +18,7 @@ describe('CostsPage', () => {
   it('shows the balance, spend per hour and cost per instance in money, and the chart', async () => {
     const { fetchApi } = await renderPage(<CostsPage />, async url => {
       if (url.endsWith('/accounts')) return json({ items: [account] });
+      if (url.endsWith('/income-by-host')) return json({ items: [] });
       if (url.includes('/ledger'))
         return json({
           items: [
@@ -65,6 +66,7 @@ describe('CostsPage', () => {
   it('names a deleted instance by the hostname its ledger lines carry, without listing instances', async () => {
     const { fetchApi } = await renderPage(<CostsPage />, async url => {
       if (url.endsWith('/accounts')) return json({ items: [account] });
+      if (url.endsWith('/income-by-host')) return json({ items: [] });
       if (url.includes('/ledger'))
         return json({
           items: [
@@ -88,6 +90,44 @@ describe('CostsPage', () => {
     expect(
       fetchApi.fetch.mock.calls.some(c => String(c[0]).includes('/instances')),
     ).toBe(false);
+  });
+
+  it("shows a provider's income per host in money", async () => {
+    const provider = {
+      ...account,
+      id: 'acc-p',
+      owner: 'user:default/pat',
+      balanceMinor: 1234,
+      spendPerHourMinor: 0,
+    };
+    await renderPage(<CostsPage />, async url => {
+      if (url.endsWith('/accounts')) return json({ items: [provider] });
+      if (url.endsWith('/accounts/acc-p/income-by-host'))
+        return json({
+          items: [
+            {
+              hostId: 'h2',
+              hostName: 'rack2',
+              instances: 3,
+              incomeMinor: 120050,
+            },
+            { hostId: 'h1', hostName: 'rack1', instances: 1, incomeMinor: 7 },
+          ],
+        });
+      if (url.includes('/ledger')) return json({ items: [] });
+      throw new Error(`unexpected ${url}`);
+    });
+    const table = await screen.findByRole('table', {
+      name: 'Income per host to date',
+    });
+    const rows = [...table.querySelectorAll('tbody tr')].map(r =>
+      [...r.querySelectorAll('td')].map(c => c.textContent),
+    );
+    expect(rows).toEqual([
+      ['rack2', '3', '€1,200.50'],
+      ['rack1', '1', '€0.07'],
+    ]);
+    expect(document.body.textContent).not.toMatch(/minor/i);
   });
 
   it('says when the zero-balance policy refuses provisioning', async () => {

@@ -118,7 +118,8 @@ export function AccountSummary(props: { account: Account }) {
 /**
  * Costs: for each account the caller may see (their user and groups; a
  * provider's income; every account for admins), the balance, spend per hour,
- * spend over time, cost or income per instance, and the ledger as CSV.
+ * spend over time, income per host, cost or income per instance, and the
+ * ledger as CSV.
  */
 export function CostsPage() {
   const discoveryApi = useApi(discoveryApiRef);
@@ -139,6 +140,10 @@ export function CostsPage() {
     accounts.value?.[0];
   const ledger = useAsyncRetry(
     async () => (account ? api.ledger(account.id) : undefined),
+    [api, account?.id, account?.balanceMinor],
+  );
+  const income = useAsyncRetry(
+    async () => (account ? api.incomeByHost(account.id) : undefined),
     [api, account?.id, account?.balanceMinor],
   );
   const { retry } = accounts;
@@ -234,6 +239,19 @@ export function CostsPage() {
               </Typography>
             )}
           </Box>
+          {income.error && <ErrorAlert error={income.error} />}
+          {!!income.value?.length && (
+            <SimpleTable
+              title="Income per host to date"
+              note="Credited to this account for instances on each host, after fees"
+              head={['Host', 'Instances', 'Income']}
+              rows={income.value.map(h => [
+                h.hostName,
+                h.instances,
+                money.format(h.incomeMinor),
+              ])}
+            />
+          )}
           {(spends || earns) && (
             <SimpleTable
               title={
