@@ -16,7 +16,16 @@ const COLOURS: Record<string, 'primary' | 'secondary' | 'default'> = {
 
 /** The power column: on, off or unknown, Watts now, and what is wrong if anything. */
 export function HostPowerState(props: { host: Host }) {
-  const { power } = props.host;
+  const { power, bmc } = props.host;
+  if (!bmc?.hasCredentials)
+    return (
+      <Box maxWidth={220}>
+        <Chip size="small" label="no BMC" />
+        <Typography variant="caption" component="div" color="textSecondary">
+          Tempest does not power this host
+        </Typography>
+      </Box>
+    );
   return (
     <Box maxWidth={220}>
       <Chip

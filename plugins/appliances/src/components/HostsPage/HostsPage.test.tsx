@@ -123,6 +123,18 @@ describe('HostsPage', () => {
     ).toBeInTheDocument();
   });
 
+  it('says a host without a BMC is not powered by Tempest instead of waiting for a reading', async () => {
+    await renderPage(
+      <HostsPage />,
+      backend({ bmc: undefined, power: { state: 'unknown' } }),
+    );
+    expect(await screen.findByText('no BMC')).toBeInTheDocument();
+    expect(
+      screen.getByText('Tempest does not power this host'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('no reading yet')).not.toBeInTheDocument();
+  });
+
   it('powers a host off after asking, forcing it when instances are on it', async () => {
     const { fetchApi } = await renderPage(<HostsPage />, backend());
     fireEvent.click(
