@@ -11,6 +11,7 @@ import {
 } from '@backstage/plugin-permission-node';
 import {
   APPLIANCE_INSTANCE_RESOURCE_TYPE,
+  accountReversePermission,
   accountTopUpPermission,
   appliancesAdminPermission,
   channelManagePermission,
@@ -35,7 +36,8 @@ const DENY: PolicyDecision = { result: AuthorizeResult.DENY };
  * - admins may do everything;
  * - buyers provision instances and see and act on their own and their groups';
  * - providers register, manage and power their own hosts and see the instances on them;
- * - channel management, top-ups and the all-seeing admin permission are for admins only;
+ * - channel management, top-ups, ledger reversals and the all-seeing admin
+ *   permission are for admins only;
  * - catalog entities of hosts and instances follow the same rules (see
  *   tempestEntityConditions); every other entity is for everyone.
  * Instance decisions are conditional (IS_OWNER, IS_ON_HOST_OWNED_BY) so the
@@ -55,7 +57,8 @@ export class TempestPermissionPolicy implements PermissionPolicy {
     if (
       isPermission(permission, channelManagePermission) ||
       isPermission(permission, appliancesAdminPermission) ||
-      isPermission(permission, accountTopUpPermission)
+      isPermission(permission, accountTopUpPermission) ||
+      isPermission(permission, accountReversePermission)
     ) {
       return DENY;
     }

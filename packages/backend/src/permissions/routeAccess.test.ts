@@ -137,6 +137,14 @@ const ROWS: Row[] = [
     url: () => `/accounts/${ACCOUNT_ID}/ledger`,
     expect: accountRead(200),
   },
+  // Admins only; an admin passes the permission to a transaction the account does not have.
+  {
+    method: 'post',
+    path: '/accounts/{id}/ledger/{transactionId}/reversal',
+    url: () => `/accounts/${ACCOUNT_ID}/ledger/999999/reversal`,
+    body: () => ({ reason: 'access table' }),
+    expect: signedIn(403, 404),
+  },
   {
     method: 'get',
     path: '/accounts/{id}/income-by-host',

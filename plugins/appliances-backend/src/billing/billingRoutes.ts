@@ -7,6 +7,7 @@ import {
 import { InputError, NotFoundError } from '@backstage/errors';
 import {
   accountReadPermission,
+  accountReversePermission,
   accountTopUpPermission,
   applianceReadPermission,
   currencyMinorDigits,
@@ -37,7 +38,8 @@ export type BillingRoutesOptions = {
 const isEntity = (owner: string) =>
   owner.startsWith('user:') || owner.startsWith('group:');
 
-/** GET /accounts, GET /accounts/:id, POST /accounts/:id/top-ups, GET /accounts/:id/ledger, GET /accounts/:id/income-by-host. */
+/** GET /accounts, GET /accounts/:id, POST /accounts/:id/top-ups, GET /accounts/:id/ledger,
+ * POST /accounts/:id/ledger/:transactionId/reversal, GET /accounts/:id/income-by-host. */
 export function addBillingRoutes(
   router: AppliancesRouter,
   options: BillingRoutesOptions,
@@ -120,6 +122,35 @@ export function addBillingRoutes(
     const [account] = await withSpend([result.account]);
     res.json({ ...result, account });
   });
+
+  router.post(
+    '/accounts/:id/ledger/:transactionId/reversal',
+    async (req, res) => {
+      const transactionId = Number(req.params.transactionId);
+      const result = await audited(
+        auditor,
+        req,
+        'account-ledger-reversal',
+        { accountId: req.params.id, transactionId, reason: req.body.reason },
+        async () => {
+          const credentials = await authorize(
+            options,
+            req,
+            accountReversePermission,
+            ['user'],
+            'Only admins may reverse ledger transactions',
+          );
+          return accounts.reverse(req.params.id, transactionId, {
+            reason: req.body.reason,
+            actor: (credentials.principal as { userEntityRef: string })
+              .userEntityRef,
+          });
+        },
+      );
+      const [account] = await withSpend([result.account]);
+      res.json({ ...result, account });
+    },
+  );
 
   const readMarket = (req: Request<any, any, any, any>) =>
     authorize(

@@ -1914,7 +1914,8 @@ export const spec = {
             "enum": [
               "storage",
               "running",
-              "top-up"
+              "top-up",
+              "reversal"
             ]
           },
           "instanceId": {
@@ -1941,9 +1942,65 @@ export const spec = {
           "reference": {
             "type": "string"
           },
+          "reversesTransactionId": {
+            "type": "integer",
+            "maximum": 9007199254740991,
+            "description": "Reversals only; the transaction whose postings this one negates."
+          },
+          "reason": {
+            "type": "string",
+            "description": "Reversals only; why."
+          },
+          "reversedByTransactionId": {
+            "type": "integer",
+            "maximum": 9007199254740991,
+            "description": "Present once this transaction was reversed."
+          },
           "at": {
             "type": "string",
             "format": "date-time"
+          }
+        }
+      },
+      "ReversalRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "reason"
+        ],
+        "properties": {
+          "reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1000,
+            "description": "Why the transaction is reversed; kept with the reversal and audited."
+          }
+        }
+      },
+      "ReversalResult": {
+        "type": "object",
+        "required": [
+          "transactionId",
+          "reversesTransactionId",
+          "created",
+          "account"
+        ],
+        "properties": {
+          "transactionId": {
+            "type": "integer",
+            "maximum": 9007199254740991,
+            "description": "The reversal."
+          },
+          "reversesTransactionId": {
+            "type": "integer",
+            "maximum": 9007199254740991
+          },
+          "created": {
+            "type": "boolean",
+            "description": "False when the transaction had been reversed before."
+          },
+          "account": {
+            "$ref": "#/components/schemas/Account"
           }
         }
       },
@@ -3770,6 +3827,63 @@ export const spec = {
               "text/csv": {
                 "schema": {
                   "type": "string"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/accounts/{id}/ledger/{transactionId}/reversal": {
+      "post": {
+        "operationId": "reverseLedgerTransaction",
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "description": "Corrects the ledger (admins): one new transaction of kind reversal whose postings negate those of the given transaction of this account, balances moved with them. A transaction is reversed at most once (asking again returns the first reversal, created false); a reversal cannot be reversed (409).\n",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          },
+          {
+            "name": "transactionId",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ReversalRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The reversal; 404 when the account has no such transaction.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ReversalResult"
                 }
               }
             }

@@ -518,6 +518,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts/{id}/ledger/{transactionId}/reversal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Corrects the ledger (admins): one new transaction of kind reversal whose postings negate those of the given transaction of this account, balances moved with them. A transaction is reversed at most once (asking again returns the first reversal, created false); a reversal cannot be reversed (409). */
+        post: operations["reverseLedgerTransaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/accounts/{id}/income-by-host": {
         parameters: {
             query?: never;
@@ -1117,7 +1134,7 @@ export interface components {
         LedgerLine: {
             transactionId: number;
             /** @enum {string} */
-            kind: "storage" | "running" | "top-up";
+            kind: "storage" | "running" | "top-up" | "reversal";
             instanceId?: string;
             /** @description The instance's hostname, also after it was deleted. */
             instanceHostname?: string;
@@ -1127,8 +1144,26 @@ export interface components {
             /** @description Negative for a debit of this account, positive for a credit. */
             amountMinor: number;
             reference?: string;
+            /** @description Reversals only; the transaction whose postings this one negates. */
+            reversesTransactionId?: number;
+            /** @description Reversals only; why. */
+            reason?: string;
+            /** @description Present once this transaction was reversed. */
+            reversedByTransactionId?: number;
             /** Format: date-time */
             at: string;
+        };
+        ReversalRequest: {
+            /** @description Why the transaction is reversed; kept with the reversal and audited. */
+            reason: string;
+        };
+        ReversalResult: {
+            /** @description The reversal. */
+            transactionId: number;
+            reversesTransactionId: number;
+            /** @description False when the transaction had been reversed before. */
+            created: boolean;
+            account: components["schemas"]["Account"];
         };
         HostIncome: {
             hostId: string;
@@ -2168,6 +2203,34 @@ export interface operations {
                         nextBefore?: number;
                     };
                     "text/csv": string;
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    reverseLedgerTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                transactionId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReversalRequest"];
+            };
+        };
+        responses: {
+            /** @description The reversal; 404 when the account has no such transaction. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReversalResult"];
                 };
             };
             default: components["responses"]["ErrorResponse"];

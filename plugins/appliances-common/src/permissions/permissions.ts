@@ -96,6 +96,12 @@ export const accountTopUpPermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Reverse a ledger transaction with a reason (admins). */
+export const accountReversePermission = createPermission({
+  name: 'appliances.account.reverse',
+  attributes: { action: 'update' },
+});
+
 export const appliancesPermissions = [
   channelManagePermission,
   applianceReadPermission,
@@ -110,6 +116,7 @@ export const appliancesPermissions = [
   appliancesAdminPermission,
   accountReadPermission,
   accountTopUpPermission,
+  accountReversePermission,
 ];
 
 /** The instance permissions, registered with the instance resource type. */

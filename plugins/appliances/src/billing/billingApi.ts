@@ -88,12 +88,21 @@ export function billingApi(deps: Deps) {
 
 const isCharge = (l: LedgerLine) =>
   l.kind === 'storage' || l.kind === 'running';
+/**
+ * A reversal of a charge: a credit here undoes this account's spend (it was
+ * the payer), a debit undoes its income (it was the provider).
+ */
+const isChargeReversal = (l: LedgerLine) =>
+  l.kind === 'reversal' && !!l.instanceId;
 
-/** Spend (debits for storage and running) per time bucket, oldest first. */
+/** Spend (debits for storage and running, less their reversals) per time bucket, oldest first. */
 export function spendOverTime(lines: LedgerLine[], bucketMs: number) {
   const buckets = new Map<number, number>();
   for (const l of lines) {
-    if (!isCharge(l) || l.amountMinor >= 0) continue;
+    const spendOrRefund =
+      (isCharge(l) && l.amountMinor < 0) ||
+      (isChargeReversal(l) && l.amountMinor > 0);
+    if (!spendOrRefund) continue;
     // By the period charged, not the moment the task ran.
     const at =
       Math.floor(Date.parse(l.periodStart ?? l.at) / bucketMs) * bucketMs;
@@ -102,6 +111,21 @@ export function spendOverTime(lines: LedgerLine[], bucketMs: number) {
   return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
     .map(([at, spentMinor]) => ({ at, spentMinor }));
+}
+
+/** What a ledger line is, in words. */
+export function describeLedgerLine(l: LedgerLine): string {
+  const instance = l.instanceHostname ?? l.instanceId;
+  let what: string;
+  if (l.kind === 'top-up') what = `Top-up ${l.reference ?? ''}`.trim();
+  else if (l.kind === 'reversal')
+    what = `Reversal of #${l.reversesTransactionId}${
+      instance ? ` (${instance})` : ''
+    }: ${l.reason ?? ''}`;
+  else what = `${l.kind === 'running' ? 'Running' : 'Storage'} of ${instance}`;
+  return l.reversedByTransactionId
+    ? `${what} — reversed by #${l.reversedByTransactionId}`
+    : what;
 }
 
 /** A bucket that gives a readable chart for the lines' time span. */
@@ -114,7 +138,7 @@ export function bucketFor(lines: LedgerLine[]): number {
   return 86400_000;
 }
 
-/** Per instance: what it cost this account (debits) or earned it (credits). */
+/** Per instance: what it cost this account (debits) or earned it (credits), net of reversals. */
 export function totalsByInstance(lines: LedgerLine[]) {
   const totals = new Map<
     string,
@@ -127,14 +151,17 @@ export function totalsByInstance(lines: LedgerLine[]) {
     }
   >();
   for (const l of lines) {
-    if (!isCharge(l) || !l.instanceId) continue;
+    if (!(isCharge(l) || isChargeReversal(l)) || !l.instanceId) continue;
     const t = totals.get(l.instanceId) ?? {
       instanceId: l.instanceId,
       name: l.instanceHostname ?? l.instanceId,
       spentMinor: 0,
       earnedMinor: 0,
     };
-    if (l.amountMinor < 0) t.spentMinor -= l.amountMinor;
+    if (isCharge(l)) {
+      if (l.amountMinor < 0) t.spentMinor -= l.amountMinor;
+      else t.earnedMinor += l.amountMinor;
+    } else if (l.amountMinor > 0) t.spentMinor -= l.amountMinor;
     else t.earnedMinor += l.amountMinor;
     totals.set(l.instanceId, t);
   }

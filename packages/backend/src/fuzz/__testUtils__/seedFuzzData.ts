@@ -30,13 +30,16 @@ export const FUZZ_IDS = {
   buyer1Instance: '22222222-2222-4222-8222-111111111111',
   buyer2Instance: '22222222-2222-4222-8222-222222222222',
   failedInstance: '22222222-2222-4222-8222-333333333333',
+  buyer1Account: '44444444-4444-4444-8444-111111111111',
+  buyer2Account: '44444444-4444-4444-8444-222222222222',
+  topUpsAccount: '44444444-4444-4444-8444-333333333333',
 };
 
 /**
  * What the fuzzer acts on: a channel with a provisionable and an unsigned
  * appliance, hosts of the provider, of another provider and one waiting to
- * enrol (their agents unreachable), and instances of each buyer in several
- * states. Answers the known values for each route's parameters and bodies.
+ * enrol (their agents unreachable), instances of each buyer in several
+ * states, and each buyer's account with a top-up in its ledger. Answers the known values for each route's parameters and bodies.
  */
 export async function seedFuzzData(
   knex: Knex,
@@ -203,6 +206,59 @@ export async function seedFuzzData(
     ),
   );
 
+  // Accounts with a top-up each: the ledger, reversal and income routes find something.
+  const accounts = [
+    [FUZZ_IDS.buyer1Account, who.buyer1],
+    [FUZZ_IDS.buyer2Account, who.buyer2Group],
+    [FUZZ_IDS.topUpsAccount, 'tempest:top-ups'],
+  ];
+  await knex('billing_accounts').insert(
+    accounts.map(([id, owner]) => ({
+      id,
+      owner,
+      currency: 'EUR',
+      balance_minor: id === FUZZ_IDS.topUpsAccount ? -2000 : 1000,
+      created_at_ms: now.getTime(),
+    })),
+  );
+  const transactionIds: number[] = [];
+  for (const [id] of accounts.slice(0, 2)) {
+    const [tx] = await knex('billing_transactions')
+      .insert({
+        kind: 'top-up',
+        amount_minor: 1000,
+        fee_minor: 0,
+        payer_account_id: FUZZ_IDS.topUpsAccount,
+        payee_account_id: id,
+        reference: `seed-${id}`,
+        actor: who.admin,
+        created_at_ms: now.getTime(),
+      })
+      .returning('id');
+    const transactionId = Number(typeof tx === 'object' ? tx.id : tx);
+    transactionIds.push(transactionId);
+    await knex('billing_top_ups').insert({
+      account_id: id,
+      reference: `seed-${id}`,
+      transaction_id: transactionId,
+    });
+    await knex('billing_postings').insert([
+      {
+        account_id: FUZZ_IDS.topUpsAccount,
+        transaction_id: transactionId,
+        line: 0,
+        amount_minor: -1000,
+      },
+      {
+        account_id: id,
+        transaction_id: transactionId,
+        line: 1,
+        amount_minor: 1000,
+      },
+    ]);
+  }
+  const accountIds = accounts.map(([id]) => id);
+
   const instanceIds = instances.map(i => i.id);
   const operationIds = instances.map(i => i.operation_id);
   const hostIds = [
@@ -245,6 +301,14 @@ export async function seedFuzzData(
       file: who.channelFiles,
     },
     '/static/os-images/{file}': { file: who.osImageFiles },
+    '/accounts/{id}': { id: accountIds },
+    '/accounts/{id}/ledger': { id: accountIds },
+    '/accounts/{id}/top-ups': { id: accountIds },
+    '/accounts/{id}/income-by-host': { id: accountIds },
+    '/accounts/{id}/ledger/{transactionId}/reversal': {
+      id: accountIds,
+      transactionId: transactionIds,
+    },
   };
   return {
     values: (route: string, name: string) =>

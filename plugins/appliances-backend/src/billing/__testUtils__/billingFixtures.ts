@@ -155,6 +155,7 @@ export async function ledgerProblems(knex: Knex): Promise<string[]> {
   }
   const twice = await knex('billing_transactions')
     .whereNotNull('instance_id')
+    .whereIn('kind', ['storage', 'running'])
     .groupBy('instance_id', 'kind', 'period_start_ms')
     .havingRaw('COUNT(*) > 1')
     .select('instance_id');

@@ -130,6 +130,58 @@ describe('CostsPage', () => {
     expect(document.body.textContent).not.toMatch(/minor/i);
   });
 
+  it('shows a reversal, what it reverses, and costs net of it', async () => {
+    await renderPage(<CostsPage />, async url => {
+      if (url.endsWith('/accounts')) return json({ items: [account] });
+      if (url.endsWith('/income-by-host')) return json({ items: [] });
+      if (url.includes('/ledger'))
+        return json({
+          items: [
+            {
+              transactionId: 4,
+              kind: 'reversal',
+              instanceId: 'i1',
+              instanceHostname: 'lb-bill',
+              reversesTransactionId: 3,
+              reason: 'charged twice',
+              amountMinor: 1500,
+              at: at(3),
+            },
+            {
+              transactionId: 3,
+              kind: 'running',
+              instanceId: 'i1',
+              instanceHostname: 'lb-bill',
+              reversedByTransactionId: 4,
+              amountMinor: -1500,
+              at: at(1),
+            },
+            {
+              transactionId: 2,
+              kind: 'storage',
+              instanceId: 'i1',
+              instanceHostname: 'lb-bill',
+              amountMinor: -5,
+              at: at(0),
+            },
+          ],
+        });
+      throw new Error(`unexpected ${url}`);
+    });
+    expect(
+      await screen.findByText('Reversal of #3 (lb-bill): charged twice'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('Running of lb-bill — reversed by #4'),
+    ).toBeInTheDocument();
+    const table = screen.getByRole('table', {
+      name: 'Cost per instance to date',
+    });
+    expect(
+      [...table.querySelectorAll('tbody td')].map(c => c.textContent),
+    ).toEqual(['lb-bill', '€0.05']);
+  });
+
   it('says when the zero-balance policy refuses provisioning', async () => {
     await renderPage(<CostsPage />, async url =>
       url.endsWith('/accounts')

@@ -25,6 +25,7 @@ import {
   accountName,
   billingApi,
   bucketFor,
+  describeLedgerLine,
   spendOverTime,
   totalsByInstance,
 } from '../../billing/billingApi';
@@ -283,16 +284,13 @@ export function CostsPage() {
                 ? 'The newest 50 lines; export for all'
                 : undefined
             }
-            head={['When', 'What', 'Amount']}
+            head={['#', 'When', 'What', 'Amount']}
             rows={lines
               .slice(0, 50)
               .map(l => [
+                `#${l.transactionId}`,
                 new Date(l.at).toLocaleString(),
-                l.kind === 'top-up'
-                  ? `Top-up ${l.reference ?? ''}`
-                  : `${l.kind === 'running' ? 'Running' : 'Storage'} of ${
-                      l.instanceHostname ?? l.instanceId
-                    }`,
+                describeLedgerLine(l),
                 money.format(l.amountMinor),
               ])}
           />
