@@ -2,15 +2,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import {
-  loadAgentConfig,
-  RunningAgent,
-  startAgentServer,
-  writeCertificate,
-  writePrivateKey,
-} from '@tempest/provider-agent';
+import { RunningAgent } from '@tempest/provider-agent';
+import { enrolTestAgent } from '../support/enrolTestAgent';
 import { freePort } from '../support/freePort';
+import { waitFor } from '../support/waitFor';
 import { hasTool } from '../support/requireTool';
 import { Backend, startBackend } from '../support/startBackend';
 import {
@@ -33,28 +28,6 @@ const tools: Array<[string, string]> = [
   ['/usr/bin/setpriv', 'libvirtd runs unprivileged (session mode)'],
 ];
 const present = tools.every(([tool, why]) => hasTool(tool, why));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `Timed out waiting for ${what}${last ? `: ${last}` : ''}`,
-      );
-    await new Promise(r => setTimeout(r, 500));
-  }
-}
 
 (present ? describe : describe.skip)(
   'provisioning through the Provision appliance template on libvirt',
@@ -159,70 +132,16 @@ appliances:
       );
 
       // A provider registers the host and enrols its agent (running on libvirt's test driver).
-      const agentPort = await freePort();
-      const registered = await call('POST', '/api/appliances/hosts', {
+      ({ agent } = await enrolTestAgent({
+        call,
+        work,
         name: 'e2e-host',
         cpuModel: 'libvirt test driver',
-        coreSpeedMhz: 2000,
         cpuCores: 8,
         memoryMb: 8192,
-        storageMb: 100000,
-        pricing: {
-          speedUnitMhz: 1000,
-          speedPriceMinor: 4,
-          memoryUnitMb: 1024,
-          memoryPriceMinor: 2,
-          runningPeriodSeconds: 3600,
-          storageUnitMb: 10240,
-          storagePriceMinor: 3,
-          storagePeriodSeconds: 86400,
-        },
-        agentUrl: `https://127.0.0.1:${agentPort}`,
-      });
-      expect(`${registered.status} ${JSON.stringify(registered.body)}`).toMatch(
-        /^201 /,
-      );
-      const enrolled = await call('POST', registered.body.enrolment.enrolUrl, {
-        token: registered.body.enrolment.token,
-      });
-      expect(enrolled.status).toBe(200);
-      const tls = {
-        ca: path.join(work, 'agent/ca.crt'),
-        cert: path.join(work, 'agent/agent.crt'),
-        key: path.join(work, 'agent/agent.key'),
-      };
-      await writeCertificate(tls.ca, enrolled.body.caCert);
-      await writeCertificate(tls.cert, enrolled.body.cert);
-      await writePrivateKey(tls.key, enrolled.body.key);
-      agent = await startAgentServer(
-        loadAgentConfig({
-          overrides: {
-            name: 'e2e-host',
-            driver: 'libvirt',
-            hypervisor: { uri: libvirt.uri },
-            dataDir: path.join(work, 'agent/data'),
-            listen: { host: '127.0.0.1', port: agentPort },
-            tls,
-            backend: {
-              heartbeatUrl: enrolled.body.heartbeatUrl,
-              heartbeatIntervalSeconds: 2,
-              token: enrolled.body.heartbeatToken,
-            },
-          },
-        }),
-        { logger: pino({ level: 'warn' }) },
-      );
-      await waitFor(
-        'the host to come online',
-        async () =>
-          (
-            await call(
-              'GET',
-              `/api/appliances/hosts/${registered.body.host.id}`,
-            )
-          ).body.state === 'online',
-        30_000,
-      );
+        hypervisorUri: libvirt.uri,
+        onlineWithinMs: 30_000,
+      }));
       const appliance = await waitFor(
         'the e2e appliance',
         async () =>
