@@ -1,4 +1,8 @@
-import { TestDatabases, mockCredentials } from '@backstage/backend-test-utils';
+import {
+  TestDatabases,
+  mockCredentials,
+  mockServices,
+} from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { startAppliancesTestBackend } from '../__testUtils__/startAppliancesTestBackend';
 import { Knex } from 'knex';
@@ -29,6 +33,7 @@ describe.each(databases.eachSupportedId())(
     let ann: string;
     let bob: string;
     let knex: Knex;
+    const auditor = mockServices.auditor.mock();
 
     beforeAll(async () => {
       knex = await databases.init(databaseId);
@@ -41,10 +46,12 @@ describe.each(databases.eachSupportedId())(
           'appliances.account.topup',
           'appliances.account.reverse',
         ],
+        features: [auditor.factory],
       }));
       ({ server: adminServer } = await startAppliancesTestBackend({
         knex,
         dataDirPrefix: 'tempest-billing-',
+        features: [auditor.factory],
       }));
       const accounts = new AccountStore(knex, 'EUR');
       [ann, bob] = (await accounts.ensureMany([ANN, BOB])).map(a => a.id);
@@ -141,11 +148,11 @@ describe.each(databases.eachSupportedId())(
       expect(csv.headers['content-type']).toMatch(/^text\/csv/);
       const lines = csv.text.trim().split('\n');
       expect(lines[0]).toBe(
-        'transaction,at,kind,instance,hostname,period_start,period_seconds,amount,currency,reference',
+        'transaction,at,kind,instance,hostname,period_start,period_seconds,amount,currency,reference,reverses,reason',
       );
       expect(lines).toHaveLength(4);
-      expect(lines[3]).toMatch(/,top-up,,,,,2\.50,EUR,A-1$/);
-      expect(lines[1]).toMatch(/,2\.50,EUR,"'=HYPERLINK\(""x""\)"$/);
+      expect(lines[3]).toMatch(/,top-up,,,,,2\.50,EUR,A-1,,$/);
+      expect(lines[1]).toMatch(/,2\.50,EUR,"'=HYPERLINK\(""x""\)",,$/);
     });
 
     it("names a deleted instance's charges by its hostname", async () => {
@@ -366,6 +373,33 @@ describe.each(databases.eachSupportedId())(
         [1, -7],
       ]);
       expect(await ledgerProblems(knex)).toEqual([]);
+
+      // Every attempt that reached the route went through the auditor (the
+      // one without a reason was refused by the spec before it).
+      const calls = auditor.createEvent.mock.calls
+        .map(
+          (c, i) => [c[0], auditor.createEvent.mock.results[i].value] as const,
+        )
+        .filter(([e]) => e.eventId === 'account-ledger-reversal');
+      const handles = await Promise.all(calls.map(([, h]) => h));
+      expect(calls).toHaveLength(7);
+      expect(calls[0][0].meta).toEqual({
+        accountId: team.id,
+        transactionId: chargeId,
+        reason: 'double charge',
+      });
+      expect(handles.filter(h => h.success.mock.calls.length)).toHaveLength(3);
+      expect(handles.filter(h => h.fail.mock.calls.length)).toHaveLength(4);
+
+      const csv = await request(adminServer)
+        .get(`/api/appliances/accounts/${team.id}/ledger`)
+        .set('Authorization', as(ANN))
+        .set('Accept', 'text/csv');
+      expect(csv.text.split('\n')[1]).toMatch(
+        new RegExp(
+          `,reversal,r-1,r-1,,,0\\.07,EUR,,${chargeId},double charge$`,
+        ),
+      );
 
       const ledger = await request(adminServer)
         .get(`/api/appliances/accounts/${team.id}/ledger`)

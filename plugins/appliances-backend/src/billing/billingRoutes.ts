@@ -201,7 +201,7 @@ export function addBillingRoutes(
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
       const digits = currencyMinorDigits(account.currency);
       const lines: string[] = [
-        'transaction,at,kind,instance,hostname,period_start,period_seconds,amount,currency,reference',
+        'transaction,at,kind,instance,hostname,period_start,period_seconds,amount,currency,reference,reverses,reason',
       ];
       let before: number | undefined;
       for (;;) {
@@ -255,6 +255,10 @@ function csvLine(l: LedgerLine, digits: number, currency: string): string {
     currency,
   ]
     .map(v => csvField(v))
-    .concat(csvField(l.reference, true))
+    .concat(
+      csvField(l.reference, true),
+      csvField(l.reversesTransactionId),
+      csvField(l.reason, true),
+    )
     .join(',');
 }
