@@ -1,5 +1,6 @@
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
 import { OperationView } from './OperationView';
 
@@ -82,6 +83,7 @@ describe('OperationView', () => {
         return json({
           id: 'i1',
           hostname: 'web-1',
+          applianceId: 'sample.webserv.1.1.0-0',
           state: finished ? 'started' : 'provisioning',
           hostName: 'sim-host-2',
           size: { cpuCores: 2, memoryMb: 2048, storageMb: 20480 },
@@ -111,6 +113,7 @@ describe('OperationView', () => {
         ],
         [fetchApiRef, fetchApi as any],
       ],
+      mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
     });
     // The download: how much of how much, how fast, how long still, and a bar of its own.
     expect(
@@ -147,9 +150,18 @@ describe('OperationView', () => {
       screen.getByText(/maintenance: host is maintenance/),
     ).toBeInTheDocument();
     finished = true;
+    // The instance card links the instance, its host and its appliance, not raw refs.
+    expect(await screen.findByRole('link', { name: 'web-1' })).toHaveAttribute(
+      'href',
+      '/catalog/default/resource/web-1',
+    );
+    expect(screen.getByRole('link', { name: 'sim-host-2' })).toHaveAttribute(
+      'href',
+      '/catalog/default/resource/sim-host-2.host',
+    );
     expect(
-      await screen.findByText('resource:default/web-1'),
-    ).toBeInTheDocument();
+      screen.queryByText('resource:default/web-1'),
+    ).not.toBeInTheDocument();
     expect(screen.getByText('€12.34 per hour')).toBeInTheDocument();
     expect(screen.getAllByText('100%')).toHaveLength(8);
   });

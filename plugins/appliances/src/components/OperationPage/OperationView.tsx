@@ -19,9 +19,11 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
+import { isCatalogued } from '@tempest/backstage-plugin-appliances-common';
 import { Instance, Operation, hostingApi } from '../../hosting/hostingApi';
 import { StepDetail, stepProgressCaption } from './StepDetail';
 import { useMoney } from '../../money/useMoney';
+import { ApplianceLink, HostLink, InstanceLink } from '../EntityLinks';
 
 const FINISHED = new Set(['succeeded', 'failed']);
 
@@ -90,8 +92,12 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
             <TableBody>
               {operation.steps.map(step => (
                 <TableRow key={step.name}>
-                  <TableCell>{step.name}</TableCell>
-                  <TableCell>{step.state}</TableCell>
+                  <TableCell style={{ whiteSpace: 'nowrap' }}>
+                    {step.name}
+                  </TableCell>
+                  <TableCell style={{ whiteSpace: 'nowrap' }}>
+                    {step.state}
+                  </TableCell>
                   <TableCell>
                     <LinearProgress
                       variant="determinate"
@@ -141,14 +147,18 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
             <StructuredMetadataTable
               metadata={{
                 state: instance.state,
-                host: instance.hostName ?? '—',
+                appliance: <ApplianceLink applianceId={instance.applianceId} />,
+                host: <HostLink hostName={instance.hostName} />,
                 size: `${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB, ${instance.size.storageMb} MB`,
                 'price (locked)':
                   instance.price?.pricePerHourMinor === undefined
                     ? '—'
                     : money.price(instance.price.pricePerHourMinor, 3600),
-                catalog:
-                  instance.state === 'started' ? instance.entityRef : '—',
+                catalog: isCatalogued(instance.state) ? (
+                  <InstanceLink instance={instance} />
+                ) : (
+                  '—'
+                ),
               }}
             />
           </InfoCard>
