@@ -6,6 +6,7 @@ import { CHROMIUM, launchBrowser } from '../support/launchBrowser';
 import { describeWithTool } from '../support/requireTool';
 import { Portal, repoRoot, startPortal } from '../support/startPortal';
 import { Journey, VIEWPORT } from '../support/journey';
+import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(900_000);
 
@@ -426,6 +427,94 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
         name: 'host-entity',
         main: main().getByText(`Host ${hostName}`),
       });
+      journey.done();
+    });
+
+    it('powers a switched-off host back on when provisioning needs it', async () => {
+      const api = `${portal.backendUrl}/api/appliances`;
+      const refresh = await fetch(
+        `${portal.backendUrl}/api/auth/guest/refresh`,
+        {
+          headers: { 'X-Requested-With': 'XMLHttpRequest' },
+        },
+      );
+      const headers = {
+        'content-type': 'application/json',
+        authorization: `Bearer ${(await refresh.json()).backstageIdentity.token}`,
+      };
+      const simHosts = async () =>
+        (await (await fetch(`${api}/hosts`, { headers })).json()).items.filter(
+          (h: { name: string }) => h.name.startsWith('sim-host'),
+        );
+      // The embedded default switches an empty host off after two minutes.
+      const off = await waitFor(
+        'an idle host to be switched off',
+        async () =>
+          (await simHosts()).find(
+            (h: { power: { state: string } }) => h.power.state === 'off',
+          ),
+        300_000,
+        2000,
+      );
+      // One appliance as large as a host for each simulated host: the last
+      // one fits only on the host that is off.
+      const hosts = await simHosts();
+      const accepted = await Promise.all(
+        hosts.map(
+          async (h: { cpuCores: number; memoryMb: number }, i: number) => {
+            const res = await fetch(`${api}/instances`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({
+                applianceId: 'sample.webserv.1.1.0-0',
+                hostname: `${hostname}-large-${i}`,
+                size: {
+                  cpuCores: h.cpuCores,
+                  memoryMb: h.memoryMb,
+                  storageMb: 20480,
+                },
+              }),
+            });
+            expect(res.status).toBe(202);
+            return (await res.json()) as { operationId: string };
+          },
+        ),
+      );
+      const operations = await Promise.all(
+        accepted.map(a =>
+          waitFor(
+            'the large appliances to start',
+            async () => {
+              const op = await (
+                await fetch(`${api}/operations/${a.operationId}`, { headers })
+              ).json();
+              if (op.state === 'failed')
+                throw new Error(`provisioning failed: ${JSON.stringify(op)}`);
+              return op.state === 'succeeded' ? op : undefined;
+            },
+            240_000,
+            2000,
+          ),
+        ),
+      );
+      const poweredOn = operations.find(op =>
+        op.steps.some(
+          (s: { name: string; detail?: { poweredOn?: boolean } }) =>
+            s.name === 'power-on' && s.detail?.poweredOn,
+        ),
+      );
+      expect(poweredOn).toBeDefined();
+
+      await go(`/appliances/operations/${poweredOn.id}`);
+      const said = main().getByText(
+        new RegExp(`${off.name} powered on over IPMI`),
+      );
+      await said.waitFor({ timeout: 30_000 });
+      await journey.check({ name: 'operation-powered-on', main: said });
+      await go('/appliances/hosts');
+      const row = main().getByRole('row', { name: new RegExp(off.name) });
+      await row.getByText('power on').waitFor({ timeout: 60_000 });
+      await journey.check({ name: 'my-hosts-powered-on', main: row });
       journey.done();
     });
   },
