@@ -16,9 +16,11 @@ export const root = path.resolve(
  * PostgreSQL with databases prefixed `bench_<run>_` (or, with `pg: 'sqlite'`, on
  * the embedded default's in-memory SQLite), in a fresh temporary folder.
  * `config({ work, base, api })` gives the YAML that follows the backend section.
- * `stop()` ends the backend and drops this run's databases.
+ * `stop()` ends the backend and drops this run's databases. With `probePort`,
+ * `probe()` reads the backend's CPU time (µs) and the statements it sent to
+ * PostgreSQL so far (lib/backendProbe.cjs).
  */
-export function startBenchBackend({ name, port, pg, config }) {
+export function startBenchBackend({ name, port, pg, config, probePort }) {
   const base = `http://localhost:${port}`;
   const api = `${base}/api/appliances`;
   const runId = Date.now().toString(36);
@@ -67,16 +69,25 @@ ${config({ work, base, api })}`,
       detached: true,
       // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the backend there, to see where the time goes.
       // NODE_ENV=production as deployed: JSON log lines instead of the development console format.
-      env: process.env.BENCH_CPU_PROF
-        ? {
-            ...process.env,
-            NODE_ENV: 'production',
-            BENCH_CPU_PROF: path.resolve(process.env.BENCH_CPU_PROF),
-            NODE_OPTIONS:
-              process.env.BENCH_PRELOAD ??
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        ...(process.env.BENCH_CPU_PROF
+          ? { BENCH_CPU_PROF: path.resolve(process.env.BENCH_CPU_PROF) }
+          : {}),
+        ...(probePort ? { BENCH_PROBE_PORT: String(probePort) } : {}),
+        NODE_OPTIONS:
+          process.env.BENCH_PRELOAD ??
+          [
+            process.env.BENCH_CPU_PROF &&
               `--require ${path.join(root, 'bench/lib/cpuProfile.cjs')}`,
-          }
-        : { ...process.env, NODE_ENV: 'production' },
+            probePort &&
+              `--require ${path.join(root, 'bench/lib/backendProbe.cjs')}`,
+            process.env.NODE_OPTIONS,
+          ]
+            .filter(Boolean)
+            .join(' '),
+      },
     },
   );
   fs.closeSync(logFd);
@@ -112,5 +123,11 @@ ${config({ work, base, api })}`,
     );
   }
 
-  return { base, api, runId, work, logFile, stop };
+  /** The backend's CPU time in µs and PostgreSQL statements so far. */
+  async function probe() {
+    const res = await fetch(`http://127.0.0.1:${probePort}/`);
+    return res.json();
+  }
+
+  return { base, api, runId, work, logFile, stop, probe };
 }

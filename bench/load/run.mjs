@@ -11,8 +11,15 @@
 // should not get (a 4xx on a valid request: every request here is valid and
 // every action carries the current version, so a 409 is an error too).
 //
+// Before the load it prints what each kind of request costs the backend, a
+// figure that other work on a shared machine hardly moves: the backend
+// process's CPU time and the statements it sends to PostgreSQL per request,
+// over BENCH_COST_REQUESTS (200) requests of that kind from 4 callers, less
+// what the idle backend spends in the same time (lib/backendProbe.cjs).
+//
 // Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432),
-// BENCH_PORT (default 7208), BENCH_CLIENTS (200), BENCH_SECONDS (60).
+// BENCH_PORT (default 7208), BENCH_CLIENTS (200), BENCH_SECONDS (60),
+// BENCH_COST_REQUESTS (200; 0 skips the costs).
 import { percentile } from '../lib/percentile.mjs';
 import { root, startBenchBackend } from '../lib/startBenchBackend.mjs';
 import { waitFor } from '../lib/waitFor.mjs';
@@ -21,6 +28,7 @@ const port = Number(process.env.BENCH_PORT ?? 7208);
 const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 const clients = Number(process.env.BENCH_CLIENTS ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+const costRequests = Number(process.env.BENCH_COST_REQUESTS ?? 200);
 const key = `${root}/catalog/channels/TEST-ONLY-signing-key/public-key.TEST-ONLY.asc`;
 
 /** What a client does next, by weight (out of 100). */
@@ -38,6 +46,7 @@ const bench = startBenchBackend({
   name: 'load',
   port,
   pg,
+  probePort: port + 1,
   // The bench measures the API, not balances: provisioning goes on at zero.
   config: ({ work, api }) => `appliances:
   dataDir: ${work}/data
@@ -167,6 +176,120 @@ async function main() {
       if (s.examples.length < 3) s.examples.push(String(e));
       return undefined;
     }
+  }
+
+  /** One request of `kind` by caller `c` (its own instance, its last version). */
+  const mineNow = mine.map(x => ({ ...x }));
+  async function once(kind, c) {
+    if (kind === 'list instances')
+      return call(kind, '/instances?limit=20', {}, 200);
+    if (kind === 'get instance')
+      return call(kind, `/instances/${mineNow[c].id}`, {}, 200);
+    if (kind === 'list appliances')
+      return call(kind, '/appliances?limit=20', {}, 200);
+    if (kind === 'list hosts') return call(kind, '/hosts', {}, 200);
+    if (kind === 'estimate')
+      return call(
+        kind,
+        '/instances/estimate',
+        { method: 'POST', body: provisionBody(`estimate-${c}`) },
+        200,
+      );
+    if (kind === 'provision')
+      return call(
+        kind,
+        '/instances',
+        {
+          method: 'POST',
+          body: provisionBody(`load-${runId}-${c}-${provisions++}`),
+        },
+        202,
+      );
+    const instance = mineNow[c];
+    const action = instance.state === 'started' ? 'stop' : 'start';
+    const done = await call(
+      kind,
+      `/instances/${instance.id}/actions`,
+      {
+        method: 'POST',
+        body: JSON.stringify({ action, expectedVersion: instance.version }),
+      },
+      200,
+    );
+    const now = done ? done.instance : await get(`/instances/${instance.id}`);
+    instance.version = now.version;
+    instance.state = now.state;
+    return done;
+  }
+
+  if (costRequests > 0) {
+    // The idle backend's own work (catalog, heartbeats, tasks) per second, to subtract.
+    const idle0 = await bench.probe();
+    const i0 = performance.now();
+    await new Promise(r => setTimeout(r, 5000));
+    const idle1 = await bench.probe();
+    const idleS = (performance.now() - i0) / 1000;
+    const idleCpu = (idle1.cpuMicros - idle0.cpuMicros) / idleS;
+    const appQueries = x => x.queries.appliances ?? 0;
+    const allQueries = x => Object.values(x.queries).reduce((a, b) => a + b, 0);
+    const idleApp = (appQueries(idle1) - appQueries(idle0)) / idleS;
+    const idleQueries =
+      (allQueries(idle1) - allQueries(idle0)) / idleS - idleApp;
+    console.log(
+      `cost per request (${costRequests} of each kind from 4 callers; idle backend: ${(idleCpu / 1000).toFixed(0)} ms CPU per second, subtracted; statements to the appliances database and to the others, less the idle backend's ${idleApp.toFixed(1)} and ${idleQueries.toFixed(1)} per second):`,
+    );
+    // Provisions last: the runner's work on them goes on afterwards.
+    for (const [kind] of [...MIX].sort(
+      ([a], [b]) => (a === 'provision') - (b === 'provision'),
+    )) {
+      const p0 = await bench.probe();
+      const t = performance.now();
+      let next = 0;
+      await Promise.all(
+        [0, 1, 2, 3].map(async c => {
+          while (next++ < costRequests) await once(kind, c);
+        }),
+      );
+      const p1 = await bench.probe();
+      const s = (performance.now() - t) / 1000;
+      const cpu = (p1.cpuMicros - p0.cpuMicros - idleCpu * s) / costRequests;
+      const queries =
+        (appQueries(p1) - appQueries(p0) - idleApp * s) / costRequests;
+      const others =
+        (allQueries(p1) -
+          allQueries(p0) -
+          (appQueries(p1) - appQueries(p0)) -
+          idleQueries * s) /
+        costRequests;
+      const st = stats.get(kind);
+      if (process.env.BENCH_CPU_PROF)
+        console.log(`  (profile clock ${p0.monoMicros}..${p1.monoMicros} µs)`);
+      console.log(
+        `  ${kind.padEnd(16)} ${(cpu / 1000).toFixed(2).padStart(6)} ms CPU, ${queries.toFixed(1).padStart(5)} statements (+${Math.max(0, others).toFixed(1)} to other plugins' databases)${st.errors ? `, ${st.errors} errors` : ''}`,
+      );
+      for (const e of st.examples) console.log(`      e.g. ${e}`);
+      if (kind === 'provision') {
+        // What the runner then spends until they are started.
+        const r0 = await bench.probe();
+        const rt = performance.now();
+        await waitFor(
+          'the provisioned instances to be started',
+          async () =>
+            (await get(`/instances?limit=1&state=provisioning`)).totalCount ===
+            0,
+          300_000,
+        );
+        const r1 = await bench.probe();
+        const rs = (performance.now() - rt) / 1000;
+        console.log(
+          `  ${'(runner)'.padEnd(16)} ${((r1.cpuMicros - r0.cpuMicros - idleCpu * rs) / costRequests / 1000).toFixed(2).padStart(6)} ms CPU, ${((appQueries(r1) - appQueries(r0) - idleApp * rs) / costRequests).toFixed(1).padStart(5)} statements per provision until started (${rs.toFixed(1)} s)`,
+        );
+      }
+      st.ms = [];
+      st.errors = 0;
+      st.examples = [];
+    }
+    mine.forEach((x, c) => Object.assign(x, mineNow[c]));
   }
 
   const deadline = performance.now() + seconds * 1000;

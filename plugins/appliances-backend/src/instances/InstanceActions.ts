@@ -231,34 +231,39 @@ export class InstanceActions {
     // The state machine's target, or the transitional state (deleting, provisioning) while the work runs.
     const claimed = to;
     const claimedVersion = expectedVersion + 1;
+    const claim = {
+      expectedVersion,
+      from,
+      to: claimed,
+      action,
+      leaseMs: this.leaseMs,
+    };
     let won: boolean;
     try {
-      won = await this.o.db.transaction(async trx => {
-        const ok = await instances.claimAction(
-          instance.id,
-          {
-            expectedVersion,
-            from,
-            to: claimed,
-            action,
-            ...(action === 'retry' ? { hostname: instance.hostname } : {}),
-            leaseMs: this.leaseMs,
-          },
-          trx,
-        );
-        if (ok && action === 'retry') {
-          if (
-            !instance.operationId ||
-            !(await this.o.operations.reopen(instance.operationId, trx))
-          ) {
-            throw new InstanceActionConflict(
-              `Instance ${instance.hostname} has no failed operation to retry`,
-              this.refusal(instance, 'forbidden-action'),
-            );
-          }
-        }
-        return ok;
-      });
+      // A power action's claim is one conditional update; a retry also
+      // reopens its operation, so both happen in one transaction.
+      won =
+        action !== 'retry'
+          ? await instances.claimAction(instance.id, claim)
+          : await this.o.db.transaction(async trx => {
+              const ok = await instances.claimAction(
+                instance.id,
+                { ...claim, hostname: instance.hostname },
+                trx,
+              );
+              if (ok) {
+                if (
+                  !instance.operationId ||
+                  !(await this.o.operations.reopen(instance.operationId, trx))
+                ) {
+                  throw new InstanceActionConflict(
+                    `Instance ${instance.hostname} has no failed operation to retry`,
+                    this.refusal(instance, 'forbidden-action'),
+                  );
+                }
+              }
+              return ok;
+            });
     } catch (e) {
       if (e instanceof InstanceActionConflict)
         return this.refuse(instance, actor, action, expectedVersion, e);
@@ -362,7 +367,11 @@ export class InstanceActions {
     }
 
     if (action === 'delete') {
-      await instances.finishAction(instance.id, claimedVersion, 'deleted');
+      const deleted = await instances.finishAction(
+        instance.id,
+        claimedVersion,
+        'deleted',
+      );
       await events.record({
         instanceId: instance.id,
         actor,
@@ -373,9 +382,9 @@ export class InstanceActions {
         version: claimedVersion + 1,
         outcome: 'succeeded',
       });
-    } else {
-      await instances.finishAction(instance.id, claimedVersion);
+      return { instance: deleted ?? (await instances.get(instance.id))! };
     }
-    return { instance: (await instances.get(instance.id))! };
+    const finished = await instances.finishAction(instance.id, claimedVersion);
+    return { instance: finished ?? (await instances.get(instance.id))! };
   }
 }

@@ -398,21 +398,27 @@ export class InstanceStore {
     return n === 1;
   }
 
-  /** Ends a claimed action that the agent carried out; `state` moves on once more (deleting → deleted). */
+  /**
+   * Ends a claimed action that the agent carried out; `state` moves on once
+   * more (deleting → deleted). Returns the instance as it now is, from the
+   * same statement (RETURNING), or undefined when the claim was no longer
+   * current (settled meanwhile).
+   */
   async finishAction(
     id: string,
     claimedVersion: number,
     state?: InstanceState,
-  ): Promise<boolean> {
-    const n = await this.db('instances')
+  ): Promise<Instance | undefined> {
+    const [row] = (await this.db('instances')
       .where({ id, version: claimedVersion })
       .update({
         ...NO_PENDING,
         ...(state ? { state, version: claimedVersion + 1 } : {}),
         ...(state === 'deleted' ? { active_hostname: null } : {}),
         updated_at: new Date(),
-      });
-    return n === 1;
+      })
+      .returning('*')) as InstanceRow[];
+    return row ? toInstance(row) : undefined;
   }
 
   /** Puts a claimed instance back where it was, with the reason; bumps the version. */

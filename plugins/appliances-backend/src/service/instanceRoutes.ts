@@ -180,9 +180,11 @@ export function addInstanceRoutes(
           : await instances.getVisible(id, readDecision.criteria);
       if (!instance) throw new NotFoundError(`No instance '${id}'`);
       from = instance.state;
+      // An unconditional allow needs no second look at the row just read.
       if (
         actDecision === 'deny' ||
-        !(await instances.getVisible(id, actDecision.criteria))
+        (actDecision.criteria &&
+          !(await instances.getVisible(id, actDecision.criteria)))
       ) {
         await events.record({
           instanceId: id,
