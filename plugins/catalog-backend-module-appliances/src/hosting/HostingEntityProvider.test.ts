@@ -100,6 +100,9 @@ describe('HostingEntityProvider', () => {
     expect(instanceEntity).toMatchObject({
       metadata: {
         name: 'web-1',
+        // Its size in words and its host; the appliance is a relation, shown by title.
+        description:
+          'An appliance instance of 2 cores, 2,048 MB memory, 10,000 MB storage on rack1-node4.',
         // Who else may see it: the provider of its host (the catalog policy reads this).
         annotations: {
           'tempest.dev/host-owner': 'group:default/tempest-providers',

@@ -9,6 +9,7 @@ import {
   HOST_OWNER_ANNOTATION,
   INSTANCE_ENTITY_TYPE,
   applianceEntityRef,
+  describeSize,
   hostEntityName,
   hostEntityRef,
   instanceEntityName,
@@ -89,7 +90,7 @@ export function instanceToEntity(
     metadata: {
       name: instanceEntityName(instance.hostname),
       title: instance.hostname,
-      description: `${instance.applianceId} with ${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB memory, ${instance.size.storageMb} MB storage`,
+      description: `An appliance instance of ${describeSize(instance.size)}${hostName ? ` on ${hostName}` : ''}.`,
       annotations: {
         ...annotations('instance', instance.id),
         ...(host ? { [HOST_OWNER_ANNOTATION]: host.owner } : {}),
