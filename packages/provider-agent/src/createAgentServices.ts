@@ -16,7 +16,11 @@ import { ImageStore } from './images/ImageStore';
 import { GenisoimageSeedBuilder } from './seed/GenisoimageSeedBuilder';
 import { SeedBuilder } from './seed/SeedBuilder';
 import { SimulatedSeedBuilder } from './seed/SimulatedSeedBuilder';
-import { allocatedBytes, filesystemSpace } from './stats/diskUsage';
+import {
+  allocatedBytes,
+  allocatedBytesByEntry,
+  filesystemSpace,
+} from './stats/diskUsage';
 import { StatsSampler } from './stats/StatsSampler';
 import { agentVersion } from './version';
 
@@ -97,11 +101,13 @@ export async function createAgentServices(
       ? new SimulatedSeedBuilder(dataDir)
       : new GenisoimageSeedBuilder(dataDir));
 
-  const space = async () => {
+  const simulatedDisk = simulated && Boolean(config.simulated.diskGiB);
+  /** Free space; a simulated disk's is its size less what the data folder holds (`used`, when already counted). */
+  const space = async (usedBytes?: number) => {
     const real = await filesystemSpace(dataDir);
     if (!simulated || !config.simulated.diskGiB) return real;
     const totalBytes = config.simulated.diskGiB * 1024 ** 3;
-    const used = await allocatedBytes(dataDir);
+    const used = usedBytes ?? (await allocatedBytes(dataDir));
     return {
       totalBytes,
       freeBytes: Math.max(0, Math.min(real.freeBytes, totalBytes - used)),
@@ -138,16 +144,43 @@ export async function createAgentServices(
   const stats = new StatsSampler(hypervisor, () => domains.vcpus());
   const startedAt = new Date();
 
+  // What the data folder holds, for info: a walk of every file, so the info
+  // asked for in a burst (heartbeat, provisioning's define steps) shares one
+  // walk made at most a second before.
+  const agentDirs = ['images', 'deployments', 'disks'];
+  let usageWalk:
+    { at: number; usage: Promise<Map<string, number>> } | undefined;
+  const usageNow = () => {
+    if (!usageWalk || Date.now() - usageWalk.at > 1000) {
+      const walk = { at: Date.now() } as NonNullable<typeof usageWalk>;
+      walk.usage = (async () => {
+        try {
+          return await allocatedBytesByEntry(
+            dataDir,
+            simulatedDisk ? undefined : agentDirs,
+          );
+        } catch (e) {
+          // A failed walk is not kept: the next call walks again.
+          if (usageWalk === walk) usageWalk = undefined;
+          throw e;
+        }
+      })();
+      usageWalk = walk;
+    }
+    return usageWalk.usage;
+  };
+
   const info = async (): Promise<AgentInfo> => {
-    const [node, snapshot, disk, usedByAgentBytes] = await Promise.all([
+    // One walk of the data folder counts both what the agent's files take
+    // and, for a simulated disk, what is left of it.
+    const usage = await usageNow();
+    const bytesIn = (names: Iterable<string>) =>
+      [...names].reduce((a, d) => a + (usage.get(d) ?? 0), 0);
+    const usedByAgentBytes = bytesIn(agentDirs);
+    const [node, snapshot, disk] = await Promise.all([
       hypervisor.nodeInfo(),
       stats.current(),
-      space(),
-      Promise.all(
-        ['images', 'deployments', 'disks'].map(d =>
-          allocatedBytes(path.join(dataDir, d)),
-        ),
-      ).then(s => s.reduce((a, b) => a + b, 0)),
+      space(simulatedDisk ? bytesIn(usage.keys()) : undefined),
     ]);
     let freeMemory = os.freemem();
     if (simulated) {

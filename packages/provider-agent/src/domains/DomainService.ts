@@ -40,6 +40,15 @@ const ACTIVE: DomainState[] = [
 /** Domains this agent defined: typed specs in, libvirt (or simulated) domains out. */
 export class DomainService {
   private readonly root: string;
+  /**
+   * The records this agent read or wrote, so listing domains (heartbeats,
+   * stats, the disk-in-use and MAC checks of every define) reads each file
+   * once instead of every domain's file each time. This service is the only
+   * writer of its records; callers get copies.
+   */
+  private readonly records = new Map<string, DomainRecord>();
+  /** Bumped on every write and removal, so a read that raced one is not cached. */
+  private changes = 0;
 
   constructor(
     dataDir: string,
@@ -116,10 +125,11 @@ export class DomainService {
       spec,
       definedAt: new Date().toISOString(),
     };
-    await writeJsonAtomic(this.recordFile(name), record);
+    await this.write(record);
     try {
       await this.hypervisor.define(resolved);
     } catch (e) {
+      this.forget(name);
       await fs.rm(this.dir(name), { recursive: true, force: true });
       throw e;
     }
@@ -242,7 +252,7 @@ export class DomainService {
     const record = await this.require(name);
     await this.hypervisor.start(name);
     record.startedAt = new Date().toISOString();
-    await writeJsonAtomic(this.recordFile(name), record);
+    await this.write(record);
     return this.state(name);
   }
 
@@ -284,7 +294,9 @@ export class DomainService {
       // A definition the hypervisor already lost is still ours to forget.
       if (!isAgentError(e, 'UNKNOWN_DOMAIN')) throw e;
     }
+    this.forget(name);
     await fs.rm(this.dir(name), { recursive: true, force: true });
+    this.changes++;
   }
 
   /** A byte stream to the domain's VNC display (RFB), for the console proxy. */
@@ -336,14 +348,14 @@ export class DomainService {
       if (record.startedAt) {
         // It stopped on its own (guest power-off); the next start counts afresh.
         delete record.startedAt;
-        await writeJsonAtomic(this.recordFile(record.name), record);
+        await this.write(record);
       }
       return null;
     }
     if (!record.startedAt) {
       // Started outside the agent: count from when we first saw it running.
       record.startedAt = new Date().toISOString();
-      await writeJsonAtomic(this.recordFile(record.name), record);
+      await this.write(record);
     }
     return Math.max(
       0,
@@ -354,7 +366,7 @@ export class DomainService {
   private async markStopped(name: string) {
     const record = await this.require(name);
     delete record.startedAt;
-    await writeJsonAtomic(this.recordFile(name), record);
+    await this.write(record);
   }
 
   private async require(name: string): Promise<DomainRecord> {
@@ -364,8 +376,28 @@ export class DomainService {
     return record;
   }
 
-  private read(name: string) {
-    return readJson<DomainRecord>(this.recordFile(name));
+  private async read(name: string): Promise<DomainRecord | undefined> {
+    let record = this.records.get(name);
+    if (!record) {
+      const before = this.changes;
+      record = await readJson<DomainRecord>(this.recordFile(name));
+      if (!record) return undefined;
+      if (this.changes === before) this.records.set(name, record);
+    }
+    return structuredClone(record);
+  }
+
+  private async write(record: DomainRecord) {
+    // Forgotten first: a failed write leaves the file as it was, read again next time.
+    this.forget(record.name);
+    await writeJsonAtomic(this.recordFile(record.name), record);
+    this.changes++;
+    this.records.set(record.name, structuredClone(record));
+  }
+
+  private forget(name: string) {
+    this.changes++;
+    this.records.delete(name);
   }
 
   private dir(name: string) {

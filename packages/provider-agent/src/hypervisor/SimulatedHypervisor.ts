@@ -50,6 +50,9 @@ export class SimulatedHypervisor implements Hypervisor {
   private readonly node: NodeInfo;
   private readonly defaultLoad: number;
   private readonly addressPools: Record<string, string>;
+  /** The state file's write under way, and the one waiting to follow it. */
+  private saving?: Promise<void>;
+  private nextSave?: Promise<void>;
 
   constructor(options: SimulatedHypervisorOptions) {
     this.file = path.join(options.stateDir, 'hypervisor.json');
@@ -282,7 +285,27 @@ export class SimulatedHypervisor implements Hypervisor {
     };
   }
 
-  private async save() {
-    await writeJsonAtomic(this.file, { domains: [...this.domains.values()] });
+  /**
+   * Writes the state file once the write under way (if any) is done, with
+   * every change made until then: concurrent changes share one write instead
+   * of each writing the whole file, and an older state never lands after a
+   * newer one. Resolves once a write holding the caller's change is done.
+   */
+  private save(): Promise<void> {
+    if (!this.nextSave) {
+      const previous = this.saving;
+      let next: Promise<void> | undefined = undefined;
+      next = (async () => {
+        // The previous write's outcome is its own callers'.
+        await Promise.allSettled([previous]);
+        this.nextSave = undefined;
+        this.saving = next;
+        await writeJsonAtomic(this.file, {
+          domains: [...this.domains.values()],
+        });
+      })();
+      this.nextSave = next;
+    }
+    return this.nextSave;
   }
 }

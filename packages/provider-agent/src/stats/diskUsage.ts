@@ -19,6 +19,32 @@ export async function allocatedBytes(dir: string): Promise<number> {
   return total;
 }
 
+/**
+ * Bytes allocated under each entry of a directory (a file's own, a folder's
+ * all), in one walk; `only` limits it to those entries.
+ */
+export async function allocatedBytesByEntry(
+  dir: string,
+  only?: string[],
+): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  const entries = await unlessMissing(
+    fs.readdir(dir, { withFileTypes: true }),
+    [],
+  );
+  for (const entry of entries) {
+    if (only && !only.includes(entry.name)) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) result.set(entry.name, await allocatedBytes(full));
+    else if (entry.isFile())
+      result.set(
+        entry.name,
+        ((await unlessMissing(fs.stat(full), undefined))?.blocks ?? 0) * 512,
+      );
+  }
+  return result;
+}
+
 export async function filesystemSpace(
   dir: string,
 ): Promise<{ totalBytes: number; freeBytes: number }> {
