@@ -121,6 +121,7 @@ export const appliancesPlugin = createBackendPlugin({
           hosts: hosting.hosts,
           notifications: deps.notifications,
           auditor: deps.auditor,
+          events: deps.events,
           async stopInstance(instanceId, actor) {
             const instance = await hosting.instances.get(instanceId);
             if (instance?.state === 'started')

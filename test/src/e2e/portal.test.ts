@@ -185,6 +185,8 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       await main()
         .getByText(/^On .+ an hour/)
         .waitFor({ timeout: 60_000 });
+      // The sample channel's ingest set the market average moments after start.
+      await page.getByTestId('market-average').waitFor({ timeout: 10_000 });
       await journey.check({ name: 'provision-price', main: button('Review') });
       await button('Review').click();
       await journey.check({ name: 'provision-review', main: button('Create') });

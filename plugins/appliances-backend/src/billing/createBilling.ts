@@ -17,9 +17,14 @@ import { Requester, admitProvisioning } from './costCenters';
 import { MarketPrices } from './MarketPrices';
 import { LowBalanceNotifier } from './LowBalanceNotifier';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
+import { EventsService } from '@backstage/plugin-events-node';
 import { PlacementHost } from '@tempest/backstage-plugin-appliances-common';
 import { ApplianceStore } from '../database/ApplianceStore';
 import { HostStore } from '../hosts/HostStore';
+import {
+  MARKET_PRICES_TASK_ID,
+  refreshMarketOnChanges,
+} from './refreshMarketOnChanges';
 
 export type Billing = {
   config: BillingConfig;
@@ -50,6 +55,8 @@ export async function createBilling(deps: {
   /** Backstage notifications, to tell owners of low balances. */
   notifications?: Pick<NotificationService, 'send'>;
   auditor: AuditorService;
+  /** Announces changed appliances, which get a market average at once. */
+  events?: Pick<EventsService, 'subscribe'>;
   /** Stops an instance cleanly if it still runs ('stop-after-grace'). */
   stopInstance: (instanceId: string, actor: string) => Promise<void>;
 }): Promise<Billing> {
@@ -125,7 +132,7 @@ export async function createBilling(deps: {
     return { hosts, providers: new Map(all.map(h => [h.id, h.owner])) };
   };
   await deps.scheduler.scheduleTask({
-    id: 'appliances-market-prices',
+    id: MARKET_PRICES_TASK_ID,
     scope: 'global',
     frequency: { seconds: config.marketFrequencySeconds },
     timeout: { minutes: 5 },
@@ -139,6 +146,12 @@ export async function createBilling(deps: {
       await market.recompute(items, hosts, Date.now());
     },
   });
+  if (deps.events)
+    await refreshMarketOnChanges({
+      events: deps.events,
+      scheduler: deps.scheduler,
+      logger,
+    });
   return {
     config,
     accounts,
