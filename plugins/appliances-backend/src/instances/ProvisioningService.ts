@@ -169,18 +169,24 @@ export class ProvisioningService {
     given: ProvisionRequest,
   ): Promise<PlacementDecision & { minimum: ResourceDemand }> {
     const request = await this.resolveHost(given);
-    const appliance = await this.validate(request);
-    if (await this.deps.instances.hostnameTaken(request.hostname)) {
-      throw hostnameInUse(request.hostname);
-    }
-    const decision = placeHost(await this.deps.hosts.placementHosts(), {
+    // The three reads at once; their refusals in the same order as before.
+    const [appliance, taken, hosts] = await Promise.allSettled([
+      this.validate(request),
+      this.deps.instances.hostnameTaken(request.hostname),
+      this.deps.hosts.placementHosts(),
+    ]);
+    if (appliance.status === 'rejected') throw appliance.reason;
+    if (taken.status === 'rejected') throw taken.reason;
+    if (taken.value) throw hostnameInUse(request.hostname);
+    if (hosts.status === 'rejected') throw hosts.reason;
+    const decision = placeHost(hosts.value, {
       demand: request.size,
       maxPricePerHourMinor: request.maxPricePerHourMinor,
       hostId: request.hostId,
       currency: this.deps.currency,
     });
     if (!decision.chosen) throw new ConflictError(decision.summary);
-    return { ...decision, minimum: minimumSize(appliance) };
+    return { ...decision, minimum: minimumSize(appliance.value) };
   }
 
   /**
