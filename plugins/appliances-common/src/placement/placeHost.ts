@@ -233,7 +233,7 @@ export function placeHost(
     rejected,
     candidates,
     summary: chosen
-      ? describeChoice(chosen, candidates, money)
+      ? describeChoice(chosen, candidates, money, request.hostId !== undefined)
       : describeNoFit(request, rejected, money),
   };
 }
@@ -243,12 +243,15 @@ function describeChoice(
   chosen: PlacementChoice,
   candidates: number,
   money: (minor: number) => string,
+  picked: boolean,
 ): string {
   const host = chosen.poweredOn
     ? chosen.hostName
     : `${chosen.hostName} (powered on for it)`;
-  const fit =
-    candidates === 1
+  // A host picked from the offers is the only one considered, not the only one that fits.
+  const fit = picked
+    ? 'the host picked for it'
+    : candidates === 1
       ? 'the only host that can run it'
       : `the best fit of the ${candidates} hosts that can run it`;
   return `Placed on ${host} for ${money(chosen.pricePerHourMinor)} per hour: ${fit}.`;

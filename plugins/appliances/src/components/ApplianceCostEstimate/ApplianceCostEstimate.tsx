@@ -7,6 +7,7 @@ import {
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
+import { describeSize } from '@tempest/backstage-plugin-appliances-common';
 import { Estimate, hostingApi } from '../../hosting/hostingApi';
 import { useMoney } from '../../money/useMoney';
 
@@ -97,9 +98,7 @@ export function ApplianceCostEstimate(
         {price.storagePeriodSeconds} s), locked when placed.
       </Typography>
       <Typography variant="caption">
-        Minimum size {estimate.minimum.cpuCores} cores,{' '}
-        {estimate.minimum.memoryMb} MB memory, {estimate.minimum.storageMb} MB
-        storage. {estimate.summary}
+        Minimum size {describeSize(estimate.minimum)}. {estimate.summary}
       </Typography>
     </Alert>
   );
