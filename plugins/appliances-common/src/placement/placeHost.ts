@@ -249,11 +249,9 @@ function describeChoice(
     ? chosen.hostName
     : `${chosen.hostName} (powered on for it)`;
   // A host picked from the offers is the only one considered, not the only one that fits.
-  const fit = picked
-    ? 'the host picked for it'
-    : candidates === 1
-      ? 'the only host that can run it'
-      : `the best fit of the ${candidates} hosts that can run it`;
+  let fit = `the best fit of the ${candidates} hosts that can run it`;
+  if (picked) fit = 'the host picked for it';
+  else if (candidates === 1) fit = 'the only host that can run it';
   return `Placed on ${host} for ${money(chosen.pricePerHourMinor)} per hour: ${fit}.`;
 }
 
