@@ -1,5 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { AccountStore, PLATFORM_FEES_OWNER } from './AccountStore';
+import { TopUps } from './TopUps';
 import { BillingTask } from './BillingTask';
 import {
   MIN,
@@ -158,7 +159,7 @@ describe.each(databases.eachSupportedId())('BillingTask on %p', databaseId => {
     const buyer = await accounts.findByOwner(BUYER);
     expect(buyer?.lowBalanceSince).toBe(new Date(T0).toISOString());
     // A top-up above the threshold clears the mark on the next tick.
-    await accounts.topUp(buyer!.id, {
+    await new TopUps(knex, accounts).topUp(buyer!.id, {
       amountMinor: 5000,
       reference: 'INV-1',
       actor: 'user:default/admin',

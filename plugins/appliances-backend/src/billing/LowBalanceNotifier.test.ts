@@ -1,5 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { AccountStore } from './AccountStore';
+import { TopUps } from './TopUps';
 import { BillingTask } from './BillingTask';
 import { LowBalanceNotifier } from './LowBalanceNotifier';
 import {
@@ -24,8 +25,9 @@ describe.each(databases.eachSupportedId())(
       const knex = await migrated(await databases.init(databaseId));
       await insertHost(knex, { id: 'host-1', owner: 'user:default/pat' });
       const accounts = new AccountStore(knex, 'EUR');
+      const topUps = new TopUps(knex, accounts);
       const team = await accounts.ensure(TEAM);
-      await accounts.topUp(team.id, {
+      await topUps.topUp(team.id, {
         amountMinor: 1000,
         reference: 'INV-1',
         actor: 'user:default/admin',
@@ -90,7 +92,7 @@ describe.each(databases.eachSupportedId())(
       expect(sent).toHaveLength(1);
 
       // A top-up above the threshold clears the mark; the next fall is told again.
-      await accounts.topUp(team.id, {
+      await topUps.topUp(team.id, {
         amountMinor: 2000,
         reference: 'INV-2',
         actor: 'user:default/admin',

@@ -1,5 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { AccountStore } from './AccountStore';
+import { TopUps } from './TopUps';
 import { BillingTask } from './BillingTask';
 import { BILLING_ACTOR, ZeroBalanceStopper } from './ZeroBalanceStopper';
 import {
@@ -26,14 +27,15 @@ describe.each(databases.eachSupportedId())(
       const knex = await migrated(await databases.init(databaseId));
       await insertHost(knex, { id: 'host-1', owner: 'user:default/pat' });
       const accounts = new AccountStore(knex, 'EUR');
+      const topUps = new TopUps(knex, accounts);
       const team = await accounts.ensure(TEAM);
-      await accounts.topUp(team.id, {
+      await topUps.topUp(team.id, {
         amountMinor: 300,
         reference: 'INV-1',
         actor: 'user:default/admin',
       });
       const other = await accounts.ensure(OTHER);
-      await accounts.topUp(other.id, {
+      await topUps.topUp(other.id, {
         amountMinor: 100_000,
         reference: 'INV-2',
         actor: 'user:default/admin',
@@ -124,7 +126,7 @@ describe.each(databases.eachSupportedId())(
       expect((await balances(knex)).get(TEAM)).toBe(before - 4 * 2);
 
       // Topped up above zero, the mark clears: a new fall waits a full grace period again.
-      await accounts.topUp(team.id, {
+      await topUps.topUp(team.id, {
         amountMinor: 1000,
         reference: 'INV-3',
         actor: 'user:default/admin',

@@ -11,14 +11,18 @@ import {
   accountTopUpPermission,
   applianceReadPermission,
   currencyMinorDigits,
-  minorToDecimalString,
 } from '@tempest/backstage-plugin-appliances-common';
 import { Request, Response } from 'express';
 import { audited } from '../service/audited';
 import { authorize } from '../service/authorize';
 import { callerScope } from '../service/callerScope';
 import { AppliancesRouter } from '../service/types';
-import { Account, AccountStore, LedgerLine } from './AccountStore';
+import { Account, AccountStore } from './AccountStore';
+import { HostIncomeReader } from './HostIncomeReader';
+import { LEDGER_CSV_HEADER, ledgerCsvLine } from './ledgerCsv';
+import { LedgerReader } from './LedgerReader';
+import { Reversals } from './Reversals';
+import { TopUps } from './TopUps';
 import { BillingConfig, refusesProvisioning } from './readBillingConfig';
 import { MarketPrices } from './MarketPrices';
 import { listOffers } from './offers';
@@ -32,6 +36,10 @@ export type BillingRoutesOptions = {
   permissions: PermissionsService;
   userInfo: UserInfoService;
   accounts: AccountStore;
+  topUps: TopUps;
+  reversals: Reversals;
+  ledger: LedgerReader;
+  income: HostIncomeReader;
   config: BillingConfig;
 };
 
@@ -44,7 +52,8 @@ export function addBillingRoutes(
   router: AppliancesRouter,
   options: BillingRoutesOptions,
 ) {
-  const { accounts, auditor, config } = options;
+  const { accounts, topUps, reversals, ledger, income, auditor, config } =
+    options;
 
   const withSpend = async (list: Account[]) => {
     const spend = await accounts.spendPerHour(list.map(a => a.id));
@@ -111,7 +120,7 @@ export function addBillingRoutes(
           ['user'],
           'Only admins may top up accounts',
         );
-        return accounts.topUp(req.params.id, {
+        return topUps.topUp(req.params.id, {
           amountMinor: req.body.amountMinor,
           reference: req.body.reference,
           actor: (credentials.principal as { userEntityRef: string })
@@ -140,7 +149,7 @@ export function addBillingRoutes(
             ['user'],
             'Only admins may reverse ledger transactions',
           );
-          return accounts.reverse(req.params.id, transactionId, {
+          return reversals.reverse(req.params.id, transactionId, {
             reason: req.body.reason,
             actor: (credentials.principal as { userEntityRef: string })
               .userEntityRef,
@@ -193,20 +202,19 @@ export function addBillingRoutes(
   router.get('/accounts/:id/income-by-host', async (req, res) => {
     // Credited to an account the caller may see: a provider's own hosts, any for admins.
     const account = await visibleAccount(req);
-    res.json({ items: await accounts.incomeByHost(account.id) });
+    res.json({ items: await income.incomeByHost(account.id) });
   });
 
   router.get('/accounts/:id/ledger', async (req, res) => {
     const account = await visibleAccount(req);
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
       const digits = currencyMinorDigits(account.currency);
-      const lines: string[] = [
-        'transaction,at,kind,instance,hostname,period_start,period_seconds,amount,currency,reference,reverses,reason',
-      ];
+      const lines: string[] = [LEDGER_CSV_HEADER];
       let before: number | undefined;
       for (;;) {
-        const page = await accounts.ledger(account.id, { limit: 1000, before });
-        for (const l of page) lines.push(csvLine(l, digits, account.currency));
+        const page = await ledger.read(account.id, { limit: 1000, before });
+        for (const l of page)
+          lines.push(ledgerCsvLine(l, digits, account.currency));
         if (page.length < 1000) break;
         before = page[page.length - 1].transactionId;
       }
@@ -220,7 +228,7 @@ export function addBillingRoutes(
     const limit = Number(req.query.limit ?? 50);
     const before =
       req.query.before === undefined ? undefined : Number(req.query.before);
-    const items = await accounts.ledger(account.id, {
+    const items = await ledger.read(account.id, {
       limit: limit + 1,
       before,
     });
@@ -232,33 +240,4 @@ export function addBillingRoutes(
         : {}),
     });
   });
-}
-
-function csvField(value: string | number | undefined, text = false): string {
-  if (value === undefined) return '';
-  const raw = String(value);
-  // Quote what CSV needs quoted; free text cannot start a spreadsheet formula.
-  const safe = text && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-function csvLine(l: LedgerLine, digits: number, currency: string): string {
-  return [
-    l.transactionId,
-    l.at,
-    l.kind,
-    l.instanceId,
-    l.instanceHostname,
-    l.periodStart,
-    l.periodSeconds,
-    minorToDecimalString(l.amountMinor, digits),
-    currency,
-  ]
-    .map(v => csvField(v))
-    .concat(
-      csvField(l.reference, true),
-      csvField(l.reversesTransactionId),
-      csvField(l.reason, true),
-    )
-    .join(',');
 }

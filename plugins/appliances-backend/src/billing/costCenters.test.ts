@@ -1,5 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { AccountStore } from './AccountStore';
+import { TopUps } from './TopUps';
 import { admitProvisioning, costCentersOf } from './costCenters';
 import { BillingConfig } from './readBillingConfig';
 import { migrated } from './__testUtils__/billingFixtures';
@@ -42,6 +43,7 @@ describe.each(databases.eachSupportedId())(
     it('bills the first group by default, the chosen one of the requester’s, and refuses at zero', async () => {
       const knex = await migrated(await databases.init(databaseId));
       const accounts = new AccountStore(knex, 'EUR');
+      const topUps = new TopUps(knex, accounts);
       await expect(admitProvisioning(accounts, config, ann)).resolves.toBe(
         'group:default/team-a',
       );
@@ -75,7 +77,7 @@ describe.each(databases.eachSupportedId())(
           ann,
         ),
       ).rejects.toMatchObject({ name: 'NotAllowedError' });
-      await accounts.topUp(teamA.id, {
+      await topUps.topUp(teamA.id, {
         amountMinor: 1,
         reference: 'r',
         actor: 'user:default/admin',

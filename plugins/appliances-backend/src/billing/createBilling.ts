@@ -6,6 +6,10 @@ import {
 } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { AccountStore } from './AccountStore';
+import { HostIncomeReader } from './HostIncomeReader';
+import { LedgerReader } from './LedgerReader';
+import { Reversals } from './Reversals';
+import { TopUps } from './TopUps';
 import { BillingTask } from './BillingTask';
 import {
   BillingConfig,
@@ -29,6 +33,10 @@ import {
 export type Billing = {
   config: BillingConfig;
   accounts: AccountStore;
+  topUps: TopUps;
+  reversals: Reversals;
+  ledger: LedgerReader;
+  income: HostIncomeReader;
   task: BillingTask;
   market: MarketPrices;
   /** Online hosts for offers and market prices, with their providers. */
@@ -63,9 +71,10 @@ export async function createBilling(deps: {
   const config = readBillingConfig(deps.config);
   const logger = deps.logger.child({ task: 'billing' });
   const accounts = new AccountStore(deps.db, deps.currency);
+  const topUps = new TopUps(deps.db, accounts);
   for (const s of config.startingBalances) {
     const account = await accounts.ensure(s.owner);
-    await accounts.topUp(account.id, {
+    await topUps.topUp(account.id, {
       amountMinor: s.amountMinor,
       reference: 'starting-balance',
       actor: 'system:billing',
@@ -155,6 +164,10 @@ export async function createBilling(deps: {
   return {
     config,
     accounts,
+    topUps,
+    reversals: new Reversals(deps.db),
+    ledger: new LedgerReader(deps.db),
+    income: new HostIncomeReader(deps.db),
     task,
     market,
     offerHosts,
