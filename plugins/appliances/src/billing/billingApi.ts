@@ -75,6 +75,28 @@ export function billingApi(deps: Deps) {
           )
         ).json()) as { items: MarketPrice[] }
       ).items.find(m => m.applianceId === applianceId),
+    /** Admins: negates a ledger transaction of the account, saying why. */
+    reverse: async (id: string, transactionId: number, reason: string) => {
+      const base = await deps.discoveryApi.getBaseUrl('appliances');
+      const res = await deps.fetchApi.fetch(
+        `${base}/accounts/${encodeURIComponent(id)}/ledger/${transactionId}/reversal`,
+        {
+          method: 'POST',
+          headers: {
+            accept: 'application/json',
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ reason }),
+        },
+      );
+      if (!res.ok) throw await ResponseError.fromResponse(res);
+      return (await res.json()) as {
+        transactionId: number;
+        reversesTransactionId: number;
+        created: boolean;
+        account: Account;
+      };
+    },
     ledgerCsv: async (id: string) =>
       (
         await get(
@@ -127,6 +149,10 @@ export function describeLedgerLine(l: LedgerLine): string {
     ? `${what} — reversed by #${l.reversedByTransactionId}`
     : what;
 }
+
+/** Whether an admin may reverse the line: not a reversal, not reversed yet. */
+export const isReversible = (l: LedgerLine) =>
+  l.kind !== 'reversal' && !l.reversedByTransactionId;
 
 /** A bucket that gives a readable chart for the lines' time span. */
 export function bucketFor(lines: LedgerLine[]): number {

@@ -1,4 +1,9 @@
-import { screen } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { SWRConfig } from 'swr';
+import { mockApis } from '@backstage/frontend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { json, renderPage } from '../../__testUtils__/renderPage';
 import { CostsPage } from './CostsPage';
 
@@ -13,6 +18,34 @@ const account = {
 };
 const at = (minute: number) =>
   new Date(Date.UTC(2026, 11, 2, 10, minute)).toISOString();
+
+/** The page with its own permission cache (usePermission's SWR cache is module-wide). */
+const withPermission = (
+  result: AuthorizeResult.ALLOW | AuthorizeResult.DENY,
+) => ({
+  element: (
+    <SWRConfig value={{ provider: () => new Map() }}>
+      <CostsPage />
+    </SWRConfig>
+  ),
+  extraApis: [[permissionApiRef, mockApis.permission({ authorize: result })]],
+});
+
+const charge = {
+  transactionId: 3,
+  kind: 'running',
+  instanceId: 'i1',
+  instanceHostname: 'lb-bill',
+  amountMinor: -1500,
+  at: at(1),
+};
+const topUp = {
+  transactionId: 1,
+  kind: 'top-up',
+  reference: 'starting-balance',
+  amountMinor: 50000,
+  at: at(0),
+};
 
 describe('CostsPage', () => {
   it('shows the balance, spend per hour and cost per instance in money, and the chart', async () => {
@@ -196,5 +229,141 @@ describe('CostsPage', () => {
     expect(
       screen.getByText(/new instances billed to this account are refused/),
     ).toBeInTheDocument();
+  });
+
+  it('offers no reversal to callers without the reverse permission', async () => {
+    const { element, extraApis } = withPermission(AuthorizeResult.DENY);
+    await renderPage(
+      element,
+      async url => {
+        if (url.endsWith('/accounts')) return json({ items: [account] });
+        if (url.endsWith('/income-by-host')) return json({ items: [] });
+        if (url.includes('/ledger')) return json({ items: [charge, topUp] });
+        throw new Error(`unexpected ${url}`);
+      },
+      { extraApis },
+    );
+    expect(await screen.findByText('Running of lb-bill')).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: /^Reverse/ }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('lets an admin reverse a line with a reason, then shows the reversal and the new balance', async () => {
+    const { element, extraApis } = withPermission(AuthorizeResult.ALLOW);
+    const posted: Array<{ url: string; body: unknown }> = [];
+    const reversal = {
+      transactionId: 4,
+      kind: 'reversal',
+      instanceId: 'i1',
+      instanceHostname: 'lb-bill',
+      reversesTransactionId: 3,
+      reason: 'charged twice',
+      amountMinor: 1500,
+      at: at(3),
+    };
+    await renderPage(
+      element,
+      async (url, init) => {
+        const done = posted.length > 0;
+        if (init?.method === 'POST') {
+          posted.push({ url, body: JSON.parse(String(init.body)) });
+          return json({
+            transactionId: 4,
+            reversesTransactionId: 3,
+            created: true,
+            account: { ...account, balanceMinor: 51480 },
+          });
+        }
+        if (url.endsWith('/accounts'))
+          return json({
+            items: [{ ...account, balanceMinor: done ? 51480 : 49980 }],
+          });
+        if (url.endsWith('/income-by-host')) return json({ items: [] });
+        if (url.includes('/ledger'))
+          return json({
+            items: done
+              ? [reversal, { ...charge, reversedByTransactionId: 4 }, topUp]
+              : [charge, topUp],
+          });
+        throw new Error(`unexpected ${url}`);
+      },
+      { extraApis },
+    );
+    expect(
+      await screen.findByRole('button', { name: 'Reverse #3' }),
+    ).toBeInTheDocument();
+    // Reversals and reversed lines have no action; the top-up does.
+    expect(
+      screen.getByRole('button', { name: 'Reverse #1' }),
+    ).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Reverse #3' }));
+    const dialog = screen.getByRole('dialog');
+    const submit = within(dialog).getByRole('button', {
+      name: 'Reverse transaction',
+    });
+    expect(submit).toBeDisabled();
+    await userEvent.type(
+      within(dialog).getByLabelText('Reason'),
+      'charged twice',
+    );
+    await userEvent.click(submit);
+    expect(
+      await screen.findByText('Reversal of #3 (lb-bill): charged twice'),
+    ).toBeInTheDocument();
+    expect(posted).toEqual([
+      {
+        url: 'http://backend/api/appliances/accounts/acc-1/ledger/3/reversal',
+        body: { reason: 'charged twice' },
+      },
+    ]);
+    expect(await screen.findByText('€514.80')).toBeInTheDocument();
+    expect(
+      screen.getByText('Running of lb-bill — reversed by #4'),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Reverse #3' }),
+    ).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Reverse #4' }),
+    ).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+  });
+
+  it('says in a sentence why a reversal failed, and keeps the dialog open', async () => {
+    const { element, extraApis } = withPermission(AuthorizeResult.ALLOW);
+    await renderPage(
+      element,
+      async (url, init) => {
+        if (init?.method === 'POST')
+          return json(
+            {
+              error: {
+                name: 'NotAllowedError',
+                message: 'Only admins may reverse ledger transactions',
+              },
+              response: { statusCode: 403 },
+            },
+            403,
+          );
+        if (url.endsWith('/accounts')) return json({ items: [account] });
+        if (url.endsWith('/income-by-host')) return json({ items: [] });
+        if (url.includes('/ledger')) return json({ items: [charge, topUp] });
+        throw new Error(`unexpected ${url}`);
+      },
+      { extraApis },
+    );
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Reverse #3' }),
+    );
+    const dialog = screen.getByRole('dialog');
+    await userEvent.type(within(dialog).getByLabelText('Reason'), 'oops');
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Reverse transaction' }),
+    );
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+      /Only admins may reverse ledger transactions/,
+    );
+    expect(dialog).not.toHaveTextContent(/403|\{/);
   });
 });

@@ -19,6 +19,8 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { usePermission } from '@backstage/plugin-permission-react';
+import { accountReversePermission } from '@tempest/backstage-plugin-appliances-common';
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import {
   Account,
@@ -26,11 +28,14 @@ import {
   billingApi,
   bucketFor,
   describeLedgerLine,
+  isReversible,
+  LedgerLine,
   spendOverTime,
   totalsByInstance,
 } from '../../billing/billingApi';
 import { useMoney } from '../../money/useMoney';
 import { ErrorAlert } from '../ErrorAlert';
+import { ReverseDialog } from './ReverseDialog';
 
 const REFRESH_MS = 15_000;
 
@@ -120,7 +125,7 @@ export function AccountSummary(props: { account: Account }) {
  * Costs: for each account the caller may see (their user and groups; a
  * provider's income; every account for admins), the balance, spend per hour,
  * spend over time, income per host, cost or income per instance, and the
- * ledger as CSV.
+ * ledger as CSV. Admins reverse ledger transactions, giving a reason.
  */
 export function CostsPage() {
   const discoveryApi = useApi(discoveryApiRef);
@@ -131,6 +136,10 @@ export function CostsPage() {
   );
   const money = useMoney();
   const [chosen, setChosen] = useState<string>();
+  const [reversing, setReversing] = useState<LedgerLine>();
+  const { allowed: mayReverse } = usePermission({
+    permission: accountReversePermission,
+  });
   const accounts = useAsyncRetry(() => api.listAccounts(), [api]);
   const entityAccounts = (accounts.value ?? []).filter(
     a => a.owner.startsWith('user:') || a.owner.startsWith('group:'),
@@ -284,16 +293,44 @@ export function CostsPage() {
                 ? 'The newest 50 lines; export for all'
                 : undefined
             }
-            head={['#', 'When', 'What', 'Amount']}
-            rows={lines
-              .slice(0, 50)
-              .map(l => [
-                `#${l.transactionId}`,
-                new Date(l.at).toLocaleString(),
-                describeLedgerLine(l),
-                money.format(l.amountMinor),
-              ])}
+            head={['#', 'When', 'What', 'Amount', ...(mayReverse ? [''] : [])]}
+            rows={lines.slice(0, 50).map(l => [
+              `#${l.transactionId}`,
+              new Date(l.at).toLocaleString(),
+              describeLedgerLine(l),
+              money.format(l.amountMinor),
+              ...(mayReverse
+                ? [
+                    isReversible(l) ? (
+                      <Button
+                        size="small"
+                        aria-label={`Reverse #${l.transactionId}`}
+                        onClick={() => setReversing(l)}
+                      >
+                        Reverse
+                      </Button>
+                    ) : null,
+                  ]
+                : []),
+            ])}
           />
+          {reversing && (
+            <ReverseDialog
+              line={reversing}
+              reverse={reason =>
+                api.reverse(account.id, reversing.transactionId, reason)
+              }
+              onClose={reversed => {
+                setReversing(undefined);
+                if (reversed) {
+                  // The balance, the ledger and income all moved.
+                  accounts.retry();
+                  ledger.retry();
+                  income.retry();
+                }
+              }}
+            />
+          )}
         </Box>
       )}
     </Content>
