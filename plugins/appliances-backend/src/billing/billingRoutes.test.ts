@@ -4,7 +4,6 @@ import {
   mockServices,
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { startAppliancesTestBackend } from '../__testUtils__/startAppliancesTestBackend';
 import { Knex } from 'knex';
 import { AccountStore } from './AccountStore';
 import { BillingTask } from './BillingTask';
@@ -15,13 +14,16 @@ import {
   insertInstances,
   moveInstance,
 } from './__testUtils__/billingFixtures';
+import {
+  ANN,
+  BOB,
+  startBillingBackends,
+} from './__testUtils__/startBillingBackends';
 
 jest.setTimeout(120_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
-const ANN = 'user:default/ann';
-const BOB = 'user:default/bob';
 const as = (ref: string) => mockCredentials.user.header(ref);
 
 describe.each(databases.eachSupportedId())(
@@ -36,24 +38,10 @@ describe.each(databases.eachSupportedId())(
 
     beforeAll(async () => {
       knex = await databases.init(databaseId);
-      // A buyer's view: no admin permission, no top-ups, no reversals.
-      ({ server: buyerServer } = await startAppliancesTestBackend({
+      ({ buyerServer, adminServer, ann, bob } = await startBillingBackends(
         knex,
-        dataDirPrefix: 'tempest-billing-',
-        denied: [
-          'appliances.admin',
-          'appliances.account.topup',
-          'appliances.account.reverse',
-        ],
-        features: [auditor.factory],
-      }));
-      ({ server: adminServer } = await startAppliancesTestBackend({
-        knex,
-        dataDirPrefix: 'tempest-billing-',
-        features: [auditor.factory],
-      }));
-      const accounts = new AccountStore(knex, 'EUR');
-      [ann, bob] = (await accounts.ensureMany([ANN, BOB])).map(a => a.id);
+        auditor,
+      ));
     });
 
     it('shows buyers their own accounts only, and others as if they did not exist', async () => {
