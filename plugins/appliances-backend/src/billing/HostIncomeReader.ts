@@ -1,13 +1,8 @@
 import { Knex } from 'knex';
+import { AppliancesApiComponents } from '@tempest/backstage-plugin-appliances-common';
 
-export type HostIncome = {
-  hostId: string;
-  /** The host's name; its id if the host is gone. */
-  hostName: string;
-  /** Instances on the host that brought this account income. */
-  instances: number;
-  incomeMinor: number;
-};
+/** A host's income as the API serves it (the spec's HostIncome). */
+export type HostIncome = AppliancesApiComponents['schemas']['HostIncome'];
 
 /** A provider's income from its hosts, read from the ledger. */
 export class HostIncomeReader {

@@ -1,22 +1,8 @@
 import { Knex } from 'knex';
+import { AppliancesApiComponents } from '@tempest/backstage-plugin-appliances-common';
 
-export type LedgerLine = {
-  transactionId: number;
-  kind: 'storage' | 'running' | 'top-up' | 'reversal';
-  instanceId?: string;
-  /** The instance's hostname, kept after it was deleted. */
-  instanceHostname?: string;
-  periodStart?: string;
-  periodSeconds?: number;
-  amountMinor: number;
-  reference?: string;
-  /** Reversals: the transaction whose postings this one negates, and why. */
-  reversesTransactionId?: number;
-  reason?: string;
-  /** The reversal of this transaction, once it was reversed. */
-  reversedByTransactionId?: number;
-  at: string;
-};
+/** A ledger line as the API serves it (the spec's LedgerLine). */
+export type LedgerLine = AppliancesApiComponents['schemas']['LedgerLine'];
 
 /** An account's ledger lines: its postings with their transactions. */
 export class LedgerReader {
