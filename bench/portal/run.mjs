@@ -245,4 +245,8 @@ try {
   server.close();
   process.kill(-backend.pid, 'SIGTERM');
   fs.rmSync(work, { recursive: true, force: true });
+  // A built app left in packages/app/dist is picked up by every later backend
+  // (the app backend serves it), which slowed the catalog's first processing
+  // past what the tests wait for: the build is the bench's alone.
+  fs.rmSync(dist, { recursive: true, force: true });
 }
