@@ -29,6 +29,9 @@ const free = (h: Host): Headroom => ({
 });
 const isEmpty = (h: Host) =>
   h.used.cpuCores === 0 && h.used.memoryMb === 0 && h.used.storageMb === 0;
+/** Smaller first: by cores, then memory. */
+const bySize = (a: Host, b: Host) =>
+  a.cpuCores - b.cpuCores || a.memoryMb - b.memoryMb;
 const describe = (r: Headroom) =>
   `${r.cpuCores} cores and ${r.memoryMb.toLocaleString('en')} MB memory`;
 
@@ -36,8 +39,9 @@ const describe = (r: Headroom) =>
  * Decides, from hosts as they are, what to power off or on: pure, so the
  * power loop, its tests and bench/power share it. An empty host goes off
  * after the grace period if the free capacity left on powered-on hosts stays
- * at or above the reserve; when it falls below the lower band, one more host
- * comes on. With the lower band at or below the reserve, an off never
+ * at or above the reserve (the biggest such hosts first); when it falls below
+ * the lower band, one more host comes on (the smallest that restores the
+ * reserve). With the lower band at or below the reserve, an off never
  * triggers an on and an on never enables an off: no flapping. Hosts in
  * maintenance, with a BMC fault or without a BMC are left alone.
  */
@@ -70,14 +74,23 @@ export function planConsolidation(
     headroom.cpuCores < policy.lowerBand.cpuCores ||
     headroom.memoryMb < policy.lowerBand.memoryMb
   ) {
-    // The host off longest comes on; a fault or maintenance keeps it off.
-    const candidate = hosts
-      .filter(h => h.power.state === 'off' && manageable(h))
-      .sort(
-        (a, b) =>
-          (a.power.changedAt ?? '').localeCompare(b.power.changedAt ?? '') ||
-          a.name.localeCompare(b.name),
-      )[0];
+    // The smallest host that brings free capacity back to the reserve comes
+    // on (a big one would keep capacity nobody asked for powered); if none
+    // can alone, the biggest. Among equals, the host off longest. A fault or
+    // maintenance keeps a host off.
+    const restores = (h: Host) =>
+      headroom.cpuCores + h.cpuCores >= policy.reserve.cpuCores &&
+      headroom.memoryMb + h.memoryMb >= policy.reserve.memoryMb;
+    const offHosts = hosts.filter(
+      h => h.power.state === 'off' && manageable(h),
+    );
+    const enough = offHosts.filter(restores);
+    const candidate = (enough.length ? enough : offHosts).sort(
+      (a, b) =>
+        (enough.length ? bySize(a, b) : bySize(b, a)) ||
+        (a.power.changedAt ?? '').localeCompare(b.power.changedAt ?? '') ||
+        a.name.localeCompare(b.name),
+    )[0];
     if (candidate)
       decisions.push({
         hostId: candidate.id,
@@ -97,8 +110,11 @@ export function planConsolidation(
         now.getTime() - new Date(h.power.emptySince).getTime() >=
           policy.graceMs,
     )
+    // The biggest idle hosts go off first, so that what stays on to hold the
+    // reserve is the least capacity that does; among equals, the one empty longest.
     .sort(
       (a, b) =>
+        bySize(b, a) ||
         a.power.emptySince!.localeCompare(b.power.emptySince!) ||
         a.name.localeCompare(b.name),
     );

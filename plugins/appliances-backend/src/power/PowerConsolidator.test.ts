@@ -1,0 +1,125 @@
+import { Host } from '../hosts/HostStore';
+import { ConsolidationPolicy, planConsolidation } from './PowerConsolidator';
+
+const MINUTE = 60_000;
+const pricing = {
+  speedUnitMhz: 1000,
+  speedPriceMinor: 1,
+  memoryUnitMb: 1024,
+  memoryPriceMinor: 1,
+  runningPeriodSeconds: 3600,
+  storageUnitMb: 10240,
+  storagePriceMinor: 1,
+  storagePeriodSeconds: 86400,
+};
+const now = new Date('2026-12-03T12:00:00Z');
+const ago = (minutes: number) =>
+  new Date(now.getTime() - minutes * MINUTE).toISOString();
+
+const policy: ConsolidationPolicy = {
+  graceMs: 15 * MINUTE,
+  reserve: { cpuCores: 6, memoryMb: 0 },
+  lowerBand: { cpuCores: 2, memoryMb: 0 },
+};
+
+/** A host of `cores` cores (4 GB each), on and busy unless told otherwise. */
+function host(
+  name: string,
+  cores: number,
+  o: {
+    power?: 'on' | 'off';
+    usedCores?: number;
+    emptyFor?: number;
+    offFor?: number;
+  } = {},
+): Host {
+  const used = o.usedCores ?? 0;
+  return {
+    id: name,
+    name,
+    owner: 'user:default/provider',
+    cpuModel: 'Sim',
+    coreSpeedMhz: 2000,
+    cpuCores: cores,
+    memoryMb: cores * 4096,
+    storageMb: 1_000_000,
+    pricing,
+    agentUrl: 'https://127.0.0.1:1',
+    bmc: { address: `${name}.bmc`, hasCredentials: true },
+    state: o.power === 'off' ? 'offline' : 'online',
+    poweredOn: o.power !== 'off',
+    power: {
+      state: o.power ?? 'on',
+      changedAt: ago(o.offFor ?? 600),
+      ...(o.emptyFor !== undefined ? { emptySince: ago(o.emptyFor) } : {}),
+    },
+    used: { cpuCores: used, memoryMb: used * 1024, storageMb: used * 1000 },
+    createdAt: ago(10_000),
+    updatedAt: ago(10_000),
+  };
+}
+
+const decide = (hosts: Host[]) =>
+  planConsolidation(hosts, policy, now).map(d => [d.hostName, d.action]);
+
+describe('planConsolidation', () => {
+  it('powers on the smallest host that brings free capacity back to the reserve, not the one off longest', () => {
+    // 1 core free: below the lower band of 2, 5 short of the reserve of 6.
+    const busy = host('busy', 16, { usedCores: 15 });
+    expect(
+      decide([
+        busy,
+        host('big', 64, { power: 'off', offFor: 300 }),
+        host('tiny', 4, { power: 'off', offFor: 200 }),
+        host('small', 8, { power: 'off', offFor: 100 }),
+      ]),
+    ).toEqual([['small', 'on']]);
+  });
+
+  it('powers on the biggest host when none restores the reserve alone, and the one off longest among equals', () => {
+    const busy = host('busy', 16, { usedCores: 16 });
+    expect(
+      decide([
+        busy,
+        host('tiny-1', 2, { power: 'off' }),
+        host('tiny-2', 4, { power: 'off' }),
+      ]),
+    ).toEqual([['tiny-2', 'on']]);
+    expect(
+      decide([
+        busy,
+        host('newer', 32, { power: 'off', offFor: 10 }),
+        host('older', 32, { power: 'off', offFor: 90 }),
+      ]),
+    ).toEqual([['older', 'on']]);
+  });
+
+  it('powers off the biggest idle host the reserve allows, keeping the least capacity on', () => {
+    // 4 cores free on the busy host; idle hosts of 8 and 32 cores.
+    // Either alone could go (36 or 12 left ≥ 6) but not both (4 left).
+    const hosts = [
+      host('busy', 16, { usedCores: 12 }),
+      host('idle-small', 8, { emptyFor: 60 }),
+      host('idle-big', 32, { emptyFor: 20 }),
+    ];
+    expect(decide(hosts)).toEqual([['idle-big', 'off']]);
+    // Among equal hosts the one empty longest goes first.
+    expect(
+      decide([
+        host('busy', 16, { usedCores: 12 }),
+        host('idle-a', 8, { emptyFor: 20 }),
+        host('idle-b', 8, { emptyFor: 60 }),
+      ]),
+    ).toEqual([['idle-b', 'off']]);
+  });
+
+  it('never powers off a host with instances or one inside its grace period', () => {
+    expect(
+      decide([
+        host('busy', 32, { usedCores: 1 }),
+        host('fresh', 32, { emptyFor: 10 }),
+        host('busy-2', 32, { usedCores: 1 }),
+      ]),
+    ).toEqual([]);
+  });
+});
