@@ -36,7 +36,8 @@ describe('EventLoopPacer', () => {
     let busy = 0.95;
     const pacer = new EventLoopPacer({
       utilization: () => busy,
-      pauseMs: 20,
+      pauseMs: 5,
+      busyGapMs: 20,
       maxWaitMs: 5000,
     });
     const done: number[] = [];
@@ -51,6 +52,25 @@ describe('EventLoopPacer', () => {
     // Not all at once when the loop calms down: each a pause after the one before.
     for (let i = 1; i < done.length; i++)
       expect(done[i] - done[i - 1]).toBeGreaterThanOrEqual(15);
+  });
+
+  it('under load that does not let up, hands out one turn per gap', async () => {
+    const pacer = new EventLoopPacer({
+      utilization: () => 1,
+      pauseMs: 5,
+      busyGapMs: 80,
+      maxWaitMs: 0,
+    });
+    const done: number[] = [];
+    const t0 = Date.now();
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        pacer.turn().then(() => done.push(Date.now() - t0)),
+      ),
+    );
+    // Past their limit the waiters are not let through together: requests keep the loop between turns.
+    for (let i = 1; i < done.length; i++)
+      expect(done[i] - done[i - 1]).toBeGreaterThanOrEqual(75);
   });
 
   it('measures the real loop: a blocked loop reads as busy', async () => {

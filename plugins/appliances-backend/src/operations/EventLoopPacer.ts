@@ -3,8 +3,15 @@ import { performance } from 'node:perf_hooks';
 export type EventLoopPacerOptions = {
   /** Event-loop utilization (0–1) above which background work waits. Default 0.7. */
   busyAbove?: number;
-  /** How long one wait lasts before the loop is looked at again, and the gap between two turns while busy. Default 25 ms. */
+  /** How long one wait lasts before the loop is looked at again. Default 25 ms. */
   pauseMs?: number;
+  /**
+   * The gap between two turns handed out while the loop is busy. Under load
+   * that does not let up it bounds how often background work runs: at the
+   * default, four provisioning steps a second, the rest of the loop for
+   * requests. Default 250 ms.
+   */
+  busyGapMs?: number;
   /** The longest a turn waits, so background work is slowed but never starved. Default 2 s. */
   maxWaitMs?: number;
   /** How often utilization is sampled. Default 50 ms. */
@@ -24,6 +31,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 export class EventLoopPacer {
   private readonly busyAbove: number;
   private readonly pauseMs: number;
+  private readonly busyGapMs: number;
   private readonly maxWaitMs: number;
   private readonly utilization: () => number;
   private readonly timer?: NodeJS.Timeout;
@@ -33,6 +41,7 @@ export class EventLoopPacer {
   constructor(options: EventLoopPacerOptions = {}) {
     this.busyAbove = options.busyAbove ?? 0.7;
     this.pauseMs = options.pauseMs ?? 25;
+    this.busyGapMs = options.busyGapMs ?? 250;
     this.maxWaitMs = options.maxWaitMs ?? 2000;
     if (options.utilization) {
       this.utilization = options.utilization;
@@ -55,8 +64,9 @@ export class EventLoopPacer {
 
   /**
    * Resolves at once when the loop has room. While it is busy, turns are
-   * handed out one at a time, `pauseMs` apart, each once the loop has room or
-   * after `maxWaitMs`: waiters let through together would arrive as one burst.
+   * handed out one at a time, `busyGapMs` apart, each once the loop has room
+   * or after `maxWaitMs`: waiters let through together would arrive as one
+   * burst.
    * Returns the time waited.
    */
   async turn(): Promise<number> {
@@ -70,7 +80,7 @@ export class EventLoopPacer {
         await sleep(this.pauseMs);
       }
     });
-    this.queue = mine.then(() => sleep(this.pauseMs));
+    this.queue = mine.then(() => sleep(this.busyGapMs));
     await mine;
     return Date.now() - started;
   }
