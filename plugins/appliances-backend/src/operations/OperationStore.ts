@@ -161,7 +161,17 @@ export class OperationStore {
       ...(row.error ? { error: row.error } : {}),
       steps: steps.map(toStep),
       createdAt: iso(row.created_at)!,
-      updatedAt: iso(row.updated_at)!,
+      // A step's start or end is a change of the operation: the runner writes only the step's row.
+      updatedAt: new Date(
+        Math.max(
+          ...[
+            row.updated_at,
+            ...steps.flatMap(r => [r.started_at, r.finished_at]),
+          ]
+            .filter(v => v !== null)
+            .map(v => new Date(v!).getTime()),
+        ),
+      ).toISOString(),
       ...(row.finished_at !== null ? { finishedAt: iso(row.finished_at) } : {}),
     };
   }
@@ -267,9 +277,6 @@ export class OperationStore {
         ...(change.detail ? { detail: JSON.stringify(change.detail) } : {}),
         ...(change.error !== undefined ? { error: change.error } : {}),
       });
-    // Progress alone does not touch the operation row: a download reports often.
-    if (change.state)
-      await trx('operations').where({ id }).update({ updated_at: now });
   }
 
   /** Sets a failed operation going again from its first step (a retry); false unless it had failed. */
