@@ -102,4 +102,26 @@ describe('SimulatedHypervisor', () => {
       { mac: b[0].mac, addresses: ['10.88.0.2'] },
     ]);
   });
+
+  it('hands out addresses past the first 256 of a bigger pool', async () => {
+    const hv = new SimulatedHypervisor({
+      stateDir: dir,
+      addressPools: { lab: '10.77.0.0/16' },
+    });
+    const spec = await fixture.specFor('big-0');
+    const mac = (i: number) =>
+      `02:7e:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    for (let i = 0; i < 260; i++) {
+      await hv.define({
+        ...spec,
+        name: `big-${i}`,
+        nics: [{ network: 'lab', mac: mac(i), addressSource: 'lease' }],
+      });
+      await hv.start(`big-${i}`);
+    }
+    // .0.0 is the network and .0.1 the gateway: the 260th guest has .1.5.
+    expect(await hv.interfaceAddresses('big-259')).toEqual([
+      { mac: mac(259), addresses: ['10.77.1.5'] },
+    ]);
+  });
 });

@@ -160,7 +160,13 @@ export class SimulatedHypervisor implements Hypervisor {
       if (d.leases?.[nic.mac]) continue;
       const pool = this.addressPools[nic.network];
       if (!pool) continue;
-      const free = poolAddresses(pool).find(a => !taken.has(a));
+      let free: string | undefined;
+      for (const a of poolAddresses(pool)) {
+        if (!taken.has(a)) {
+          free = a;
+          break;
+        }
+      }
       if (!free) continue; // An exhausted pool leaves the NIC without an address, as DHCP would.
       d.leases = { ...d.leases, [nic.mac]: free };
       taken.add(free);

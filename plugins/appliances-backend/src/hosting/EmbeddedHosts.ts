@@ -158,9 +158,14 @@ export class EmbeddedHosts {
           diskGiB: this.o.diskGiB,
           defaultLoad: 0.05,
         },
-        // Each simulated host hands out its own range, as separate LANs would.
+        // Each simulated host hands out its own range, as separate LANs would;
+        // a /16, so that a host as big as the bench's never runs out of addresses.
         networks: [
-          { name: 'default', mode: 'nat', addressPool: `10.77.${index}.0/24` },
+          {
+            name: 'default',
+            mode: 'nat',
+            addressPool: `10.${76 + index}.0.0/16`,
+          },
         ],
         logLevel: 'warn',
       },

@@ -32,11 +32,17 @@ export type HostingConfig = {
   };
 };
 
-function whole(config: Config, key: string, fallback: number, min = 1): number {
+function whole(
+  config: Config,
+  key: string,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = config.getOptionalNumber(key) ?? fallback;
-  if (!Number.isInteger(value) || value < min) {
+  if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(
-      `Invalid config at appliances.${key}: expected a whole number of at least ${min}`,
+      `Invalid config at appliances.${key}: expected a whole number of at least ${min}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ''}`,
     );
   }
   return value;
@@ -71,7 +77,8 @@ export function readHostingConfig(root: Config): HostingConfig {
     }
   }
   const embedded = config.getOptionalConfig('embeddedHosts');
-  const count = embedded ? whole(embedded, 'count', 0, 0) : 0;
+  // Each embedded host gets a /16 of its own, 10.77.0.0/16 onwards.
+  const count = embedded ? whole(embedded, 'count', 0, 0, 100) : 0;
   return {
     currency: readCurrency(root),
     dataDir,
