@@ -6,6 +6,8 @@ const http = require('node:http');
 
 if (process.argv.some(a => /(^|\/)src\/index(\.ts)?$/.test(a))) {
   const queries = {};
+  const fs = require('node:fs');
+  const log = process.env.BENCH_LOG_STATEMENTS;
   const { Client } = require(require.resolve('pg', { paths: [process.cwd()] }));
   const query = Client.prototype.query;
   Client.prototype.query = function counted(...args) {
@@ -13,6 +15,16 @@ if (process.argv.some(a => /(^|\/)src\/index(\.ts)?$/.test(a))) {
     // Per plugin: bench databases are named <prefix><plugin>.
     const plugin = String(db).replace(/^bench_[^_]+_/, '');
     queries[plugin] = (queries[plugin] ?? 0) + 1;
+    // BENCH_LOG_STATEMENTS=<file>: every statement's text, on the profile clock, to see what a phase sends.
+    if (log)
+      fs.appendFileSync(
+        log,
+        `${process.hrtime.bigint() / 1000n} ${plugin} ${String(
+          typeof args[0] === 'string' ? args[0] : args[0]?.text,
+        )
+          .replace(/\s+/g, ' ')
+          .slice(0, 300)}\n`,
+      );
     return query.apply(this, args);
   };
   http

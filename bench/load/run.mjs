@@ -19,7 +19,8 @@
 //
 // Environment: BENCH_PG (default postgresql://postgres@127.0.0.1:5432),
 // BENCH_PORT (default 7208), BENCH_CLIENTS (200), BENCH_SECONDS (60),
-// BENCH_COST_REQUESTS (200; 0 skips the costs), BENCH_COST_PROVISIONS (40).
+// BENCH_COST_REQUESTS (200; 0 skips the costs), BENCH_COST_PROVISIONS (40),
+// BENCH_THINK_MS (1000; 0 for a closed loop), BENCH_PROVISION_WEIGHT (5, of 100).
 import { percentile } from '../lib/percentile.mjs';
 import { root, startBenchBackend } from '../lib/startBenchBackend.mjs';
 import { waitFor } from '../lib/waitFor.mjs';
@@ -29,9 +30,13 @@ const pg = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 const clients = Number(process.env.BENCH_CLIENTS ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const costRequests = Number(process.env.BENCH_COST_REQUESTS ?? 200);
-// Each simulated host leases addresses from a /24 and placement fills the
-// cheapest host first: past ~250 instances a new one waits (addressWaitMs,
-// 120 s) for an address it never gets, so the cost phase provisions fewer.
+// A person reads between clicks: each client waits a think time (exponential,
+// mean BENCH_THINK_MS) after every answer. 0 makes the clients a closed loop
+// that sends the next request at once, which measures the saturated backend.
+const thinkMs = Number(process.env.BENCH_THINK_MS ?? 1000);
+const think = () => -Math.log(1 - Math.random()) * thinkMs;
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+// Provisions cost the most and are measured over fewer.
 const costProvisions = Math.min(
   costRequests,
   Number(process.env.BENCH_COST_PROVISIONS ?? 40),
@@ -46,7 +51,7 @@ const MIX = [
   ['list hosts', 10],
   ['estimate', 10],
   ['action', 10],
-  ['provision', 5],
+  ['provision', Number(process.env.BENCH_PROVISION_WEIGHT ?? 5)],
 ];
 
 const bench = startBenchBackend({
@@ -154,7 +159,10 @@ async function main() {
   const totalWeight = MIX.reduce((n, [, w]) => n + w, 0);
   const pick = () => {
     let r = Math.random() * totalWeight;
-    for (const [kind, w] of MIX) if ((r -= w) < 0) return kind;
+    for (const [kind, w] of MIX) {
+      r -= w;
+      if (r < 0) return kind;
+    }
     return MIX[0][0];
   };
   let provisions = 0;
@@ -186,12 +194,11 @@ async function main() {
   }
 
   /** One request of `kind` by caller `c` (its own instance, its last version). */
-  const mineNow = mine.map(x => ({ ...x }));
   async function once(kind, c) {
     if (kind === 'list instances')
       return call(kind, '/instances?limit=20', {}, 200);
     if (kind === 'get instance')
-      return call(kind, `/instances/${mineNow[c].id}`, {}, 200);
+      return call(kind, `/instances/${mine[c].id}`, {}, 200);
     if (kind === 'list appliances')
       return call(kind, '/appliances?limit=20', {}, 200);
     if (kind === 'list hosts') return call(kind, '/hosts', {}, 200);
@@ -212,7 +219,7 @@ async function main() {
         },
         202,
       );
-    const instance = mineNow[c];
+    const instance = mine[c];
     const action = instance.state === 'started' ? 'stop' : 'start';
     const done = await call(
       kind,
@@ -296,63 +303,37 @@ async function main() {
       st.errors = 0;
       st.examples = [];
     }
-    mine.forEach((x, c) => Object.assign(x, mineNow[c]));
   }
 
   const deadline = performance.now() + seconds * 1000;
   const t0 = performance.now();
   await Promise.all(
-    mine.map(async (instance, c) => {
-      let { version, state } = instance;
+    mine.map(async (_, c) => {
+      // Each client starts at a random point of its first think time, so they do not arrive in one wave.
+      if (thinkMs) await sleep(Math.random() * thinkMs);
       while (performance.now() < deadline) {
-        const kind = pick();
-        if (kind === 'list instances')
-          await call(kind, '/instances?limit=20', {}, 200);
-        else if (kind === 'get instance')
-          await call(kind, `/instances/${instance.id}`, {}, 200);
-        else if (kind === 'list appliances')
-          await call(kind, '/appliances?limit=20', {}, 200);
-        else if (kind === 'list hosts') await call(kind, '/hosts', {}, 200);
-        else if (kind === 'estimate')
-          await call(
-            kind,
-            '/instances/estimate',
-            { method: 'POST', body: provisionBody(`estimate-${c}`) },
-            200,
-          );
-        else if (kind === 'provision')
-          await call(
-            kind,
-            '/instances',
-            {
-              method: 'POST',
-              body: provisionBody(`load-${runId}-${c}-${provisions++}`),
-            },
-            202,
-          );
-        else {
-          const action = state === 'started' ? 'stop' : 'start';
-          const done = await call(
-            kind,
-            `/instances/${instance.id}/actions`,
-            {
-              method: 'POST',
-              body: JSON.stringify({ action, expectedVersion: version }),
-            },
-            200,
-          );
-          if (done) ({ version, state } = done.instance ?? done);
-          else ({ version, state } = await get(`/instances/${instance.id}`));
-        }
+        await once(pick(), c);
+        if (thinkMs) await sleep(think());
       }
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
+  // Provisioning gives way to requests under load: how far it got meanwhile, and when it caught up.
+  const unfinished = async () =>
+    (await get('/instances?limit=1&state=provisioning')).totalCount;
+  const behind = await unfinished();
+  const t1 = performance.now();
+  await waitFor(
+    'the provisions accepted during the load to be started',
+    async () => (await unfinished()) === 0,
+    900_000,
+  );
+  const caughtUp = (performance.now() - t1) / 1000;
 
   const all = [];
   let errors = 0;
   console.log(
-    `bench/load: ${clients} clients for ${elapsed.toFixed(1)} s on PostgreSQL, three simulated hosts in the backend`,
+    `bench/load: ${clients} clients for ${elapsed.toFixed(1)} s on PostgreSQL, three simulated hosts in the backend, ${thinkMs ? `think time ${thinkMs} ms on average between a client's requests` : 'no think time (closed loop)'}`,
   );
   for (const [kind, s] of stats) {
     s.ms.sort((a, b) => a - b);
@@ -364,6 +345,9 @@ async function main() {
     for (const e of s.examples) console.log(`      e.g. ${e}`);
   }
   all.sort((a, b) => a - b);
+  console.log(
+    `  provisions accepted during the load: ${stats.get('provision').ms.length - stats.get('provision').errors}, ${behind} of them not yet started when it ended, all started ${caughtUp.toFixed(1)} s later`,
+  );
   console.log(
     `  all              ${all.length} requests, ${errors} errors, ${(all.length / elapsed).toFixed(0)} req/s, p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms (target: 0 errors, p99 < 250 ms)`,
   );
