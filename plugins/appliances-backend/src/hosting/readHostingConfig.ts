@@ -77,8 +77,8 @@ export function readHostingConfig(root: Config): HostingConfig {
     }
   }
   const embedded = config.getOptionalConfig('embeddedHosts');
-  // Each embedded host gets a /16 of its own, 10.77.0.0/16 onwards.
-  const count = embedded ? whole(embedded, 'count', 0, 0, 100) : 0;
+  // As config.d.ts says; each gets a /16 of its own, 10.77.0.0/16 onwards.
+  const count = embedded ? whole(config, 'embeddedHosts.count', 0, 0, 8) : 0;
   return {
     currency: readCurrency(root),
     dataDir,
@@ -119,10 +119,14 @@ export function readHostingConfig(root: Config): HostingConfig {
       ? {
           embeddedHosts: {
             count: Math.min(count, 8),
-            cpus: whole(embedded, 'cpus', 16),
-            memoryMiB: whole(embedded, 'memoryMiB', 65536),
-            diskGiB: whole(embedded, 'diskGiB', 1024),
-            runningPeriodSeconds: whole(embedded, 'runningPeriodSeconds', 3600),
+            cpus: whole(config, 'embeddedHosts.cpus', 16),
+            memoryMiB: whole(config, 'embeddedHosts.memoryMiB', 65536),
+            diskGiB: whole(config, 'embeddedHosts.diskGiB', 1024),
+            runningPeriodSeconds: whole(
+              config,
+              'embeddedHosts.runningPeriodSeconds',
+              3600,
+            ),
             storagePeriodSeconds: whole(
               embedded,
               'storagePeriodSeconds',
