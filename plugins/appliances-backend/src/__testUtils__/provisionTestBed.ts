@@ -10,7 +10,8 @@ import {
 import { migrateDatabase } from '../database/migrateDatabase';
 import { HostStore } from '../hosts/HostStore';
 import { SecretBox } from '../hosts/SecretBox';
-import { InstanceStore, NewInstance } from '../instances/InstanceStore';
+import { InstanceStore } from '../instances/InstanceStore';
+import { NewInstance } from '../instances/insertInstance';
 import { sealVariables } from '../instances/instanceValues';
 import { ImageLayer } from '../operations/ImageLayers';
 import { OperationStore } from '../operations/OperationStore';

@@ -1,57 +1,20 @@
 import { Knex } from 'knex';
 import { PermissionCriteria } from '@backstage/plugin-permission-common';
-import { InstanceAction } from '@tempest/backstage-plugin-appliances-common';
 import { InstanceQuery } from '../permissions/instanceRules';
 import { applyCriteria } from '../permissions/applyCriteria';
 import { issueMac } from './issueMac';
 import { SealedVariables } from './instanceValues';
 import {
+  InstanceAction,
   InstanceState,
   LockedPrice,
   PlacementDecision,
-  ResourceDemand,
-  hourlyPriceMinor,
 } from '@tempest/backstage-plugin-appliances-common';
+import { Instance, InterruptedAction } from './Instance';
+import { InstanceRow, toInstance } from './toInstance';
+import { NewInstance, insertInstance } from './insertInstance';
 
-/** An instance as the API shows it. */
-export type Instance = {
-  id: string;
-  hostname: string;
-  owner: string;
-  applianceId: string;
-  hostId?: string;
-  requestedHostId?: string;
-  maxPricePerHourMinor?: number;
-  /** The entity whose account pays for it. */
-  costCenter?: string;
-  size: ResourceDemand;
-  state: InstanceState;
-  version: number;
-  price?: LockedPrice & { pricePerHourMinor: number; lockedAt: string };
-  placement?: PlacementDecision;
-  domainName?: string;
-  /** The MAC of its NIC, issued by Tempest when it was requested. */
-  mac?: string;
-  /** The host network its NIC is on. */
-  network?: string;
-  /** IPv4/IPv6 addresses its agent last reported on the NIC. */
-  addresses: string[];
-  /** Its appliance's webpanel with the instance's first address filled in. */
-  webpanelUrl?: string;
-  /** The values it was provisioned with (the guest's seed); secret variables by name only. */
-  domain?: string;
-  sshAuthorizedKeys: string[];
-  variables: Record<string, string>;
-  secretVariables: string[];
-  operationId?: string;
-  error?: string;
-  /** The action running through the agent; others wait until it ends. */
-  pendingAction?: InstanceAction;
-  /** When the instance last entered `started`. */
-  startedAt?: string;
-  createdAt: string;
-  updatedAt: string;
-};
+export type { Instance } from './Instance';
 
 /** Which instances a list returns; `criteria` is the caller's permission filter. */
 export type InstancePageQuery = {
@@ -66,162 +29,12 @@ export type InstancePageQuery = {
   offset: number;
 };
 
-type InstanceRow = {
-  id: string;
-  hostname: string;
-  active_hostname: string | null;
-  owner: string;
-  appliance_id: string;
-  host_id: string | null;
-  requested_host_id: string | null;
-  max_price_per_hour_minor: number | string | null;
-  cost_center?: string | null;
-  cpu_cores: number;
-  memory_mb: number | string;
-  storage_mb: number | string;
-  state: InstanceState;
-  version: number;
-  running_price_minor: number | string | null;
-  running_period_seconds: number | null;
-  storage_price_minor: number | string | null;
-  storage_period_seconds: number | null;
-  priced_at: Date | string | number | null;
-  placement: string | null;
-  domain_name: string | null;
-  mac?: string | null;
-  network?: string | null;
-  addresses?: string | null;
-  webpanel?: string | null;
-  domain?: string | null;
-  ssh_authorized_keys?: string | null;
-  variables?: string | null;
-  secret_variables?: string | null;
-  operation_id: string | null;
-  error: string | null;
-  pending_action?: InstanceAction | null;
-  pending_from?: InstanceState | null;
-  pending_until?: Date | string | number | null;
-  started_at?: Date | string | number | null;
-  created_at: Date | string | number;
-  updated_at: Date | string | number;
-};
-
-const iso = (v: Date | string | number) => new Date(v).toISOString();
-
 const NO_PENDING = {
   pending_action: null,
   pending_since: null,
   pending_from: null,
   pending_until: null,
 };
-
-/** An action whose process stopped renewing it, with the state it started from. */
-export type InterruptedAction = Instance & {
-  pendingAction: InstanceAction;
-  pendingFrom: InstanceState;
-};
-
-function toInstance(row: InstanceRow): Instance {
-  const price: LockedPrice | undefined =
-    row.running_price_minor === null
-      ? undefined
-      : {
-          runningPriceMinor: Number(row.running_price_minor),
-          runningPeriodSeconds: row.running_period_seconds!,
-          storagePriceMinor: Number(row.storage_price_minor),
-          storagePeriodSeconds: row.storage_period_seconds!,
-        };
-  return {
-    id: row.id,
-    hostname: row.hostname,
-    owner: row.owner,
-    applianceId: row.appliance_id,
-    ...(row.host_id ? { hostId: row.host_id } : {}),
-    ...(row.requested_host_id
-      ? { requestedHostId: row.requested_host_id }
-      : {}),
-    ...(row.max_price_per_hour_minor !== null
-      ? { maxPricePerHourMinor: Number(row.max_price_per_hour_minor) }
-      : {}),
-    ...(row.cost_center ? { costCenter: row.cost_center } : {}),
-    size: {
-      cpuCores: row.cpu_cores,
-      memoryMb: Number(row.memory_mb),
-      storageMb: Number(row.storage_mb),
-    },
-    state: row.state,
-    version: row.version,
-    ...(price
-      ? {
-          price: {
-            ...price,
-            pricePerHourMinor: hourlyPriceMinor(price),
-            lockedAt: iso(row.priced_at!),
-          },
-        }
-      : {}),
-    ...(row.placement ? { placement: JSON.parse(row.placement) } : {}),
-    ...(row.domain_name ? { domainName: row.domain_name } : {}),
-    ...(row.mac ? { mac: row.mac } : {}),
-    ...(row.network ? { network: row.network } : {}),
-    addresses: row.addresses ? JSON.parse(row.addresses) : [],
-    ...webpanelUrlOf(row),
-    ...(row.domain ? { domain: row.domain } : {}),
-    sshAuthorizedKeys: row.ssh_authorized_keys
-      ? JSON.parse(row.ssh_authorized_keys)
-      : [],
-    variables: row.variables ? JSON.parse(row.variables) : {},
-    secretVariables: row.secret_variables
-      ? (JSON.parse(row.secret_variables) as SealedVariables).names
-      : [],
-    ...(row.operation_id ? { operationId: row.operation_id } : {}),
-    ...(row.error ? { error: row.error } : {}),
-    ...(row.pending_action ? { pendingAction: row.pending_action } : {}),
-    ...(row.started_at ? { startedAt: iso(row.started_at) } : {}),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
-/** A webpanel path on the instance becomes a URL at its first address (IPv4 first); a URL stays as it is. */
-function webpanelUrlOf(row: InstanceRow): { webpanelUrl?: string } {
-  if (!row.webpanel) return {};
-  if (!row.webpanel.startsWith('/')) return { webpanelUrl: row.webpanel };
-  const addresses: string[] = row.addresses ? JSON.parse(row.addresses) : [];
-  const address =
-    addresses.find(a => !a.includes(':')) ??
-    addresses.find(a => !/^fe80:/i.test(a));
-  if (!address) return {};
-  const host = address.includes(':') ? `[${address}]` : address;
-  return { webpanelUrl: `http://${host}${row.webpanel}` };
-}
-
-export type NewInstance = {
-  id: string;
-  hostname: string;
-  owner: string;
-  applianceId: string;
-  size: ResourceDemand;
-  requestedHostId?: string;
-  maxPricePerHourMinor?: number;
-  /** Entity ref whose account pays (billing); the owner's when absent. */
-  costCenter?: string;
-  operationId: string;
-  /** The appliance's webpanel. */
-  webpanel?: string;
-  domain?: string;
-  sshAuthorizedKeys?: string[];
-  variables?: Record<string, string>;
-  secretVariables?: SealedVariables;
-};
-
-function isMacCollision(e: unknown): boolean {
-  const err = e as { constraint?: string; message?: string };
-  return (
-    err.constraint === 'instances_mac_unique' ||
-    /UNIQUE constraint failed: instances\.mac/.test(err.message ?? '')
-  );
-}
 
 /** Instances; every change of state bumps the version. */
 export class InstanceStore {
@@ -232,56 +45,7 @@ export class InstanceStore {
 
   /** Records a requested instance with a MAC of its own (drawn again, within the transaction, while it collides). */
   async insert(trx: Knex, input: NewInstance, now: Date) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // A savepoint: on PostgreSQL a failed insert would spoil the whole transaction.
-        await (trx as Knex.Transaction).transaction(sp =>
-          this.insertRow(sp, input, now, this.newMac()),
-        );
-        return;
-      } catch (e) {
-        if (!isMacCollision(e) || attempt >= 8) throw e;
-      }
-    }
-  }
-
-  private async insertRow(
-    trx: Knex,
-    input: NewInstance,
-    now: Date,
-    mac: string,
-  ) {
-    await trx('instances').insert({
-      id: input.id,
-      mac,
-      webpanel: input.webpanel ?? null,
-      domain: input.domain ?? null,
-      ssh_authorized_keys: input.sshAuthorizedKeys?.length
-        ? JSON.stringify(input.sshAuthorizedKeys)
-        : null,
-      variables:
-        input.variables && Object.keys(input.variables).length
-          ? JSON.stringify(input.variables)
-          : null,
-      secret_variables: input.secretVariables
-        ? JSON.stringify(input.secretVariables)
-        : null,
-      hostname: input.hostname,
-      active_hostname: input.hostname.toLowerCase(),
-      owner: input.owner,
-      appliance_id: input.applianceId,
-      requested_host_id: input.requestedHostId ?? null,
-      max_price_per_hour_minor: input.maxPricePerHourMinor ?? null,
-      cost_center: input.costCenter ?? null,
-      cpu_cores: input.size.cpuCores,
-      memory_mb: input.size.memoryMb,
-      storage_mb: input.size.storageMb,
-      state: 'provisioning',
-      version: 1,
-      operation_id: input.operationId,
-      created_at: now,
-      updated_at: now,
-    });
+    await insertInstance(trx, input, now, this.newMac);
   }
 
   async get(id: string, trx: Knex = this.db): Promise<Instance | undefined> {

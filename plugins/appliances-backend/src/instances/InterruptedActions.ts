@@ -10,7 +10,8 @@ import { AgentCallError, agentCall } from '../operations/agentCall';
 import { OperationStore } from '../operations/OperationStore';
 import { InstanceEventStore } from './InstanceEventStore';
 import { driftOf } from './InstanceReconciler';
-import { InterruptedAction, InstanceStore } from './InstanceStore';
+import { InstanceStore } from './InstanceStore';
+import { InterruptedAction } from './Instance';
 import { releaseCapacity, runActionOnAgent } from './runActionOnAgent';
 
 type DomainStateName = AgentApiComponents['schemas']['DomainStateName'];
