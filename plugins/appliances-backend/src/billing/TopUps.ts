@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   Account,
   AccountRow,
@@ -8,6 +8,8 @@ import {
   toAccount,
 } from './AccountStore';
 import { isUniqueViolation } from './isUniqueViolation';
+
+const MAX_BALANCE = Number.MAX_SAFE_INTEGER;
 
 /** Credits to accounts, from the top-ups account, once per reference. */
 export class TopUps {
@@ -88,12 +90,20 @@ export class TopUps {
             amount_minor: top.amountMinor,
           },
         ]);
-        await trx('billing_accounts')
-          .where({ id: source.id })
-          .decrement('balance_minor', top.amountMinor);
-        await trx('billing_accounts')
+        // Balances are read back as JavaScript numbers: past 2^53 - 1 they would no longer be exact.
+        const credited = await trx('billing_accounts')
           .where({ id: accountId })
+          .andWhere('balance_minor', '<=', MAX_BALANCE - top.amountMinor)
           .increment('balance_minor', top.amountMinor);
+        const debited = await trx('billing_accounts')
+          .where({ id: source.id })
+          .andWhere('balance_minor', '>=', top.amountMinor - MAX_BALANCE)
+          .decrement('balance_minor', top.amountMinor);
+        if (credited !== 1 || debited !== 1) {
+          throw new ConflictError(
+            `This top-up would take the balance past ${MAX_BALANCE.toLocaleString('en-US')} minor units, the most Tempest keeps exactly; the balance stays ${Number(account.balance_minor)}`,
+          );
+        }
       }
       const after = await trx<AccountRow>('billing_accounts')
         .where({ id: accountId })

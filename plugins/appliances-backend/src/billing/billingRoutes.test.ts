@@ -254,5 +254,36 @@ describe.each(databases.eachSupportedId())(
         .set('Authorization', as(BOB));
       expect(buyer.body.items).toEqual([]);
     });
+
+    it('refuses a top-up that would take a balance past what is kept exactly, and changes nothing', async () => {
+      const top = (amountMinor: number, reference: string) =>
+        request(adminServer)
+          .post(`/api/appliances/accounts/${bob}/top-ups`)
+          .set('Authorization', as(ANN))
+          .send({ amountMinor, reference });
+      const before = (await top(2745, 'BIG-1')).body.account.balanceMinor;
+      const ledger = async () =>
+        (
+          await request(adminServer)
+            .get(`/api/appliances/accounts/${bob}/ledger?limit=100`)
+            .set('Authorization', as(ANN))
+        ).body.items.length;
+      const lines = await ledger();
+      const refused = await top(Number.MAX_SAFE_INTEGER, 'BIG-2');
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toBe(
+        `This top-up would take the balance past 9,007,199,254,740,991 minor units, the most Tempest keeps exactly; the balance stays ${before}`,
+      );
+      const account = await request(adminServer)
+        .get(`/api/appliances/accounts/${bob}`)
+        .set('Authorization', as(ANN));
+      expect(account.body.balanceMinor).toBe(before);
+      expect(await ledger()).toBe(lines);
+      // The reference was not used up: the top-up can be sent again with a smaller amount.
+      expect((await top(5, 'BIG-2')).body).toMatchObject({
+        created: true,
+        account: { balanceMinor: before + 5 },
+      });
+    });
   },
 );
