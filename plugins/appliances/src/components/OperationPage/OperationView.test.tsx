@@ -163,6 +163,9 @@ describe('OperationView', () => {
       screen.queryByText('resource:default/web-1'),
     ).not.toBeInTheDocument();
     expect(screen.getByText('€12.34 per hour')).toBeInTheDocument();
+    expect(
+      screen.getByText('2 cores, 2,048 MB memory, 20,480 MB storage'),
+    ).toBeInTheDocument();
     expect(screen.getAllByText('100%')).toHaveLength(8);
   });
 });

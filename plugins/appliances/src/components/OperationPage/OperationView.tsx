@@ -19,7 +19,10 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import { isCatalogued } from '@tempest/backstage-plugin-appliances-common';
+import {
+  describeSize,
+  isCatalogued,
+} from '@tempest/backstage-plugin-appliances-common';
 import { Instance, Operation, hostingApi } from '../../hosting/hostingApi';
 import { StepDetail, stepProgressCaption } from './StepDetail';
 import { useMoney } from '../../money/useMoney';
@@ -84,7 +87,7 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
             <TableHead>
               <TableRow>
                 <TableCell>Step</TableCell>
-                <TableCell>State</TableCell>
+                <TableCell style={{ whiteSpace: 'nowrap' }}>State</TableCell>
                 <TableCell style={{ width: '30%' }}>Progress</TableCell>
                 <TableCell>Detail</TableCell>
               </TableRow>
@@ -149,7 +152,7 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                 state: instance.state,
                 appliance: <ApplianceLink applianceId={instance.applianceId} />,
                 host: <HostLink hostName={instance.hostName} />,
-                size: `${instance.size.cpuCores} cores, ${instance.size.memoryMb} MB, ${instance.size.storageMb} MB`,
+                size: describeSize(instance.size),
                 'price (locked)':
                   instance.price?.pricePerHourMinor === undefined
                     ? '—'
