@@ -1,23 +1,12 @@
-import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
+import { TestDatabases } from '@backstage/backend-test-utils';
 import { waitFor } from '@tempest/provider-agent/testing';
-import { AgentConnector } from '../hosts/AgentConnector';
-import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { diskNameOf } from '../operations/diskNameOf';
-import {
-  createOnlineTestHost,
-  insertProvisionRequest,
-  provisionTestStores,
-  testBuyer as buyer,
-  testSize,
-  useProvisionTestAgent,
-} from '../__testUtils__/provisionTestBed';
+import { useInstanceActionsTestBed } from '../__testUtils__/instanceActionsTestBed';
+import { testBuyer as buyer } from '../__testUtils__/provisionTestBed';
 import {
   InstanceActionConflict,
   InstanceActionUnavailable,
-  InstanceActions,
 } from './InstanceActions';
-import { InstanceEventStore } from './InstanceEventStore';
-import { InstanceReconciler } from './InstanceReconciler';
 
 jest.setTimeout(120_000);
 
@@ -26,86 +15,7 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 describe.each(databases.eachSupportedId())(
   'instance actions on %s',
   databaseId => {
-    const env = useProvisionTestAgent({ os: 64 * 1024, appliance: 64 * 1024 });
-
-    async function setup() {
-      const { db, hosts, instances, operations } = await provisionTestStores(
-        databases,
-        databaseId,
-      );
-      const events = new InstanceEventStore(db);
-      const connector = new AgentConnector({
-        ca: env.agent.pki.ca,
-        client: env.agent.pki.client,
-      });
-      const auditor = mockServices.auditor.mock();
-      const runner = new ProvisionRunner({
-        db,
-        hosts,
-        instances,
-        operations,
-        events,
-        appliances: { get: async () => ({ id: 'sample.webserv.2.0' }) as any },
-        layers: { layersFor: async () => env.layers },
-        agents: connector,
-        logger: mockServices.logger.mock(),
-        auditor,
-        pollMs: 20,
-      });
-      const actions = new InstanceActions({
-        db,
-        instances,
-        events,
-        hosts,
-        operations,
-        agents: connector,
-        kick: id => void runner.kick(id),
-        shutdownTimeoutSeconds: 1,
-        logger: mockServices.logger.mock(),
-      });
-      const reconciler = new InstanceReconciler({
-        instances,
-        events,
-        hosts,
-        agents: connector,
-        auditor,
-        logger: mockServices.logger.mock(),
-      });
-      const host = await createOnlineTestHost(db, hosts, env.agent);
-      const client = connector.forHost(host);
-
-      async function provision(hostname: string, demand = testSize) {
-        const { instanceId, operationId } = await insertProvisionRequest(
-          db,
-          { operations, instances },
-          hostname,
-          demand,
-        );
-        await runner.kick(operationId);
-        return (await instances.get(instanceId))!;
-      }
-      const domainState = async (id: string) =>
-        (
-          await client.GET('/v1/domains/{name}/state', {
-            params: { path: { name: diskNameOf(id) } },
-          })
-        ).data?.state;
-      return {
-        db,
-        hosts,
-        instances,
-        operations,
-        events,
-        actions,
-        reconciler,
-        runner,
-        host,
-        client,
-        provision,
-        domainState,
-        auditor,
-      };
-    }
+    const setup = useInstanceActionsTestBed(databases, databaseId);
 
     async function refusal(promise: Promise<unknown>) {
       try {
@@ -342,76 +252,6 @@ describe.each(databases.eachSupportedId())(
       await waitFor(
         () => instances.get(failed.id),
         i => i!.state === 'started',
-      );
-    });
-
-    it('keeps the addresses the agent reports, updating them when they change', async () => {
-      const { reconciler, instances, provision, db, client } = await setup();
-      const a = await provision('addr-1');
-      expect(a.addresses).toHaveLength(1);
-      const held = a.addresses;
-      // The guest's lease moved on (as recorded): the agent's truth wins, without a version bump.
-      await db('instances')
-        .where({ id: a.id })
-        .update({ addresses: JSON.stringify(['10.9.9.9']) });
-      await reconciler.reconcileAll();
-      expect(await instances.get(a.id)).toMatchObject({
-        addresses: held,
-        version: a.version,
-      });
-      await client.POST('/v1/domains/{name}/destroy', {
-        params: { path: { name: diskNameOf(a.id) } },
-      });
-      await reconciler.reconcileAll();
-      expect(await instances.get(a.id)).toMatchObject({
-        state: 'stopped',
-        addresses: [],
-      });
-    });
-
-    it('reconciles drift: a guest that died becomes stopped, a vanished domain error, with events and audit', async () => {
-      const { reconciler, instances, events, provision, client, auditor } =
-        await setup();
-      const a = await provision('drift-1');
-      const b = await provision('drift-2');
-      expect(await reconciler.reconcileAll()).toEqual({ checked: 2, fixed: 0 });
-      await client.POST('/v1/domains/{name}/destroy', {
-        params: { path: { name: diskNameOf(a.id) } },
-      });
-      await client.POST('/v1/domains/{name}/destroy', {
-        params: { path: { name: diskNameOf(b.id) } },
-      });
-      await client.DELETE('/v1/domains/{name}', {
-        params: { path: { name: diskNameOf(b.id) } },
-      });
-      expect(await reconciler.reconcileAll()).toEqual({ checked: 2, fixed: 2 });
-      expect(await instances.get(a.id)).toMatchObject({
-        state: 'stopped',
-        version: 3,
-      });
-      expect(await instances.get(b.id)).toMatchObject({
-        state: 'error',
-        version: 3,
-        error: 'The domain is gone from its host',
-      });
-      const [event] = await events.list(a.id, { limit: 1 });
-      expect(event).toMatchObject({
-        kind: 'reconcile',
-        actor: 'system:reconciler',
-        fromState: 'started',
-        toState: 'stopped',
-        version: 3,
-      });
-      expect(auditor.createEvent).toHaveBeenCalledWith(
-        expect.objectContaining({
-          eventId: 'instance-reconciled',
-          meta: expect.objectContaining({
-            instanceId: a.id,
-            from: 'started',
-            to: 'stopped',
-            version: 3,
-          }),
-        }),
       );
     });
   },
