@@ -146,6 +146,24 @@ describe.each(databases.eachSupportedId())('BillingTask on %p', databaseId => {
     expect(await ledgerProblems(knex)).toEqual([]);
   });
 
+  it('skips periods already in the ledger when a segment is behind it, and charges the rest', async () => {
+    const { knex, task } = await setUp(databaseId);
+    await moveInstance(knex, 'i-1', 'provisioning', 'started', T0);
+    await task.tick(T0 + 10 * MIN);
+    const charged = -(2 * 3 + 11 * 7);
+    expect((await balances(knex)).get(BUYER)).toBe(charged);
+    // As if the segments' progress were lost: every period is due again.
+    await knex('billing_segments').update({
+      next_k: 0,
+      next_due_ms: knex.ref('start_ms'),
+    });
+    const again = await task.tick(T0 + 12 * MIN);
+    // Only the running periods at 11 and 12 minutes are new.
+    expect(again.charged).toBe(2);
+    expect((await balances(knex)).get(BUYER)).toBe(charged - 2 * 7);
+    expect(await ledgerProblems(knex)).toEqual([]);
+  });
+
   it('takes a platform fee in its own account and marks low balances', async () => {
     const { knex, accounts, task } = await setUp(databaseId, 1250);
     await knex('instances')
