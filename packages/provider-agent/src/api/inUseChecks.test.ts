@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { emptyQcow2 } from '../disks/qcow2';
-import { startChannel, waitFor } from '../testing/channelFixture';
+import { startChannel } from '../testing/channelFixture';
+import { installImage } from '../testing/installImage';
 import { startTestAgent, TestAgent } from '../testing/startTestAgent';
 
 /**
@@ -17,19 +18,8 @@ describe('in-use checks when the data directory cannot be read', () => {
   const realReaddir = fs.readdir;
   let failing: string | undefined;
 
-  const install = async (kind: 'os' | 'appliance', name: string, body: any) => {
-    const res = await t.client.PUT('/v1/images/{kind}/{name}', {
-      params: { path: { kind, name } },
-      body,
-    });
-    const id = (res.data as any).id;
-    return waitFor(
-      async () =>
-        (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } }))
-          .data!,
-      d => d.state === 'done' || d.state === 'failed',
-    );
-  };
+  const install = (kind: 'os' | 'appliance', name: string, body: any) =>
+    installImage(t, kind, name, body);
 
   beforeAll(async () => {
     channel = await startChannel();

@@ -15,6 +15,7 @@ import {
 import { hypervisorContract, HypervisorFixture } from './hypervisorContract';
 import { VirshHypervisor } from './VirshHypervisor';
 import { runCommand } from '../exec/runCommand';
+import { installTinyAppliance } from './__testUtils__/installTinyAppliance';
 
 const DAEMON_TOOLS = ['virsh', 'libvirtd', 'unshare', 'nsenter'];
 const GUEST_TOOLS = [
@@ -132,43 +133,9 @@ describeWithTools(GUEST_TOOLS, 'VirshHypervisor with real TCG guests', () => {
       { dir: await fs.mkdtemp(path.join(handle.dir, 'agent-')) },
     );
     try {
-      const install = async (
-        kind: 'os' | 'appliance' | 'boot',
-        name: string,
-        file: string,
-        os?: string,
-      ) => {
-        const body = await channel.publish(
-          `/${kind}/${name}`,
-          await fs.readFile(file),
-          { os },
-        );
-        const res = await t.client.PUT('/v1/images/{kind}/{name}', {
-          params: { path: { kind, name } },
-          body,
-        });
-        const id = (res.data as any).id;
-        const done = await waitFor(
-          async () =>
-            (
-              await t.client.GET('/v1/downloads/{id}', {
-                params: { path: { id } },
-              })
-            ).data!,
-          d => d.state === 'done' || d.state === 'failed',
-          60_000,
-        );
+      const downloads = await installTinyAppliance(t, channel, appliance);
+      for (const done of downloads)
         expect(done).toMatchObject({ state: 'done' });
-      };
-      await install('os', 'busybox-os', appliance.osImage);
-      await install(
-        'appliance',
-        'tiny',
-        appliance.applianceImage,
-        'busybox-os',
-      );
-      await install('boot', 'cloud-kernel', appliance.kernel);
-      await install('boot', 'tiny-initrd', appliance.initrd);
 
       const disk = await t.client.POST('/v1/disks', {
         body: {
@@ -284,42 +251,7 @@ describeWithTools(
         { dir: await fs.mkdtemp(path.join(handle.dir, 'agent-')) },
       );
       try {
-        const install = async (
-          kind: 'os' | 'appliance' | 'boot',
-          name: string,
-          file: string,
-          os?: string,
-        ) => {
-          const body = await channel.publish(
-            `/${kind}/${name}`,
-            await fs.readFile(file),
-            { os },
-          );
-          const res = await t.client.PUT('/v1/images/{kind}/{name}', {
-            params: { path: { kind, name } },
-            body,
-          });
-          const id = (res.data as any).id;
-          await waitFor(
-            async () =>
-              (
-                await t.client.GET('/v1/downloads/{id}', {
-                  params: { path: { id } },
-                })
-              ).data!,
-            d => d.state === 'done' || d.state === 'failed',
-            60_000,
-          );
-        };
-        await install('os', 'busybox-os', appliance.osImage);
-        await install(
-          'appliance',
-          'tiny',
-          appliance.applianceImage,
-          'busybox-os',
-        );
-        await install('boot', 'cloud-kernel', appliance.kernel);
-        await install('boot', 'tiny-initrd', appliance.initrd);
+        await installTinyAppliance(t, channel, appliance);
         await t.client.POST('/v1/disks', {
           body: {
             name: 'web-1',
@@ -402,41 +334,5 @@ describeWithTools(
         await channel.close();
       }
     }, 300_000);
-  },
-);
-
-describeWithTools(
-  ['virsh'],
-  'VirshHypervisor on test:///default (no daemon, no state between calls)',
-  () => {
-    const hv = new VirshHypervisor({ uri: 'test:///default' });
-
-    it('reads node info and the built-in running domain', async () => {
-      expect((await hv.nodeInfo()).cpus).toBeGreaterThan(0);
-      await expect(hv.status('test')).resolves.toMatchObject({
-        name: 'test',
-        state: 'running',
-      });
-      expect((await hv.cpuTimes()).get('test')).toBeGreaterThan(0);
-      expect((await hv.list()).map(d => d.name)).toContain('test');
-    });
-
-    it('maps virsh errors to stable codes', async () => {
-      await expect(hv.status('ghost')).rejects.toMatchObject({
-        code: 'UNKNOWN_DOMAIN',
-      });
-      await expect(hv.start('test')).rejects.toMatchObject({
-        code: 'DOMAIN_STATE_CONFLICT',
-      });
-      await expect(hv.resume('test')).rejects.toMatchObject({
-        code: 'DOMAIN_STATE_CONFLICT',
-      });
-    });
-
-    it('refuses a URI that could become a virsh flag', () => {
-      expect(() => new VirshHypervisor({ uri: '--readonly' })).toThrow(
-        /Invalid hypervisor URI/,
-      );
-    });
   },
 );

@@ -1,5 +1,6 @@
 import { emptyQcow2 } from '../../disks/qcow2';
-import { startChannel, waitFor } from '../../testing/channelFixture';
+import { startChannel } from '../../testing/channelFixture';
+import { installImage } from '../../testing/installImage';
 import { startTestAgent } from '../../testing/startTestAgent';
 
 /**
@@ -9,36 +10,22 @@ import { startTestAgent } from '../../testing/startTestAgent';
 export async function startAgentWithImages() {
   const channel = await startChannel();
   const t = await startTestAgent();
-  const install = async (
-    kind: 'os' | 'appliance' | 'boot',
-    name: string,
-    body: any,
-  ) => {
-    const res = await t.client.PUT('/v1/images/{kind}/{name}', {
-      params: { path: { kind, name } },
-      body,
-    });
-    const id = (res.data as any).id;
-    return waitFor(
-      async () =>
-        (await t.client.GET('/v1/downloads/{id}', { params: { path: { id } } }))
-          .data!,
-      d => d.state === 'done' || d.state === 'failed',
-    );
-  };
-  await install(
+  await installImage(
+    t,
     'os',
     'debian',
     await channel.publish('/os.qcow2', emptyQcow2(1024 ** 3)),
   );
-  await install(
+  await installImage(
+    t,
     'appliance',
     'mail',
     await channel.publish('/mail.qcow2', emptyQcow2(2 * 1024 ** 3), {
       os: 'debian',
     }),
   );
-  await install(
+  await installImage(
+    t,
     'boot',
     'vmlinuz',
     await channel.publish('/vmlinuz', Buffer.from('kernel')),
