@@ -143,7 +143,7 @@ describe('NICs and volumes of domains and disks (simulated driver)', () => {
     expect(defined.response.status).toBe(201);
     const state = JSON.parse(
       await fs.readFile(
-        path.join(t.config.dataDir, 'simulated/hypervisor.json'),
+        path.join(t.config.dataDir, 'simulated/domains/vol-1.json'),
         'utf8',
       ),
     );

@@ -40,7 +40,7 @@ describe('SimulatedHypervisor', () => {
     hypervisorContract(() => fixture);
   });
 
-  it('keeps its domains across a restart (state file in its data dir)', async () => {
+  it('keeps its domains across a restart (state files in its data dir)', async () => {
     const first = new SimulatedHypervisor({ stateDir: dir });
     await first.define(await fixture.specFor('persisted'));
     await first.start('persisted');
@@ -49,6 +49,54 @@ describe('SimulatedHypervisor', () => {
       state: 'running',
       vcpus: 2,
     });
+  });
+
+  it('keeps each domain in a file of its own and removes it when the domain is undefined', async () => {
+    const own = await fs.mkdtemp(path.join(os.tmpdir(), 'sim-hv-files-'));
+    try {
+      const hv = new SimulatedHypervisor({ stateDir: own });
+      await hv.define(await fixture.specFor('file-a'));
+      await hv.define(await fixture.specFor('file-b'));
+      await hv.start('file-b');
+      const files = async () =>
+        (await fs.readdir(path.join(own, 'domains'))).sort();
+      expect(await files()).toEqual(['file-a.json', 'file-b.json']);
+      await hv.undefine('file-a');
+      expect(await files()).toEqual(['file-b.json']);
+      const again = new SimulatedHypervisor({ stateDir: own });
+      expect((await again.list()).map(d => [d.name, d.state])).toEqual([
+        ['file-b', 'running'],
+      ]);
+    } finally {
+      await fs.rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over the single state file earlier versions wrote', async () => {
+    const own = await fs.mkdtemp(path.join(os.tmpdir(), 'sim-hv-legacy-'));
+    try {
+      const spec = await fixture.specFor('legacy-1');
+      await fs.writeFile(
+        path.join(own, 'hypervisor.json'),
+        JSON.stringify({
+          domains: [
+            { spec, state: 'running', cpuTimeNs: 0, since: 0, load: 0.1 },
+          ],
+        }),
+      );
+      const hv = new SimulatedHypervisor({ stateDir: own });
+      await expect(hv.status('legacy-1')).resolves.toMatchObject({
+        state: 'running',
+      });
+      expect((await fs.readdir(own)).sort()).toEqual(['domains']);
+      await hv.destroy('legacy-1');
+      const again = new SimulatedHypervisor({ stateDir: own });
+      await expect(again.status('legacy-1')).resolves.toMatchObject({
+        state: 'shutoff',
+      });
+    } finally {
+      await fs.rm(own, { recursive: true, force: true });
+    }
   });
 
   it('derives CPU time from the configured load', async () => {

@@ -29,7 +29,7 @@ interface SimulatedDomain {
 }
 
 export interface SimulatedHypervisorOptions {
-  /** Directory holding `hypervisor.json`, the simulated host's state. */
+  /** Directory holding the simulated host's state: `domains/<name>.json`, one file per domain. */
   stateDir: string;
   node?: Partial<NodeInfo>;
   defaultLoad?: number;
@@ -38,25 +38,27 @@ export interface SimulatedHypervisorOptions {
 }
 
 /**
- * A hypervisor in a JSON file: for the embedded default and fast tests.
+ * A hypervisor in JSON files, one per domain as libvirt keeps one XML file per
+ * domain, so a change writes that domain only: for the embedded default and
+ * fast tests.
  * Differences from libvirt: shutdown completes at once (a real guest may
  * ignore it), and CPU time follows each domain's configured load.
  */
 export class SimulatedHypervisor implements Hypervisor {
   readonly driver = 'simulated' as const;
   readonly uri: string;
-  private readonly file: string;
+  private readonly dir: string;
   private readonly domains = new Map<string, SimulatedDomain>();
   private readonly node: NodeInfo;
   private readonly defaultLoad: number;
   private readonly addressPools: Record<string, string>;
-  /** The state file's write under way, and the one waiting to follow it. */
-  private saving?: Promise<void>;
-  private nextSave?: Promise<void>;
+  /** Per domain: its file's write under way, and the one waiting to follow it. */
+  private readonly saving = new Map<string, Promise<void>>();
+  private readonly nextSave = new Map<string, Promise<void>>();
 
   constructor(options: SimulatedHypervisorOptions) {
-    this.file = path.join(options.stateDir, 'hypervisor.json');
-    this.uri = `simulated://${this.file}`;
+    this.dir = path.join(options.stateDir, 'domains');
+    this.uri = `simulated://${this.dir}`;
     this.node = {
       cpus: options.node?.cpus ?? 16,
       cpuModel: options.node?.cpuModel ?? 'Simulated x86_64',
@@ -64,12 +66,28 @@ export class SimulatedHypervisor implements Hypervisor {
     };
     this.defaultLoad = options.defaultLoad ?? 0.05;
     this.addressPools = options.addressPools ?? {};
-    if (fs.existsSync(this.file)) {
-      const saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as {
+    fs.mkdirSync(this.dir, { recursive: true });
+    // Earlier versions kept every domain in one hypervisor.json: split it once.
+    const legacy = path.join(options.stateDir, 'hypervisor.json');
+    if (fs.existsSync(legacy)) {
+      const saved = JSON.parse(fs.readFileSync(legacy, 'utf8')) as {
         domains: SimulatedDomain[];
       };
-      for (const d of saved.domains) this.domains.set(d.spec.name, d);
+      for (const d of saved.domains)
+        fs.writeFileSync(this.fileOf(d.spec.name), JSON.stringify(d));
+      fs.rmSync(legacy);
     }
+    for (const file of fs.readdirSync(this.dir)) {
+      if (!file.endsWith('.json')) continue; // a write's leftover temp file
+      const d = JSON.parse(
+        fs.readFileSync(path.join(this.dir, file), 'utf8'),
+      ) as SimulatedDomain;
+      this.domains.set(d.spec.name, d);
+    }
+  }
+
+  private fileOf(name: string) {
+    return path.join(this.dir, `${validateName(name, 'domain name')}.json`);
   }
 
   async nodeInfo(): Promise<NodeInfo> {
@@ -91,7 +109,7 @@ export class SimulatedHypervisor implements Hypervisor {
       since: Date.now(),
       load: this.defaultLoad,
     });
-    await this.save();
+    await this.save(spec.name);
   }
 
   async start(name: string): Promise<void> {
@@ -172,7 +190,7 @@ export class SimulatedHypervisor implements Hypervisor {
       taken.add(free);
       changed = true;
     }
-    if (changed) await this.save();
+    if (changed) await this.save(d.spec.name);
   }
 
   async shutdown(name: string): Promise<void> {
@@ -215,7 +233,7 @@ export class SimulatedHypervisor implements Hypervisor {
       );
     }
     this.domains.delete(name);
-    await this.save();
+    await this.save(name);
   }
 
   async status(name: string): Promise<DomainStatus> {
@@ -241,7 +259,7 @@ export class SimulatedHypervisor implements Hypervisor {
     const d = this.get(name);
     this.settle(d, Date.now());
     d.load = Math.min(1, Math.max(0, load));
-    await this.save();
+    await this.save(name);
   }
 
   private busyNs(d: SimulatedDomain, now: number): number {
@@ -279,7 +297,7 @@ export class SimulatedHypervisor implements Hypervisor {
     this.settle(d, Date.now());
     if (to === 'shutoff') d.cpuTimeNs = 0;
     d.state = to;
-    await this.save();
+    await this.save(name);
   }
 
   private toStatus(d: SimulatedDomain): DomainStatus {
@@ -292,26 +310,31 @@ export class SimulatedHypervisor implements Hypervisor {
   }
 
   /**
-   * Writes the state file once the write under way (if any) is done, with
-   * every change made until then: concurrent changes share one write instead
-   * of each writing the whole file, and an older state never lands after a
-   * newer one. Resolves once a write holding the caller's change is done.
+   * Writes a domain's file (or removes it once undefined) after the write
+   * under way for it, if any, with every change made until then: concurrent
+   * changes share one write, and an older state never lands after a newer
+   * one. Resolves once a write holding the caller's change is done.
    */
-  private save(): Promise<void> {
-    if (!this.nextSave) {
-      const previous = this.saving;
-      let next: Promise<void> | undefined = undefined;
+  private save(name: string): Promise<void> {
+    let next = this.nextSave.get(name);
+    if (!next) {
+      const previous = this.saving.get(name);
+      const file = this.fileOf(name);
       next = (async () => {
         // The previous write's outcome is its own callers'.
         await Promise.allSettled([previous]);
-        this.nextSave = undefined;
-        this.saving = next;
-        await writeJsonAtomic(this.file, {
-          domains: [...this.domains.values()],
-        });
+        this.nextSave.delete(name);
+        this.saving.set(name, next!);
+        const d = this.domains.get(name);
+        try {
+          if (d) await writeJsonAtomic(file, d);
+          else await fs.promises.rm(file, { force: true });
+        } finally {
+          if (this.saving.get(name) === next) this.saving.delete(name);
+        }
       })();
-      this.nextSave = next;
+      this.nextSave.set(name, next);
     }
-    return this.nextSave;
+    return next;
   }
 }
