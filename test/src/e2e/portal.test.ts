@@ -154,6 +154,11 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       await main().getByText('Simple Web Server').first().waitFor({
         state: 'detached',
       });
+      // The filtered page renders after the old rows go: count once it shows.
+      await main()
+        .getByRole('link', { name: /OpenSMTPD Mail Relay/ })
+        .first()
+        .waitFor();
       const filtered = await rows.count();
       expect(filtered).toBeGreaterThan(0);
       expect(filtered).toBeLessThan(all);
