@@ -12,20 +12,13 @@ import {
 } from '../hypervisor/Hypervisor';
 import { shutdownGracefully } from '../hypervisor/shutdownGracefully';
 import { ImageStore } from '../images/ImageStore';
-import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
-import { resolveInside } from '../validation/dataPath';
+import { checkDomainSize } from './checkDomainSize';
+import { DomainRecord, DomainRecords } from './DomainRecords';
 import { validateName } from '../validation/names';
 import { unlessMissing } from '../storage/unlessMissing';
 
 /** The instance disk (and its seed) to attach, and optionally direct kernel boot from installed `boot` images. */
 export type DefineDomainRequest = AgentApiSchemas['DomainSpec'];
-
-interface DomainRecord {
-  name: string;
-  spec: DefineDomainRequest;
-  definedAt: string;
-  startedAt?: string;
-}
 
 export type DomainView = AgentApiSchemas['Domain'];
 
@@ -39,16 +32,7 @@ const ACTIVE: DomainState[] = [
 
 /** Domains this agent defined: typed specs in, libvirt (or simulated) domains out. */
 export class DomainService {
-  private readonly root: string;
-  /**
-   * The records this agent read or wrote, so listing domains (heartbeats,
-   * stats, the disk-in-use and MAC checks of every define) reads each file
-   * once instead of every domain's file each time. This service is the only
-   * writer of its records; callers get copies.
-   */
-  private readonly records = new Map<string, DomainRecord>();
-  /** Bumped on every write and removal, so a read that raced one is not cached. */
-  private changes = 0;
+  private readonly records: DomainRecords;
 
   constructor(
     dataDir: string,
@@ -57,13 +41,13 @@ export class DomainService {
     private readonly images: ImageStore,
     private readonly networks: AgentNetwork[] = [],
   ) {
-    this.root = resolveInside(dataDir, 'domains');
+    this.records = new DomainRecords(dataDir);
   }
 
   async define(name: string, spec: DefineDomainRequest): Promise<DomainView> {
     validateName(name, 'domain name');
-    checkSize(spec);
-    if (await this.read(name))
+    checkDomainSize(spec);
+    if (await this.records.read(name))
       throw new AgentError(
         'DOMAIN_EXISTS',
         `Domain ${name} is already defined`,
@@ -82,7 +66,7 @@ export class DomainService {
       vcpus: spec.vcpus,
       memoryMiB: spec.memoryMiB,
       disks: [{ path: disk.path, format: 'qcow2', target: 'vda' }],
-      consoleLogPath: path.join(this.dir(name), 'console.log'),
+      consoleLogPath: path.join(this.records.dir(name), 'console.log'),
       nics,
     };
     if (disk.seedPath)
@@ -119,25 +103,23 @@ export class DomainService {
         cmdline: spec.kernel.cmdline,
       };
     }
-    await fs.mkdir(this.dir(name), { recursive: true });
     const record: DomainRecord = {
       name,
       spec,
       definedAt: new Date().toISOString(),
     };
-    await this.write(record);
+    await this.records.write(record);
     try {
       await this.hypervisor.define(resolved);
     } catch (e) {
-      this.forget(name);
-      await fs.rm(this.dir(name), { recursive: true, force: true });
+      await this.records.remove(name);
       throw e;
     }
     return this.get(name);
   }
 
   async list(): Promise<DomainView[]> {
-    const names = await unlessMissing(fs.readdir(this.root), []);
+    const names = await this.records.names();
     const views: DomainView[] = [];
     for (const name of names.sort()) {
       try {
@@ -226,9 +208,9 @@ export class DomainService {
     }
     const resolved = nics.map(n => this.resolveNic(n));
     if (seen.size) {
-      for (const other of await unlessMissing(fs.readdir(this.root), [])) {
+      for (const other of await this.records.names()) {
         if (other === name) continue;
-        const mac = (await this.read(other))?.spec.nics?.find(n =>
+        const mac = (await this.records.read(other))?.spec.nics?.find(n =>
           seen.has(n.mac),
         )?.mac;
         if (mac)
@@ -252,7 +234,7 @@ export class DomainService {
     const record = await this.require(name);
     await this.hypervisor.start(name);
     record.startedAt = new Date().toISOString();
-    await this.write(record);
+    await this.records.write(record);
     return this.state(name);
   }
 
@@ -294,9 +276,7 @@ export class DomainService {
       // A definition the hypervisor already lost is still ours to forget.
       if (!isAgentError(e, 'UNKNOWN_DOMAIN')) throw e;
     }
-    this.forget(name);
-    await fs.rm(this.dir(name), { recursive: true, force: true });
-    this.changes++;
+    await this.records.remove(name);
   }
 
   /** A byte stream to the domain's VNC display (RFB), for the console proxy. */
@@ -308,7 +288,7 @@ export class DomainService {
   /** The tail of the serial console log. */
   async console(name: string, maxBytes = 64 * 1024): Promise<string> {
     await this.require(name);
-    const file = path.join(this.dir(name), 'console.log');
+    const file = path.join(this.records.dir(name), 'console.log');
     const handle = await unlessMissing(fs.open(file, 'r'), undefined);
     if (!handle) return '';
     try {
@@ -323,19 +303,19 @@ export class DomainService {
   }
 
   async vcpus(): Promise<Map<string, number>> {
-    const names = await unlessMissing(fs.readdir(this.root), []);
+    const names = await this.records.names();
     const result = new Map<string, number>();
     for (const name of names) {
-      const record = await this.read(name);
+      const record = await this.records.read(name);
       if (record) result.set(name, record.spec.vcpus);
     }
     return result;
   }
 
   async domainUsingDisk(disk: string): Promise<string | undefined> {
-    const names = await unlessMissing(fs.readdir(this.root), []);
+    const names = await this.records.names();
     for (const name of names) {
-      if ((await this.read(name))?.spec.disk === disk) return name;
+      if ((await this.records.read(name))?.spec.disk === disk) return name;
     }
     return undefined;
   }
@@ -348,14 +328,14 @@ export class DomainService {
       if (record.startedAt) {
         // It stopped on its own (guest power-off); the next start counts afresh.
         delete record.startedAt;
-        await this.write(record);
+        await this.records.write(record);
       }
       return null;
     }
     if (!record.startedAt) {
       // Started outside the agent: count from when we first saw it running.
       record.startedAt = new Date().toISOString();
-      await this.write(record);
+      await this.records.write(record);
     }
     return Math.max(
       0,
@@ -366,64 +346,13 @@ export class DomainService {
   private async markStopped(name: string) {
     const record = await this.require(name);
     delete record.startedAt;
-    await this.write(record);
+    await this.records.write(record);
   }
 
   private async require(name: string): Promise<DomainRecord> {
-    const record = await this.read(validateName(name, 'domain name'));
+    const record = await this.records.read(validateName(name, 'domain name'));
     if (!record)
       throw new AgentError('UNKNOWN_DOMAIN', `No domain named ${name}`);
     return record;
-  }
-
-  private async read(name: string): Promise<DomainRecord | undefined> {
-    let record = this.records.get(name);
-    if (!record) {
-      const before = this.changes;
-      record = await readJson<DomainRecord>(this.recordFile(name));
-      if (!record) return undefined;
-      if (this.changes === before) this.records.set(name, record);
-    }
-    return structuredClone(record);
-  }
-
-  private async write(record: DomainRecord) {
-    // Forgotten first: a failed write leaves the file as it was, read again next time.
-    this.forget(record.name);
-    await writeJsonAtomic(this.recordFile(record.name), record);
-    this.changes++;
-    this.records.set(record.name, structuredClone(record));
-  }
-
-  private forget(name: string) {
-    this.changes++;
-    this.records.delete(name);
-  }
-
-  private dir(name: string) {
-    return resolveInside(this.root, validateName(name, 'domain name'));
-  }
-
-  private recordFile(name: string) {
-    return path.join(this.dir(name), 'domain.json');
-  }
-}
-
-function checkSize(spec: DefineDomainRequest) {
-  if (!Number.isInteger(spec?.vcpus) || spec.vcpus < 1 || spec.vcpus > 256) {
-    throw new AgentError(
-      'INVALID_REQUEST',
-      'vcpus must be a whole number from 1 to 256',
-    );
-  }
-  if (
-    !Number.isInteger(spec.memoryMiB) ||
-    spec.memoryMiB < 16 ||
-    spec.memoryMiB > 4 * 1024 * 1024
-  ) {
-    throw new AgentError(
-      'INVALID_REQUEST',
-      'memoryMiB must be a whole number from 16 to 4194304',
-    );
   }
 }
