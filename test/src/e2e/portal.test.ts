@@ -1,26 +1,15 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import net from 'node:net';
 import { Browser, Locator, Page } from 'playwright-core';
 import { CHROMIUM, launchBrowser } from '../support/launchBrowser';
 import { describeWithTool } from '../support/requireTool';
 import { Portal, repoRoot, startPortal } from '../support/startPortal';
 import { Journey, VIEWPORT } from '../support/journey';
 import { waitFor } from '../support/waitFor';
+import { freePort } from '../support/freePort';
+import { guestApi } from '../support/guestApi';
 
 jest.setTimeout(900_000);
-
-/** A port nobody listens on now (never the 3000/7007 a developer's portal uses). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const SHOTS = path.join(repoRoot, 'test-results', 'journey');
 
@@ -443,20 +432,10 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
     });
 
     it('powers a switched-off host back on when provisioning needs it', async () => {
-      const api = `${portal.backendUrl}/api/appliances`;
-      const refresh = await fetch(
-        `${portal.backendUrl}/api/auth/guest/refresh`,
-        {
-          headers: { 'X-Requested-With': 'XMLHttpRequest' },
-        },
-      );
-      const headers = {
-        'content-type': 'application/json',
-        authorization: `Bearer ${(await refresh.json()).backstageIdentity.token}`,
-      };
+      const api = await guestApi(portal.backendUrl);
       const simHosts = async () =>
-        (await (await fetch(`${api}/hosts`, { headers })).json()).items.filter(
-          (h: { name: string }) => h.name.startsWith('sim-host'),
+        (await api.get('/hosts')).items.filter((h: { name: string }) =>
+          h.name.startsWith('sim-host'),
         );
       // The embedded default switches an empty host off after two minutes.
       const off = await waitFor(
@@ -474,18 +453,14 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       const accepted = await Promise.all(
         hosts.map(
           async (h: { cpuCores: number; memoryMb: number }, i: number) => {
-            const res = await fetch(`${api}/instances`, {
-              method: 'POST',
-              headers,
-              body: JSON.stringify({
-                applianceId: 'sample.webserv.1.1.0-0',
-                hostname: `${hostname}-large-${i}`,
-                size: {
-                  cpuCores: h.cpuCores,
-                  memoryMb: h.memoryMb,
-                  storageMb: 20480,
-                },
-              }),
+            const res = await api.post('/instances', {
+              applianceId: 'sample.webserv.1.1.0-0',
+              hostname: `${hostname}-large-${i}`,
+              size: {
+                cpuCores: h.cpuCores,
+                memoryMb: h.memoryMb,
+                storageMb: 20480,
+              },
             });
             expect(res.status).toBe(202);
             return (await res.json()) as { operationId: string };
@@ -497,9 +472,7 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
           waitFor(
             'the large appliances to start',
             async () => {
-              const op = await (
-                await fetch(`${api}/operations/${a.operationId}`, { headers })
-              ).json();
+              const op = await api.get(`/operations/${a.operationId}`);
               if (op.state === 'failed')
                 throw new Error(`provisioning failed: ${JSON.stringify(op)}`);
               return op.state === 'succeeded' ? op : undefined;
