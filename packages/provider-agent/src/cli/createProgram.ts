@@ -187,11 +187,13 @@ export function createProgram(): Command {
     .description('Certificates issued by the local CA');
   cert
     .command('issue')
-    .description('Issue a server (agent) or client (controller) certificate')
+    .description(
+      'Issue an agent (server and client, for migration), server or client (controller) certificate',
+    )
     .requiredOption('--ca-dir <dir>', 'directory holding ca.crt and ca.key')
     .addOption(
       new Option('--kind <kind>', 'certificate kind')
-        .choices(['server', 'client'])
+        .choices(['agent', 'server', 'client'])
         .makeOptionMandatory(),
     )
     .requiredOption('--name <name>', 'common name (host name for a server)')

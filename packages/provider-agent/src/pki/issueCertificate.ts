@@ -10,7 +10,11 @@ import {
   x509,
 } from './x509Provider';
 
-export type CertificateKind = 'server' | 'client';
+/**
+ * `server`: serverAuth only; `client`: clientAuth only (the backend);
+ * `agent`: both, so an agent serves the API and calls a peer agent (migration).
+ */
+export type CertificateKind = 'server' | 'client' | 'agent';
 
 export interface IssueCertificateOptions {
   ca: CertificateAuthority;
@@ -66,7 +70,7 @@ export async function issueCertificate(
   ])) as CryptoKeyPair;
 
   let sans = (options.sans ?? []).map(parseSan);
-  if (options.kind === 'server') {
+  if (options.kind !== 'client') {
     const defaults = sans.length ? [] : ['localhost', '127.0.0.1', '::1'];
     sans = [
       { type: 'dns' as const, value: options.name },
@@ -78,17 +82,18 @@ export async function issueCertificate(
   const notAfter = new Date(
     notBefore.getTime() + (options.validDays ?? 825) * 86_400_000,
   );
-  const usage =
-    options.kind === 'server'
-      ? x509.ExtendedKeyUsage.serverAuth
-      : x509.ExtendedKeyUsage.clientAuth;
+  const usages = {
+    server: [x509.ExtendedKeyUsage.serverAuth],
+    client: [x509.ExtendedKeyUsage.clientAuth],
+    agent: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+  }[options.kind];
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(
       x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement,
       true,
     ),
-    new x509.ExtendedKeyUsageExtension([usage], false),
+    new x509.ExtendedKeyUsageExtension(usages, false),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(caCert),
   ];

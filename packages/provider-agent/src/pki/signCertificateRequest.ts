@@ -22,7 +22,8 @@ export interface SignCertificateRequestOptions {
 }
 
 /**
- * Signs a server certificate for the key in a certificate request. The signer
+ * Signs an agent's certificate for the key in a certificate request: serverAuth
+ * for its API and clientAuth for calling a peer agent (migration). The signer
  * decides everything in it but the public key: subject, names and extensions
  * never come from the request, so the requester cannot choose who it claims to be.
  */
@@ -67,7 +68,7 @@ export async function signCertificateRequest(
         true,
       ),
       new x509.ExtendedKeyUsageExtension(
-        [x509.ExtendedKeyUsage.serverAuth],
+        [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
         false,
       ),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),

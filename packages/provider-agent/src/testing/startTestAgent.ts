@@ -30,11 +30,15 @@ export interface TestAgent {
 /** Starts a real agent (HTTPS, mutual TLS) on a free port with a throwaway data directory. */
 export async function startTestAgent(
   overrides: AgentConfigInput = {},
-  options: StartAgentOptions & { dir?: string } = {},
+  options: StartAgentOptions & {
+    dir?: string;
+    /** Passed to createTestPki: a shared CA, an enrolled agent's host id. */
+    pki?: Parameters<typeof createTestPki>[1];
+  } = {},
 ): Promise<TestAgent> {
   const dir =
     options.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-agent-')));
-  const pki = await createTestPki(path.join(dir, 'tls'));
+  const pki = await createTestPki(path.join(dir, 'tls'), options.pki);
   const config = loadAgentConfig({
     overrides: {
       name: 'test-host',

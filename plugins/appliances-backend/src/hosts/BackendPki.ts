@@ -92,7 +92,7 @@ export class BackendPki {
   }
 
   /**
-   * Issues an agent's server certificate. With a CSR (PEM PKCS#10) the agent
+   * Issues an agent's certificate (server and client: agents call each other to migrate disks). With a CSR (PEM PKCS#10) the agent
    * keeps its private key; without one a key is made and returned once.
    */
   async issueAgentCertificate(options: {
@@ -106,7 +106,7 @@ export class BackendPki {
     if (!options.csr) {
       const issued = await issueCertificate({
         ca: this.ca,
-        kind: 'server',
+        kind: 'agent',
         name: options.name,
         sans: [options.name, ...options.sans, `URI:${identity}`],
         validDays: AGENT_CERT_DAYS,
