@@ -13,6 +13,9 @@ import { Hypervisor } from './hypervisor/Hypervisor';
 import { SimulatedHypervisor } from './hypervisor/SimulatedHypervisor';
 import { VirshHypervisor } from './hypervisor/VirshHypervisor';
 import { ImageStore } from './images/ImageStore';
+import { DiskExports } from './migration/DiskExports';
+import { DiskImports } from './migration/DiskImports';
+import { findProgram } from './exec/findProgram';
 import { GenisoimageSeedBuilder } from './seed/GenisoimageSeedBuilder';
 import { SeedBuilder } from './seed/SeedBuilder';
 import { SimulatedSeedBuilder } from './seed/SimulatedSeedBuilder';
@@ -34,9 +37,11 @@ export interface AgentServices {
   images: ImageStore;
   disks: InstanceDisks;
   domains: DomainService;
+  exports: DiskExports;
+  imports: DiskImports;
   stats: StatsSampler;
   info(): Promise<AgentInfo>;
-  /** Cancels running downloads and waits for their cleanup. */
+  /** Cancels running downloads and imports, withdraws exports, and waits for their cleanup. */
   close(): Promise<void>;
 }
 
@@ -53,6 +58,9 @@ export const CAPABILITIES = [
   'stats',
   'heartbeat',
 ];
+
+/** Offered when rsync is installed: disk exports and imports between agents. */
+export const MIGRATION_CAPABILITY = 'migration';
 
 /** Builds the drivers the config names and the services on top of them. */
 export async function createAgentServices(
@@ -141,6 +149,33 @@ export async function createAgentServices(
     config.networks,
   );
   Object.assign(late, { disks, domains });
+  const exports = new DiskExports(
+    dataDir,
+    disks,
+    () => images,
+    async disk => {
+      const domain = await domains.domainUsingDisk(disk);
+      if (!domain) return undefined;
+      const { state } = await domains.state(domain);
+      return state === 'shutoff' || state === 'crashed' ? undefined : domain;
+    },
+    logger,
+  );
+  await exports.init();
+  const imports = new DiskImports({
+    dataDir,
+    tls: config.tls,
+    bandwidthLimitKiBps: config.migration.bandwidthLimitKiBps,
+    disks,
+    images: () => images,
+    logger,
+  });
+  await imports.init();
+  const capabilities = [
+    ...CAPABILITIES,
+    ...(findProgram('rsync') ? [MIGRATION_CAPABILITY] : []),
+    ...(simulated ? ['simulated-load'] : []),
+  ];
   const stats = new StatsSampler(hypervisor, () => domains.vcpus());
   const startedAt = new Date();
 
@@ -201,9 +236,7 @@ export async function createAgentServices(
       hypervisorUri: hypervisor.uri,
       diskStore: diskStore.driver,
       seedBuilder: seedBuilder.driver,
-      capabilities: simulated
-        ? [...CAPABILITIES, 'simulated-load']
-        : CAPABILITIES,
+      capabilities,
       startedAt: startedAt.toISOString(),
       uptimeSeconds: Math.floor((Date.now() - startedAt.getTime()) / 1000),
       hostUptimeSeconds: Math.floor(os.uptime()),
@@ -231,8 +264,13 @@ export async function createAgentServices(
     images,
     disks,
     domains,
+    exports,
+    imports,
     stats,
     info,
-    close: () => images.close(),
+    close: async () => {
+      await Promise.all([images.close(), imports.close()]);
+      await exports.close();
+    },
   };
 }

@@ -7,7 +7,8 @@ import { diskRoutes } from './diskRoutes';
 import { domainRoutes } from './domainRoutes';
 import { errorHandler } from './errorHandler';
 import { imageRoutes } from './imageRoutes';
-import { requireClientCertificate } from './requireClientCertificate';
+import { migrationRoutes } from './migrationRoutes';
+import { requireCaller } from './requireClientCertificate';
 import { systemRoutes } from './systemRoutes';
 
 /** The `/v1` API: client certificate check, request validation from the spec, routes, one error shape. */
@@ -15,7 +16,7 @@ export function createAgentApp(agent: AgentServices): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requireClientCertificate);
+  app.use(requireCaller(agent.exports));
   // `/v1/disks/` is not `/v1/disks`: an empty name is refused, never read as the list.
   app.use((req, _res, next) =>
     next(
@@ -41,6 +42,7 @@ export function createAgentApp(agent: AgentServices): express.Express {
   );
   app.use(systemRoutes(agent));
   app.use(imageRoutes(agent));
+  app.use(migrationRoutes(agent));
   app.use(diskRoutes(agent));
   app.use(domainRoutes(agent));
   app.use(errorHandler(agent.logger));

@@ -24,6 +24,8 @@ export interface AgentConfig {
     token?: string;
   };
   downloads: { stallTimeoutSeconds: number; reserveBytes: number };
+  /** Disk imports from other agents: rsync's --bwlimit in KiB/s, unlimited when unset. */
+  migration: { bandwidthLimitKiBps?: number };
   /** The networks instances on this host join; the first is the default. */
   networks: AgentNetwork[];
   /** Capacity the simulated host reports. */
@@ -62,6 +64,7 @@ export const defaultConfig: AgentConfig = {
   tls: { cert: '', key: '', ca: '' },
   backend: { heartbeatIntervalSeconds: 15 },
   downloads: { stallTimeoutSeconds: 30, reserveBytes: 0 },
+  migration: {},
   // libvirt's stock NAT network (192.168.122.0/24 with DHCP on Debian).
   networks: [{ name: 'default', mode: 'nat' }],
   simulated: { cpus: 16, memoryMiB: 65536, defaultLoad: 0.05 },

@@ -45,6 +45,7 @@ export const agentConfigSchema = object({
     stallTimeoutSeconds: positive,
     reserveBytes: { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 },
   }),
+  migration: object({ bandwidthLimitKiBps: count }),
   networks: {
     type: 'array',
     maxItems: 16,

@@ -13,7 +13,8 @@ export const CONSOLE_CALLER = 'tempest-backend';
 
 const VNC_PATH = /^\/v1\/domains\/([^/?#]+)\/vnc(?:\?.*)?$/;
 
-function refuse(socket: Duplex, error: AgentError) {
+/** Answers an upgrade request with an error and closes the connection. */
+export function refuseUpgrade(socket: Duplex, error: AgentError) {
   const body = JSON.stringify(error.toJSON());
   socket.end(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
@@ -38,7 +39,7 @@ export function consoleUpgradeHandler(
     socket.on('error', () => socket.destroy());
     const match = VNC_PATH.exec(req.url ?? '');
     if (!match || req.method !== 'GET') {
-      refuse(
+      refuseUpgrade(
         socket,
         new AgentError(
           'NOT_FOUND',
@@ -56,7 +57,7 @@ export function consoleUpgradeHandler(
           )
         : undefined);
     if (problem) {
-      refuse(socket, problem);
+      refuseUpgrade(socket, problem);
       return;
     }
     const name = decodeURIComponent(match[1]);
@@ -64,7 +65,7 @@ export function consoleUpgradeHandler(
     try {
       display = await domains.openVnc(name);
     } catch (e) {
-      refuse(
+      refuseUpgrade(
         socket,
         e instanceof AgentError
           ? e

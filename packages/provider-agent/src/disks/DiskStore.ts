@@ -24,6 +24,11 @@ export interface DiskStore {
   ): Promise<LayerInfo>;
   /** Creates an empty qcow2 disk of its own (a swap or data volume); refuses an existing path. */
   createBlank(path: string, sizeBytes: number): Promise<LayerInfo>;
+  /**
+   * Takes in a qcow2 layer that arrived from another host (migration): points
+   * it at `backingPath` here (only its header changes) or checks it stands alone.
+   */
+  adoptLayer(path: string, backingPath?: string): Promise<LayerInfo>;
   /** The layer and everything below it, top first. */
   chain(path: string): Promise<LayerInfo[]>;
   remove(path: string): Promise<void>;

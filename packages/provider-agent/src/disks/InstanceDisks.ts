@@ -7,7 +7,7 @@ import { SeedBuilder, SeedConfig } from '../seed/SeedBuilder';
 import { validateSeedConfig } from '../seed/seedFiles';
 import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { resolveInside } from '../validation/dataPath';
-import { validateName } from '../validation/names';
+import { validateName, validateVersion } from '../validation/names';
 import { DiskStore, LayerInfo } from './DiskStore';
 import { unlessMissing } from '../storage/unlessMissing';
 import { cleanUpAfter } from '../errors/cleanUpAfter';
@@ -243,6 +243,115 @@ export class InstanceDisks {
     const deploymentPath = record.chain[1];
     if (deploymentPath && !(await this.layersInUse()).has(deploymentPath)) {
       await this.diskStore.remove(deploymentPath);
+    }
+  }
+
+  /**
+   * Holds a disk name while the disk arrives from another host, so no create
+   * or second import takes it meanwhile; DISK_EXISTS when it is taken.
+   */
+  async reserve(name: string): Promise<() => void> {
+    validateName(name, 'disk name');
+    if (this.creating.has(name) || (await this.read(name)))
+      throw new AgentError('DISK_EXISTS', `Disk ${name} already exists here`);
+    this.creating.add(name);
+    return () => this.creating.delete(name);
+  }
+
+  /**
+   * Places a disk that arrived from another host (migration): `staged` holds
+   * its export's files (disk.qcow2, deployment.qcow2, seed.iso,
+   * volume-<name>.qcow2) and `source` is its record there. The deployment
+   * layer is kept unless this host has it already; every layer is pointed at
+   * this host's own layers and the record is written with this host's paths.
+   * On failure nothing it placed stays. The caller holds the name (reserve).
+   */
+  async placeImported(
+    name: string,
+    staged: string,
+    source: DiskRecord,
+    applianceLayer: string,
+  ): Promise<DiskView> {
+    validateName(name, 'disk name');
+    const applianceName = validateName(
+      source.appliance?.name,
+      'appliance name',
+    );
+    const version = validateVersion(source.appliance?.version);
+    const deployment = validateName(source.deployment, 'deployment name');
+    const volumes = (source.volumes ?? []).map(v => ({
+      ...v,
+      name: validateName(v.name, 'volume name'),
+    }));
+    const seed: SeedConfig | undefined =
+      source.seed && validateSeedConfig({ ...source.seed, instanceId: name });
+    const dir = this.dir(name);
+    const from = (file: string) => resolveInside(staged, file);
+    const deploymentFile = resolveInside(
+      this.deploymentsRoot,
+      applianceName,
+      version,
+      `${deployment}.qcow2`,
+    );
+    const placed: string[] = [];
+    let newDeployment = false;
+    try {
+      // Serialised with ensureDeployment: one deployment layer per appliance version and name.
+      const run = this.deploymentLock.then(async () => {
+        const exists = await unlessMissing(
+          fs.stat(deploymentFile).then(() => true),
+          false,
+        );
+        // The agent never writes into a deployment layer, so the one here serves as well.
+        if (exists) return;
+        await fs.mkdir(path.dirname(deploymentFile), { recursive: true });
+        await fs.rename(from('deployment.qcow2'), deploymentFile);
+        newDeployment = true;
+        await this.diskStore.adoptLayer(deploymentFile, applianceLayer);
+      });
+      this.deploymentLock = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      await run;
+      await fs.mkdir(dir, { recursive: true });
+      const diskPath = path.join(dir, 'disk.qcow2');
+      await fs.rename(from('disk.qcow2'), diskPath);
+      placed.push(diskPath);
+      await this.diskStore.adoptLayer(diskPath, deploymentFile);
+      let seedPath: string | undefined;
+      if (source.seedPath) {
+        seedPath = path.join(dir, 'seed.iso');
+        await fs.rename(from('seed.iso'), seedPath);
+      }
+      const placedVolumes: Volume[] = [];
+      for (const volume of volumes) {
+        const file = path.join(dir, `volume-${volume.name}.qcow2`);
+        await fs.rename(from(`volume-${volume.name}.qcow2`), file);
+        placed.push(file);
+        await this.diskStore.adoptLayer(file);
+        placedVolumes.push({ ...volume, path: file });
+      }
+      const layers = await this.diskStore.chain(diskPath);
+      const record: DiskRecord = {
+        name,
+        appliance: { name: applianceName, version },
+        deployment,
+        path: diskPath,
+        ...(seedPath ? { seedPath, ...(seed ? { seed } : {}) } : {}),
+        ...(placedVolumes.length ? { volumes: placedVolumes } : {}),
+        chain: layers.map(l => l.path),
+        createdAt: source.createdAt,
+      };
+      await writeJsonAtomic(path.join(dir, 'disk.json'), record);
+      return { ...record, layers };
+    } catch (e) {
+      return await cleanUpAfter(e, async () => {
+        for (const file of placed) await this.diskStore.remove(file);
+        await fs.rm(dir, { recursive: true, force: true });
+        if (newDeployment && !(await this.layersInUse()).has(deploymentFile))
+          await this.diskStore.remove(deploymentFile);
+      });
     }
   }
 

@@ -121,6 +121,37 @@ export class QemuImgDiskStore implements DiskStore {
     return (await this.chain(path))[0];
   }
 
+  async adoptLayer(path: string, backingPath?: string): Promise<LayerInfo> {
+    assertInside(this.root, path);
+    if (backingPath) {
+      assertInside(this.root, backingPath);
+      if (!(await exists(backingPath)))
+        throw new AgentError(
+          'UNKNOWN_IMAGE',
+          `The backing layer ${backingPath} does not exist`,
+        );
+      // -u: the layer's data already sits on an identical layer on its old host.
+      await this.run([
+        'rebase',
+        '-u',
+        '-f',
+        'qcow2',
+        '-F',
+        'qcow2',
+        '-b',
+        backingPath,
+        path,
+      ]);
+    } else if ((await this.info(path, false))[0]['backing-filename']) {
+      throw new AgentError(
+        'IMAGE_INVALID',
+        `${path} has a backing file; a volume must stand alone`,
+      );
+    }
+    await this.run(['check', '-q', '-f', 'qcow2', path]);
+    return (await this.chain(path))[0];
+  }
+
   async chain(path: string): Promise<LayerInfo[]> {
     assertInside(this.root, path);
     return (await this.info(path, true)).map(i => ({

@@ -119,6 +119,35 @@ export class SimulatedDiskStore implements DiskStore {
     }).then(() => this.chain(file).then(c => c[0]));
   }
 
+  adoptLayer(file: string, backingPath?: string): Promise<LayerInfo> {
+    return this.withIndex(async index => {
+      assertInside(this.root, file);
+      if (backingPath) {
+        assertInside(this.root, backingPath);
+        if (!index[backingPath])
+          throw new AgentError(
+            'UNKNOWN_IMAGE',
+            `The backing layer ${backingPath} does not exist`,
+          );
+      }
+      const header = await readQcow2Header(file).catch(e => {
+        if (e instanceof NotQcow2Error)
+          throw new AgentError(
+            'IMAGE_INVALID',
+            `${file} is not usable: ${e.message}`,
+          );
+        throw fromFsError(e, file);
+      });
+      if (!backingPath && header.backingFile)
+        throw new AgentError(
+          'IMAGE_INVALID',
+          `${file} has a backing file; a volume must stand alone`,
+        );
+      // The header still names the old host's backing file; the index is what counts here.
+      index[file] = { virtualSizeBytes: header.virtualSizeBytes, backingPath };
+    }).then(() => this.chain(file).then(c => c[0]));
+  }
+
   async chain(file: string): Promise<LayerInfo[]> {
     assertInside(this.root, file);
     const index = await this.readIndex();

@@ -69,6 +69,39 @@ export function diskStoreContract(fixture: () => DiskStoreFixture) {
     for (const l of chain) expect(path.isAbsolute(l.path)).toBe(true);
   });
 
+  it('adopts layers that arrived from another host onto its own, and a volume standing alone', async () => {
+    const { store, root } = fixture();
+    const { p, os, app } = await layers('arrived');
+    await store.adoptImage(os, {});
+    await store.adoptImage(app, { backingPath: os });
+    // As an export leaves them: headers naming another host's layers.
+    await writeImage(p('deploy.qcow2'), GiB, '/elsewhere/images/app.qcow2');
+    await writeImage(p('disk.qcow2'), GiB, '/elsewhere/deploy.qcow2');
+    await writeImage(p('volume.qcow2'), 8 * 1024 ** 2);
+    await store.adoptLayer(p('deploy.qcow2'), app);
+    const top = await store.adoptLayer(p('disk.qcow2'), p('deploy.qcow2'));
+    expect(top.backingPath).toBe(p('deploy.qcow2'));
+    expect((await store.chain(p('disk.qcow2'))).map(l => l.path)).toEqual([
+      p('disk.qcow2'),
+      p('deploy.qcow2'),
+      app,
+      os,
+    ]);
+    const volume = await store.adoptLayer(p('volume.qcow2'));
+    expect(volume).toMatchObject({ virtualSizeBytes: 8 * 1024 ** 2 });
+    expect(volume.backingPath).toBeUndefined();
+    expect(await code(store.adoptLayer(p('deploy.qcow2')))).toBe(
+      'IMAGE_INVALID',
+    );
+    await writeImage(p('orphan.qcow2'));
+    expect(
+      await code(store.adoptLayer(p('orphan.qcow2'), p('missing.qcow2'))),
+    ).toBe('UNKNOWN_IMAGE');
+    expect(
+      await code(store.adoptLayer(path.join(root, '..', 'x.qcow2'), app)),
+    ).toBe('INVALID_PATH');
+  });
+
   it('refuses to overwrite a layer, and leaves it intact', async () => {
     const { store } = fixture();
     const { p, os } = await layers('exists');

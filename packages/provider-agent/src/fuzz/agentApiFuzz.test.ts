@@ -49,13 +49,21 @@ describe('agent API fuzzing', () => {
   const installs: Record<string, unknown[]> = {};
   const downloadIds: string[] = [];
 
+  /** Waits until no download or import (both answer 202) is running. */
   async function settleDownloads() {
     await waitFor(
-      async () =>
-        JSON.parse((await send({ method: 'GET', path: '/v1/downloads' })).text),
-      (list: any) =>
-        !list.items.some((d: any) =>
-          ['downloading', 'verifying', 'installing'].includes(d.state),
+      async () => [
+        ...JSON.parse(
+          (await send({ method: 'GET', path: '/v1/downloads' })).text,
+        ).items,
+        ...JSON.parse((await send({ method: 'GET', path: '/v1/imports' })).text)
+          .items,
+      ],
+      (items: any[]) =>
+        !items.some(d =>
+          ['downloading', 'verifying', 'installing', 'transferring'].includes(
+            d.state,
+          ),
         ),
       30_000,
     );
@@ -150,6 +158,38 @@ describe('agent API fuzzing', () => {
         return [
           { name: 'disk-3', appliance: 'app' },
           { name: 'disk-1', appliance: 'app' },
+        ];
+      case 'createImport':
+        // Nothing listens there: the import fails at once, and leaves nothing.
+        return [
+          {
+            disk: 'disk-9',
+            source: {
+              agentUrl: 'https://127.0.0.1:1',
+              hostId: 'host-x',
+              certificateFingerprint256: Array(32).fill('AB').join(':'),
+              exportId: '00000000-0000-4000-8000-000000000000',
+            },
+          },
+          {
+            disk: 'disk-1',
+            source: {
+              agentUrl: 'https://127.0.0.1:1',
+              hostId: 'host-x',
+              certificateFingerprint256: Array(32).fill('AB').join(':'),
+              exportId: '00000000-0000-4000-8000-000000000000',
+            },
+          },
+        ];
+      case 'createExport':
+        return [
+          {
+            peer: {
+              hostId: 'host-x',
+              certificateFingerprint256: Array(32).fill('CD').join(':'),
+            },
+            ttlSeconds: 60,
+          },
         ];
       case 'defineDomain':
         return [

@@ -66,6 +66,25 @@ export class ImageStore {
     };
   }
 
+  /** The absolute path of one installed version, or undefined when it is not here. */
+  async layerPath(
+    kind: ImageKind,
+    name: string,
+    version: string,
+  ): Promise<string | undefined> {
+    const record = await this.records.read(kind, name);
+    const entry = record?.versions[version];
+    return entry ? this.records.file(kind, name, entry.file) : undefined;
+  }
+
+  /** The OS an installed appliance version sits on, when recorded. */
+  async applianceOs(
+    name: string,
+    version: string,
+  ): Promise<{ name: string; version: string } | undefined> {
+    return (await this.records.read('appliance', name))?.versions[version]?.os;
+  }
+
   async install(kind: ImageKind, name: string, request: InstallImageRequest) {
     validateInstallRequest(kind, name, request);
     this.refuseIfDownloading(kind, name);

@@ -470,6 +470,212 @@ export const spec = {
         }
       }
     },
+    "/v1/disks/{name}/exports": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        }
+      ],
+      "post": {
+        "operationId": "createExport",
+        "summary": "Offer a stopped instance disk to one peer agent for migration",
+        "description": "Makes the disk's files readable, for `ttlSeconds`, by the one peer agent whose certificate has the SHA-256 fingerprint given (and `urn:tempest:host:<hostId>`): the instance layer, its volumes, its seed and the deployment layer below it, never the OS or appliance image layers (the destination installs those first). Refused (DOMAIN_RUNNING) while a domain on the disk is running or paused.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ExportRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The export.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Export"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/disks/{name}/exports/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        },
+        {
+          "$ref": "#/components/parameters/Id"
+        }
+      ],
+      "get": {
+        "operationId": "getExport",
+        "summary": "An export's manifest (the backend, or the export's peer agent)",
+        "responses": {
+          "200": {
+            "description": "The export.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Export"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteExport",
+        "summary": "Withdraw an export (idempotent); a transfer under way is cut",
+        "responses": {
+          "204": {
+            "description": "Withdrawn."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/disks/{name}/exports/{id}/rsync": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        },
+        {
+          "$ref": "#/components/parameters/Id"
+        }
+      ],
+      "get": {
+        "operationId": "transferExport",
+        "summary": "The export's rsync stream, for its peer agent only",
+        "description": "Upgraded (`Upgrade: tempest-rsync`, 101) to the rsync daemon protocol over the TLS connection; the agent runs rsync with one read-only module, `export`, that holds the export's files. Only the peer agent certificate the export names may open it; a plain GET is refused.\n",
+        "responses": {
+          "101": {
+            "description": "Switching to the rsync protocol."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/imports": {
+      "get": {
+        "operationId": "listImports",
+        "responses": {
+          "200": {
+            "description": "Imports, newest last.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Import"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createImport",
+        "summary": "Pull an exported disk from another agent (migration)",
+        "description": "Connects to the source agent with this agent's certificate, checks that the source presents exactly `certificateFingerprint256`, reads the export's manifest and pulls its files with rsync into a staging folder; when complete they are moved into place, rebased onto this host's own OS/appliance layers and the disk record is written. `heartbeatAt` moves at least once a second while rsync runs. A failed or cancelled import leaves nothing behind. DISK_EXISTS when the disk is here already; UNKNOWN_IMAGE (naming them) when the appliance or OS layers it needs are not installed.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ImportRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "202": {
+            "description": "The import, transferring.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Import"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/imports/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Id"
+        }
+      ],
+      "get": {
+        "operationId": "getImport",
+        "responses": {
+          "200": {
+            "description": "The import.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Import"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "cancelImport",
+        "summary": "Cancel an import; rsync is stopped and its partial files removed",
+        "responses": {
+          "200": {
+            "description": "The import, cancelled (or already finished).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Import"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
     "/v1/domains": {
       "get": {
         "operationId": "listDomains",
@@ -811,6 +1017,15 @@ export const spec = {
         "schema": {
           "$ref": "#/components/schemas/ImageKind"
         }
+      },
+      "Id": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
       }
     },
     "responses": {
@@ -882,6 +1097,10 @@ export const spec = {
                   "IMAGE_IN_USE",
                   "DISK_EXISTS",
                   "DISK_IN_USE",
+                  "DOMAIN_RUNNING",
+                  "PEER_CERTIFICATE_MISMATCH",
+                  "TRANSFER_FAILED",
+                  "TRANSFER_CANCELLED",
                   "DOMAIN_EXISTS",
                   "DOMAIN_STATE_CONFLICT",
                   "MAC_IN_USE",
@@ -1518,6 +1737,279 @@ export const spec = {
           "createdAt": {
             "type": "string",
             "format": "date-time"
+          }
+        }
+      },
+      "Fingerprint256": {
+        "type": "string",
+        "description": "A certificate's SHA-256 fingerprint as node's `fingerprint256` gives it (upper-case hex pairs joined by colons).",
+        "pattern": "^[0-9A-F]{2}(:[0-9A-F]{2}){31}$"
+      },
+      "HostId": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": "^[A-Za-z0-9:._-]{1,64}$"
+      },
+      "ExportPeer": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "hostId",
+          "certificateFingerprint256"
+        ],
+        "properties": {
+          "hostId": {
+            "$ref": "#/components/schemas/HostId"
+          },
+          "certificateFingerprint256": {
+            "$ref": "#/components/schemas/Fingerprint256"
+          }
+        }
+      },
+      "ExportRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "peer"
+        ],
+        "properties": {
+          "peer": {
+            "$ref": "#/components/schemas/ExportPeer"
+          },
+          "ttlSeconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 3600,
+            "description": "How long the export stays; 900 when left out."
+          }
+        }
+      },
+      "ExportFile": {
+        "type": "object",
+        "required": [
+          "path",
+          "bytes"
+        ],
+        "properties": {
+          "path": {
+            "type": "string",
+            "description": "Relative to the export (disk.qcow2, seed.iso, volume-<name>.qcow2, deployment.qcow2, disk.json)."
+          },
+          "bytes": {
+            "type": "integer"
+          }
+        }
+      },
+      "Export": {
+        "type": "object",
+        "required": [
+          "id",
+          "disk",
+          "peer",
+          "files",
+          "totalBytes",
+          "appliance",
+          "deployment",
+          "createdAt",
+          "expiresAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "disk": {
+            "type": "string"
+          },
+          "peer": {
+            "$ref": "#/components/schemas/ExportPeer"
+          },
+          "files": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ExportFile"
+            }
+          },
+          "totalBytes": {
+            "type": "integer"
+          },
+          "appliance": {
+            "type": "object",
+            "description": "The appliance layer the disk sits on; the destination must have this version installed.",
+            "required": [
+              "name",
+              "version"
+            ],
+            "properties": {
+              "name": {
+                "type": "string"
+              },
+              "version": {
+                "type": "string"
+              }
+            }
+          },
+          "os": {
+            "type": "object",
+            "description": "The OS layer under that appliance, when known.",
+            "required": [
+              "name",
+              "version"
+            ],
+            "properties": {
+              "name": {
+                "type": "string"
+              },
+              "version": {
+                "type": "string"
+              }
+            }
+          },
+          "deployment": {
+            "type": "string"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "expiresAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "ImportRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "disk",
+          "source"
+        ],
+        "properties": {
+          "disk": {
+            "$ref": "#/components/schemas/Name"
+          },
+          "source": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "agentUrl",
+              "hostId",
+              "certificateFingerprint256",
+              "exportId"
+            ],
+            "properties": {
+              "agentUrl": {
+                "type": "string",
+                "format": "uri",
+                "pattern": "^https://",
+                "maxLength": 2048
+              },
+              "hostId": {
+                "$ref": "#/components/schemas/HostId"
+              },
+              "certificateFingerprint256": {
+                "$ref": "#/components/schemas/Fingerprint256"
+              },
+              "exportId": {
+                "type": "string",
+                "format": "uuid"
+              }
+            }
+          }
+        }
+      },
+      "Import": {
+        "type": "object",
+        "required": [
+          "id",
+          "disk",
+          "source",
+          "state",
+          "bytesDone",
+          "bytesTotal",
+          "progress",
+          "speedBytesPerSecond",
+          "heartbeatAt",
+          "startedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "disk": {
+            "type": "string"
+          },
+          "source": {
+            "type": "object",
+            "required": [
+              "agentUrl",
+              "hostId"
+            ],
+            "properties": {
+              "agentUrl": {
+                "type": "string"
+              },
+              "hostId": {
+                "type": "string"
+              }
+            }
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "transferring",
+              "done",
+              "failed",
+              "cancelled"
+            ]
+          },
+          "bytesDone": {
+            "type": "integer"
+          },
+          "bytesTotal": {
+            "type": "integer",
+            "nullable": true
+          },
+          "progress": {
+            "type": "number",
+            "nullable": true,
+            "description": "0-1; null until the manifest is read."
+          },
+          "speedBytesPerSecond": {
+            "type": "integer",
+            "nullable": true,
+            "description": "Over the last seconds; null unless transferring."
+          },
+          "heartbeatAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Moves at least once a second while the transfer's rsync runs; stops when it ends."
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              }
+            }
           }
         }
       },

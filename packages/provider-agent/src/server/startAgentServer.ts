@@ -1,12 +1,16 @@
 import fs from 'node:fs/promises';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import pino, { Logger } from 'pino';
 import { createAgentApp } from '../api/createAgentApp';
 import { AgentConfig } from '../config/AgentConfig';
 import { consoleUpgradeHandler } from '../console/consoleUpgradeHandler';
 import { AgentServices, createAgentServices } from '../createAgentServices';
 import { HeartbeatSender } from '../heartbeat/HeartbeatSender';
+import {
+  RSYNC_PATH,
+  rsyncUpgradeHandler,
+} from '../migration/rsyncUpgradeHandler';
 import { agentVersion } from '../version';
 import { answerUnreadableRequest } from './answerUnreadableRequest';
 
@@ -53,7 +57,13 @@ export async function startAgentServer(
   );
   server.keepAliveTimeout = 30_000;
   const consoles = consoleUpgradeHandler(services.domains, logger);
-  server.on('upgrade', consoles);
+  const transfers = rsyncUpgradeHandler(services.exports, logger);
+  // Upgrades: an export's rsync stream, or else a console (which refuses other paths).
+  server.on('upgrade', (req, socket, head) =>
+    RSYNC_PATH.test(req.url ?? '')
+      ? transfers(req, socket as Socket, head)
+      : consoles(req, socket as Socket, head),
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) =>
     answerUnreadableRequest(err, socket, logger),
   );

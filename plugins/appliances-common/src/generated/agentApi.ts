@@ -216,6 +216,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/disks/{name}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Offer a stopped instance disk to one peer agent for migration
+         * @description Makes the disk's files readable, for `ttlSeconds`, by the one peer agent whose certificate has the SHA-256 fingerprint given (and `urn:tempest:host:<hostId>`): the instance layer, its volumes, its seed and the deployment layer below it, never the OS or appliance image layers (the destination installs those first). Refused (DOMAIN_RUNNING) while a domain on the disk is running or paused.
+         */
+        post: operations["createExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disks/{name}/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /** An export's manifest (the backend, or the export's peer agent) */
+        get: operations["getExport"];
+        put?: never;
+        post?: never;
+        /** Withdraw an export (idempotent); a transfer under way is cut */
+        delete: operations["deleteExport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disks/{name}/exports/{id}/rsync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The export's rsync stream, for its peer agent only
+         * @description Upgraded (`Upgrade: tempest-rsync`, 101) to the rsync daemon protocol over the TLS connection; the agent runs rsync with one read-only module, `export`, that holds the export's files. Only the peer agent certificate the export names may open it; a plain GET is refused.
+         */
+        get: operations["transferExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listImports"];
+        put?: never;
+        /**
+         * Pull an exported disk from another agent (migration)
+         * @description Connects to the source agent with this agent's certificate, checks that the source presents exactly `certificateFingerprint256`, reads the export's manifest and pulls its files with rsync into a staging folder; when complete they are moved into place, rebased onto this host's own OS/appliance layers and the disk record is written. `heartbeatAt` moves at least once a second while rsync runs. A failed or cancelled import leaves nothing behind. DISK_EXISTS when the disk is here already; UNKNOWN_IMAGE (naming them) when the appliance or OS layers it needs are not installed.
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        /** Cancel an import; rsync is stopped and its partial files removed */
+        delete: operations["cancelImport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/domains": {
         parameters: {
             query?: never;
@@ -412,7 +517,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_REQUEST" | "INVALID_NAME" | "INVALID_PATH" | "CLIENT_CERT_REQUIRED" | "UNKNOWN_IMAGE" | "UNKNOWN_DISK" | "UNKNOWN_DOMAIN" | "UNKNOWN_DOWNLOAD" | "UNKNOWN_NETWORK" | "NOT_FOUND" | "IMAGE_EXISTS" | "IMAGE_IN_USE" | "DISK_EXISTS" | "DISK_IN_USE" | "DOMAIN_EXISTS" | "DOMAIN_STATE_CONFLICT" | "MAC_IN_USE" | "DOWNLOAD_IN_PROGRESS" | "NOT_SUPPORTED" | "CHECKSUM_MISMATCH" | "SIGNATURE_INVALID" | "IMAGE_INVALID" | "DOWNLOAD_FAILED" | "DOWNLOAD_STALLED" | "DOWNLOAD_CANCELLED" | "DISK_FULL" | "HYPERVISOR_ERROR" | "COMMAND_FAILED" | "INTERNAL";
+                code: "INVALID_REQUEST" | "INVALID_NAME" | "INVALID_PATH" | "CLIENT_CERT_REQUIRED" | "UNKNOWN_IMAGE" | "UNKNOWN_DISK" | "UNKNOWN_DOMAIN" | "UNKNOWN_DOWNLOAD" | "UNKNOWN_NETWORK" | "NOT_FOUND" | "IMAGE_EXISTS" | "IMAGE_IN_USE" | "DISK_EXISTS" | "DISK_IN_USE" | "DOMAIN_RUNNING" | "PEER_CERTIFICATE_MISMATCH" | "TRANSFER_FAILED" | "TRANSFER_CANCELLED" | "DOMAIN_EXISTS" | "DOMAIN_STATE_CONFLICT" | "MAC_IN_USE" | "DOWNLOAD_IN_PROGRESS" | "NOT_SUPPORTED" | "CHECKSUM_MISMATCH" | "SIGNATURE_INVALID" | "IMAGE_INVALID" | "DOWNLOAD_FAILED" | "DOWNLOAD_STALLED" | "DOWNLOAD_CANCELLED" | "DISK_FULL" | "HYPERVISOR_ERROR" | "COMMAND_FAILED" | "INTERNAL";
                 message: string;
             };
         };
@@ -581,6 +686,87 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        /** @description A certificate's SHA-256 fingerprint as node's `fingerprint256` gives it (upper-case hex pairs joined by colons). */
+        Fingerprint256: string;
+        HostId: string;
+        ExportPeer: {
+            hostId: components["schemas"]["HostId"];
+            certificateFingerprint256: components["schemas"]["Fingerprint256"];
+        };
+        ExportRequest: {
+            peer: components["schemas"]["ExportPeer"];
+            /** @description How long the export stays; 900 when left out. */
+            ttlSeconds?: number;
+        };
+        ExportFile: {
+            /** @description Relative to the export (disk.qcow2, seed.iso, volume-<name>.qcow2, deployment.qcow2, disk.json). */
+            path: string;
+            bytes: number;
+        };
+        Export: {
+            /** Format: uuid */
+            id: string;
+            disk: string;
+            peer: components["schemas"]["ExportPeer"];
+            files: components["schemas"]["ExportFile"][];
+            totalBytes: number;
+            /** @description The appliance layer the disk sits on; the destination must have this version installed. */
+            appliance: {
+                name: string;
+                version: string;
+            };
+            /** @description The OS layer under that appliance, when known. */
+            os?: {
+                name: string;
+                version: string;
+            };
+            deployment: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        ImportRequest: {
+            disk: components["schemas"]["Name"];
+            source: {
+                /** Format: uri */
+                agentUrl: string;
+                hostId: components["schemas"]["HostId"];
+                certificateFingerprint256: components["schemas"]["Fingerprint256"];
+                /** Format: uuid */
+                exportId: string;
+            };
+        };
+        Import: {
+            /** Format: uuid */
+            id: string;
+            disk: string;
+            source: {
+                agentUrl: string;
+                hostId: string;
+            };
+            /** @enum {string} */
+            state: "transferring" | "done" | "failed" | "cancelled";
+            bytesDone: number;
+            bytesTotal: number | null;
+            /** @description 0-1; null until the manifest is read. */
+            progress: number | null;
+            /** @description Over the last seconds; null unless transferring. */
+            speedBytesPerSecond: number | null;
+            /**
+             * Format: date-time
+             * @description Moves at least once a second while the transfer's rsync runs; stops when it ends.
+             */
+            heartbeatAt: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            error?: {
+                code: string;
+                message: string;
+            };
+        };
         DomainSpec: {
             vcpus: number;
             memoryMiB: number;
@@ -650,6 +836,7 @@ export interface components {
     parameters: {
         Name: components["schemas"]["Name"];
         ImageKind: components["schemas"]["ImageKind"];
+        Id: string;
     };
     requestBodies: never;
     headers: never;
@@ -1050,6 +1237,195 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Volume"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The export. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdrawn. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    transferExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to the rsync protocol. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listImports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Imports, newest last. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Import"][];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description The import, transferring. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    cancelImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import, cancelled (or already finished). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
                 };
             };
             default: components["responses"]["Error"];

@@ -1,0 +1,23 @@
+import type { PeerCertificate } from 'node:tls';
+
+const HOST_URI = 'URI:urn:tempest:host:';
+
+/** The host ids a certificate names as `urn:tempest:host:<id>` (an agent's); none for the backend's. */
+export function hostIdsOf(cert: Pick<PeerCertificate, 'subjectaltname'>) {
+  return (cert.subjectaltname ?? '')
+    .split(/,\s*/)
+    .filter(name => name.startsWith(HOST_URI))
+    .map(name => name.slice(HOST_URI.length));
+}
+
+/** Why a certificate is not the peer's named by fingerprint and host id, or undefined when it is. */
+export function peerMismatch(
+  cert: Pick<PeerCertificate, 'subjectaltname' | 'fingerprint256'>,
+  peer: { hostId: string; certificateFingerprint256: string },
+): string | undefined {
+  if (cert.fingerprint256 !== peer.certificateFingerprint256)
+    return `its certificate is ${cert.fingerprint256 ?? 'missing'}, not ${peer.certificateFingerprint256}`;
+  if (!hostIdsOf(cert).includes(peer.hostId))
+    return `its certificate does not name host ${peer.hostId}`;
+  return undefined;
+}
