@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { unlessMissing } from '../../storage/unlessMissing';
 
 /**
  * Every file under the agent's data directory with its size and content
@@ -10,14 +11,20 @@ import path from 'node:path';
 export async function dataDirSnapshot(root: string): Promise<string[]> {
   const entries: string[] = [];
   async function walk(dir: string) {
-    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    // An export that expires meanwhile goes while it is walked.
+    const listed = await unlessMissing(
+      fs.readdir(dir, { withFileTypes: true }),
+      [],
+    );
+    for (const entry of listed) {
       const full = path.join(dir, entry.name);
       const rel = path.relative(root, full);
       if (entry.isDirectory()) {
         entries.push(`${rel}/`);
         await walk(full);
       } else {
-        const body = await fs.readFile(full);
+        const body = await unlessMissing(fs.readFile(full), undefined);
+        if (!body) continue;
         const hash = createHash('sha256').update(body).digest('hex');
         entries.push(`${rel} ${body.length} ${hash.slice(0, 16)}`);
       }
