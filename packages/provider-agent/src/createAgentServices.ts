@@ -15,6 +15,7 @@ import { VirshHypervisor } from './hypervisor/VirshHypervisor';
 import { ImageStore } from './images/ImageStore';
 import { DiskExports } from './migration/DiskExports';
 import { DiskImports } from './migration/DiskImports';
+import { canActAsClient } from './migration/peerIdentity';
 import { findProgram } from './exec/findProgram';
 import { GenisoimageSeedBuilder } from './seed/GenisoimageSeedBuilder';
 import { SeedBuilder } from './seed/SeedBuilder';
@@ -59,7 +60,7 @@ export const CAPABILITIES = [
   'heartbeat',
 ];
 
-/** Offered when rsync is installed: disk exports and imports between agents. */
+/** Disk exports and imports between agents: offered when rsync is installed and the agent's certificate may call another agent. */
 export const MIGRATION_CAPABILITY = 'migration';
 
 /** Builds the drivers the config names and the services on top of them. */
@@ -162,9 +163,20 @@ export async function createAgentServices(
     logger,
   );
   await exports.init();
+  const canCallPeers = await fs
+    .readFile(config.tls.cert)
+    .then(canActAsClient)
+    .catch(e => {
+      logger.warn(
+        { err: (e as Error).message },
+        'could not read tls.cert as a certificate: disk imports are off',
+      );
+      return false;
+    });
   const imports = new DiskImports({
     dataDir,
     tls: config.tls,
+    canCallPeers,
     bandwidthLimitKiBps: config.migration.bandwidthLimitKiBps,
     disks,
     images: () => images,
@@ -173,7 +185,7 @@ export async function createAgentServices(
   await imports.init();
   const capabilities = [
     ...CAPABILITIES,
-    ...(findProgram('rsync') ? [MIGRATION_CAPABILITY] : []),
+    ...(findProgram('rsync') && canCallPeers ? [MIGRATION_CAPABILITY] : []),
     ...(simulated ? ['simulated-load'] : []),
   ];
   const stats = new StatsSampler(hypervisor, () => domains.vcpus());

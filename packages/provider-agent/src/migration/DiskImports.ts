@@ -39,6 +39,8 @@ export interface DiskImportsOptions {
   images: () => ImageStore;
   logger: Logger;
   rsync?: string;
+  /** Whether this agent's certificate has clientAuth, without which no source agent lets it in. */
+  canCallPeers: boolean;
   /** rsync's --bwlimit (KiB/s); unlimited when unset. */
   bandwidthLimitKiBps?: number;
 }
@@ -64,6 +66,11 @@ export class DiskImports {
 
   async start(request: ImportRequest): Promise<ImportView> {
     const disk = validateName(request?.disk, 'disk name');
+    if (!this.options.canCallPeers)
+      throw new AgentError(
+        'NOT_SUPPORTED',
+        "This agent's certificate (tls.cert) is not valid for TLS clients (no clientAuth), so no source agent would let it in; renew it (enrol again) to import disks",
+      );
     const source = request.source;
     let url: URL;
     try {
@@ -337,6 +344,18 @@ export class DiskImports {
         'appliance',
         validateName(name, 'appliance name'),
         validateVersion(version),
+      );
+    const localOs = await this.options.images().applianceOs(name, version);
+    if (
+      layer &&
+      manifest.os &&
+      localOs &&
+      (localOs.name !== manifest.os.name ||
+        localOs.version !== manifest.os.version)
+    )
+      throw new AgentError(
+        'UNKNOWN_IMAGE',
+        `Disk ${manifest.disk} sits on appliance ${name} ${version} over OS ${manifest.os.name} ${manifest.os.version}; here that appliance sits on OS ${localOs.name} ${localOs.version}`,
       );
     if (layer) return layer;
     const onOs = manifest.os

@@ -579,6 +579,33 @@ describeWithTools(
           }
         });
 
+        it('refuses imports on an agent whose certificate is for servers only, and offers no migration there', async () => {
+          const old = await startTestAgent();
+          try {
+            expect(
+              (await old.client.GET('/v1/info')).data!.capabilities,
+            ).not.toContain('migration');
+            const res = await old.client.POST('/v1/imports', {
+              body: {
+                disk: 'api',
+                source: {
+                  agentUrl: a.t.agent.url,
+                  hostId: 'host-a',
+                  certificateFingerprint256: a.fingerprint,
+                  exportId: '00000000-0000-4000-8000-000000000000',
+                },
+              },
+            });
+            expect(res.response.status).toBe(409);
+            expect(res.error).toMatchObject({
+              error: { code: 'NOT_SUPPORTED' },
+            });
+            expect(res.error!.error.message).toMatch(/no clientAuth/);
+          } finally {
+            await old.close();
+          }
+        });
+
         it('cancels an import mid-way and leaves nothing behind', async () => {
           const slow = await startHost(ca, 'host-d', 'simulated', {
             migration: { bandwidthLimitKiBps: 512 },

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 
 const HOST_URI = 'URI:urn:tempest:host:';
@@ -20,4 +21,16 @@ export function peerMismatch(
   if (!hostIdsOf(cert).includes(peer.hostId))
     return `its certificate does not name host ${peer.hostId}`;
   return undefined;
+}
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/**
+ * Whether a certificate may open TLS connections as a client (clientAuth, or
+ * no extended key usage at all): agents enrolled before migration existed got
+ * serverAuth only, and cannot call a source agent until they are renewed.
+ */
+export function canActAsClient(pem: string | Buffer): boolean {
+  const usages = new X509Certificate(pem).keyUsage;
+  return !usages || usages.includes(CLIENT_AUTH);
 }
