@@ -133,6 +133,17 @@ describe('the agent console endpoint (simulated driver)', () => {
     });
     // A server certificate from the same CA: refused as every other call is.
     await expect(openConsole(t, 'web-1', t.pki.server)).rejects.toThrow();
+    // An agent's certificate (it may call other agents to migrate disks) is no backend, whatever its name.
+    const agent = await issueCertificate({
+      ca: t.pki.ca,
+      kind: 'agent',
+      name: 'tempest-backend',
+      sans: ['URI:urn:tempest:host:h-9'],
+    });
+    await expect(openConsole(t, 'web-1', agent)).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('host h-9'),
+    });
   });
 
   it('answers 404 to an upgrade of any other path', async () => {

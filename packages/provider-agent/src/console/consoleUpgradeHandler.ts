@@ -7,11 +7,29 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { clientCertificateProblem } from '../api/requireClientCertificate';
 import type { DomainService } from '../domains/DomainService';
 import { AgentError } from '../errors/AgentError';
+import { hostIdsOf } from '../migration/peerIdentity';
 
 /** The one caller a console is opened for: the backend's client certificate. */
 export const CONSOLE_CALLER = 'tempest-backend';
 
 const VNC_PATH = /^\/v1\/domains\/([^/?#]+)\/vnc(?:\?.*)?$/;
+
+/** The backend's certificate: CN tempest-backend and no host identity (a peer agent's names its host). */
+function callerProblem(socket: Socket): AgentError | undefined {
+  const cert = (socket as TLSSocket).getPeerCertificate();
+  const hosts = hostIdsOf(cert);
+  if (hosts.length)
+    return new AgentError(
+      'CLIENT_CERT_REQUIRED',
+      `Consoles are opened for the backend's certificate only, not for the agent certificate of host ${hosts.join(', ')}`,
+    );
+  if (cert.subject?.CN !== CONSOLE_CALLER)
+    return new AgentError(
+      'CLIENT_CERT_REQUIRED',
+      `Consoles are opened for the backend's certificate (${CONSOLE_CALLER}) only`,
+    );
+  return undefined;
+}
 
 /** Answers an upgrade request with an error and closes the connection. */
 export function refuseUpgrade(socket: Duplex, error: AgentError) {
@@ -48,14 +66,7 @@ export function consoleUpgradeHandler(
       );
       return;
     }
-    const problem =
-      clientCertificateProblem(socket) ??
-      ((socket as TLSSocket).getPeerCertificate().subject?.CN !== CONSOLE_CALLER
-        ? new AgentError(
-            'CLIENT_CERT_REQUIRED',
-            `Consoles are opened for the backend's certificate (${CONSOLE_CALLER}) only`,
-          )
-        : undefined);
+    const problem = clientCertificateProblem(socket) ?? callerProblem(socket);
     if (problem) {
       refuseUpgrade(socket, problem);
       return;
