@@ -235,6 +235,7 @@ export class DiskImports {
       });
       const onAbort = () => child.kill('SIGTERM');
       signal.addEventListener('abort', onAbort);
+      if (signal.aborted) onAbort();
       cleanups.push(() => signal.removeEventListener('abort', onAbort));
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => {
