@@ -5,6 +5,7 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import { Knex } from 'knex';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   InstanceAction,
   InstanceState,
@@ -16,6 +17,8 @@ import { Host, HostStore } from '../hosts/HostStore';
 import { AgentCallError } from '../operations/agentCall';
 import { releaseCapacity, runActionOnAgent } from './runActionOnAgent';
 import { OperationStore } from '../operations/OperationStore';
+import { migrationPlacement } from '../operations/migrationPlacement';
+import type { MigrationRequest } from '../operations/runMigrationStep';
 import { InstanceEventStore } from './InstanceEventStore';
 import { Instance, InstanceStore } from './InstanceStore';
 import type { AgentAddress } from '../hosts/AgentConnector';
@@ -27,7 +30,8 @@ export type ActionRefusal = {
     | 'forbidden-action'
     | 'action-in-progress'
     | 'agent-refused'
-    | 'agent-unavailable';
+    | 'agent-unavailable'
+    | 'no-destination';
   currentState: InstanceState;
   currentVersion: number;
   allowedActions: InstanceAction[];
@@ -62,8 +66,10 @@ export type InstanceActionsOptions = {
   hosts: HostStore;
   operations: OperationStore;
   agents: { forHost(host: AgentAddress): AgentClient };
-  /** Starts driving a reopened provisioning operation. */
+  /** Starts driving a reopened provisioning operation or a new migration. */
   kick(operationId: string): void;
+  /** The installation currency, for the wording of placement decisions. */
+  currency?: string;
   shutdownTimeoutSeconds: number;
   logger: LoggerService;
   /**
@@ -152,11 +158,47 @@ export class InstanceActions {
     throw error;
   }
 
+  /** Records a migration operation for a claimed instance; answers its id. */
+  private async startMigration(
+    trx: Knex,
+    instance: Instance,
+    actor: string,
+    claimedVersion: number,
+    hostId: string | undefined,
+  ): Promise<string> {
+    const id = randomUUID();
+    const request: MigrationRequest = {
+      fromState: instance.state,
+      sourceHostId: instance.hostId!,
+      claimedVersion,
+      ...(hostId ? { hostId } : {}),
+    };
+    await this.o.operations.insert(
+      trx,
+      {
+        id,
+        kind: 'migrate',
+        instanceId: instance.id,
+        requestedBy: actor,
+        requestHash: createHash('sha256')
+          .update(JSON.stringify(request))
+          .digest('hex'),
+        request,
+      },
+      new Date(),
+    );
+    await trx('instances')
+      .where({ id: instance.id })
+      .update({ operation_id: id });
+    return id;
+  }
+
   async run(
     instance: Instance,
     action: InstanceAction,
     expectedVersion: number,
     actor: string,
+    options: { hostId?: string } = {},
   ): Promise<ActionResult> {
     const { instances, events } = this.o;
     const from = instance.state;
@@ -201,7 +243,7 @@ export class InstanceActions {
       );
     }
 
-    // Power actions need the domain on its host; deleting an instance that never got one needs no agent.
+    // Power actions and moves need the domain on its host; deleting an instance that never got one needs no agent.
     const hasDomain = Boolean(instance.hostId && instance.domainName);
     const needsAgent = action !== 'retry' && (action !== 'delete' || hasDomain);
     let host: Host | undefined;
@@ -228,6 +270,26 @@ export class InstanceActions {
       }
     }
 
+    // A move with nowhere to go is refused before anything changes.
+    if (action === 'migrate') {
+      const decision = await migrationPlacement(this.o.hosts, instance, {
+        hostId: options.hostId,
+        currency: this.o.currency,
+      });
+      if (!decision.chosen) {
+        return this.refuse(
+          instance,
+          actor,
+          action,
+          expectedVersion,
+          new InstanceActionConflict(
+            `Cannot move ${instance.hostname}: ${decision.summary}`,
+            this.refusal(instance, 'no-destination'),
+          ),
+        );
+      }
+    }
+
     // The state machine's target, or the transitional state (deleting, provisioning) while the work runs.
     const claimed = to;
     const claimedVersion = expectedVersion + 1;
@@ -239,31 +301,45 @@ export class InstanceActions {
       leaseMs: this.leaseMs,
     };
     let won: boolean;
+    let migrationId: string | undefined;
     try {
       // A power action's claim is one conditional update; a retry also
-      // reopens its operation, so both happen in one transaction.
+      // reopens its operation and a move starts one, so both happen in one transaction.
       won =
-        action !== 'retry'
-          ? await instances.claimAction(instance.id, claim)
-          : await this.o.db.transaction(async trx => {
-              const ok = await instances.claimAction(
-                instance.id,
-                { ...claim, hostname: instance.hostname },
-                trx,
-              );
-              if (ok) {
-                if (
-                  !instance.operationId ||
-                  !(await this.o.operations.reopen(instance.operationId, trx))
-                ) {
-                  throw new InstanceActionConflict(
-                    `Instance ${instance.hostname} has no failed operation to retry`,
-                    this.refusal(instance, 'forbidden-action'),
-                  );
-                }
-              }
+        action === 'migrate'
+          ? await this.o.db.transaction(async trx => {
+              const ok = await instances.claimAction(instance.id, claim, trx);
+              if (ok)
+                migrationId = await this.startMigration(
+                  trx,
+                  instance,
+                  actor,
+                  claimedVersion,
+                  options.hostId,
+                );
               return ok;
-            });
+            })
+          : action !== 'retry'
+            ? await instances.claimAction(instance.id, claim)
+            : await this.o.db.transaction(async trx => {
+                const ok = await instances.claimAction(
+                  instance.id,
+                  { ...claim, hostname: instance.hostname },
+                  trx,
+                );
+                if (ok) {
+                  if (
+                    !instance.operationId ||
+                    !(await this.o.operations.reopen(instance.operationId, trx))
+                  ) {
+                    throw new InstanceActionConflict(
+                      `Instance ${instance.hostname} has no failed operation to retry`,
+                      this.refusal(instance, 'forbidden-action'),
+                    );
+                  }
+                }
+                return ok;
+              });
     } catch (e) {
       if (e instanceof InstanceActionConflict)
         return this.refuse(instance, actor, action, expectedVersion, e);
@@ -309,13 +385,11 @@ export class InstanceActions {
       outcome: 'succeeded',
     });
 
-    if (action === 'retry') {
+    if (action === 'retry' || action === 'migrate') {
+      const operationId = migrationId ?? instance.operationId!;
       await instances.finishAction(instance.id, claimedVersion);
-      this.o.kick(instance.operationId!);
-      return {
-        instance: (await instances.get(instance.id))!,
-        operationId: instance.operationId,
-      };
+      this.o.kick(operationId);
+      return { instance: (await instances.get(instance.id))!, operationId };
     }
 
     try {

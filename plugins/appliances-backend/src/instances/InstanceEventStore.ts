@@ -4,7 +4,8 @@ import {
   InstanceState,
 } from '@tempest/backstage-plugin-appliances-common';
 
-export type InstanceEventKind = 'action' | 'denied' | 'reconcile' | 'provision';
+export type InstanceEventKind =
+  'action' | 'denied' | 'reconcile' | 'provision' | 'migrate';
 export type InstanceEventOutcome = 'succeeded' | 'failed' | 'refused';
 
 /** One line of an instance's history. */

@@ -14,12 +14,40 @@ export const PROVISION_STEPS = [
 
 export type ProvisionStepName = (typeof PROVISION_STEPS)[number];
 
+/**
+ * The steps of a migration (Virtuoso's VMMP): choose and reserve the
+ * destination, install the image layers it lacks, export the disk on the
+ * source, let the destination pull it (rsync, with heartbeats), define the
+ * domain there, commit the move in one transaction, then clean the source.
+ */
+export const MIGRATION_STEPS = [
+  'place',
+  'reserve-capacity',
+  'install-images',
+  'export',
+  'transfer',
+  'define',
+  'commit',
+  'clean-up',
+] as const;
+
+export type MigrationStepName = (typeof MIGRATION_STEPS)[number];
+
+export type StepName = ProvisionStepName | MigrationStepName;
+
+export type OperationKind = 'provision' | 'migrate';
+
+const STEPS_OF: Record<OperationKind, readonly StepName[]> = {
+  provision: PROVISION_STEPS,
+  migrate: MIGRATION_STEPS,
+};
+
 export type OperationState =
   'pending' | 'running' | 'rolling-back' | 'succeeded' | 'failed';
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'undone';
 
 export type OperationStep = {
-  name: ProvisionStepName;
+  name: StepName;
   state: StepState;
   /** 0 to 1. */
   progress: number;
@@ -31,11 +59,11 @@ export type OperationStep = {
 
 export type Operation = {
   id: string;
-  kind: 'provision';
+  kind: OperationKind;
   instanceId: string;
   requestedBy: string;
   state: OperationState;
-  failedStep?: ProvisionStepName;
+  failedStep?: StepName;
   error?: string;
   steps: OperationStep[];
   createdAt: string;
@@ -45,14 +73,14 @@ export type Operation = {
 
 type OperationRow = {
   id: string;
-  kind: 'provision';
+  kind: OperationKind;
   instance_id: string;
   requested_by: string;
   idempotency_key: string | null;
   request_hash: string;
   request: string;
   state: OperationState;
-  failed_step: ProvisionStepName | null;
+  failed_step: StepName | null;
   error: string | null;
   lease_owner: string | null;
   lease_expires_at: Date | string | number | null;
@@ -64,7 +92,7 @@ type OperationRow = {
 type StepRow = {
   operation_id: string;
   position: number;
-  name: ProvisionStepName;
+  name: StepName;
   state: StepState;
   progress: number;
   detail: string | null;
@@ -101,12 +129,15 @@ export class OperationStore {
       idempotencyKey?: string;
       requestHash: string;
       request: unknown;
+      /** Provisioning unless said otherwise. */
+      kind?: OperationKind;
     },
     now: Date,
   ) {
+    const kind = input.kind ?? 'provision';
     await trx('operations').insert({
       id: input.id,
-      kind: 'provision',
+      kind,
       instance_id: input.instanceId,
       requested_by: input.requestedBy,
       idempotency_key: input.idempotencyKey ?? null,
@@ -117,7 +148,7 @@ export class OperationStore {
       updated_at: now,
     });
     await trx('operation_steps').insert(
-      PROVISION_STEPS.map((name, position) => ({
+      STEPS_OF[kind].map((name, position) => ({
         operation_id: input.id,
         position,
         name,
@@ -229,7 +260,7 @@ export class OperationStore {
   async setState(
     id: string,
     state: OperationState,
-    extra: { failedStep?: ProvisionStepName; error?: string } = {},
+    extra: { failedStep?: StepName; error?: string } = {},
   ) {
     const finished = state === 'succeeded' || state === 'failed';
     await this.db('operations')
@@ -251,7 +282,7 @@ export class OperationStore {
 
   async updateStep(
     id: string,
-    name: ProvisionStepName,
+    name: StepName,
     change: {
       state?: StepState;
       progress?: number;

@@ -107,7 +107,7 @@ describe.each(databases.eachSupportedId())(
         storageMb: 0,
       });
       expect(op.error).toMatch(
-        /already exists on the host and is not this instance's/,
+        /already exists on h-[0-9a-f]+ and is not this instance's/,
       );
       const disk = await client.GET('/v1/disks/{name}', {
         params: { path: { name: diskNameOf(instanceId) } },

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { AgentCallError } from './agentCall';
-import { Operation, ProvisionStepName } from './OperationStore';
+import {
+  MigrationStepName,
+  Operation,
+  ProvisionStepName,
+  StepName,
+} from './OperationStore';
 import { LeaseLost, OperationLease } from './OperationLease';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
+import { rollBackMigration } from './rollBackMigration';
 import { rollBackProvision } from './rollBackProvision';
+import { runMigrationStep } from './runMigrationStep';
 import { runProvisionStep } from './runProvisionStep';
 import { StepError } from './StepError';
 import { UndoPending } from './UndoPending';
@@ -11,10 +18,11 @@ import { UndoPending } from './UndoPending';
 export type { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 
 /**
- * Drives provisioning operations step by step (place → reserve capacity → power the host on if it is off →
- * install and verify image layers → create disk and seed → define → start →
- * publish), recording each in the database so that a restart resumes where
- * it stopped. A failure undoes the done steps in reverse.
+ * Drives operations step by step, recording each in the database so that a
+ * restart resumes where it stopped; a failure undoes the done steps in
+ * reverse. Provisioning: place → reserve capacity → power the host on if it
+ * is off → install and verify image layers → create disk and seed → define →
+ * start → publish. Migration: see MIGRATION_STEPS.
  */
 export class ProvisionRunner {
   readonly runnerId = randomUUID();
@@ -95,7 +103,10 @@ export class ProvisionRunner {
           error: `${failure.step} failed: ${failure.message}`,
         });
       }
-      await rollBackProvision(this.o, (await operations.get(id))!, lease);
+      const failed = (await operations.get(id))!;
+      if (failed.kind === 'migrate')
+        await rollBackMigration(this.o, failed, lease);
+      else await rollBackProvision(this.o, failed, lease);
     } catch (e) {
       // Lost leases are logged when they are lost.
       if (e instanceof LeaseLost) return;
@@ -110,7 +121,7 @@ export class ProvisionRunner {
   private async forward(
     started: Operation,
     lease: Pick<OperationLease, 'assertHeld'>,
-  ): Promise<{ step: ProvisionStepName; message: string } | undefined> {
+  ): Promise<{ step: StepName; message: string } | undefined> {
     const { operations, instances } = this.o;
     let op = started;
     let instance = (await instances.get(op.instanceId))!;
@@ -125,13 +136,22 @@ export class ProvisionRunner {
         error: null,
       });
       try {
-        const result = await runProvisionStep(
-          this.o,
-          this.pollMs,
-          op,
-          step.name,
-          instance,
-        );
+        const result =
+          op.kind === 'migrate'
+            ? await runMigrationStep(
+                this.o,
+                this.pollMs,
+                op,
+                step.name as MigrationStepName,
+                instance,
+              )
+            : await runProvisionStep(
+                this.o,
+                this.pollMs,
+                op,
+                step.name as ProvisionStepName,
+                instance,
+              );
         if (result === 'replace') {
           // Capacity went to another operation between place and reserve.
           i = -1;
@@ -153,7 +173,11 @@ export class ProvisionRunner {
         return { step: step.name, message };
       }
       // Later steps read what place and install-images recorded, and the host and domain set on the instance.
-      if (step.name === 'place' || step.name === 'install-images')
+      if (
+        op.kind === 'migrate' ||
+        step.name === 'place' ||
+        step.name === 'install-images'
+      )
         op = (await operations.get(op.id))!;
       if (step.name === 'reserve-capacity' || step.name === 'define')
         instance = (await instances.get(op.instanceId))!;

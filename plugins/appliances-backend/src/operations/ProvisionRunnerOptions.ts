@@ -40,4 +40,6 @@ export type ProvisionRunnerOptions = {
   power?: Pick<HostPower, 'act'>;
   /** How long the power-on step waits for the host's agent to heartbeat (default 300 s). */
   powerOnTimeoutMs?: number;
+  /** How long a migration's transfer may go without a heartbeat before the move is reverted (default 30 s). */
+  migrationHeartbeatTimeoutMs?: number;
 };

@@ -1,4 +1,4 @@
-import { Operation } from './OperationStore';
+import { Operation, ProvisionStepName } from './OperationStore';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { UndoPending } from './UndoPending';
 import { undoProvisionStep } from './undoProvisionStep';
@@ -21,7 +21,7 @@ export async function rollBackProvision(
       continue;
     lease?.assertHeld();
     try {
-      await undoProvisionStep(o, step.name, instance);
+      await undoProvisionStep(o, step.name as ProvisionStepName, instance);
     } catch (e) {
       const message = `undo of ${step.name} failed: ${(e as Error).message}`;
       await operations.updateStep(op.id, step.name, { error: message });

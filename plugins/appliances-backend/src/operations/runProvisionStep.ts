@@ -5,10 +5,10 @@ import {
 } from '@tempest/backstage-plugin-appliances-common';
 import { Knex } from 'knex';
 import { Instance } from '../instances/InstanceStore';
-import { AgentCallError, agentCall } from './agentCall';
+import { agentCall } from './agentCall';
 import { diskNameOf } from './diskNameOf';
-import { ImageLayer } from './ImageLayers';
-import { installLayer } from './installLayer';
+import { defineDomain } from './defineDomain';
+import { installImages } from './installImages';
 import { Operation, ProvisionStepName } from './OperationStore';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { StepError } from './StepError';
@@ -104,34 +104,15 @@ export async function runProvisionStep(
       return powerOnHost(o, pollMs, op, instance);
     case 'install-images': {
       const { host, agent } = await usableHostOf(o, instance);
-      const appliance = await o.appliances.get(instance.applianceId);
-      if (!appliance)
-        throw new StepError(
-          `Appliance ${instance.applianceId} is no longer subscribed`,
-        );
-      let layers: ImageLayer[];
-      try {
-        layers = await o.layers.layersFor(appliance);
-      } catch (e) {
-        throw new StepError((e as Error).message);
-      }
-      const installed: Record<string, unknown>[] = [];
-      for (let i = 0; i < layers.length; i++) {
-        installed.push(
-          await installLayer(
-            o,
-            pollMs,
-            op.id,
-            agent,
-            host,
-            layers[i],
-            i,
-            layers.length,
-            installed,
-          ),
-        );
-      }
-      await done({ layers: installed });
+      const layers = await installImages(
+        o,
+        pollMs,
+        op.id,
+        host,
+        agent,
+        instance,
+      );
+      await done({ layers });
       return 'done';
     }
     case 'create-disk':
@@ -139,58 +120,9 @@ export async function runProvisionStep(
       return 'done';
     case 'define': {
       const { host, agent } = await usableHostOf(o, instance);
-      const domainName = diskNameOf(instance.id);
-      if (!instance.mac)
-        throw new StepError(
-          `Instance ${instance.hostname} has no MAC address; it was requested before instances had networks`,
-        );
-      // The host's first network is its default (agent config `networks`).
-      const { data: info } = await agentCall(
-        'read host info',
-        agent.GET('/v1/info'),
-      );
-      const network = instance.network ?? info.networks?.[0]?.name;
-      if (!network)
-        throw new StepError(
-          `${host.name} offers no network to attach ${instance.hostname} to; its agent configuration needs a networks entry`,
-        );
-      const nics = [{ network, mac: instance.mac }];
-      try {
-        await agentCall(
-          'define domain',
-          agent.PUT('/v1/domains/{name}', {
-            params: { path: { name: domainName } },
-            body: {
-              vcpus: instance.size.cpuCores,
-              memoryMiB: instance.size.memoryMb,
-              disk: domainName,
-              nics,
-            },
-          }),
-        );
-      } catch (e) {
-        if (!(e instanceof AgentCallError && e.code === 'DOMAIN_EXISTS'))
-          throw e;
-        // Resumed after a crash: adopt the domain only if it is this instance's.
-        const { data: domain } = await agentCall(
-          'read domain',
-          agent.GET('/v1/domains/{name}', {
-            params: { path: { name: domainName } },
-          }),
-        );
-        if (
-          domain.spec.disk !== domainName ||
-          domain.spec.vcpus !== instance.size.cpuCores ||
-          domain.spec.memoryMiB !== instance.size.memoryMb ||
-          domain.spec.nics?.[0]?.mac !== instance.mac
-        ) {
-          throw new StepError(
-            `A domain named ${domainName} already exists on the host and is not this instance's`,
-          );
-        }
-      }
-      await o.instances.setDomain(instance.id, domainName, network);
-      await done({ domain: domainName, network, mac: instance.mac });
+      const { domain, network } = await defineDomain(host, agent, instance);
+      await o.instances.setDomain(instance.id, domain, network);
+      await done({ domain, network, mac: instance.mac });
       return 'done';
     }
     case 'start': {

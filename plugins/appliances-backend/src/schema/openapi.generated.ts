@@ -944,7 +944,8 @@ export const spec = {
               "cycle",
               "drift",
               "fault",
-              "silent"
+              "silent",
+              "drain"
             ]
           },
           "reason": {
@@ -1533,6 +1534,53 @@ export const spec = {
             "maximum": 2147483647,
             "minimum": 1,
             "description": "The version the caller saw; or send it as If-Match."
+          },
+          "hostId": {
+            "type": "string",
+            "maxLength": 36,
+            "description": "migrate only: the host to move to. It must be online, powered on, have room and belong to the provider of the instance's current host (the instance keeps the prices locked when it was placed). Without it Tempest picks the best-fitting such host.\n"
+          }
+        }
+      },
+      "MigrationTargets": {
+        "type": "object",
+        "required": [
+          "summary",
+          "items"
+        ],
+        "properties": {
+          "summary": {
+            "type": "string"
+          },
+          "items": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "hostId",
+                "hostName",
+                "fits",
+                "recommended",
+                "detail"
+              ],
+              "properties": {
+                "hostId": {
+                  "type": "string"
+                },
+                "hostName": {
+                  "type": "string"
+                },
+                "fits": {
+                  "type": "boolean"
+                },
+                "recommended": {
+                  "type": "boolean"
+                },
+                "detail": {
+                  "type": "string"
+                }
+              }
+            }
           }
         }
       },
@@ -1547,7 +1595,7 @@ export const spec = {
           },
           "operationId": {
             "type": "string",
-            "description": "The reopened provisioning operation (retry)."
+            "description": "The operation that carries the action on (retry, migrate)."
           }
         }
       },
@@ -1592,7 +1640,8 @@ export const spec = {
               "forbidden-action",
               "action-in-progress",
               "agent-refused",
-              "agent-unavailable"
+              "agent-unavailable",
+              "no-destination"
             ]
           },
           "currentState": {
@@ -1641,7 +1690,8 @@ export const spec = {
               "action",
               "denied",
               "reconcile",
-              "provision"
+              "provision",
+              "migrate"
             ]
           },
           "action": {
@@ -1709,7 +1759,8 @@ export const spec = {
           "kind": {
             "type": "string",
             "enum": [
-              "provision"
+              "provision",
+              "migrate"
             ]
           },
           "instanceId": {
@@ -1772,7 +1823,11 @@ export const spec = {
               "create-disk",
               "define",
               "start",
-              "publish"
+              "publish",
+              "export",
+              "transfer",
+              "commit",
+              "clean-up"
             ]
           },
           "state": {
@@ -3385,7 +3440,7 @@ export const spec = {
     "/instances/{id}/actions": {
       "post": {
         "operationId": "actOnInstance",
-        "description": "Runs an action (start, stop, suspend, resume, delete, retry) through the host's agent. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found.\n",
+        "description": "Runs an action (start, stop, suspend, resume, delete, retry, migrate) through the host's agent. migrate moves a stopped or stored instance to another host of the same provider: it answers at once with the instance migrating and the operationId to follow; the operation commits the move or reverts everything. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found.\n",
         "parameters": [
           {
             "name": "id",
@@ -3448,6 +3503,43 @@ export const spec = {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/InstanceActionRefusal"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/instances/{id}/migration-targets": {
+      "get": {
+        "operationId": "listMigrationTargets",
+        "description": "The hosts the instance could move to (the other hosts of its current host's provider), whether each has room and why not, and the one Tempest would choose. A move keeps the instance's locked prices. Someone else's instance is not found.\n",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 36
+            }
+          }
+        ],
+        "security": [
+          {
+            "BackstageToken": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The possible destinations.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/MigrationTargets"
                 }
               }
             }

@@ -56,6 +56,7 @@ export function addHostingRoutes(
     actions: hosting.actions,
     provisioning: hosting.provisioning,
     runner: hosting.runner,
+    currency: hosting.config.currency,
   });
   addConsoleRoutes(router, {
     ...options,

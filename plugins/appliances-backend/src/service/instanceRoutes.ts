@@ -23,6 +23,7 @@ import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { Instance, InstanceStore } from '../instances/InstanceStore';
 import { ProvisioningService } from '../instances/ProvisioningService';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
+import { migrationTargets } from '../operations/migrationPlacement';
 import { audited } from './audited';
 import { CallerScopeDeps, callerScope } from './callerScope';
 import {
@@ -41,6 +42,8 @@ export type InstanceRoutesOptions = CallerScopeDeps &
     actions: InstanceActions;
     provisioning: ProvisioningService;
     runner: ProvisionRunner;
+    /** The installation currency, for the wording of placement decisions. */
+    currency?: string;
     /** Billing: the cost center to record, or a refusal (zero balance, not the requester's). */
     admitProvisioning?: (
       requester: { principalRef: string; ownershipRefs: string[] },
@@ -135,6 +138,11 @@ export function addInstanceRoutes(
     res.json(await view(await visible(req, req.params.id)));
   });
 
+  router.get('/instances/:id/migration-targets', async (req, res) => {
+    const instance = await visible(req, req.params.id);
+    res.json(await migrationTargets(hosts, instance, options.currency));
+  });
+
   router.get('/instances/:id/events', async (req, res) => {
     const instance = await visible(req, req.params.id);
     const items = await events.list(instance.id, {
@@ -205,6 +213,7 @@ export function addInstanceRoutes(
         action,
         expectedVersion,
         actor,
+        { hostId: req.body.hostId },
       );
       await audit.success({
         meta: {

@@ -376,8 +376,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Runs an action (start, stop, suspend, resume, delete, retry) through the host's agent. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found. */
+        /** @description Runs an action (start, stop, suspend, resume, delete, retry, migrate) through the host's agent. migrate moves a stopped or stored instance to another host of the same provider: it answers at once with the instance migrating and the operationId to follow; the operation commits the move or reverts everything. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found. */
         post: operations["actOnInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{id}/migration-targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The hosts the instance could move to (the other hosts of its current host's provider), whether each has room and why not, and the one Tempest would choose. A move keeps the instance's locked prices. Someone else's instance is not found. */
+        get: operations["listMigrationTargets"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -854,7 +871,7 @@ export interface components {
             /** @description A user entity ref, power-loop or provisioning */
             actor: string;
             /** @enum {string} */
-            action: "on" | "off" | "cycle" | "drift" | "fault" | "silent";
+            action: "on" | "off" | "cycle" | "drift" | "fault" | "silent" | "drain";
             reason: string;
             /** @enum {string} */
             outcome: "done" | "failed";
@@ -1021,10 +1038,22 @@ export interface components {
             action: components["schemas"]["InstanceAction"];
             /** @description The version the caller saw; or send it as If-Match. */
             expectedVersion?: number;
+            /** @description migrate only: the host to move to. It must be online, powered on, have room and belong to the provider of the instance's current host (the instance keeps the prices locked when it was placed). Without it Tempest picks the best-fitting such host. */
+            hostId?: string;
+        };
+        MigrationTargets: {
+            summary: string;
+            items: {
+                hostId: string;
+                hostName: string;
+                fits: boolean;
+                recommended: boolean;
+                detail: string;
+            }[];
         };
         InstanceActionResult: {
             instance: components["schemas"]["Instance"];
-            /** @description The reopened provisioning operation (retry). */
+            /** @description The operation that carries the action on (retry, migrate). */
             operationId?: string;
         };
         InstanceActionRefusal: {
@@ -1041,7 +1070,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** @enum {string} */
-            reason: "stale-version" | "forbidden-action" | "action-in-progress" | "agent-refused" | "agent-unavailable";
+            reason: "stale-version" | "forbidden-action" | "action-in-progress" | "agent-refused" | "agent-unavailable" | "no-destination";
             currentState: components["schemas"]["InstanceState"];
             currentVersion: number;
             allowedActions: components["schemas"]["InstanceAction"][];
@@ -1053,7 +1082,7 @@ export interface components {
             at: string;
             actor: string;
             /** @enum {string} */
-            kind: "action" | "denied" | "reconcile" | "provision";
+            kind: "action" | "denied" | "reconcile" | "provision" | "migrate";
             action?: components["schemas"]["InstanceAction"];
             fromState?: components["schemas"]["InstanceState"];
             toState?: components["schemas"]["InstanceState"];
@@ -1071,7 +1100,7 @@ export interface components {
         Operation: {
             id: string;
             /** @enum {string} */
-            kind: "provision";
+            kind: "provision" | "migrate";
             instanceId: string;
             requestedBy: string;
             /** @enum {string} */
@@ -1088,7 +1117,7 @@ export interface components {
         };
         OperationStep: {
             /** @enum {string} */
-            name: "place" | "reserve-capacity" | "power-on" | "install-images" | "create-disk" | "define" | "start" | "publish";
+            name: "place" | "reserve-capacity" | "power-on" | "install-images" | "create-disk" | "define" | "start" | "publish" | "export" | "transfer" | "commit" | "clean-up";
             /** @enum {string} */
             state: "pending" | "running" | "done" | "failed" | "undone";
             progress: number;
@@ -2002,6 +2031,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InstanceActionRefusal"];
+                };
+            };
+            default: components["responses"]["ErrorResponse"];
+        };
+    };
+    listMigrationTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The possible destinations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationTargets"];
                 };
             };
             default: components["responses"]["ErrorResponse"];

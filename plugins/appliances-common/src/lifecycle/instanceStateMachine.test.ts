@@ -34,11 +34,11 @@ describe('instance state machine', () => {
     }
   });
 
-  it('keeps migrate reserved unless asked for', () => {
-    expect(allowedActions('stopped')).toEqual(['start', 'delete']);
-    expect(allowedActions('stopped', { includeReserved: true })).toContain(
-      'migrate',
-    );
+  it('moves only instances whose whole state is on disk', () => {
+    expect(allowedActions('stopped')).toEqual(['start', 'delete', 'migrate']);
+    expect(allowedActions('stored')).toContain('migrate');
+    expect(allowedActions('started')).not.toContain('migrate');
+    expect(allowedActions('suspended')).not.toContain('migrate');
   });
 
   it('only ever leads to known states', () => {

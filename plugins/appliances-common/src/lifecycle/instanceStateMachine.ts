@@ -41,7 +41,8 @@ export const INSTANCE_TRANSITIONS: Readonly<
   stored: { start: 'started', delete: 'deleting', migrate: 'migrating' },
   started: { stop: 'stopped', suspend: 'suspended' },
   stopped: { start: 'started', delete: 'deleting', migrate: 'migrating' },
-  suspended: { resume: 'started', stop: 'stopped', migrate: 'migrating' },
+  // A suspended guest's memory lives in its host's hypervisor: stop it to move it.
+  suspended: { resume: 'started', stop: 'stopped' },
   migrating: {},
   deleting: {},
   deleted: {},
@@ -49,9 +50,6 @@ export const INSTANCE_TRANSITIONS: Readonly<
   // decides which state that is.
   error: { retry: 'provisioning', delete: 'deleting' },
 };
-
-/** Actions reserved for later work; never offered to users yet. */
-const RESERVED: ReadonlySet<InstanceAction> = new Set(['migrate']);
 
 export function isInstanceState(value: unknown): value is InstanceState {
   return (
@@ -68,13 +66,8 @@ export function isInstanceAction(value: unknown): value is InstanceAction {
 }
 
 /** The actions a user may take on an instance in this state. */
-export function allowedActions(
-  state: InstanceState,
-  options: { includeReserved?: boolean } = {},
-): InstanceAction[] {
-  return (Object.keys(INSTANCE_TRANSITIONS[state]) as InstanceAction[]).filter(
-    action => options.includeReserved || !RESERVED.has(action),
-  );
+export function allowedActions(state: InstanceState): InstanceAction[] {
+  return Object.keys(INSTANCE_TRANSITIONS[state]) as InstanceAction[];
 }
 
 /** Where an action leads from a state, or undefined when the state forbids it. */

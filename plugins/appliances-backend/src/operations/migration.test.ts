@@ -1,0 +1,188 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
+import { AgentConnector } from '../hosts/AgentConnector';
+import { useMigrationTestBed } from '../__testUtils__/migrationTestBed';
+import {
+  testBuyer as buyer,
+  testSize,
+} from '../__testUtils__/provisionTestBed';
+import { diskNameOf } from './diskNameOf';
+
+jest.setTimeout(120_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+/** What an agent holds of an instance: its disk and its domain, or undefined. */
+async function onAgent(client: AgentClient, instanceId: string) {
+  const name = diskNameOf(instanceId);
+  const disk = await client.GET('/v1/disks/{name}', {
+    params: { path: { name } },
+  });
+  const domain = await client.GET('/v1/domains/{name}/state', {
+    params: { path: { name } },
+  });
+  return { disk: disk.data?.name, domain: domain.data?.state };
+}
+
+describe.each(databases.eachSupportedId())(
+  'migrating a stopped instance between two real agents on %s',
+  databaseId => {
+    const setup = useMigrationTestBed(databases, databaseId);
+
+    it('pulls the disk to the other host, commits host, capacity and version at once, cleans the source, and starts there', async () => {
+      const bed = await setup();
+      const { actions, instances, operations, runner, events, hosts } = bed;
+      const instance = await bed.stoppedInstance('move-1');
+      const [from, to] =
+        instance.hostId === bed.a.host.id ? [bed.a, bed.b] : [bed.b, bed.a];
+      const fromClient = bed.connector.forHost(from.host);
+      const toClient = bed.connector.forHost(to.host);
+
+      const claimed = await actions.run(
+        instance,
+        'migrate',
+        instance.version,
+        buyer,
+      );
+      expect(claimed.instance).toMatchObject({
+        state: 'migrating',
+        version: instance.version + 1,
+        hostId: from.host.id,
+      });
+      await runner.idle();
+
+      const op = (await operations.get(claimed.operationId!))!;
+      expect(op).toMatchObject({ kind: 'migrate', state: 'succeeded' });
+      expect(op.steps.map(s => [s.name, s.state])).toEqual([
+        ['place', 'done'],
+        ['reserve-capacity', 'done'],
+        ['install-images', 'done'],
+        ['export', 'done'],
+        ['transfer', 'done'],
+        ['define', 'done'],
+        ['commit', 'done'],
+        ['clean-up', 'done'],
+      ]);
+      const transfer = op.steps.find(s => s.name === 'transfer')!;
+      expect(transfer.detail).toMatchObject({
+        from: from.host.name,
+        to: to.host.name,
+      });
+      expect(Number(transfer.detail!.bytesDone)).toBeGreaterThan(0);
+
+      const moved = (await instances.get(instance.id))!;
+      expect(moved).toMatchObject({
+        state: 'stopped',
+        version: instance.version + 2,
+        hostId: to.host.id,
+      });
+      expect((await hosts.get(from.host.id))!.used.cpuCores).toBe(0);
+      expect((await hosts.get(to.host.id))!.used).toEqual(testSize);
+      expect(await onAgent(toClient, instance.id)).toEqual({
+        disk: diskNameOf(instance.id),
+        domain: 'shutoff',
+      });
+      expect(await onAgent(fromClient, instance.id)).toEqual({
+        disk: undefined,
+        domain: undefined,
+      });
+      const history = await events.list(instance.id, { limit: 5 });
+      expect(history[0]).toMatchObject({
+        kind: 'migrate',
+        fromState: 'migrating',
+        toState: 'stopped',
+        outcome: 'succeeded',
+        message: `Moved to ${to.host.name}`,
+      });
+      expect(bed.auditor.createEvent).toHaveBeenCalledWith(
+        expect.objectContaining({ eventId: 'instance-migrated' }),
+      );
+
+      const running = await actions.run(moved, 'start', moved.version, buyer);
+      expect(running.instance.state).toBe('started');
+      expect((await onAgent(toClient, instance.id)).domain).toBe('running');
+    });
+
+    it('reverts everything when the destination stops sending heartbeats', async () => {
+      // The destination's import stands still as far as the backend can see.
+      let frozenHostId: string | undefined;
+      const connector = { forHost: undefined as any } as AgentConnector;
+      const bed = await setup({
+        agents: connector,
+        migrationHeartbeatTimeoutMs: 2000,
+      });
+      connector.forHost = host => {
+        const client = bed.connector.forHost(host);
+        if (host.id !== frozenHostId) return client;
+        return new Proxy(client, {
+          get: (target, prop) =>
+            prop !== 'GET'
+              ? (target as any)[prop]
+              : async (url: string, init: any) => {
+                  const answer = await (target.GET as any)(url, init);
+                  if (url === '/v1/imports/{id}' && answer.data)
+                    answer.data = {
+                      ...answer.data,
+                      state: 'transferring',
+                      heartbeatAt: '2026-01-01T00:00:00.000Z',
+                    };
+                  return answer;
+                },
+        });
+      };
+      const { actions, instances, operations, runner, events, hosts } = bed;
+      const instance = await bed.stoppedInstance('move-2');
+      const [from, to] =
+        instance.hostId === bed.a.host.id ? [bed.a, bed.b] : [bed.b, bed.a];
+      frozenHostId = to.host.id;
+
+      const claimed = await actions.run(
+        instance,
+        'migrate',
+        instance.version,
+        buyer,
+      );
+      await runner.idle();
+
+      const op = (await operations.get(claimed.operationId!))!;
+      expect(op).toMatchObject({ state: 'failed', failedStep: 'transfer' });
+      expect(op.error).toBe(
+        `transfer failed: ${to.host.name} sent no heartbeat for 2 s while pulling the disk from ${from.host.name}`,
+      );
+      expect(op.steps.find(s => s.name === 'export')!.state).toBe('undone');
+      expect(op.steps.find(s => s.name === 'reserve-capacity')!.state).toBe(
+        'undone',
+      );
+      const after = (await instances.get(instance.id))!;
+      expect(after).toMatchObject({
+        state: 'stopped',
+        version: instance.version + 2,
+        hostId: from.host.id,
+      });
+      expect((await hosts.get(to.host.id))!.used.cpuCores).toBe(0);
+      expect((await hosts.get(from.host.id))!.used).toEqual(testSize);
+      expect(
+        await onAgent(bed.connector.forHost(to.host), instance.id),
+      ).toEqual({ disk: undefined, domain: undefined });
+      expect(
+        await onAgent(bed.connector.forHost(from.host), instance.id),
+      ).toEqual({ disk: diskNameOf(instance.id), domain: 'shutoff' });
+      const [last] = await events.list(instance.id, { limit: 1 });
+      expect(last).toMatchObject({
+        kind: 'migrate',
+        outcome: 'failed',
+        toState: 'stopped',
+      });
+      expect(last.message).toMatch(/the instance stays on host-/);
+
+      // It can still move once the destination answers truly.
+      frozenHostId = undefined;
+      const again = await actions.run(after, 'migrate', after.version, buyer);
+      await runner.idle();
+      expect((await operations.get(again.operationId!))!.state).toBe(
+        'succeeded',
+      );
+      expect((await instances.get(instance.id))!.hostId).toBe(to.host.id);
+    });
+  },
+);

@@ -1,0 +1,74 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { HostStore } from '../hosts/HostStore';
+import { testSecrets } from '../__testUtils__/provisionTestBed';
+import { insertHost, migrated } from '../billing/__testUtils__/billingFixtures';
+import { migrationPlacement, migrationTargets } from './migrationPlacement';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+const size = { cpuCores: 2, memoryMb: 2048, storageMb: 4096 };
+
+describe.each(databases.eachSupportedId())(
+  'where an instance may move, on %p',
+  databaseId => {
+    async function fleet() {
+      const knex = await migrated(await databases.init(databaseId));
+      const pat = 'user:default/pat';
+      for (const id of ['source', 'roomy', 'snug', 'full', 'asleep'])
+        await insertHost(knex, { id, owner: pat });
+      await insertHost(knex, { id: 'elsewhere', owner: 'user:default/sam' });
+      // Best fit: snug has just enough room left, roomy plenty.
+      await knex('hosts')
+        .where({ id: 'snug' })
+        .update({ used_cpu_cores: 60, used_memory_mb: 1 << 19 });
+      await knex('hosts').where({ id: 'full' }).update({ used_cpu_cores: 63 });
+      await knex('hosts')
+        .where({ id: 'asleep' })
+        .update({ power_state: 'off', powered_on: false, state: 'offline' });
+      return new HostStore(knex, testSecrets);
+    }
+
+    it("offers only the provider's other powered-on hosts with room, best fit first", async () => {
+      const hosts = await fleet();
+      const instance = { hostId: 'source', size };
+      const decision = await migrationPlacement(hosts, instance);
+      expect(decision.chosen?.hostId).toBe('snug');
+
+      const targets = await migrationTargets(hosts, instance);
+      const byId = Object.fromEntries(targets.items.map(t => [t.hostId, t]));
+      expect(Object.keys(byId).sort()).toEqual([
+        'asleep',
+        'full',
+        'roomy',
+        'snug',
+      ]);
+      expect(byId.snug).toMatchObject({ fits: true, recommended: true });
+      expect(byId.roomy).toMatchObject({ fits: true, recommended: false });
+      expect(byId.full).toMatchObject({ fits: false });
+      expect(byId.full.detail).toMatch(/^full has only 1 core free/);
+      expect(byId.asleep.detail).toBe(
+        'asleep is powered off, and a move does not power hosts on',
+      );
+    });
+
+    it('refuses with a sentence a host of another provider, the same host, or one that is full', async () => {
+      const hosts = await fleet();
+      const instance = { hostId: 'source', size };
+      const refused = async (hostId: string) => {
+        const decision = await migrationPlacement(hosts, instance, { hostId });
+        expect(decision.chosen).toBeUndefined();
+        return decision.summary;
+      };
+      expect(await refused('elsewhere')).toBe(
+        'Host elsewhere is not another host of user:default/pat, the provider of source',
+      );
+      expect(await refused('source')).toBe('The instance is already on source');
+      expect(await refused('full')).toMatch(/full/);
+      expect(
+        (await migrationPlacement(hosts, instance, { hostId: 'roomy' })).chosen
+          ?.hostId,
+      ).toBe('roomy');
+    });
+  },
+);

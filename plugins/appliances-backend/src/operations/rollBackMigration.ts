@@ -1,0 +1,134 @@
+import { recordMoveReverted } from '../instances/recordMove';
+import { agentCall } from './agentCall';
+import { diskNameOf } from './diskNameOf';
+import { Operation } from './OperationStore';
+import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
+import { UndoPending } from './UndoPending';
+import { MigrationRequest, destinationOf, ignoring } from './runMigrationStep';
+
+/**
+ * Reverts a migration that failed before its commit, last step first: the
+ * domain and the pulled disk on the destination, the export on the source,
+ * the destination's reservation; then the instance returns to the state it
+ * left, on its source host, one version on. A step that cannot be undone
+ * yet (its host unreachable) leaves the operation rolling back, retried later.
+ */
+export async function rollBackMigration(
+  o: ProvisionRunnerOptions,
+  op: Operation,
+  lease?: { assertHeld(): void },
+) {
+  const { operations, instances } = o;
+  const request = await operations.request<MigrationRequest>(op.id);
+  const instance = (await instances.get(op.instanceId))!;
+  const disk = diskNameOf(instance.id);
+  const destination = destinationOf(op);
+  const agentOf = async (hostId: string | undefined) => {
+    const host = hostId ? await o.hosts.get(hostId) : undefined;
+    return host ? o.agents.forHost(host) : undefined;
+  };
+  for (const step of [...op.steps].reverse()) {
+    if (step.state !== 'done' && step.state !== 'failed') continue;
+    lease?.assertHeld();
+    try {
+      switch (step.name) {
+        case 'define': {
+          const agent = await agentOf(destination);
+          if (agent)
+            await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () =>
+              agentCall(
+                'undefine domain on the destination',
+                agent.DELETE('/v1/domains/{name}', {
+                  params: { path: { name: disk } },
+                }),
+              ),
+            );
+          break;
+        }
+        case 'transfer': {
+          const agent = await agentOf(destination);
+          const importId = step.detail?.importId as string | undefined;
+          if (agent && importId)
+            await ignoring(['NOT_FOUND', 'HTTP_404'], () =>
+              agentCall(
+                'cancel the transfer',
+                agent.DELETE('/v1/imports/{id}', {
+                  params: { path: { id: importId } },
+                }),
+              ),
+            );
+          if (agent && importId)
+            await ignoring(['UNKNOWN_DISK', 'NOT_FOUND', 'HTTP_404'], () =>
+              agentCall(
+                'remove the pulled disk',
+                agent.DELETE('/v1/disks/{name}', {
+                  params: { path: { name: disk } },
+                }),
+              ),
+            );
+          break;
+        }
+        case 'export': {
+          const agent = await agentOf(request.sourceHostId);
+          const exportId = step.detail?.exportId as string | undefined;
+          if (agent && exportId)
+            await ignoring(['NOT_FOUND', 'HTTP_404'], () =>
+              agentCall(
+                'end the export',
+                agent.DELETE('/v1/disks/{name}/exports/{id}', {
+                  params: { path: { name: disk, id: exportId } },
+                }),
+              ),
+            );
+          break;
+        }
+        case 'reserve-capacity':
+          if (step.state === 'done' && destination)
+            await o.hosts.release(destination, instance.size);
+          break;
+        default:
+          break;
+      }
+    } catch (e) {
+      const message = `undo of ${step.name} failed: ${(e as Error).message}`;
+      await operations.updateStep(op.id, step.name, { error: message });
+      throw new UndoPending(message);
+    }
+    if (step.state === 'done')
+      await operations.updateStep(op.id, step.name, { state: 'undone' });
+  }
+  lease?.assertHeld();
+  const error = op.error ?? 'the move failed';
+  const source = await o.hosts.get(request.sourceHostId);
+  await o.db.transaction(async trx => {
+    await recordMoveReverted(trx, instance.id, {
+      claimedVersion: request.claimedVersion,
+      state: request.fromState,
+    });
+    await o.events?.record(
+      {
+        instanceId: instance.id,
+        actor: op.requestedBy,
+        kind: 'migrate',
+        action: 'migrate',
+        fromState: 'migrating',
+        toState: request.fromState,
+        version: request.claimedVersion + 1,
+        outcome: 'failed',
+        message: `${error}; the instance stays on ${source?.name ?? request.sourceHostId}`,
+      },
+      trx,
+    );
+  });
+  await operations.setState(op.id, 'failed');
+  const event = await o.auditor.createEvent({
+    eventId: 'instance-migration-reverted',
+    severityLevel: 'medium',
+    meta: {
+      instanceId: instance.id,
+      operationId: op.id,
+      failedStep: op.failedStep ?? null,
+    },
+  });
+  await event.fail({ error: new Error(error) });
+}

@@ -1,0 +1,372 @@
+import { InstanceState } from '@tempest/backstage-plugin-appliances-common';
+import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
+import { Knex } from 'knex';
+import { Host } from '../hosts/HostStore';
+import { Instance } from '../instances/InstanceStore';
+import { recordMove } from '../instances/recordMove';
+import { AgentCallError, agentCall } from './agentCall';
+import { defineDomain } from './defineDomain';
+import { diskNameOf } from './diskNameOf';
+import { installImages } from './installImages';
+import { migrationPlacement } from './migrationPlacement';
+import { MigrationStepName, Operation } from './OperationStore';
+import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
+import { StepError } from './StepError';
+import { assertHostUsable } from './usableHostOf';
+
+/** What a migrate action stores on its operation. */
+export type MigrationRequest = {
+  /** The state the instance left for `migrating`, and returns to. */
+  fromState: InstanceState;
+  sourceHostId: string;
+  /** The version the claim gave the instance. */
+  claimedVersion: number;
+  /** The host the caller asked for, if any. */
+  hostId?: string;
+};
+
+const detailOf = (op: Operation, name: MigrationStepName) =>
+  op.steps.find(s => s.name === name)?.detail ?? {};
+
+/** The destination the operation reserved, once it has. */
+export const destinationOf = (op: Operation): string | undefined =>
+  detailOf(op, 'reserve-capacity').hostId as string | undefined;
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+async function usable(
+  o: ProvisionRunnerOptions,
+  hostId: string,
+): Promise<{ host: Host; agent: AgentClient }> {
+  const host = await assertHostUsable(o, hostId);
+  return { host, agent: o.agents.forHost(host) };
+}
+
+function fingerprintOf(host: Host): string {
+  if (!host.agentCertificateFingerprint)
+    throw new StepError(`Host ${host.name} has not enrolled its agent`);
+  return host.agentCertificateFingerprint;
+}
+
+/**
+ * Runs one migration step and records it done (Virtuoso's VMMP: QUERY is
+ * the place step, REQ the export and transfer, HEARTBEATs the transfer's
+ * progress, RESP the commit). Until the commit the instance stays on its
+ * source host; a failure before it is reverted by rollBackMigration.
+ */
+export async function runMigrationStep(
+  o: ProvisionRunnerOptions,
+  pollMs: number,
+  op: Operation,
+  name: MigrationStepName,
+  instance: Instance,
+): Promise<'done' | 'replace'> {
+  const { operations } = o;
+  const request = await operations.request<MigrationRequest>(op.id);
+  const disk = diskNameOf(instance.id);
+  const done = (detail: Record<string, unknown>, trx?: Knex) =>
+    operations.updateStep(
+      op.id,
+      name,
+      { state: 'done', progress: 1, detail },
+      trx,
+    );
+
+  switch (name) {
+    case 'place': {
+      const decision = await migrationPlacement(o.hosts, instance, {
+        hostId: request.hostId,
+        currency: o.currency,
+      });
+      if (!decision.chosen) throw new StepError(decision.summary);
+      await done({ decision });
+      return 'done';
+    }
+    case 'reserve-capacity': {
+      const chosen = (detailOf(op, 'place').decision as any).chosen as {
+        hostId: string;
+        hostName: string;
+      };
+      const reserved = await o.db.transaction(async trx => {
+        if (!(await o.hosts.reserve(chosen.hostId, instance.size, trx)))
+          return false;
+        await done(
+          {
+            hostId: chosen.hostId,
+            hostName: chosen.hostName,
+            reserved: instance.size,
+          },
+          trx,
+        );
+        return true;
+      });
+      if (!reserved)
+        throw new StepError(
+          `${chosen.hostName} filled up before capacity could be reserved for the move`,
+        );
+      return 'done';
+    }
+    case 'install-images': {
+      const { host, agent } = await usable(o, destinationOf(op)!);
+      const layers = await installImages(
+        o,
+        pollMs,
+        op.id,
+        host,
+        agent,
+        instance,
+      );
+      await done({ layers });
+      return 'done';
+    }
+    case 'export': {
+      const { agent } = await usable(o, request.sourceHostId);
+      const destination = await assertHostUsable(o, destinationOf(op)!);
+      const { data } = await agentCall(
+        `export disk ${disk}`,
+        agent.POST('/v1/disks/{name}/exports', {
+          params: { path: { name: disk } },
+          body: {
+            peer: {
+              hostId: destination.id,
+              certificateFingerprint256: fingerprintOf(destination),
+            },
+            // The longest an export may stay open: a big disk takes a while.
+            ttlSeconds: 3600,
+          },
+        }),
+      );
+      await done({
+        exportId: data.id,
+        totalBytes: data.totalBytes,
+        files: data.files.length,
+      });
+      return 'done';
+    }
+    case 'transfer': {
+      const source = await assertHostUsable(o, request.sourceHostId);
+      const { host, agent } = await usable(o, destinationOf(op)!);
+      let importId = detailOf(op, 'transfer').importId as string | undefined;
+      if (!importId) {
+        const { data } = await agentCall(
+          `pull disk ${disk} from ${source.name}`,
+          agent.POST('/v1/imports', {
+            body: {
+              disk,
+              source: {
+                agentUrl: source.agentUrl!,
+                hostId: source.id,
+                certificateFingerprint256: fingerprintOf(source),
+                exportId: detailOf(op, 'export').exportId as string,
+              },
+            },
+          }),
+        );
+        importId = data.id;
+        // Recorded at once, so a resumed or reverted operation finds the transfer.
+        await operations.updateStep(op.id, 'transfer', {
+          detail: { importId, from: source.name, to: host.name },
+        });
+      }
+      await followTransfer(o, pollMs, op, agent, host, importId, source.name);
+      return 'done';
+    }
+    case 'define': {
+      const { host, agent } = await usable(o, destinationOf(op)!);
+      const { domain, network } = await defineDomain(host, agent, instance, {
+        networkMayChange: true,
+      });
+      await done({ domain, network, hostName: host.name });
+      return 'done';
+    }
+    case 'commit': {
+      const destination = destinationOf(op)!;
+      const { domain, network } = detailOf(op, 'define') as {
+        domain: string;
+        network: string;
+      };
+      await o.db.transaction(async trx => {
+        const moved = await recordMove(trx, instance.id, {
+          claimedVersion: request.claimedVersion,
+          hostId: destination,
+          domainName: domain,
+          network,
+          state: request.fromState,
+        });
+        if (!moved)
+          throw new StepError(
+            `Instance ${instance.hostname} changed while it moved; the move is reverted`,
+          );
+        await o.hosts.release(request.sourceHostId, instance.size, trx);
+        await o.events?.record(
+          {
+            instanceId: instance.id,
+            actor: op.requestedBy,
+            kind: 'migrate',
+            action: 'migrate',
+            fromState: 'migrating',
+            toState: request.fromState,
+            version: request.claimedVersion + 1,
+            outcome: 'succeeded',
+            message: `Moved to ${detailOf(op, 'define').hostName}`,
+          },
+          trx,
+        );
+        await done({ hostId: destination }, trx);
+      });
+      const event = await o.auditor.createEvent({
+        eventId: 'instance-migrated',
+        severityLevel: 'medium',
+        meta: {
+          instanceId: instance.id,
+          operationId: op.id,
+          fromHostId: request.sourceHostId,
+          toHostId: destination,
+        },
+      });
+      await event.success();
+      return 'done';
+    }
+    case 'clean-up': {
+      // The move is committed: what is left on the source is only garbage,
+      // so a source that cannot be reached is recorded, never a failure.
+      const leftBehind = await cleanSource(o, request.sourceHostId, disk, op);
+      await done(leftBehind ? { leftBehind } : {});
+      if (leftBehind) o.logger.warn(`Operation ${op.id}: ${leftBehind}`);
+      return 'done';
+    }
+    default:
+      throw new StepError(`Unknown step ${name}`);
+  }
+}
+
+/**
+ * Follows the destination's import until it is done, recording its progress
+ * on the transfer step. The import's heartbeat must move within the
+ * heartbeat timeout: one that stops (or an agent that stops answering) fails
+ * the step and the move is reverted.
+ */
+async function followTransfer(
+  o: ProvisionRunnerOptions,
+  pollMs: number,
+  op: Operation,
+  agent: AgentClient,
+  host: Host,
+  importId: string,
+  sourceName: string,
+) {
+  const timeoutMs = o.migrationHeartbeatTimeoutMs ?? 30_000;
+  let lastBeat: string | undefined;
+  let lastBeatSeen = Date.now();
+  for (;;) {
+    let transfer;
+    try {
+      transfer = (
+        await agentCall(
+          'transfer progress',
+          agent.GET('/v1/imports/{id}', {
+            params: { path: { id: importId } },
+          }),
+        )
+      ).data;
+    } catch (e) {
+      if (!(e instanceof AgentCallError && e.code === 'UNREACHABLE')) throw e;
+    }
+    if (transfer) {
+      if (transfer.state === 'done') break;
+      if (transfer.state !== 'transferring')
+        throw new StepError(
+          `Pulling the disk from ${sourceName} ${transfer.state}: ${transfer.error?.message ?? 'no reason given'}`,
+        );
+      if (transfer.heartbeatAt !== lastBeat) {
+        lastBeat = transfer.heartbeatAt;
+        lastBeatSeen = Date.now();
+      }
+      await o.operations.updateStep(op.id, 'transfer', {
+        progress: transfer.progress ?? 0,
+        detail: {
+          importId,
+          from: sourceName,
+          to: host.name,
+          bytesDone: transfer.bytesDone,
+          bytesTotal: transfer.bytesTotal,
+          speedBytesPerSecond: transfer.speedBytesPerSecond,
+          heartbeatAt: transfer.heartbeatAt,
+        },
+      });
+    }
+    if (Date.now() - lastBeatSeen > timeoutMs)
+      throw new StepError(
+        `${host.name} sent no heartbeat for ${+(timeoutMs / 1000).toFixed(1)} s while pulling the disk from ${sourceName}`,
+      );
+    await sleep(pollMs);
+  }
+  const { data } = await agentCall(
+    'read transfer',
+    agent.GET('/v1/imports/{id}', { params: { path: { id: importId } } }),
+  );
+  await o.operations.updateStep(op.id, 'transfer', {
+    state: 'done',
+    progress: 1,
+    detail: {
+      importId,
+      from: sourceName,
+      to: host.name,
+      bytesDone: data.bytesDone,
+      bytesTotal: data.bytesTotal,
+    },
+  });
+}
+
+/** Removes the instance's domain, disk and export from the source; answers what was left, if anything. */
+async function cleanSource(
+  o: ProvisionRunnerOptions,
+  sourceHostId: string,
+  disk: string,
+  op: Operation,
+): Promise<string | undefined> {
+  const source = await o.hosts.get(sourceHostId);
+  if (!source) return undefined;
+  const agent = o.agents.forHost(source);
+  const exportId = detailOf(op, 'export').exportId as string | undefined;
+  try {
+    await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () =>
+      agentCall(
+        'undefine domain on the source',
+        agent.DELETE('/v1/domains/{name}', {
+          params: { path: { name: disk } },
+        }),
+      ),
+    );
+    if (exportId)
+      await ignoring(['NOT_FOUND', 'HTTP_404'], () =>
+        agentCall(
+          'end the export',
+          agent.DELETE('/v1/disks/{name}/exports/{id}', {
+            params: { path: { name: disk, id: exportId } },
+          }),
+        ),
+      );
+    await ignoring(['UNKNOWN_DISK', 'NOT_FOUND', 'HTTP_404'], () =>
+      agentCall(
+        'remove disk on the source',
+        agent.DELETE('/v1/disks/{name}', { params: { path: { name: disk } } }),
+      ),
+    );
+    return undefined;
+  } catch (e) {
+    return `the old copy on ${source.name} is left behind: ${(e as Error).message}`;
+  }
+}
+
+/** Runs an agent call, treating the codes given as already done. */
+export async function ignoring(
+  codes: string[],
+  call: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await call();
+  } catch (e) {
+    if (!(e instanceof AgentCallError && codes.includes(e.code))) throw e;
+  }
+}
