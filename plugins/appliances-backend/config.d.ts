@@ -177,6 +177,11 @@ export interface Config {
         lowerBandCores?: number;
         /** Below this much free memory (MB) one more host is powered on ahead of demand. Default 8192. */
         lowerBandMemoryMb?: number;
+        /**
+         * Move the stopped instances of a host where nothing runs onto busy hosts of the same
+         * provider, after the grace period, so that it can be switched off. Default true.
+         */
+        drainStopped?: boolean;
       };
     };
 

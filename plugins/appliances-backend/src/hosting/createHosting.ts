@@ -135,6 +135,13 @@ export async function createHosting(deps: {
       if (fresh.state === 'started' || fresh.state === 'suspended')
         await late.actions!.run(fresh, 'stop', fresh.version, actor);
     },
+    async migrateInstance(move) {
+      const instance = await instances.get(move.instanceId);
+      if (!instance) return;
+      await late.actions!.run(instance, 'migrate', move.version, 'power-loop', {
+        hostId: move.toHostId,
+      });
+    },
   });
   const runner = new ProvisionRunner({
     db: deps.db,
@@ -165,6 +172,7 @@ export async function createHosting(deps: {
     kick: id => void runner.kick(id),
     shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
     logger: logger.child({ part: 'actions' }),
+    currency: config.currency,
   }));
   const interrupted = new InterruptedActions({
     instances,

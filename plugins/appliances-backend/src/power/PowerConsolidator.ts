@@ -3,6 +3,7 @@ import { ConflictError } from '@backstage/errors';
 import { Host, HostStore } from '../hosts/HostStore';
 import { HostPower } from './HostPower';
 import { PowerStore } from './PowerStore';
+import { DrainMove, ParkedInstance, planDrains } from './planDrains';
 
 /** Free capacity, in cores and memory. */
 export type Headroom = { cpuCores: number; memoryMb: number };
@@ -143,6 +144,16 @@ export function planConsolidation(
   return decisions;
 }
 
+/** Moving stopped instances off hosts so that they can go off (planDrains). */
+export type DrainDeps = {
+  instances: {
+    listParked(): Promise<ParkedInstance[]>;
+    busyHostIds(): Promise<Set<string>>;
+  };
+  /** Starts a migration (it runs on as an operation). */
+  migrate(move: DrainMove): Promise<void>;
+};
+
 /** Runs consolidation's decisions through the BMCs and records them. */
 export class PowerConsolidator {
   constructor(
@@ -153,6 +164,8 @@ export class PowerConsolidator {
       policy: ConsolidationPolicy;
       logger: LoggerService;
       auditor: AuditorService;
+      /** Without it, stopped instances keep their hosts on. */
+      drains?: DrainDeps;
     },
   ) {}
 
@@ -200,6 +213,67 @@ export class PowerConsolidator {
           );
       }
     }
+    // While capacity is short no host is emptied to go off.
+    if (this.o.drains && !decisions.some(d => d.action === 'on')) {
+      const off = new Set(
+        done.filter(d => d.action === 'off').map(d => d.hostId),
+      );
+      await this.drain(
+        hosts.filter(h => !off.has(h.id)),
+        this.o.drains,
+        now,
+      );
+    }
     return done;
+  }
+
+  /** Starts the moves that empty hosts holding only stopped instances, and records each drain. */
+  private async drain(hosts: Host[], deps: DrainDeps, now: Date) {
+    const plans = planDrains(
+      hosts,
+      await deps.instances.listParked(),
+      await deps.instances.busyHostIds(),
+      this.o.policy,
+      now,
+    );
+    for (const plan of plans) {
+      let failure: string | undefined;
+      for (const move of plan.moves) {
+        try {
+          await deps.migrate(move);
+        } catch (e) {
+          failure = `moving ${move.hostname} was refused: ${(e as Error).message}`;
+          break;
+        }
+      }
+      await this.o.store.recordDecision({
+        hostId: plan.hostId,
+        hostName: plan.hostName,
+        actor: 'power-loop',
+        action: 'drain',
+        reason: failure ? `${plan.reason}; ${failure}` : plan.reason,
+        outcome: failure ? 'failed' : 'done',
+        decidedAt: now,
+      });
+      const event = await this.o.auditor.createEvent({
+        eventId: 'host-drain',
+        severityLevel: 'medium',
+        meta: {
+          hostId: plan.hostId,
+          moves: plan.moves.map(m => ({
+            instanceId: m.instanceId,
+            toHostId: m.toHostId,
+          })),
+          actor: 'power-loop',
+        },
+      });
+      if (failure) {
+        this.o.logger.warn(`Could not drain ${plan.hostName}: ${failure}`);
+        await event.fail({ error: new Error(failure) });
+      } else {
+        this.o.logger.info(`Draining ${plan.hostName}: ${plan.reason}`);
+        await event.success();
+      }
+    }
   }
 }

@@ -5,7 +5,12 @@ import {
   testPricing,
 } from '../__testUtils__/provisionTestBed';
 import { HostPower } from './HostPower';
-import { ConsolidationPolicy, PowerConsolidator } from './PowerConsolidator';
+import {
+  ConsolidationPolicy,
+  DrainDeps,
+  PowerConsolidator,
+} from './PowerConsolidator';
+import { DrainMove } from './planDrains';
 import { PowerLoop } from './PowerLoop';
 import { PowerReconciler } from './PowerReconciler';
 import { PowerStore } from './PowerStore';
@@ -25,7 +30,9 @@ const policy: ConsolidationPolicy = {
 describe.each(databases.eachSupportedId())(
   'the power loop on %s',
   databaseId => {
-    async function setup(options: { consolidate?: boolean } = {}) {
+    async function setup(
+      options: { consolidate?: boolean; drains?: DrainDeps } = {},
+    ) {
       const { db, hosts, instances } = await provisionTestStores(
         databases,
         databaseId,
@@ -66,6 +73,7 @@ describe.each(databases.eachSupportedId())(
                 policy,
                 logger,
                 auditor,
+                drains: options.drains,
               }),
         store,
         readingsRetentionHours: 2,
@@ -100,7 +108,7 @@ describe.each(databases.eachSupportedId())(
         return { ...(await hosts.get(host.id))!, address: `${name}.bmc` };
       }
       const reload = async (id: string) => (await hosts.get(id))!;
-      return { db, hosts, bmc, store, loop, at, addHost, reload };
+      return { db, hosts, instances, bmc, store, loop, at, addHost, reload };
     }
 
     it('corrects drift made behind its back within one interval and records it', async () => {
@@ -221,6 +229,70 @@ describe.each(databases.eachSupportedId())(
         0.15,
         2,
       );
+    });
+
+    it('drains a host holding only long-stopped instances onto a busy host, and records why', async () => {
+      const moves: DrainMove[] = [];
+      const drains: DrainDeps = {
+        instances: undefined as any,
+        migrate: async move => {
+          moves.push(move);
+        },
+      };
+      const { db, hosts, instances, store, loop, at, addHost } = await setup({
+        drains,
+      });
+      drains.instances = instances;
+      const busy = await addHost('busy');
+      const parked = await addHost('parked');
+      await addHost('spare-1');
+      await addHost('spare-2');
+      const place = async (
+        hostname: string,
+        hostId: string,
+        state: string,
+        changedAt: Date,
+      ) => {
+        const size = { cpuCores: 2, memoryMb: 2048, storageMb: 1000 };
+        await hosts.reserve(hostId, size);
+        await db('instances').insert({
+          id: randomUUID(),
+          hostname,
+          owner: 'user:default/buyer',
+          appliance_id: 'a',
+          host_id: hostId,
+          cpu_cores: size.cpuCores,
+          memory_mb: size.memoryMb,
+          storage_mb: size.storageMb,
+          state,
+          version: 4,
+          created_at: changedAt,
+          updated_at: changedAt,
+        });
+      };
+      await place('web', busy.id, 'started', at(0));
+      await place('old-db', parked.id, 'stopped', at(0));
+
+      await loop.tick(at(5));
+      expect(moves).toEqual([]);
+      await loop.tick(at(11));
+      expect(moves).toEqual([
+        expect.objectContaining({
+          hostname: 'old-db',
+          version: 4,
+          toHostId: busy.id,
+        }),
+      ]);
+      const [drain] = (await store.decisions({ hostIds: [parked.id] })).filter(
+        d => d.action === 'drain',
+      );
+      expect(drain).toMatchObject({
+        actor: 'power-loop',
+        outcome: 'done',
+        reason: expect.stringMatching(
+          /^Only stopped instances for at least 10 min \(old-db\): moved to busy so that it can be switched off/,
+        ),
+      });
     });
 
     it('leaves hosts in maintenance or with a BMC fault alone', async () => {

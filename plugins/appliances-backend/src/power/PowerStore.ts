@@ -3,7 +3,7 @@ import { Knex } from 'knex';
 export type PowerState = 'on' | 'off' | 'unknown';
 
 export type PowerDecisionAction =
-  'on' | 'off' | 'cycle' | 'drift' | 'fault' | 'silent';
+  'on' | 'off' | 'cycle' | 'drift' | 'fault' | 'silent' | 'drain';
 
 export type PowerDecision = {
   id: number;

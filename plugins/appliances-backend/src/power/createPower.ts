@@ -11,6 +11,7 @@ import { BmcDriver } from './BmcDriver';
 import { HostPower } from './HostPower';
 import { IpmitoolBmc } from './IpmitoolBmc';
 import { PowerConsolidator } from './PowerConsolidator';
+import type { DrainMove } from './planDrains';
 import { PowerLoop } from './PowerLoop';
 import { PowerReconciler } from './PowerReconciler';
 import { PowerStore } from './PowerStore';
@@ -40,6 +41,8 @@ export function createPower(deps: {
   hosts: HostStore;
   instances: InstanceStore;
   stopInstance(instance: Instance, actor: string): Promise<void>;
+  /** Starts moving a stopped instance (consolidation's drains). */
+  migrateInstance?(move: DrainMove): Promise<void>;
   /** A host is offline after this long without a heartbeat. */
   offlineAfterMs: number;
   logger: LoggerService;
@@ -90,6 +93,14 @@ export function createPower(deps: {
         policy: config.consolidation,
         logger,
         auditor: deps.auditor,
+        ...(config.drainStopped && deps.migrateInstance
+          ? {
+              drains: {
+                instances: deps.instances,
+                migrate: deps.migrateInstance,
+              },
+            }
+          : {}),
       })
     : undefined;
   const loop = new PowerLoop({

@@ -11,6 +11,8 @@ export type PowerConfig = {
   readingsRetentionHours: number;
   decisionsRetentionDays: number;
   consolidation?: ConsolidationPolicy;
+  /** Consolidation moves stopped instances off hosts so that those can go off. */
+  drainStopped: boolean;
 };
 
 function whole(config: Config, key: string, fallback: number, min = 0): number {
@@ -66,5 +68,8 @@ export function readPowerConfig(root: Config): PowerConfig {
     readingsRetentionHours: whole(config, 'readingsRetentionHours', 48, 1),
     decisionsRetentionDays: whole(config, 'decisionsRetentionDays', 30, 1),
     consolidation,
+    drainStopped: Boolean(
+      consolidation && (c?.getOptionalBoolean('drainStopped') ?? true),
+    ),
   };
 }
