@@ -12,7 +12,7 @@ import PlaylistAddCheckIcon from '@material-ui/icons/PlaylistAddCheck';
 
 export const operationsRouteRef = createRouteRef();
 
-/** /appliances/operations/:id: a provisioning operation followed live. */
+/** /appliances/operations/:id: a provisioning or migration operation followed live. */
 export const operationPage = PageBlueprint.make({
   name: 'operations',
   params: {
@@ -109,6 +109,20 @@ export const instanceActionPickerField = FormFieldBlueprint.make({
         createFormField({
           name: 'InstanceActionPicker',
           component: m.InstanceActionPicker,
+        }),
+      ),
+  },
+});
+
+/** Scaffolder field `MigrationTargetPicker`, used by the Migrate instance template. */
+export const migrationTargetPickerField = FormFieldBlueprint.make({
+  name: 'migration-target-picker',
+  params: {
+    field: () =>
+      import('./components/MigrationTargetPicker').then(m =>
+        createFormField({
+          name: 'MigrationTargetPicker',
+          component: m.MigrationTargetPicker,
         }),
       ),
   },

@@ -40,6 +40,12 @@ export async function renderPage(
       ],
       ...(options.extraApis ?? []),
     ] as any,
+    // The app's own config API is built from this, not from the override above.
+    config: {
+      app: { baseUrl: 'http://localhost:3000' },
+      backend: { baseUrl: 'http://localhost:7007' },
+      tempest: { currency: options.currency ?? 'EUR' },
+    },
     mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
   });
   return { ...result, fetchApi };

@@ -22,6 +22,9 @@ export type InstanceActionResult =
   AppliancesApiComponents['schemas']['InstanceActionResult'];
 export type InstanceActionRefusal =
   AppliancesApiComponents['schemas']['InstanceActionRefusal'];
+export type MigrationTargets =
+  AppliancesApiComponents['schemas']['MigrationTargets'];
+export type MigrationTarget = MigrationTargets['items'][number];
 export type InstancePage = {
   items: Instance[];
   totalCount: number;
@@ -70,11 +73,21 @@ export function hostingApi(deps: Deps) {
         deps,
         `/instances/${encodeURIComponent(id)}/events?limit=${limit}`,
       ),
-    /** Sends the version the user saw; a 409 throws a ResponseError whose body is an InstanceActionRefusal. */
+    /** The other hosts of the instance's provider: whether each has room, and the one Tempest would choose. */
+    listMigrationTargets: (id: string) =>
+      call<MigrationTargets>(
+        deps,
+        `/instances/${encodeURIComponent(id)}/migration-targets`,
+      ),
+    /**
+     * Sends the version the user saw (and, for migrate, the destination host);
+     * a 409 throws an error whose body is an InstanceActionRefusal.
+     */
     actOnInstance: async (
       id: string,
       action: InstanceAction,
       expectedVersion: number,
+      options: { hostId?: string } = {},
     ) => {
       const base = await deps.discoveryApi.getBaseUrl('appliances');
       const res = await deps.fetchApi.fetch(
@@ -82,7 +95,11 @@ export function hostingApi(deps: Deps) {
         {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ action, expectedVersion }),
+          body: JSON.stringify({
+            action,
+            expectedVersion,
+            ...(options.hostId ? { hostId: options.hostId } : {}),
+          }),
         },
       );
       if (res.ok) return (await res.json()) as InstanceActionResult;

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useNavigate } from 'react-router-dom';
 import { Link } from '@backstage/core-components';
 import {
   discoveryApiRef,
@@ -13,13 +14,11 @@ import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import Alert from '@material-ui/lab/Alert';
-import {
-  Instance,
-  InstanceAction,
-  InstanceActionRefusal,
-  hostingApi,
-} from '../../hosting/hostingApi';
-import { errorSentence } from '../../errors/errorSentence';
+import { Instance, InstanceAction, hostingApi } from '../../hosting/hostingApi';
+import { MigrateDialog } from './MigrateDialog';
+import { refusalMessage } from './refusalMessage';
+
+export { refusalMessage };
 
 const LABELS: Record<string, string> = {
   start: 'Start',
@@ -28,25 +27,14 @@ const LABELS: Record<string, string> = {
   resume: 'Resume',
   delete: 'Delete',
   retry: 'Retry',
+  migrate: 'Migrate',
 };
-
-/** What to tell the user when an action was refused or failed. */
-export function refusalMessage(error: any): string {
-  const body = error?.body as Partial<InstanceActionRefusal> | undefined;
-  if (body?.reason === 'stale-version') {
-    return `Someone changed this instance since you loaded it: it is now ${body.currentState}. The list has been refreshed; check and try again.`;
-  }
-  if (body?.reason === 'forbidden-action') {
-    const allowed = body.allowedActions?.join(', ') || 'nothing';
-    return `${errorSentence(error)} It is ${body.currentState}; you may ${allowed}.`;
-  }
-  return errorSentence(error);
-}
 
 /**
  * A button per action the instance's state allows; each sends the version
  * shown, so an action on a stale view is refused (409) and explained.
- * Deleting asks first; a retry says where to follow the provisioning.
+ * Deleting asks first; migrating asks where to (MigrateDialog), then opens
+ * the move's operation page; a retry says where to follow the provisioning.
  */
 export function InstanceActionButtons(props: {
   instance: Instance;
@@ -60,6 +48,8 @@ export function InstanceActionButtons(props: {
   const [error, setError] = useState<string>();
   const [retried, setRetried] = useState<string>();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
+  const [choosingHost, setChoosingHost] = useState(false);
+  const navigate = useNavigate();
   const actions = (instance.allowedActions ?? []) as InstanceAction[];
 
   async function act(action: InstanceAction) {
@@ -100,9 +90,13 @@ export function InstanceActionButtons(props: {
             variant="outlined"
             color={action === 'delete' ? 'secondary' : 'primary'}
             disabled={Boolean(busy)}
-            onClick={() =>
-              action === 'delete' ? setConfirmingDelete(true) : act(action)
-            }
+            onClick={() => {
+              if (action === 'delete') setConfirmingDelete(true);
+              else if (action === 'migrate') {
+                setError(undefined);
+                setChoosingHost(true);
+              } else act(action);
+            }}
             aria-label={`${LABELS[action] ?? action} ${instance.hostname}`}
           >
             {busy === action
@@ -125,6 +119,20 @@ export function InstanceActionButtons(props: {
             {error}
           </Alert>
         </Box>
+      )}
+      {choosingHost && (
+        <MigrateDialog
+          instance={instance}
+          onRefused={() => onChanged()}
+          onClose={result => {
+            setChoosingHost(false);
+            if (!result) return;
+            // The move runs on: follow it on its operation page.
+            if (result.operationId)
+              navigate(`/appliances/operations/${result.operationId}`);
+            else onChanged(result.instance);
+          }}
+        />
       )}
       <Dialog
         open={confirmingDelete}

@@ -25,12 +25,54 @@ import {
 } from '@tempest/backstage-plugin-appliances-common';
 import { Instance, Operation, hostingApi } from '../../hosting/hostingApi';
 import { StepDetail, stepProgressCaption } from './StepDetail';
+import { MoveEnds, migrationStepLabel, moveEndsOf } from './migrationSteps';
 import { useMoney } from '../../money/useMoney';
 import { ApplianceLink, HostLink, InstanceLink } from '../EntityLinks';
 
 const FINISHED = new Set(['succeeded', 'failed']);
 
-/** Follows an operation live: its steps, progress, download speed and disks, and the instance's placement reason. */
+/** How a move ended, or is ending: where the instance is now, or that it was reverted and why. */
+function MoveOutcome(props: {
+  operation: Operation;
+  instance?: Instance;
+  move: MoveEnds;
+}) {
+  const { operation, instance, move } = props;
+  const name = instance?.hostname ?? 'The instance';
+  const failedStep = operation.failedStep
+    ? ` at "${migrationStepLabel(operation.failedStep as any, move)}"`
+    : '';
+  if (operation.state === 'succeeded')
+    return (
+      <Alert severity="success">
+        {name} is on {instance?.hostName ?? move.to} now
+        {instance ? `, ${instance.state}` : ''}.
+      </Alert>
+    );
+  if (operation.state === 'failed')
+    return (
+      <Alert severity="error">
+        The move failed{failedStep} and was reverted: {name} stays
+        {instance ? ` ${instance.state}` : ''} on{' '}
+        {instance?.hostName ?? move.from ?? 'its host'}. Why:{' '}
+        {operation.error ?? 'no reason was recorded'}
+      </Alert>
+    );
+  if (operation.state === 'rolling-back')
+    return (
+      <Alert severity="warning">
+        Reverting the move{failedStep}: {operation.error}
+      </Alert>
+    );
+  return null;
+}
+
+/**
+ * Follows an operation live: its steps, progress, download speed and disks,
+ * and the instance's placement reason; for a move, each step in words, the
+ * disk transfer's progress, and where the instance ended up or why the move
+ * was reverted.
+ */
 export function OperationView(props: { operationId: string; pollMs?: number }) {
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
@@ -65,22 +107,35 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
 
   if (error) return <ResponseErrorPanel error={error} />;
   if (!operation) return <Progress />;
-  const placement = instance?.placement;
+  const isMove = operation.kind === 'migrate';
+  const move = isMove ? moveEndsOf(operation, instance) : undefined;
+  // A move's placement is its own place step's; the instance's is the provisioning's.
+  const placement: Instance['placement'] = isMove
+    ? (operation.steps.find(s => s.name === 'place')?.detail?.decision as
+        Instance['placement'] | undefined)
+    : instance?.placement;
 
   return (
     <Grid container spacing={3}>
       <Grid item xs={12} md={8}>
         <InfoCard
-          title={`Provisioning ${instance?.hostname ?? ''}`}
+          title={`${isMove ? 'Moving' : 'Provisioning'} ${instance?.hostname ?? ''}`}
           subheader={`Operation ${operation.id} · ${operation.state}`}
         >
-          {operation.state === 'failed' && (
+          {move && (
+            <MoveOutcome
+              operation={operation}
+              instance={instance}
+              move={move}
+            />
+          )}
+          {!isMove && operation.state === 'failed' && (
             <Alert severity="error">
               {operation.failedStep} failed; everything done before it was
               undone. {operation.error}
             </Alert>
           )}
-          {operation.state === 'rolling-back' && (
+          {!isMove && operation.state === 'rolling-back' && (
             <Alert severity="warning">Rolling back: {operation.error}</Alert>
           )}
           <Table size="small" aria-label="steps">
@@ -96,7 +151,7 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
               {operation.steps.map(step => (
                 <TableRow key={step.name}>
                   <TableCell style={{ whiteSpace: 'nowrap' }}>
-                    {step.name}
+                    {move ? migrationStepLabel(step.name, move) : step.name}
                   </TableCell>
                   <TableCell style={{ whiteSpace: 'nowrap' }}>
                     {step.state}
@@ -113,7 +168,7 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                     </Typography>
                   </TableCell>
                   <TableCell>
-                    <StepDetail step={step} />
+                    <StepDetail step={step} move={move} />
                   </TableCell>
                 </TableRow>
               ))}
@@ -122,11 +177,11 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
         </InfoCard>
       </Grid>
       <Grid item xs={12} md={4}>
-        <InfoCard title="Placement">
+        <InfoCard title={isMove ? 'Destination' : 'Placement'}>
           {placement ? (
             <>
               <Typography paragraph>{placement.summary}</Typography>
-              {placement.rejected.length > 0 && (
+              {placement.rejected?.length > 0 && (
                 <Table size="small" aria-label="rejected hosts">
                   <TableBody>
                     {placement.rejected.map(r => (

@@ -1,6 +1,7 @@
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';
 import { OperationStep, formatSpeed } from '../../hosting/hostingApi';
+import type { MoveEnds } from './migrationSteps';
 
 type Detail = Record<string, any>;
 
@@ -29,34 +30,72 @@ function powerOnLine(state: string, detail: Detail): string {
   return '';
 }
 
+/** `1.2 of 5.0 GiB at 40.0 MiB/s, about 96 s left`: a transfer's bytes in the total's unit. */
+function bytesLine(done: number, total?: number, speed?: number): string {
+  const unit = total && total >= 1024 * MiB ? 1024 * MiB : MiB;
+  const amount = total
+    ? `${(done / unit).toFixed(1)} of ${formatBytes(total)}`
+    : formatBytes(done);
+  const rate = formatSpeed(speed);
+  const left = total && speed ? Math.ceil((total - done) / speed) : undefined;
+  return `${amount}${rate ? ` at ${rate}` : ''}${
+    left !== undefined && left > 0 ? `, about ${left} s left` : ''
+  }`;
+}
+
 /** `appliance webserv 1.1.0: 3.0 of 7.5 MiB at 2.0 MiB/s, about 3 s left`. */
 function downloadLine(current: Detail): string {
   const what = `${current.kind} ${current.name} ${current.version}`;
   const received = current.receivedBytes as number | undefined;
-  const total = current.totalBytes as number | undefined;
   if (received === undefined) return what;
-  // Both in the total's unit: `3.0 of 7.5 MiB`.
-  const unit = total && total >= 1024 * MiB ? 1024 * MiB : MiB;
-  const amount = total
-    ? `${(received / unit).toFixed(1)} of ${formatBytes(total)}`
-    : formatBytes(received);
-  const speed = formatSpeed(current.speedBytesPerSecond);
-  const left =
-    total && current.speedBytesPerSecond
-      ? Math.ceil((total - received) / current.speedBytesPerSecond)
-      : undefined;
-  return `${what}: ${amount}${speed ? ` at ${speed}` : ''}${
-    left !== undefined && left > 0 ? `, about ${left} s left` : ''
-  }`;
+  return `${what}: ${bytesLine(received, current.totalBytes, current.speedBytesPerSecond)}`;
+}
+
+/** The disk's pull from the source: bytes, speed and a bar of its own while it runs. */
+function TransferDetail(props: { step: OperationStep; detail: Detail }) {
+  const { step, detail } = props;
+  const from = detail.from ?? 'the old host';
+  const to = detail.to ?? 'the new host';
+  const total = detail.bytesTotal as number | undefined;
+  const done = detail.bytesDone as number | undefined;
+  if (step.state === 'done')
+    return (
+      <>
+        {total !== undefined || done !== undefined
+          ? `${formatBytes((total ?? done)!)} pulled from ${from} to ${to}`
+          : `pulled from ${from} to ${to}`}
+      </>
+    );
+  if (step.state !== 'running') return <></>;
+  if (done === undefined)
+    return <>{`${to} is starting to pull the disk from ${from}`}</>;
+  return (
+    <>
+      <Typography variant="body2">
+        {`${to} pulling from ${from}: ${bytesLine(done, total, detail.speedBytesPerSecond)}`}
+      </Typography>
+      {total ? (
+        <LinearProgress
+          variant="determinate"
+          value={Math.round((done / total) * 100)}
+          aria-label="disk transfer"
+        />
+      ) : null}
+    </>
+  );
 }
 
 function volumeLine(v: Detail) {
   return `${v.role} disk ${v.name} ${formatSize(v.sizeMiB)}`;
 }
 
-/** What a step did or is doing, with the image download's own progress bar while one runs. */
-export function StepDetail(props: { step: OperationStep }) {
-  const { step } = props;
+/**
+ * What a step did or is doing, with the image download's or the disk
+ * transfer's own progress bar while one runs. `move` names a migration's
+ * source and destination hosts.
+ */
+export function StepDetail(props: { step: OperationStep; move?: MoveEnds }) {
+  const { step, move } = props;
   const detail = (step.detail ?? {}) as Detail;
   if (step.error) return <>{step.error}</>;
   switch (step.name) {
@@ -109,6 +148,33 @@ export function StepDetail(props: { step: OperationStep }) {
       return <>{detail.hostName ? `on ${detail.hostName}` : ''}</>;
     case 'power-on':
       return <>{powerOnLine(step.state, detail)}</>;
+    case 'export':
+      return (
+        <>
+          {detail.totalBytes !== undefined
+            ? `${move?.from ?? 'the old host'} offers ${formatBytes(detail.totalBytes)} in ${detail.files} ${detail.files === 1 ? 'file' : 'files'}`
+            : ''}
+        </>
+      );
+    case 'transfer':
+      return <TransferDetail step={step} detail={detail} />;
+    case 'commit':
+      return (
+        <>
+          {step.state === 'done'
+            ? `the instance is on ${move?.to ?? 'the new host'} now`
+            : ''}
+        </>
+      );
+    case 'clean-up':
+      if (detail.leftBehind) return <>{String(detail.leftBehind)}</>;
+      return (
+        <>
+          {step.state === 'done'
+            ? `nothing left on ${move?.from ?? 'the old host'}`
+            : ''}
+        </>
+      );
     default:
       if (detail.domain)
         return (
@@ -121,13 +187,14 @@ export function StepDetail(props: { step: OperationStep }) {
   }
 }
 
-/** The step's share done, with the download speed while an image downloads. */
+/** The step's share done, with the speed while an image downloads or the disk transfers. */
 export function stepProgressCaption(step: OperationStep): string {
   const percent = `${Math.round(step.progress * 100)}%`;
-  const current = (step.detail as Detail | undefined)?.current;
-  const speed =
-    step.name === 'install-images' && step.state === 'running'
-      ? formatSpeed(current?.speedBytesPerSecond)
-      : undefined;
+  const detail = step.detail as Detail | undefined;
+  let speed: string | undefined;
+  if (step.state === 'running' && step.name === 'install-images')
+    speed = formatSpeed(detail?.current?.speedBytesPerSecond);
+  if (step.state === 'running' && step.name === 'transfer')
+    speed = formatSpeed(detail?.speedBytesPerSecond);
   return speed ? `${percent} · ${speed}` : percent;
 }

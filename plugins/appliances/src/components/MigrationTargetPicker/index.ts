@@ -1,0 +1,1 @@
+export { MigrationTargetPicker } from './MigrationTargetPicker';
