@@ -8,6 +8,7 @@ import { createRegisterHostAction } from './actions/registerHost';
 import { createInstanceActionAction } from './actions/instanceAction';
 import { createTopUpAccountAction } from './actions/topUpAccount';
 import { createHostPowerAction } from './actions/hostPower';
+import { createMigrateInstanceAction } from './actions/migrateInstance';
 
 /** Scaffolder actions that drive the appliances backend. */
 export const scaffolderModuleAppliances = createBackendModule({
@@ -27,6 +28,7 @@ export const scaffolderModuleAppliances = createBackendModule({
           createInstanceActionAction({ discovery, auth }),
           createTopUpAccountAction({ discovery, auth }),
           createHostPowerAction({ discovery, auth }),
+          createMigrateInstanceAction({ discovery, auth }),
         );
       },
     });

@@ -71,7 +71,7 @@ describe('appliances:instance:action', () => {
       },
     });
     await expect(action.handler(ctx as any)).rejects.toThrow(
-      'Cannot suspend web-1: it is stopped; allowed now: start, delete',
+      'Cannot suspend web-1: it is stopped; allowed now: start, delete; to move it, use appliances:instance:migrate.',
     );
     expect(calls.filter(c => c.method === 'POST')).toHaveLength(0);
   });

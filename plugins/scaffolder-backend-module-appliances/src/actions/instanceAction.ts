@@ -12,7 +12,7 @@ import { examples } from './instanceAction.examples';
 type Instance = AppliancesApiComponents['schemas']['Instance'];
 type ActionResult = AppliancesApiComponents['schemas']['InstanceActionResult'];
 
-/** The actions a user may ask for (migrate is reserved). */
+/** The actions this action runs; a move has its own, appliances:instance:migrate, which waits for it. */
 export const USER_ACTIONS = [
   'start',
   'stop',
@@ -102,8 +102,14 @@ export function createInstanceActionAction(deps: AppliancesApiDeps) {
         ? allowedActions(instance.state)
         : [];
       if (!allowed.includes(action as InstanceAction)) {
+        const here = allowed.filter(a =>
+          (USER_ACTIONS as readonly string[]).includes(a),
+        );
+        const move = allowed.includes('migrate')
+          ? '; to move it, use appliances:instance:migrate'
+          : '';
         throw new ActionError(
-          `Cannot ${action} ${instance.hostname}: it is ${instance.state}; allowed now: ${allowed.join(', ') || 'nothing'}`,
+          `Cannot ${action} ${instance.hostname}: it is ${instance.state}; allowed now: ${here.join(', ') || 'nothing'}${move}`,
         );
       }
       const expectedVersion = ctx.input.expectedVersion ?? instance.version;

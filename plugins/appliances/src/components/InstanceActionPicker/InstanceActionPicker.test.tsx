@@ -16,7 +16,7 @@ describe('InstanceActionPicker', () => {
                   hostname: 'web-1',
                   state: 'suspended',
                   version: 4,
-                  allowedActions: ['resume', 'stop'],
+                  allowedActions: ['resume', 'stop', 'migrate'],
                 },
               ],
               totalCount: 1,
@@ -30,7 +30,11 @@ describe('InstanceActionPicker', () => {
       formContext: { formData: { instance: 'resource:default/web-1' } },
       uiSchema: {},
       idSchema: { $id: 'root_action' },
-      schema: { title: 'Action' },
+      // The Power instance template's enum: migrate has its own template.
+      schema: {
+        title: 'Action',
+        enum: ['start', 'stop', 'suspend', 'resume', 'delete', 'retry'],
+      },
       onChange,
       required: true,
       rawErrors: [],

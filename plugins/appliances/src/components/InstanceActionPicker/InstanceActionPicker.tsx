@@ -16,7 +16,8 @@ const nameOf = (ref: string) => ref.replace(/^(?:resource:)?(?:[^/]+\/)?/i, '');
 
 /**
  * Scaffolder field `InstanceActionPicker`: offers only the actions the chosen
- * instance's state allows now (read from the backend, not the catalog).
+ * instance's state allows now (read from the backend, not the catalog) that
+ * the field's enum lists, when it has one.
  * `ui:options.instanceField` names the field holding the instance (default `instance`).
  */
 export function InstanceActionPicker(
@@ -51,7 +52,15 @@ export function InstanceActionPicker(
     };
   }, [ref, discoveryApi, fetchApi]);
 
-  const allowed = useMemo(() => instance?.allowedActions ?? [], [instance]);
+  // Only the actions the template runs (its enum): a move has its own template.
+  const offered = props.schema.enum as string[] | undefined;
+  const allowed = useMemo(
+    () =>
+      (instance?.allowedActions ?? []).filter(
+        action => !offered || offered.includes(action),
+      ),
+    [instance, offered],
+  );
   useEffect(() => {
     if (props.formData && instance && !allowed.includes(props.formData as any))
       onChange(undefined);
