@@ -18,8 +18,6 @@ import { Instance, InstanceAction, hostingApi } from '../../hosting/hostingApi';
 import { MigrateDialog } from './MigrateDialog';
 import { refusalMessage } from './refusalMessage';
 
-export { refusalMessage };
-
 const LABELS: Record<string, string> = {
   start: 'Start',
   stop: 'Stop',

@@ -126,9 +126,10 @@ export function MigrateDialog(props: {
       <DialogContent>
         <DialogContentText>
           {instance.hostname} is {instance.state} on{' '}
-          {instance.hostName ?? 'its host'}. Its disk is copied to the host you
-          pick, from the same provider; it stays {instance.state}. If any step
-          fails, the move is reverted and it stays where it is.
+          {instance.hostName ?? 'its host'}. Tempest copies its disk to the host
+          you pick, another host of the same provider, and moves it there; it
+          stays {instance.state}. If a step fails, the move is reverted and it
+          stays where it is.
         </DialogContentText>
         {body}
         {refusal && (

@@ -1,1 +1,2 @@
-export { InstanceActionButtons, refusalMessage } from './InstanceActionButtons';
+export { InstanceActionButtons } from './InstanceActionButtons';
+export { refusalMessage } from './refusalMessage';

@@ -23,7 +23,12 @@ import {
   describeSize,
   isCatalogued,
 } from '@tempest/backstage-plugin-appliances-common';
-import { Instance, Operation, hostingApi } from '../../hosting/hostingApi';
+import {
+  Instance,
+  Operation,
+  OperationStep,
+  hostingApi,
+} from '../../hosting/hostingApi';
 import { StepDetail, stepProgressCaption } from './StepDetail';
 import { MoveEnds, migrationStepLabel, moveEndsOf } from './migrationSteps';
 import { useMoney } from '../../money/useMoney';
@@ -40,7 +45,10 @@ function MoveOutcome(props: {
   const { operation, instance, move } = props;
   const name = instance?.hostname ?? 'The instance';
   const failedStep = operation.failedStep
-    ? ` at "${migrationStepLabel(operation.failedStep as any, move)}"`
+    ? ` at "${migrationStepLabel(
+        operation.failedStep as OperationStep['name'],
+        move,
+      )}"`
     : '';
   if (operation.state === 'succeeded')
     return (
