@@ -130,12 +130,12 @@ export function useMigrationTestBed(
         hostname,
       );
       await runner.kick(operationId);
-      const started = (await instances.get(instanceId))!;
-      if (started.state !== 'started')
+      const running = (await instances.get(instanceId))!;
+      if (running.state !== 'started')
         throw new Error(
-          `provisioning ended ${started.state}: ${started.error}`,
+          `provisioning ended ${running.state}: ${running.error}`,
         );
-      return (await actions.run(started, 'stop', started.version, 'user:x'))
+      return (await actions.run(running, 'stop', running.version, 'user:x'))
         .instance;
     }
     return {

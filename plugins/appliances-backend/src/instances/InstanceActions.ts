@@ -305,41 +305,39 @@ export class InstanceActions {
     try {
       // A power action's claim is one conditional update; a retry also
       // reopens its operation and a move starts one, so both happen in one transaction.
-      won =
-        action === 'migrate'
-          ? await this.o.db.transaction(async trx => {
-              const ok = await instances.claimAction(instance.id, claim, trx);
-              if (ok)
-                migrationId = await this.startMigration(
-                  trx,
-                  instance,
-                  actor,
-                  claimedVersion,
-                  options.hostId,
-                );
-              return ok;
-            })
-          : action !== 'retry'
-            ? await instances.claimAction(instance.id, claim)
-            : await this.o.db.transaction(async trx => {
-                const ok = await instances.claimAction(
-                  instance.id,
-                  { ...claim, hostname: instance.hostname },
-                  trx,
-                );
-                if (ok) {
-                  if (
-                    !instance.operationId ||
-                    !(await this.o.operations.reopen(instance.operationId, trx))
-                  ) {
-                    throw new InstanceActionConflict(
-                      `Instance ${instance.hostname} has no failed operation to retry`,
-                      this.refusal(instance, 'forbidden-action'),
-                    );
-                  }
-                }
-                return ok;
-              });
+      if (action === 'migrate') {
+        won = await this.o.db.transaction(async trx => {
+          const ok = await instances.claimAction(instance.id, claim, trx);
+          if (ok)
+            migrationId = await this.startMigration(
+              trx,
+              instance,
+              actor,
+              claimedVersion,
+              options.hostId,
+            );
+          return ok;
+        });
+      } else if (action === 'retry') {
+        won = await this.o.db.transaction(async trx => {
+          const ok = await instances.claimAction(
+            instance.id,
+            { ...claim, hostname: instance.hostname },
+            trx,
+          );
+          if (
+            ok &&
+            (!instance.operationId ||
+              !(await this.o.operations.reopen(instance.operationId, trx)))
+          ) {
+            throw new InstanceActionConflict(
+              `Instance ${instance.hostname} has no failed operation to retry`,
+              this.refusal(instance, 'forbidden-action'),
+            );
+          }
+          return ok;
+        });
+      } else won = await instances.claimAction(instance.id, claim);
     } catch (e) {
       if (e instanceof InstanceActionConflict)
         return this.refuse(instance, actor, action, expectedVersion, e);
