@@ -18,7 +18,7 @@ export const operationPage = PageBlueprint.make({
   params: {
     path: '/appliances/operations',
     routeRef: operationsRouteRef,
-    title: 'Provisioning',
+    title: 'Operations',
     icon: <PlaylistAddCheckIcon fontSize="inherit" />,
     loader: () =>
       import('./components/OperationPage').then(m => <m.OperationPage />),

@@ -157,7 +157,7 @@ function QuickLinksCard() {
       '/create/templates/default/register-host',
       'offer a machine to run instances',
     ],
-    ['Provisioning', '/appliances/operations', 'under way, failed, finished'],
+    ['Operations', '/appliances/operations', 'provisionings and moves'],
     ...(isAdmin
       ? ([['Channels', '/appliances/channels', 'appliance feeds']] as Array<
           [string, string, string]

@@ -12,7 +12,7 @@ function OperationRoute() {
 export function OperationPage() {
   return (
     <Content>
-      <ContentHeader title="Provisioning" />
+      <ContentHeader title="Operations" />
       <Routes>
         <Route path="/" element={<ProvisioningList />} />
         <Route path=":id" element={<OperationRoute />} />

@@ -23,8 +23,13 @@ function backend(
   return async (url: string) => {
     const { pathname, searchParams } = new URL(url);
     const op = /\/operations\/(.+)$/.exec(pathname);
-    if (op)
-      return json({ id: op[1], state: operationStates[op[1]], steps: [] });
+    if (op) {
+      // `migrate:succeeded` is a move's; a bare state a provisioning's.
+      const [kind, state] = operationStates[op[1]].includes(':')
+        ? operationStates[op[1]].split(':')
+        : ['provision', operationStates[op[1]]];
+      return json({ id: op[1], kind, state, steps: [] });
+    }
     const items = byState[searchParams.get('state') ?? ''] ?? [];
     return json({ items, totalCount: items.length });
   };
@@ -34,7 +39,7 @@ const render = (fetch: ReturnType<typeof backend>) =>
   renderPage(<ProvisioningList />, fetch);
 
 describe('ProvisioningList', () => {
-  it('lists provisionings under way, failed and finished (deleted instances too), each linking to its live view', async () => {
+  it('lists provisionings and moves under way, failed and finished (deleted instances too), each linking to its live view', async () => {
     const fetch = backend(
       {
         '': [
@@ -62,6 +67,14 @@ describe('ProvisioningList', () => {
             error: 'stop refused',
             createdAt: '2026-11-24T10:00:00Z',
           }),
+          // Moved since it was provisioned: its move is its latest operation.
+          instance({
+            id: 'f',
+            hostname: 'moved-6',
+            state: 'stopped',
+            operationId: 'op-f',
+            createdAt: '2026-11-24T09:30:00Z',
+          }),
           // Registered by hand, never provisioned: not listed.
           instance({ id: 'd', hostname: 'manual-4', state: 'stored' }),
         ],
@@ -80,16 +93,18 @@ describe('ProvisioningList', () => {
         'op-b': 'failed',
         'op-c': 'succeeded',
         'op-e': 'succeeded',
+        'op-f': 'migrate:succeeded',
       },
     );
     await render(fetch);
     expect(await screen.findByText('dns-1')).toBeInTheDocument();
     const rows = screen.getAllByRole('row').slice(1);
     expect(rows.map(r => r.textContent)).toEqual([
-      expect.stringMatching(/^dns-1under way/),
-      expect.stringMatching(/^web-2failed.*start failed: no room/),
-      expect.stringMatching(/^old-3finished/),
-      expect.stringMatching(/^gone-5finished/),
+      expect.stringMatching(/^dns-1provisioning under way/),
+      expect.stringMatching(/^web-2provisioning failed.*start failed: no room/),
+      expect.stringMatching(/^old-3provisioning finished/),
+      expect.stringMatching(/^moved-6move finished/),
+      expect.stringMatching(/^gone-5provisioning finished/),
     ]);
     expect(
       screen.getByText('dns-1').closest('a')?.getAttribute('href'),

@@ -34,13 +34,15 @@ function Outcome(props: { row: Row }) {
     (props.row.instance.state === 'provisioning' ? 'running' : undefined);
   if (!state) return <>—</>;
   const [label, color] = OUTCOME[state] ?? [state, 'default'];
-  return <Chip size="small" label={label} color={color} />;
+  const what =
+    props.row.operation?.kind === 'migrate' ? 'move' : 'provisioning';
+  return <Chip size="small" label={`${what} ${label}`} color={color} />;
 }
 
 /**
- * /appliances/operations: the user's recent provisionings (those under way,
- * failed and finished, the deleted instances' included), each linking to its
- * live view.
+ * /appliances/operations: the latest operation of the user's recent
+ * instances, a provisioning or a move (under way, failed and finished, the
+ * deleted instances' included), each linking to its live view.
  */
 export function ProvisioningList() {
   const discoveryApi = useApi(discoveryApiRef);
@@ -73,7 +75,7 @@ export function ProvisioningList() {
         <Link to={r.instance.operationId!}>{r.instance.hostname}</Link>
       ),
     },
-    { title: 'Provisioning', render: r => <Outcome row={r} /> },
+    { title: 'Latest operation', render: r => <Outcome row={r} /> },
     {
       title: 'Instance now',
       render: r => <InstanceStateChip instance={r.instance} />,
@@ -91,7 +93,10 @@ export function ProvisioningList() {
     },
     {
       title: 'Requested',
-      render: r => new Date(r.instance.createdAt).toLocaleString(),
+      render: r =>
+        new Date(
+          r.operation?.createdAt ?? r.instance.createdAt,
+        ).toLocaleString(),
     },
     {
       title: 'Finished',
@@ -103,7 +108,7 @@ export function ProvisioningList() {
   ];
   return (
     <Table<Row>
-      title="Recent provisioning"
+      title="Recent operations"
       options={{
         search: false,
         paging: false,
