@@ -304,12 +304,30 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       journey.done();
     });
 
-    it('deletes the instance from My instances', async () => {
+    it('moves the stopped instance to another host and follows the move', async () => {
       await go('/appliances/instances');
-      // A suspended instance is stopped before it can be deleted.
+      // A suspended instance is stopped before it can be moved or deleted.
       const stop = button(`Stop ${hostname}`);
       await journey.check({ name: 'my-instances-suspended', main: stop });
       await stop.click();
+      const migrate = button(`Migrate ${hostname}`);
+      await migrate.waitFor({ timeout: 60_000 });
+      await migrate.click();
+      const move = button(`Move ${hostname}`);
+      await expect(move.isEnabled()).resolves.toBe(true);
+      await expect(
+        page.getByText(/keeps its price: €\d+\.\d{2} per hour/).count(),
+      ).resolves.toBe(1);
+      await journey.check({ name: 'migrate-dialog', main: move });
+      await move.click();
+      const moved = main().getByText(new RegExp(`${hostname} is on .+ now`));
+      await moved.waitFor({ timeout: 120_000 });
+      await journey.check({ name: 'migrate-done', main: moved });
+      journey.done();
+    });
+
+    it('deletes the instance from My instances', async () => {
+      await go('/appliances/instances');
       const del = button(`Delete ${hostname}`);
       await del.waitFor({ timeout: 60_000 });
       await del.click();
