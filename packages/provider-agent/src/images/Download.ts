@@ -1,12 +1,11 @@
 import type { AgentApiSchemas } from '../api/apiTypes';
 import { randomUUID } from 'node:crypto';
 import { AgentErrorCode } from '../errors/AgentError';
+import { SpeedMeter } from '../stats/SpeedMeter';
 import { ImageKind } from './ImageKind';
 
 export type DownloadView = AgentApiSchemas['Download'];
 export type DownloadState = DownloadView['state'];
-
-const SPEED_WINDOW_MS = 3_000;
 
 /** Progress and speed of one streamed download, readable while it runs. */
 export class Download {
@@ -20,7 +19,7 @@ export class Download {
   readonly startedAt = new Date();
   /** Settles when the download has finished and cleaned up, whatever the outcome. */
   done: Promise<void> = Promise.resolve();
-  private samples: Array<[number, number]> = [[Date.now(), 0]];
+  private readonly meter = new SpeedMeter();
 
   constructor(
     readonly kind: ImageKind,
@@ -31,17 +30,7 @@ export class Download {
 
   addBytes(n: number) {
     this.receivedBytes += n;
-    const now = Date.now();
-    const last = this.samples[this.samples.length - 1];
-    // The first sample stays at zero so the window always spans real progress.
-    if (this.samples.length === 1 || now - last[0] >= 100)
-      this.samples.push([now, this.receivedBytes]);
-    else last[1] = this.receivedBytes;
-    while (
-      this.samples.length > 2 &&
-      now - this.samples[1][0] > SPEED_WINDOW_MS
-    )
-      this.samples.shift();
+    this.meter.record(this.receivedBytes);
   }
 
   finish(
@@ -59,10 +48,7 @@ export class Download {
 
   speed(): number | null {
     if (this.state !== 'downloading') return null;
-    const now = Date.now();
-    const [t0, b0] = this.samples[0];
-    const elapsed = Math.max(now - t0, 1);
-    return Math.round(((this.receivedBytes - b0) * 1000) / elapsed);
+    return this.meter.bytesPerSecond(this.receivedBytes);
   }
 
   progress(): number | null {

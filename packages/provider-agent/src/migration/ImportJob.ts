@@ -1,11 +1,10 @@
 import type { AgentApiSchemas } from '../api/apiTypes';
 import { randomUUID } from 'node:crypto';
 import { AgentErrorCode } from '../errors/AgentError';
+import { SpeedMeter } from '../stats/SpeedMeter';
 
 export type ImportView = AgentApiSchemas['Import'];
 export type ImportRequest = AgentApiSchemas['ImportRequest'];
-
-const SPEED_WINDOW_MS = 3_000;
 
 /** One disk arriving from another agent: progress, speed and heartbeat, readable while it runs. */
 export class ImportJob {
@@ -20,7 +19,7 @@ export class ImportJob {
   error?: { code: AgentErrorCode; message: string };
   /** Settles when the import has finished and cleaned up, whatever the outcome. */
   done: Promise<void> = Promise.resolve();
-  private samples: Array<[number, number]> = [[Date.now(), 0]];
+  private readonly meter = new SpeedMeter();
 
   constructor(
     readonly disk: string,
@@ -29,13 +28,7 @@ export class ImportJob {
 
   setBytes(bytes: number) {
     this.bytesDone = bytes;
-    const now = Date.now();
-    this.samples.push([now, bytes]);
-    while (
-      this.samples.length > 2 &&
-      now - this.samples[1][0] > SPEED_WINDOW_MS
-    )
-      this.samples.shift();
+    this.meter.record(bytes);
   }
 
   finish(
@@ -52,13 +45,10 @@ export class ImportJob {
   }
 
   view(): ImportView {
-    let speed: number | null = null;
-    if (this.state === 'transferring') {
-      const [t0, b0] = this.samples[0];
-      speed = Math.round(
-        ((this.bytesDone - b0) * 1000) / Math.max(Date.now() - t0, 1),
-      );
-    }
+    const speed =
+      this.state === 'transferring'
+        ? this.meter.bytesPerSecond(this.bytesDone)
+        : null;
     let progress: number | null = null;
     if (this.state === 'done') progress = 1;
     else if (this.bytesTotal)

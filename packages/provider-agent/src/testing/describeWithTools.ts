@@ -1,25 +1,9 @@
 /* eslint-disable jest/no-export, jest/valid-title, jest/valid-describe-callback, jest/no-disabled-tests, jest/expect-expect */
 // A describe wrapper: titles and bodies are passed through, and skipping is its purpose.
-import fs from 'node:fs';
-import path from 'node:path';
+import { findProgram } from '../exec/findProgram';
 
 /** Finds a program on PATH (or sbin dirs, where libvirtd lives) without a shell. */
-export function findTool(tool: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = path.join(dir, tool);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch (e) {
-      // Not here, or not executable: keep looking.
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'EACCES' && code !== 'ENOTDIR') throw e;
-    }
-  }
-  return undefined;
-}
+export const findTool = findProgram;
 
 export function missingTools(tools: string[]): string[] {
   return tools.filter(t => !findTool(t));
