@@ -4,7 +4,13 @@ import { diskNameOf } from './diskNameOf';
 import { Operation } from './OperationStore';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { UndoPending } from './UndoPending';
-import { MigrationRequest, destinationOf, ignoring } from './runMigrationStep';
+import {
+  ignoring,
+  removeDisk,
+  undefineDomain,
+  withdrawExport,
+} from './migrationCalls';
+import { MigrationRequest, destinationOf } from './runMigrationStep';
 
 /**
  * Reverts a migration that failed before its commit, last step first: the
@@ -34,21 +40,13 @@ export async function rollBackMigration(
       switch (step.name) {
         case 'define': {
           const agent = await agentOf(destination);
-          if (agent)
-            await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () =>
-              agentCall(
-                'undefine domain on the destination',
-                agent.DELETE('/v1/domains/{name}', {
-                  params: { path: { name: disk } },
-                }),
-              ),
-            );
+          if (agent) await undefineDomain(agent, disk, 'destination');
           break;
         }
         case 'transfer': {
           const agent = await agentOf(destination);
           const importId = step.detail?.importId as string | undefined;
-          if (agent && importId)
+          if (agent && importId) {
             await ignoring(['NOT_FOUND', 'HTTP_404'], () =>
               agentCall(
                 'cancel the transfer',
@@ -57,29 +55,14 @@ export async function rollBackMigration(
                 }),
               ),
             );
-          if (agent && importId)
-            await ignoring(['UNKNOWN_DISK', 'NOT_FOUND', 'HTTP_404'], () =>
-              agentCall(
-                'remove the pulled disk',
-                agent.DELETE('/v1/disks/{name}', {
-                  params: { path: { name: disk } },
-                }),
-              ),
-            );
+            await removeDisk(agent, disk, 'destination');
+          }
           break;
         }
         case 'export': {
           const agent = await agentOf(request.sourceHostId);
           const exportId = step.detail?.exportId as string | undefined;
-          if (agent && exportId)
-            await ignoring(['NOT_FOUND', 'HTTP_404'], () =>
-              agentCall(
-                'end the export',
-                agent.DELETE('/v1/disks/{name}/exports/{id}', {
-                  params: { path: { name: disk, id: exportId } },
-                }),
-              ),
-            );
+          if (agent && exportId) await withdrawExport(agent, disk, exportId);
           break;
         }
         case 'reserve-capacity':

@@ -5,6 +5,7 @@ import { Host } from '../hosts/HostStore';
 import { Instance } from '../instances/InstanceStore';
 import { recordMove } from '../instances/recordMove';
 import { AgentCallError, agentCall } from './agentCall';
+import { removeDisk, undefineDomain, withdrawExport } from './migrationCalls';
 import { defineDomain } from './defineDomain';
 import { diskNameOf } from './diskNameOf';
 import { installImages } from './installImages';
@@ -330,43 +331,11 @@ async function cleanSource(
   const agent = o.agents.forHost(source);
   const exportId = detailOf(op, 'export').exportId as string | undefined;
   try {
-    await ignoring(['UNKNOWN_DOMAIN', 'HTTP_404'], () =>
-      agentCall(
-        'undefine domain on the source',
-        agent.DELETE('/v1/domains/{name}', {
-          params: { path: { name: disk } },
-        }),
-      ),
-    );
-    if (exportId)
-      await ignoring(['NOT_FOUND', 'HTTP_404'], () =>
-        agentCall(
-          'end the export',
-          agent.DELETE('/v1/disks/{name}/exports/{id}', {
-            params: { path: { name: disk, id: exportId } },
-          }),
-        ),
-      );
-    await ignoring(['UNKNOWN_DISK', 'NOT_FOUND', 'HTTP_404'], () =>
-      agentCall(
-        'remove disk on the source',
-        agent.DELETE('/v1/disks/{name}', { params: { path: { name: disk } } }),
-      ),
-    );
+    await undefineDomain(agent, disk, 'source');
+    if (exportId) await withdrawExport(agent, disk, exportId);
+    await removeDisk(agent, disk, 'source');
     return undefined;
   } catch (e) {
     return `the old copy on ${source.name} is left behind: ${(e as Error).message}`;
-  }
-}
-
-/** Runs an agent call, treating the codes given as already done. */
-export async function ignoring(
-  codes: string[],
-  call: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await call();
-  } catch (e) {
-    if (!(e instanceof AgentCallError && codes.includes(e.code))) throw e;
   }
 }
