@@ -313,11 +313,12 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       const migrate = button(`Migrate ${hostname}`);
       await migrate.waitFor({ timeout: 60_000 });
       await migrate.click();
+      // The hosts have loaded once the price the instance keeps shows.
+      await page
+        .getByText(/keeps its price: €\d+\.\d{2} per hour/)
+        .waitFor({ timeout: 30_000 });
       const move = button(`Move ${hostname}`);
       await expect(move.isEnabled()).resolves.toBe(true);
-      await expect(
-        page.getByText(/keeps its price: €\d+\.\d{2} per hour/).count(),
-      ).resolves.toBe(1);
       await journey.check({ name: 'migrate-dialog', main: move });
       await move.click();
       const moved = main().getByText(new RegExp(`${hostname} is on .+ now`));
