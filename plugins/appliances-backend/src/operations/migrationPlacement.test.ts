@@ -34,6 +34,9 @@ describe.each(databases.eachSupportedId())(
       const instance = { hostId: 'source', size };
       const decision = await migrationPlacement(hosts, instance);
       expect(decision.chosen?.hostId).toBe('snug');
+      expect(decision.summary).toBe(
+        'Moves to snug, the best fit of 2 hosts with room; it keeps the price locked when it was placed',
+      );
 
       const targets = await migrationTargets(hosts, instance);
       const byId = Object.fromEntries(targets.items.map(t => [t.hostId, t]));
@@ -65,10 +68,13 @@ describe.each(databases.eachSupportedId())(
       );
       expect(await refused('source')).toBe('The instance is already on source');
       expect(await refused('full')).toMatch(/full/);
-      expect(
-        (await migrationPlacement(hosts, instance, { hostId: 'roomy' })).chosen
-          ?.hostId,
-      ).toBe('roomy');
+      const asked = await migrationPlacement(hosts, instance, {
+        hostId: 'roomy',
+      });
+      expect(asked.chosen?.hostId).toBe('roomy');
+      expect(asked.summary).toBe(
+        'Moves to roomy, the host asked for; it keeps the price locked when it was placed',
+      );
     });
   },
 );

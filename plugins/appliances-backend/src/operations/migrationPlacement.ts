@@ -58,8 +58,17 @@ export async function migrationPlacement(
     currency: options.currency,
   });
   const off = new Set(candidates.filter(h => !h.poweredOn).map(h => h.id));
+  // Placement words its choice with the host's own price, which a move does not pay.
+  let summary = decision.summary;
+  if (decision.chosen) {
+    let why = `the best fit of ${decision.candidates} hosts with room`;
+    if (options.hostId) why = 'the host asked for';
+    else if (decision.candidates === 1) why = 'the only host with room';
+    summary = `Moves to ${decision.chosen.hostName}, ${why}; it keeps the price locked when it was placed`;
+  }
   return {
     ...decision,
+    summary,
     rejected: decision.rejected.map(r =>
       off.has(r.hostId)
         ? { ...r, detail: 'is powered off, and a move does not power hosts on' }
