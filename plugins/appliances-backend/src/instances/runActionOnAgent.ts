@@ -1,14 +1,22 @@
 import { InstanceAction } from '@tempest/backstage-plugin-appliances-common';
-import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
+import {
+  type AgentClient,
+  agentCallTimeout,
+} from '@tempest/backstage-plugin-appliances-common/agent';
 import { HostStore } from '../hosts/HostStore';
 import { AgentCallError, agentCall } from '../operations/agentCall';
 import { OperationStore } from '../operations/OperationStore';
 import { diskNameOf } from '../operations/diskNameOf';
 import { Instance } from './InstanceStore';
 
+/** What a stop's call allows the agent beyond the guest's shutdown time: destroying it and answering. */
+export const STOP_CALL_MARGIN_MS = 30_000;
+
 /**
  * Carries out an instance action on its host's agent. A delete is safe to
- * run again: a domain or disk already gone counts as removed.
+ * run again: a domain or disk already gone counts as removed. A stop's call
+ * lasts as long as the agent waits for the guest to shut down, plus a margin,
+ * whatever the client's own timeout.
  */
 export async function runActionOnAgent(
   agent: AgentClient,
@@ -31,6 +39,9 @@ export async function runActionOnAgent(
         agent.POST('/v1/domains/{name}/shutdown', {
           ...path,
           body: { timeoutSeconds: shutdownTimeoutSeconds },
+          headers: agentCallTimeout(
+            shutdownTimeoutSeconds * 1000 + STOP_CALL_MARGIN_MS,
+          ),
         }),
       );
       return;

@@ -23,6 +23,18 @@ export interface AgentClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A request header that gives one call its own timeout in milliseconds, for
+ * the calls that rightly outlast the client's (a graceful shutdown waits for
+ * the guest); the client reads it and does not send it to the agent.
+ */
+export const AGENT_CALL_TIMEOUT_HEADER = 'x-tempest-call-timeout-ms';
+
+/** The `headers` option that gives one call a timeout of `ms` (see AGENT_CALL_TIMEOUT_HEADER). */
+export const agentCallTimeout = (ms: number) => ({
+  [AGENT_CALL_TIMEOUT_HEADER]: String(Math.ceil(ms)),
+});
+
 export type AgentClient = Client<paths> & {
   /** Closes the keep-alive connections. */
   close(): void;
@@ -57,8 +69,10 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       ? Buffer.from(await request.arrayBuffer())
       : undefined;
     const headers: Record<string, string> = {};
+    let timeout = options.timeoutMs ?? 60_000;
     request.headers.forEach((value, name) => {
-      headers[name] = value;
+      if (name !== AGENT_CALL_TIMEOUT_HEADER) headers[name] = value;
+      else if (Number(value) > 0) timeout = Number(value);
     });
     if (body) headers['content-length'] = String(body.length);
     return new Promise<Response>((resolve, reject) => {
@@ -68,7 +82,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           method: request.method,
           headers,
           agent,
-          timeout: options.timeoutMs ?? 60_000,
+          timeout,
         },
         res => {
           const chunks: Buffer[] = [];

@@ -1,4 +1,8 @@
-export { createAgentClient } from './createAgentClient';
+export {
+  AGENT_CALL_TIMEOUT_HEADER,
+  agentCallTimeout,
+  createAgentClient,
+} from './createAgentClient';
 export type { AgentClient, AgentClientOptions } from './createAgentClient';
 export type {
   paths as AgentApiPaths,
