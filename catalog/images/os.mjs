@@ -172,7 +172,14 @@ export function buildOsTrees(debs, kernel) {
     '/etc/profile',
     'export PATH=/usr/sbin:/usr/bin\nexport PS1="\\h:\\w\\$ "\n',
   );
+  // busybox acpid runs an action from its directory (/etc/acpi), not from PATH:
+  // the power button (PWRF) runs /etc/acpi/poweroff, and init then runs rcK.
   tree.file('/etc/acpid.conf', 'PWRF poweroff\n');
+  tree.file(
+    '/etc/acpi/poweroff',
+    '#!/bin/sh\nexec /usr/sbin/poweroff\n',
+    0o755,
+  );
   tree.file('/etc/resolv.conf', '');
 
   const modules = kernel.modules(OS_MODULES);
