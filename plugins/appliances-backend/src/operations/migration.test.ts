@@ -69,6 +69,8 @@ describe.each(databases.eachSupportedId())(
         to: to.host.name,
       });
       expect(Number(transfer.detail!.bytesDone)).toBeGreaterThan(0);
+      // The finished step keeps the import's average speed.
+      expect(Number(transfer.detail!.speedBytesPerSecond)).toBeGreaterThan(0);
 
       const moved = (await instances.get(instance.id))!;
       expect(moved).toMatchObject({

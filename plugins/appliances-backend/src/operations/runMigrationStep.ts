@@ -306,6 +306,10 @@ async function followTransfer(
     'read transfer',
     agent.GET('/v1/imports/{id}', { params: { path: { id: importId } } }),
   );
+  // The finished step keeps the import's average speed: a transfer quicker than one poll never showed one.
+  const tookMs = data.finishedAt
+    ? Date.parse(data.finishedAt) - Date.parse(data.startedAt)
+    : 0;
   await o.operations.updateStep(op.id, 'transfer', {
     state: 'done',
     progress: 1,
@@ -315,6 +319,9 @@ async function followTransfer(
       to: host.name,
       bytesDone: data.bytesDone,
       bytesTotal: data.bytesTotal,
+      ...(tookMs > 0
+        ? { speedBytesPerSecond: Math.round((data.bytesDone * 1000) / tookMs) }
+        : {}),
     },
   });
 }
