@@ -20,13 +20,16 @@ export type ApiCall = (
 /**
  * Does what a provider does for a new libvirt host: registers it through the
  * API (cheap test prices), enrols its agent with the one-time token, writes
- * the issued certificate and key under `work/agent`, starts the agent with
- * them and waits until the backend sees the host online.
+ * the issued certificate and key under `work/<dir>` (default `agent`; give
+ * each agent of a test its own), starts the agent with them, its data in
+ * `work/<dir>/data`, on a free port, and waits until the backend sees the host online.
  */
 export async function enrolTestAgent(options: {
   call: ApiCall;
   work: string;
   name: string;
+  /** The agent's folder under `work`: its certificates and data. Default `agent`. */
+  dir?: string;
   cpuModel: string;
   cpuCores: number;
   memoryMb: number;
@@ -35,6 +38,7 @@ export async function enrolTestAgent(options: {
   onlineWithinMs: number;
 }): Promise<{ agent: RunningAgent; hostId: string }> {
   const { call, work, name } = options;
+  const dir = path.join(work, options.dir ?? 'agent');
   const agentPort = await freePort();
   const registered = await call('POST', '/api/appliances/hosts', {
     name,
@@ -67,9 +71,9 @@ export async function enrolTestAgent(options: {
       `Enrolling ${name} answered ${enrolled.status} ${JSON.stringify(enrolled.body)}`,
     );
   const tls = {
-    ca: path.join(work, 'agent/ca.crt'),
-    cert: path.join(work, 'agent/agent.crt'),
-    key: path.join(work, 'agent/agent.key'),
+    ca: path.join(dir, 'ca.crt'),
+    cert: path.join(dir, 'agent.crt'),
+    key: path.join(dir, 'agent.key'),
   };
   await writeCertificate(tls.ca, enrolled.body.caCert);
   await writeCertificate(tls.cert, enrolled.body.cert);
@@ -80,7 +84,7 @@ export async function enrolTestAgent(options: {
         name,
         driver: 'libvirt',
         hypervisor: { uri: options.hypervisorUri },
-        dataDir: path.join(work, 'agent/data'),
+        dataDir: path.join(dir, 'data'),
         listen: { host: '127.0.0.1', port: agentPort },
         tls,
         ...(options.networks ? { networks: options.networks } : {}),
