@@ -352,6 +352,13 @@ export const ROWS: Row[] = [
     expect: instanceRead(200),
   },
   {
+    method: 'get',
+    path: '/instances/{id}/migration-targets',
+    url: () => `/instances/${INSTANCE_ID}/migration-targets`,
+    // Whoever may read the instance may see where it could move.
+    expect: instanceRead(200),
+  },
+  {
     method: 'post',
     path: '/instances/{id}/console',
     url: () => `/instances/${INSTANCE_ID}/console`,
