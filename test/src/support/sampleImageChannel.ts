@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,34 +20,91 @@ export const DNS_SERVER: SampleAppliance = {
   image: 'dns.qcow2',
 };
 
+/** A digest of everything the image build is made of (catalog/images). */
+function buildSourcesDigest(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.isFile() && entry.name !== 'README.md') {
+        hash.update(path.relative(repoRoot, file));
+        hash.update(fs.readFileSync(file));
+      }
+    }
+  };
+  walk(path.join(repoRoot, 'catalog/images'));
+  return hash.digest('hex');
+}
+
 /**
  * The real sample images (`npm run images`): those in `TEMPEST_IMAGES_DIR`
- * (default `.tempest/images`) or, when some are missing, built there first
- * from Debian packages (minutes; the .deb cache makes a rebuild quicker).
+ * (default `.tempest/images`) or, when some are missing or were built from
+ * other build sources than the checkout's (a `.sources` digest beside each),
+ * built there first from Debian packages (minutes; the .deb cache makes a
+ * rebuild quicker).
  */
 export async function builtSampleImages(
   names: string[],
 ): Promise<{ dir: string; builtNow: boolean }> {
   const dir =
     process.env.TEMPEST_IMAGES_DIR ?? path.join(repoRoot, '.tempest/images');
-  const wanted = [
+  const images = [
     path.join(dir, 'os-images', OS_IMAGE),
     ...names.map(n => path.join(dir, 'channels/sample', n)),
-  ].flatMap(f => [f, `${f}.asc`]);
-  if (wanted.every(f => fs.existsSync(f))) return { dir, builtNow: false };
-  const only = names.map(n => n.replace(/\.qcow2$/, '')).join(',');
-  await promisify(execFile)(
-    process.execPath,
-    [
-      path.join(repoRoot, 'catalog/images/build.mjs'),
-      '--only',
-      only,
-      '--out',
-      dir,
-    ],
-    { cwd: repoRoot, timeout: 40 * 60_000, maxBuffer: 64 * 1024 * 1024 },
-  );
-  return { dir, builtNow: true };
+  ];
+  const digest = buildSourcesDigest();
+  const stamp = (image: string) => `${image}.sources`;
+  const fresh = () =>
+    images.every(
+      f =>
+        fs.existsSync(f) &&
+        fs.existsSync(`${f}.asc`) &&
+        fs.existsSync(stamp(f)) &&
+        fs.readFileSync(stamp(f), 'utf8') === digest,
+    );
+  if (fresh()) return { dir, builtNow: false };
+  // Test files run in parallel workers: one builds while the others wait, then look again.
+  const unlock = await lockDirectory(path.join(dir, '.building'));
+  try {
+    if (fresh()) return { dir, builtNow: false };
+    const only = names.map(n => n.replace(/\.qcow2$/, '')).join(',');
+    await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'catalog/images/build.mjs'),
+        '--only',
+        only,
+        '--out',
+        dir,
+      ],
+      { cwd: repoRoot, timeout: 40 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    for (const image of images) fs.writeFileSync(stamp(image), digest);
+    return { dir, builtNow: true };
+  } finally {
+    unlock();
+  }
+}
+
+/** Holds a lock directory (mkdir is atomic); one left by a build that died over 45 minutes ago is taken over. */
+async function lockDirectory(lock: string): Promise<() => void> {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      return () => fs.rmSync(lock, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const since = fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (since === undefined) continue; // released meanwhile
+      if (Date.now() - since > 45 * 60_000)
+        fs.rmSync(lock, { recursive: true, force: true });
+      else await new Promise(r => setTimeout(r, 2000));
+    }
+  }
 }
 
 /**
