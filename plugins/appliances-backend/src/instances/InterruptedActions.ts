@@ -103,12 +103,15 @@ export class InterruptedActions {
       error: `${what}; ${why}`,
       message: `${what}; ${why}`,
     });
-    if (action.pendingAction === 'retry') {
-      // The claim and the reopened operation were one transaction; the operation resumes on its own.
+    if (
+      action.pendingAction === 'retry' ||
+      action.pendingAction === 'migrate'
+    ) {
+      // The claim and the reopened (or new) operation were one transaction; the operation resumes on its own.
       return {
         state: action.state,
         error: null,
-        message: `${what}; its provisioning operation resumes`,
+        message: `${what}; its ${action.pendingAction === 'retry' ? 'provisioning' : 'migration'} operation resumes`,
       };
     }
     const host = action.hostId

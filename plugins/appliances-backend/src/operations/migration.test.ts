@@ -1,6 +1,8 @@
-import { TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
+import { randomUUID } from 'node:crypto';
 import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
 import { AgentConnector } from '../hosts/AgentConnector';
+import { InterruptedActions } from '../instances/InterruptedActions';
 import { useMigrationTestBed } from '../__testUtils__/migrationTestBed';
 import {
   testBuyer as buyer,
@@ -185,6 +187,70 @@ describe.each(databases.eachSupportedId())(
         'succeeded',
       );
       expect((await instances.get(instance.id))!.hostId).toBe(to.host.id);
+    });
+
+    it('resumes a move whose backend died right after claiming it', async () => {
+      const bed = await setup();
+      const { db, instances, operations, runner, events, hosts } = bed;
+      const instance = await bed.stoppedInstance('move-3');
+      const to = instance.hostId === bed.a.host.id ? bed.b : bed.a;
+      // What InstanceActions commits for a move, with a lease that lapses at once.
+      const operationId = randomUUID();
+      await db.transaction(async trx => {
+        await instances.claimAction(
+          instance.id,
+          {
+            expectedVersion: instance.version,
+            from: 'stopped',
+            to: 'migrating',
+            action: 'migrate',
+            leaseMs: 1,
+          },
+          trx,
+        );
+        await operations.insert(
+          trx,
+          {
+            id: operationId,
+            kind: 'migrate',
+            instanceId: instance.id,
+            requestedBy: buyer,
+            requestHash: 'h',
+            request: {
+              fromState: 'stopped',
+              sourceHostId: instance.hostId,
+              claimedVersion: instance.version + 1,
+            },
+          },
+          new Date(),
+        );
+        await trx('instances')
+          .where({ id: instance.id })
+          .update({ operation_id: operationId });
+      });
+      await new Promise(r => setTimeout(r, 20));
+      const settler = new InterruptedActions({
+        instances,
+        events,
+        hosts,
+        operations,
+        agents: bed.connector,
+        auditor: bed.auditor,
+        logger: mockServices.logger.mock(),
+        shutdownTimeoutSeconds: 1,
+      });
+      expect(await settler.settleAll()).toEqual({ settled: 1 });
+      const settled = (await instances.get(instance.id))!;
+      expect(settled.state).toBe('migrating');
+      expect(settled.pendingAction).toBeUndefined();
+
+      expect(await runner.resumeOrphaned()).toEqual([operationId]);
+      await runner.idle();
+      expect((await operations.get(operationId))!.state).toBe('succeeded');
+      expect(await instances.get(instance.id)).toMatchObject({
+        state: 'stopped',
+        hostId: to.host.id,
+      });
     });
   },
 );

@@ -84,8 +84,8 @@ export async function rollBackMigration(
   const error = op.error ?? 'the move failed';
   const source = await o.hosts.get(request.sourceHostId);
   await o.db.transaction(async trx => {
-    await recordMoveReverted(trx, instance.id, {
-      claimedVersion: request.claimedVersion,
+    const version = await recordMoveReverted(trx, instance.id, {
+      operationId: op.id,
       state: request.fromState,
     });
     await o.events?.record(
@@ -96,7 +96,7 @@ export async function rollBackMigration(
         action: 'migrate',
         fromState: 'migrating',
         toState: request.fromState,
-        version: request.claimedVersion + 1,
+        ...(version !== undefined ? { version } : {}),
         outcome: 'failed',
         message: `${error}; the instance stays on ${source?.name ?? request.sourceHostId}`,
       },

@@ -20,7 +20,7 @@ export type MigrationRequest = {
   /** The state the instance left for `migrating`, and returns to. */
   fromState: InstanceState;
   sourceHostId: string;
-  /** The version the claim gave the instance. */
+  /** The version the claim gave the instance (the row is guarded by its operation, not this). */
   claimedVersion: number;
   /** The host the caller asked for, if any. */
   hostId?: string;
@@ -187,16 +187,16 @@ export async function runMigrationStep(
         network: string;
       };
       await o.db.transaction(async trx => {
-        const moved = await recordMove(trx, instance.id, {
-          claimedVersion: request.claimedVersion,
+        const version = await recordMove(trx, instance.id, {
+          operationId: op.id,
           hostId: destination,
           domainName: domain,
           network,
           state: request.fromState,
         });
-        if (!moved)
+        if (version === undefined)
           throw new StepError(
-            `Instance ${instance.hostname} changed while it moved; the move is reverted`,
+            `Instance ${instance.hostname} is no longer being moved by this operation; the move is reverted`,
           );
         await o.hosts.release(request.sourceHostId, instance.size, trx);
         await o.events?.record(
@@ -207,7 +207,7 @@ export async function runMigrationStep(
             action: 'migrate',
             fromState: 'migrating',
             toState: request.fromState,
-            version: request.claimedVersion + 1,
+            version,
             outcome: 'succeeded',
             message: `Moved to ${detailOf(op, 'define').hostName}`,
           },
