@@ -4,7 +4,7 @@ import yaml from 'yaml';
 export const examples: TemplateExample[] = [
   {
     description:
-      'Move a stopped instance picked in the form to the host picked (MigrationTargetPicker gives its id)',
+      'Move a stopped instance picked in the form to the host picked (MigrationTargetPicker gives its name)',
     example: yaml.stringify({
       steps: [
         {
@@ -12,7 +12,7 @@ export const examples: TemplateExample[] = [
           action: 'appliances:instance:migrate',
           input: {
             instance: '${{ parameters.instance }}',
-            hostId: '${{ parameters.hostId }}',
+            host: '${{ parameters.host }}',
           },
         },
       ],

@@ -133,7 +133,10 @@ describe('appliances:instance:migrate', () => {
     const { action, calls } = backend(['running', 'running', 'succeeded']);
     const logger = mockServices.logger.mock();
     const ctx = createMockActionContext({
-      input: { instance: 'resource:default/web-1', hostId: 'h2' },
+      input: {
+        instance: 'resource:default/web-1',
+        host: 'resource:default/sim-host-2.host',
+      },
       logger,
     });
     await action.handler(ctx as any);
@@ -227,6 +230,17 @@ describe('appliances:instance:migrate', () => {
     expect(ctx.output).toHaveBeenCalledWith('hostName', 'sim-host-2');
   });
 
+  it('refuses a host the instance may not move to before asking to move', async () => {
+    const { action, calls } = backend(['succeeded']);
+    const ctx = createMockActionContext({
+      input: { instance: ID, host: 'sim-host-9' },
+    });
+    await expect(action.handler(ctx as any)).rejects.toThrow(
+      'Cannot move web-1: host sim-host-9 is not one it may move to',
+    );
+    expect(calls.filter(c => c.method === 'POST')).toHaveLength(0);
+  });
+
   it('dry-run only reads, and says where the instance would go or why not', async () => {
     const { action, calls } = backend(['succeeded']);
     const ctx = createMockActionContext({ input: { instance: ID } });
@@ -236,7 +250,7 @@ describe('appliances:instance:migrate', () => {
     expect(ctx.output).toHaveBeenCalledWith('hostName', 'sim-host-2');
 
     const full = createMockActionContext({
-      input: { instance: ID, hostId: 'h3' },
+      input: { instance: ID, host: 'sim-host-3' },
     });
     full.isDryRun = true;
     await expect(action.handler(full as any)).rejects.toThrow(

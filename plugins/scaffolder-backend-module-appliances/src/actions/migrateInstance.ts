@@ -6,6 +6,7 @@ import {
 } from '@tempest/backstage-plugin-appliances-common';
 import { AppliancesApiDeps, callAppliances } from './appliancesApi';
 import { ActionError } from './actionError';
+import { hostOf } from './hostOf';
 import { findInstance } from './instanceAction';
 import { examples } from './migrateInstance.examples';
 
@@ -60,11 +61,11 @@ export function createMigrateInstanceAction(
                 'Instance entity ref (resource:default/web-1), name or id',
             })
             .min(1),
-        hostId: z =>
+        host: z =>
           z
             .string({
               description:
-                "The id of the host to move to; without it Tempest picks the best-fitting host of the instance's provider",
+                "The host to move to: its entity ref (resource:default/<name>.host), name or id; without it Tempest picks the best-fitting host of the instance's provider",
             })
             .optional(),
         expectedVersion: z =>
@@ -101,25 +102,28 @@ export function createMigrateInstanceAction(
           `Cannot move ${instance.hostname}: it is ${instance.state}, and only stopped or stored instances move; allowed now: ${allowed.join(', ') || 'nothing'}`,
         );
       }
-      const hostId = ctx.input.hostId?.trim() || undefined;
+      const asked = ctx.input.host?.trim()
+        ? hostOf(ctx.input.host.trim())
+        : undefined;
       const expectedVersion = ctx.input.expectedVersion ?? instance.version;
+      const targets = await callAppliances<MigrationTargets>(
+        deps,
+        ctx,
+        'GET',
+        `/instances/${encodeURIComponent(instance.id)}/migration-targets`,
+      );
+      const target = asked
+        ? targets.items.find(t => t.hostId === asked || t.hostName === asked)
+        : targets.items.find(t => t.recommended);
+      if (!target?.fits)
+        throw new ActionError(
+          target
+            ? `Cannot move ${instance.hostname}: ${target.detail}`
+            : `Cannot move ${instance.hostname}: ${asked ? `host ${asked} is not one it may move to` : targets.summary}`,
+        );
+      const hostId = asked ? target.hostId : undefined;
 
       if (ctx.isDryRun) {
-        const targets = await callAppliances<MigrationTargets>(
-          deps,
-          ctx,
-          'GET',
-          `/instances/${encodeURIComponent(instance.id)}/migration-targets`,
-        );
-        const target = hostId
-          ? targets.items.find(t => t.hostId === hostId)
-          : targets.items.find(t => t.recommended);
-        if (!target?.fits)
-          throw new ActionError(
-            target
-              ? `Cannot move ${instance.hostname}: ${target.detail}`
-              : `Cannot move ${instance.hostname}: ${hostId ? `host ${hostId} is not one it may move to` : targets.summary}`,
-          );
         ctx.logger.info(
           `Would move ${instance.hostname} (${instance.state}, version ${expectedVersion}) from ${instance.hostName} to ${target.hostName}`,
         );

@@ -7,19 +7,12 @@ import {
 } from './appliancesApi';
 import { ActionError } from './actionError';
 import { examples } from './provisionInstance.examples';
+import { hostOf } from './hostOf';
 
 type Operation = AppliancesApiComponents['schemas']['Operation'];
 type Instance = AppliancesApiComponents['schemas']['Instance'];
 type Estimate = AppliancesApiComponents['schemas']['Estimate'];
 type Accepted = AppliancesApiComponents['schemas']['OperationAccepted'];
-
-/** `resource:default/rack1-node4.host` → `rack1-node4`; names and ids pass through. */
-function hostOf(value: string): string {
-  return value
-    .trim()
-    .replace(/^resource:(default\/)?/, '')
-    .replace(/\.host$/, '');
-}
 
 /** The template's optional instance values as the API takes them; empty fields are left out. */
 function instanceValuesOf(input: {

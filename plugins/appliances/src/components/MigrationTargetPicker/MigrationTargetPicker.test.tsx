@@ -79,7 +79,7 @@ describe('MigrationTargetPicker', () => {
       'http://backend/api/appliances/instances?hostname=web-1&limit=1',
       'http://backend/api/appliances/instances/i1/migration-targets',
     ]);
-    expect(onChange).toHaveBeenCalledWith('h3');
+    expect(onChange).toHaveBeenCalledWith('sim-host-3');
     expect(
       await screen.findByRole('radio', { name: /sim-host-3/, checked: true }),
     ).toBeInTheDocument();
@@ -94,7 +94,9 @@ describe('MigrationTargetPicker', () => {
     ).toBeInTheDocument();
     // A host without room never stays picked: Tempest's choice comes back.
     fireEvent.click(screen.getByRole('radio', { name: /sim-host-2/ }));
-    await waitFor(() => expect(onChange).toHaveBeenLastCalledWith('h3'));
+    await waitFor(() =>
+      expect(onChange).toHaveBeenLastCalledWith('sim-host-3'),
+    );
     expect(screen.getByRole('radio', { name: /sim-host-3/ })).toBeChecked();
   });
 

@@ -71,11 +71,17 @@ export function MigrationTargetPicker(
     };
   }, [ref, discoveryApi, fetchApi]);
 
+  // The form holds the host's name (what the review shows); the list speaks ids.
+  const idOf = (name?: string) =>
+    targets?.items.find(t => t.hostName === name)?.hostId;
+  const pick = (hostId: string) =>
+    onChange(targets?.items.find(t => t.hostId === hostId)?.hostName);
+
   // Tempest's choice stands until the user picks another host that fits.
   useEffect(() => {
     if (!targets) return;
-    const picked = targets.items.find(t => t.hostId === formData && t.fits);
-    const fallback = preferredTarget(targets.items)?.hostId;
+    const picked = targets.items.find(t => t.hostName === formData && t.fits);
+    const fallback = preferredTarget(targets.items)?.hostName;
     if (!picked && formData !== fallback) onChange(fallback);
   }, [targets, formData, onChange]);
 
@@ -104,7 +110,7 @@ export function MigrationTargetPicker(
         </Alert>
         <MigrationTargetList
           targets={targets.items}
-          onChange={onChange}
+          onChange={pick}
           disabled
           label={title}
         />
@@ -115,8 +121,8 @@ export function MigrationTargetPicker(
       <>
         <MigrationTargetList
           targets={targets.items}
-          value={formData}
-          onChange={onChange}
+          value={idOf(formData)}
+          onChange={pick}
           label={title}
         />
         <FormHelperText>
