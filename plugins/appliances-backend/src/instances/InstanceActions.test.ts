@@ -6,7 +6,7 @@ import { testBuyer as buyer } from '../__testUtils__/provisionTestBed';
 import {
   InstanceActionConflict,
   InstanceActionUnavailable,
-} from './InstanceActions';
+} from './InstanceActionErrors';
 
 jest.setTimeout(120_000);
 

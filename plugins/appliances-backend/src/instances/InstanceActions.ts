@@ -1,14 +1,8 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import {
-  ConflictError,
-  NotFoundError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
-import { createHash, randomUUID } from 'node:crypto';
 import {
   InstanceAction,
-  InstanceState,
   allowedActions,
   nextState,
 } from '@tempest/backstage-plugin-appliances-common';
@@ -18,44 +12,15 @@ import { AgentCallError } from '../operations/agentCall';
 import { releaseCapacity, runActionOnAgent } from './runActionOnAgent';
 import { OperationStore } from '../operations/OperationStore';
 import { migrationPlacement } from '../operations/migrationPlacement';
-import type { MigrationRequest } from '../operations/runMigrationStep';
+import {
+  ActionRefusal,
+  InstanceActionConflict,
+  InstanceActionUnavailable,
+} from './InstanceActionErrors';
 import { InstanceEventStore } from './InstanceEventStore';
+import { startMigration } from './startMigration';
 import { Instance, InstanceStore } from './InstanceStore';
 import type { AgentAddress } from '../hosts/AgentConnector';
-
-/** Why an action was not carried out, with what the caller needs to try again. */
-export type ActionRefusal = {
-  reason:
-    | 'stale-version'
-    | 'forbidden-action'
-    | 'action-in-progress'
-    | 'agent-refused'
-    | 'agent-unavailable'
-    | 'no-destination';
-  currentState: InstanceState;
-  currentVersion: number;
-  allowedActions: InstanceAction[];
-};
-
-/** 409: stale version, forbidden action, another action in flight, or the agent refused. */
-export class InstanceActionConflict extends ConflictError {
-  constructor(
-    message: string,
-    readonly details: ActionRefusal,
-  ) {
-    super(message);
-  }
-}
-
-/** 503: the host or its agent could not be reached; nothing changed. */
-export class InstanceActionUnavailable extends ServiceUnavailableError {
-  constructor(
-    message: string,
-    readonly details: ActionRefusal,
-  ) {
-    super(message);
-  }
-}
 
 export type ActionResult = { instance: Instance; operationId?: string };
 
@@ -156,41 +121,6 @@ export class InstanceActions {
       message: error.message,
     });
     throw error;
-  }
-
-  /** Records a migration operation for a claimed instance; answers its id. */
-  private async startMigration(
-    trx: Knex,
-    instance: Instance,
-    actor: string,
-    claimedVersion: number,
-    hostId: string | undefined,
-  ): Promise<string> {
-    const id = randomUUID();
-    const request: MigrationRequest = {
-      fromState: instance.state,
-      sourceHostId: instance.hostId!,
-      claimedVersion,
-      ...(hostId ? { hostId } : {}),
-    };
-    await this.o.operations.insert(
-      trx,
-      {
-        id,
-        kind: 'migrate',
-        instanceId: instance.id,
-        requestedBy: actor,
-        requestHash: createHash('sha256')
-          .update(JSON.stringify(request))
-          .digest('hex'),
-        request,
-      },
-      new Date(),
-    );
-    await trx('instances')
-      .where({ id: instance.id })
-      .update({ operation_id: id });
-    return id;
   }
 
   async run(
@@ -309,13 +239,12 @@ export class InstanceActions {
         won = await this.o.db.transaction(async trx => {
           const ok = await instances.claimAction(instance.id, claim, trx);
           if (ok)
-            migrationId = await this.startMigration(
-              trx,
+            migrationId = await startMigration(trx, this.o.operations, {
               instance,
               actor,
               claimedVersion,
-              options.hostId,
-            );
+              hostId: options.hostId,
+            });
           return ok;
         });
       } else if (action === 'retry') {

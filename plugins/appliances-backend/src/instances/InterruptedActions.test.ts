@@ -12,7 +12,8 @@ import {
   testSize,
   useProvisionTestAgent,
 } from '../__testUtils__/provisionTestBed';
-import { InstanceActionConflict, InstanceActions } from './InstanceActions';
+import { InstanceActionConflict } from './InstanceActionErrors';
+import { InstanceActions } from './InstanceActions';
 import { InstanceEventStore } from './InstanceEventStore';
 import { InterruptedActions } from './InterruptedActions';
 

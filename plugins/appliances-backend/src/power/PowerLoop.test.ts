@@ -11,6 +11,7 @@ import {
   PowerConsolidator,
 } from './PowerConsolidator';
 import { DrainMove } from './planDrains';
+import { DrainQueries } from './DrainQueries';
 import { PowerLoop } from './PowerLoop';
 import { PowerReconciler } from './PowerReconciler';
 import { PowerStore } from './PowerStore';
@@ -108,7 +109,7 @@ describe.each(databases.eachSupportedId())(
         return { ...(await hosts.get(host.id))!, address: `${name}.bmc` };
       }
       const reload = async (id: string) => (await hosts.get(id))!;
-      return { db, hosts, instances, bmc, store, loop, at, addHost, reload };
+      return { db, hosts, bmc, store, loop, at, addHost, reload };
     }
 
     it('corrects drift made behind its back within one interval and records it', async () => {
@@ -239,10 +240,10 @@ describe.each(databases.eachSupportedId())(
           moves.push(move);
         },
       };
-      const { db, hosts, instances, store, loop, at, addHost } = await setup({
+      const { db, hosts, store, loop, at, addHost } = await setup({
         drains,
       });
-      drains.instances = instances;
+      drains.instances = new DrainQueries(db);
       const busy = await addHost('busy');
       const parked = await addHost('parked');
       await addHost('spare-1');

@@ -12,6 +12,7 @@ import { HostPower } from './HostPower';
 import { IpmitoolBmc } from './IpmitoolBmc';
 import { PowerConsolidator } from './PowerConsolidator';
 import type { DrainMove } from './planDrains';
+import { DrainQueries } from './DrainQueries';
 import { PowerLoop } from './PowerLoop';
 import { PowerReconciler } from './PowerReconciler';
 import { PowerStore } from './PowerStore';
@@ -96,7 +97,7 @@ export function createPower(deps: {
         ...(config.drainStopped && deps.migrateInstance
           ? {
               drains: {
-                instances: deps.instances,
+                instances: new DrainQueries(deps.db),
                 migrate: deps.migrateInstance,
               },
             }

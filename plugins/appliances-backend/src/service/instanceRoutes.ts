@@ -17,8 +17,8 @@ import { HostStore } from '../hosts/HostStore';
 import {
   InstanceActionConflict,
   InstanceActionUnavailable,
-  InstanceActions,
-} from '../instances/InstanceActions';
+} from '../instances/InstanceActionErrors';
+import { InstanceActions } from '../instances/InstanceActions';
 import { InstanceEventStore } from '../instances/InstanceEventStore';
 import { Instance, InstanceStore } from '../instances/InstanceStore';
 import { ProvisioningService } from '../instances/ProvisioningService';
