@@ -518,6 +518,8 @@ describeWithTool(CHROMIUM, 'the journey suite drives a real browser')(
       await go('/appliances/hosts');
       const row = main().getByRole('row', { name: new RegExp(off.name) });
       await row.getByText('power on').waitFor({ timeout: 60_000 });
+      // Which host went off depends on timing; the fourth row is below the fold, and a person scrolls to it.
+      await row.scrollIntoViewIfNeeded();
       await journey.check({ name: 'my-hosts-powered-on', main: row });
       journey.done();
     });
