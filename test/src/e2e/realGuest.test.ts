@@ -4,11 +4,10 @@ import path from 'node:path';
 import { RunningAgent } from '@tempest/provider-agent';
 import { LibvirtdHandle, startLibvirtd } from '@tempest/provider-agent/testing';
 import { enrolTestAgent } from '../support/enrolTestAgent';
-import { freePort } from '../support/freePort';
 import { waitFor } from '../support/waitFor';
 import { hasTool } from '../support/requireTool';
-import { Backend, startBackend } from '../support/startBackend';
-import { TEST_ONLY_PUBLIC_KEY } from '../support/buildSignedChannel';
+import { Backend } from '../support/startBackend';
+import { startRealBackend } from '../support/startRealBackend';
 import {
   DNS_SERVER,
   WEB_SERVER,
@@ -163,56 +162,13 @@ const stepTimes = (operation: {
         'tempest-real',
       ]);
 
-      const port = await freePort();
-      base = `http://localhost:${port}`;
-      const api = `${base}/api/appliances`;
-      const configFile = path.join(work, 'app-config.real.yaml');
-      fs.writeFileSync(
-        configFile,
-        `backend:
-  baseUrl: ${base}
-  listen: { port: ${port} }
-catalog:
-  providers:
-    tempestHosting:
-      schedule: { frequency: { seconds: 5 }, timeout: { minutes: 1 } }
-appliances:
-  dataDir: ${work}/backend-data
-  embeddedHosts: { count: 0 }
-  provisioning: { addressWaitSeconds: 600 }
-  staticChannels: { directory: ${channelsDir} }
-  channels:
-    - id: real
-      url: ${api}/static/channels/real/feed.xml
-      owner: group:default/tempest-admins
-      trustedKeys: [{ $file: ${TEST_ONLY_PUBLIC_KEY} }]
-  osImageDirectory: ${osDir}
-  osImages:
-    - ostype: linux
-      name: linux-base
-      version: '1.0'
-      url: ${api}/static/os-images/${osImage}
-      signatureUrl: ${api}/static/os-images/${osImage}.asc
-      trustedKeys: [{ $file: ${TEST_ONLY_PUBLIC_KEY} }]
-`,
-      );
-      backend = await startBackend({ port, configFile });
-      await waitFor(
-        'the guest to be an admin and a provider',
-        async () => {
-          const res = await fetch(`${base}/api/auth/guest/refresh`, {
-            headers: { 'X-Requested-With': 'XMLHttpRequest' },
-          });
-          const { backstageIdentity } = await res.json();
-          headers.authorization = `Bearer ${backstageIdentity.token}`;
-          const refs: string[] = backstageIdentity.identity.ownershipEntityRefs;
-          return (
-            refs.includes('group:default/tempest-admins') &&
-            refs.includes('group:default/tempest-providers')
-          );
-        },
-        120_000,
-      );
+      ({ backend, base } = await startRealBackend({
+        work,
+        channelsDir,
+        osDir,
+        osImage,
+        headers,
+      }));
 
       ({ agent } = await enrolTestAgent({
         call,
