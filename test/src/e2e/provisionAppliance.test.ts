@@ -16,6 +16,7 @@ import {
   TEST_ONLY_PUBLIC_KEY,
   buildSignedChannel,
 } from '../support/buildSignedChannel';
+import { stopQuietly } from '../support/testBedCalls';
 
 jest.setTimeout(400_000);
 
@@ -39,18 +40,9 @@ const present = tools.every(([tool, why]) => hasTool(tool, why));
 
     afterAll(async () => {
       // Each part stops on its own, so one that fails to stop leaves no others running.
-      const quietly = (stop?: () => Promise<void>) =>
-        stop
-          ? Promise.race([
-              stop().catch((e: unknown) =>
-                console.warn(`A part of the test bed did not stop: ${e}`),
-              ),
-              new Promise(r => setTimeout(r, 20_000)),
-            ])
-          : undefined;
-      await quietly(backend?.stop);
-      await quietly(agent?.stop);
-      await quietly(libvirt?.stop);
+      await stopQuietly(backend?.stop);
+      await stopQuietly(agent?.stop);
+      await stopQuietly(libvirt?.stop);
       if (work) fs.rmSync(work, { recursive: true, force: true });
     }, 90_000);
 

@@ -15,6 +15,12 @@ import {
   sampleImageChannel,
 } from '../support/sampleImageChannel';
 import { inNamespace } from '../support/inNamespace';
+import {
+  jsonCaller,
+  seconds,
+  stepTimes,
+  stopQuietly,
+} from '../support/testBedCalls';
 
 // Building the images when they are missing takes up to ~10 minutes; TCG guests boot slowly on a busy machine.
 jest.setTimeout(60 * 60_000);
@@ -34,20 +40,6 @@ const tools: Array<[string, string]> = [
 ];
 const present = tools.every(([tool, why]) => hasTool(tool, why));
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-/** `install-images 20.1 s, create-disk 0.4 s, ...`: where provisioning spent its time. */
-const stepTimes = (operation: {
-  steps: Array<{ name: string; startedAt?: string; finishedAt?: string }>;
-}) =>
-  operation.steps
-    .filter(s => s.startedAt && s.finishedAt)
-    .map(
-      s =>
-        `${s.name} ${seconds(Date.parse(s.finishedAt!) - Date.parse(s.startedAt!))}`,
-    )
-    .join(', ');
-
 (present ? describe : describe.skip)(
   'real sample appliances provisioned through the backend on libvirt (TCG)',
   () => {
@@ -59,29 +51,12 @@ const stepTimes = (operation: {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
     };
-    const call = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    };
+    const call = jsonCaller(() => base, headers);
 
     afterAll(async () => {
-      const quietly = (stop?: () => Promise<void>) =>
-        stop
-          ? Promise.race([
-              stop().catch((e: unknown) =>
-                console.warn(`A part of the test bed did not stop: ${e}`),
-              ),
-              new Promise(r => setTimeout(r, 30_000)),
-            ])
-          : undefined;
-      await quietly(backend?.stop);
-      await quietly(agent?.stop);
-      await quietly(libvirt?.stop);
+      await stopQuietly(backend?.stop);
+      await stopQuietly(agent?.stop);
+      await stopQuietly(libvirt?.stop);
       if (work) fs.rmSync(work, { recursive: true, force: true });
     }, 120_000);
 

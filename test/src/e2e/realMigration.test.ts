@@ -16,6 +16,12 @@ import {
   sampleImageChannel,
 } from '../support/sampleImageChannel';
 import { inNamespace } from '../support/inNamespace';
+import {
+  jsonCaller,
+  seconds,
+  stepTimes,
+  stopQuietly,
+} from '../support/testBedCalls';
 
 // Building the images when they are missing takes up to ~10 minutes; TCG guests boot slowly on a busy machine.
 jest.setTimeout(60 * 60_000);
@@ -38,7 +44,6 @@ const tools: Array<[string, string]> = [
 ];
 const present = tools.every(([tool, why]) => hasTool(tool, why));
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 type Step = {
@@ -48,16 +53,6 @@ type Step = {
   finishedAt?: string;
   detail?: Record<string, any>;
 };
-
-/** `place 0.1 s, transfer 3.2 s, ...`: where an operation spent its time. */
-const stepTimes = (operation: { steps: Step[] }) =>
-  operation.steps
-    .filter(s => s.startedAt && s.finishedAt)
-    .map(
-      s =>
-        `${s.name} ${seconds(Date.parse(s.finishedAt!) - Date.parse(s.startedAt!))}`,
-    )
-    .join(', ');
 
 /** Each host: its libvirtd, the isolated network its guests get (DHCP), its agent. */
 type Host = {
@@ -82,34 +77,17 @@ type Host = {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
     };
-    const call = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    };
+    const call = jsonCaller(() => base, headers);
 
     afterAll(async () => {
-      const quietly = (stop?: () => Promise<void>) =>
-        stop
-          ? Promise.race([
-              stop().catch((e: unknown) =>
-                console.warn(`A part of the test bed did not stop: ${e}`),
-              ),
-              new Promise(r => setTimeout(r, 30_000)),
-            ])
-          : undefined;
-      await quietly(backend?.stop);
+      await stopQuietly(backend?.stop);
       await Promise.all([
-        quietly(hostA.agent?.stop),
-        quietly(hostB.agent?.stop),
+        stopQuietly(hostA.agent?.stop),
+        stopQuietly(hostB.agent?.stop),
       ]);
       await Promise.all([
-        quietly(hostA.libvirt?.stop),
-        quietly(hostB.libvirt?.stop),
+        stopQuietly(hostA.libvirt?.stop),
+        stopQuietly(hostB.libvirt?.stop),
       ]);
       if (work) fs.rmSync(work, { recursive: true, force: true });
     }, 120_000);

@@ -11,12 +11,12 @@ import { validateName, validateVersion } from '../validation/names';
 import { DiskStore, LayerInfo } from './DiskStore';
 import { unlessMissing } from '../storage/unlessMissing';
 import { cleanUpAfter } from '../errors/cleanUpAfter';
+import { checkDiskSize, checkVolumeRequest } from './checkDiskRequests';
 
 export type CreateDiskRequest = AgentApiSchemas['CreateDiskRequest'];
 export type VolumeRequest = AgentApiSchemas['VolumeRequest'];
 export type Volume = AgentApiSchemas['Volume'];
 
-const VOLUME_ROLES = ['swap', 'user', 'data'] as const;
 const MAX_VOLUMES = 8;
 
 /** What the agent keeps about a disk; its layer paths run instance first, OS last. */
@@ -52,19 +52,7 @@ export class InstanceDisks {
       request.deployment ?? 'default',
       'deployment name',
     );
-    if (
-      request.sizeGiB !== undefined &&
-      !(
-        Number.isInteger(request.sizeGiB) &&
-        request.sizeGiB > 0 &&
-        request.sizeGiB <= 65536
-      )
-    ) {
-      throw new AgentError(
-        'INVALID_REQUEST',
-        'sizeGiB must be a whole number from 1 to 65536',
-      );
-    }
+    checkDiskSize(request.sizeGiB);
     if (this.creating.has(name) || (await this.read(name))) {
       throw new AgentError('DISK_EXISTS', `Disk ${name} already exists`);
     }
@@ -141,20 +129,7 @@ export class InstanceDisks {
   ): Promise<{ volume: Volume; created: boolean }> {
     validateName(diskName, 'disk name');
     validateName(volumeName, 'volume name');
-    if (!VOLUME_ROLES.includes(request?.role))
-      throw new AgentError(
-        'INVALID_REQUEST',
-        `role must be one of ${VOLUME_ROLES.join(', ')}`,
-      );
-    if (
-      !Number.isInteger(request.sizeMiB) ||
-      request.sizeMiB < 1 ||
-      request.sizeMiB > 16 * 1024 * 1024
-    )
-      throw new AgentError(
-        'INVALID_REQUEST',
-        'sizeMiB must be a whole number from 1 to 16777216',
-      );
+    checkVolumeRequest(request);
     // Serialised: two volumes written at once would lose one from disk.json.
     const run = this.volumeLock.then(async () => {
       const record = await this.require(diskName);
