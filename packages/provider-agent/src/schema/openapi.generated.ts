@@ -773,6 +773,168 @@ export const spec = {
         }
       }
     },
+    "/v1/domains/{name}/incoming": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        }
+      ],
+      "post": {
+        "operationId": "createIncomingMigration",
+        "summary": "Get ready to receive a running domain from one peer agent (live migration)",
+        "description": "The destination's half of a live migration. The disk named in `spec` must be here already (an import of a `live` export). Records the domain as incoming, without defining it, and opens the migration's streams to the one peer agent whose certificate has the SHA-256 fingerprint given (and `urn:tempest:host:<hostId>`), for `ttlSeconds`. The domain is this agent's own once it arrives (state `arrived`): running, defined persistently, listed with the others. DOMAIN_EXISTS when a domain of that name is here already; UNKNOWN_DISK when its disk is not.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/IncomingMigrationRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Waiting for the domain.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IncomingMigration"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/domains/{name}/incoming/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        },
+        {
+          "$ref": "#/components/parameters/Id"
+        }
+      ],
+      "get": {
+        "operationId": "getIncomingMigration",
+        "responses": {
+          "200": {
+            "description": "The incoming migration.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IncomingMigration"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "abandonIncomingMigration",
+        "summary": "Give up waiting (idempotent); a domain half-arrived is destroyed and its record removed",
+        "description": "Closes the streams, destroys and undefines whatever part of the domain reached the hypervisor, and removes the incoming record; the disk stays (DELETE /v1/disks/{name} removes it). DOMAIN_ARRIVED (409) once the domain has arrived: it is running here and is no longer the migration's to remove.\n",
+        "responses": {
+          "204": {
+            "description": "Abandoned."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/domains/{name}/migrations": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        }
+      ],
+      "post": {
+        "operationId": "startLiveMigration",
+        "summary": "Move a running domain to another agent while it runs (live migration)",
+        "description": "The source's half. Connects to the destination agent with this agent's certificate, checks it presents exactly `certificateFingerprint256`, and moves the domain there while it runs: memory and the writable disk layers are copied over the agents' mutual TLS connection, then the guest pauses briefly, resumes on the destination and is undefined here. The disk's files stay here until DELETE /v1/disks/{name}. `heartbeatAt` moves at least once a second while the migration runs. A migration that fails or is cancelled leaves the domain running here, as it was. DOMAIN_NOT_RUNNING unless the domain is running.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/LiveMigrationRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "202": {
+            "description": "The migration, under way.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LiveMigration"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/v1/domains/{name}/migrations/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        },
+        {
+          "$ref": "#/components/parameters/Id"
+        }
+      ],
+      "get": {
+        "operationId": "getLiveMigration",
+        "responses": {
+          "200": {
+            "description": "The migration.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LiveMigration"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "cancelLiveMigration",
+        "summary": "Cancel a live migration; the domain keeps running here",
+        "responses": {
+          "200": {
+            "description": "The migration, cancelled (or already finished).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LiveMigration"
+                }
+              }
+            }
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
     "/v1/domains/{name}/state": {
       "parameters": [
         {
@@ -1103,6 +1265,10 @@ export const spec = {
                   "TRANSFER_CANCELLED",
                   "DOMAIN_EXISTS",
                   "DOMAIN_STATE_CONFLICT",
+                  "DOMAIN_NOT_RUNNING",
+                  "DOMAIN_ARRIVED",
+                  "MIGRATION_FAILED",
+                  "MIGRATION_CANCELLED",
                   "MAC_IN_USE",
                   "DOWNLOAD_IN_PROGRESS",
                   "NOT_SUPPORTED",
@@ -1782,6 +1948,10 @@ export const spec = {
             "minimum": 1,
             "maximum": 3600,
             "description": "How long the export stays; 900 when left out."
+          },
+          "live": {
+            "type": "boolean",
+            "description": "For a live migration: the domain on the disk may be running, and only the files that do not change while it runs are offered (the deployment layer, the seed, disk.json); the destination's import creates the writable layers empty, and the live migration fills them. False when left out.\n"
           }
         }
       },
@@ -1868,6 +2038,10 @@ export const spec = {
           },
           "deployment": {
             "type": "string"
+          },
+          "live": {
+            "type": "boolean",
+            "description": "True for a live export (read-only files only)."
           },
           "createdAt": {
             "type": "string",
@@ -1987,6 +2161,209 @@ export const spec = {
             "type": "string",
             "format": "date-time",
             "description": "Moves at least once a second while the transfer's rsync runs; stops when it ends."
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              }
+            }
+          }
+        }
+      },
+      "IncomingMigrationRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "spec",
+          "peer"
+        ],
+        "properties": {
+          "spec": {
+            "$ref": "#/components/schemas/DomainSpec"
+          },
+          "peer": {
+            "$ref": "#/components/schemas/ExportPeer"
+          },
+          "ttlSeconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 3600,
+            "description": "How long the agent waits for the domain; 900 when left out."
+          }
+        }
+      },
+      "IncomingMigration": {
+        "type": "object",
+        "required": [
+          "id",
+          "domain",
+          "peer",
+          "state",
+          "createdAt",
+          "expiresAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "domain": {
+            "type": "string"
+          },
+          "peer": {
+            "$ref": "#/components/schemas/ExportPeer"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "waiting",
+              "arrived",
+              "abandoned",
+              "expired"
+            ]
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "expiresAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "arrivedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "LiveMigrationRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "destination"
+        ],
+        "properties": {
+          "destination": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "agentUrl",
+              "hostId",
+              "certificateFingerprint256",
+              "incomingId"
+            ],
+            "properties": {
+              "agentUrl": {
+                "type": "string",
+                "format": "uri",
+                "pattern": "^https://",
+                "maxLength": 2048
+              },
+              "hostId": {
+                "$ref": "#/components/schemas/HostId"
+              },
+              "certificateFingerprint256": {
+                "$ref": "#/components/schemas/Fingerprint256"
+              },
+              "incomingId": {
+                "type": "string",
+                "format": "uuid"
+              }
+            }
+          }
+        }
+      },
+      "LiveMigration": {
+        "type": "object",
+        "required": [
+          "id",
+          "domain",
+          "destination",
+          "state",
+          "bytesDone",
+          "bytesTotal",
+          "progress",
+          "speedBytesPerSecond",
+          "heartbeatAt",
+          "startedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "domain": {
+            "type": "string"
+          },
+          "destination": {
+            "type": "object",
+            "required": [
+              "agentUrl",
+              "hostId"
+            ],
+            "properties": {
+              "agentUrl": {
+                "type": "string"
+              },
+              "hostId": {
+                "type": "string"
+              }
+            }
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "migrating",
+              "succeeded",
+              "failed",
+              "cancelled"
+            ]
+          },
+          "bytesDone": {
+            "type": "integer",
+            "description": "Memory and disk bytes sent so far."
+          },
+          "bytesTotal": {
+            "type": "integer",
+            "nullable": true,
+            "description": "Memory and disk bytes to send, as the hypervisor last estimated; null until known."
+          },
+          "progress": {
+            "type": "number",
+            "nullable": true,
+            "description": "0-1; null until known."
+          },
+          "speedBytesPerSecond": {
+            "type": "integer",
+            "nullable": true,
+            "description": "Over the last seconds; null unless migrating."
+          },
+          "downtimeMs": {
+            "type": "integer",
+            "nullable": true,
+            "description": "How long the guest was paused for the switch-over, once it succeeded."
+          },
+          "heartbeatAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Moves at least once a second while the migration runs; stops when it ends."
           },
           "startedAt": {
             "type": "string",

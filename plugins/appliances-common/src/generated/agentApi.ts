@@ -357,6 +357,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/domains/{name}/incoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get ready to receive a running domain from one peer agent (live migration)
+         * @description The destination's half of a live migration. The disk named in `spec` must be here already (an import of a `live` export). Records the domain as incoming, without defining it, and opens the migration's streams to the one peer agent whose certificate has the SHA-256 fingerprint given (and `urn:tempest:host:<hostId>`), for `ttlSeconds`. The domain is this agent's own once it arrives (state `arrived`): running, defined persistently, listed with the others. DOMAIN_EXISTS when a domain of that name is here already; UNKNOWN_DISK when its disk is not.
+         */
+        post: operations["createIncomingMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/domains/{name}/incoming/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getIncomingMigration"];
+        put?: never;
+        post?: never;
+        /**
+         * Give up waiting (idempotent); a domain half-arrived is destroyed and its record removed
+         * @description Closes the streams, destroys and undefines whatever part of the domain reached the hypervisor, and removes the incoming record; the disk stays (DELETE /v1/disks/{name} removes it). DOMAIN_ARRIVED (409) once the domain has arrived: it is running here and is no longer the migration's to remove.
+         */
+        delete: operations["abandonIncomingMigration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/domains/{name}/migrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a running domain to another agent while it runs (live migration)
+         * @description The source's half. Connects to the destination agent with this agent's certificate, checks it presents exactly `certificateFingerprint256`, and moves the domain there while it runs: memory and the writable disk layers are copied over the agents' mutual TLS connection, then the guest pauses briefly, resumes on the destination and is undefined here. The disk's files stay here until DELETE /v1/disks/{name}. `heartbeatAt` moves at least once a second while the migration runs. A migration that fails or is cancelled leaves the domain running here, as it was. DOMAIN_NOT_RUNNING unless the domain is running.
+         */
+        post: operations["startLiveMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/domains/{name}/migrations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getLiveMigration"];
+        put?: never;
+        post?: never;
+        /** Cancel a live migration; the domain keeps running here */
+        delete: operations["cancelLiveMigration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/domains/{name}/state": {
         parameters: {
             query?: never;
@@ -517,7 +604,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_REQUEST" | "INVALID_NAME" | "INVALID_PATH" | "CLIENT_CERT_REQUIRED" | "UNKNOWN_IMAGE" | "UNKNOWN_DISK" | "UNKNOWN_DOMAIN" | "UNKNOWN_DOWNLOAD" | "UNKNOWN_NETWORK" | "NOT_FOUND" | "IMAGE_EXISTS" | "IMAGE_IN_USE" | "DISK_EXISTS" | "DISK_IN_USE" | "DOMAIN_RUNNING" | "PEER_CERTIFICATE_MISMATCH" | "TRANSFER_FAILED" | "TRANSFER_CANCELLED" | "DOMAIN_EXISTS" | "DOMAIN_STATE_CONFLICT" | "MAC_IN_USE" | "DOWNLOAD_IN_PROGRESS" | "NOT_SUPPORTED" | "CHECKSUM_MISMATCH" | "SIGNATURE_INVALID" | "IMAGE_INVALID" | "DOWNLOAD_FAILED" | "DOWNLOAD_STALLED" | "DOWNLOAD_CANCELLED" | "DISK_FULL" | "HYPERVISOR_ERROR" | "COMMAND_FAILED" | "INTERNAL";
+                code: "INVALID_REQUEST" | "INVALID_NAME" | "INVALID_PATH" | "CLIENT_CERT_REQUIRED" | "UNKNOWN_IMAGE" | "UNKNOWN_DISK" | "UNKNOWN_DOMAIN" | "UNKNOWN_DOWNLOAD" | "UNKNOWN_NETWORK" | "NOT_FOUND" | "IMAGE_EXISTS" | "IMAGE_IN_USE" | "DISK_EXISTS" | "DISK_IN_USE" | "DOMAIN_RUNNING" | "PEER_CERTIFICATE_MISMATCH" | "TRANSFER_FAILED" | "TRANSFER_CANCELLED" | "DOMAIN_EXISTS" | "DOMAIN_STATE_CONFLICT" | "DOMAIN_NOT_RUNNING" | "DOMAIN_ARRIVED" | "MIGRATION_FAILED" | "MIGRATION_CANCELLED" | "MAC_IN_USE" | "DOWNLOAD_IN_PROGRESS" | "NOT_SUPPORTED" | "CHECKSUM_MISMATCH" | "SIGNATURE_INVALID" | "IMAGE_INVALID" | "DOWNLOAD_FAILED" | "DOWNLOAD_STALLED" | "DOWNLOAD_CANCELLED" | "DISK_FULL" | "HYPERVISOR_ERROR" | "COMMAND_FAILED" | "INTERNAL";
                 message: string;
             };
         };
@@ -697,6 +784,8 @@ export interface components {
             peer: components["schemas"]["ExportPeer"];
             /** @description How long the export stays; 900 when left out. */
             ttlSeconds?: number;
+            /** @description For a live migration: the domain on the disk may be running, and only the files that do not change while it runs are offered (the deployment layer, the seed, disk.json); the destination's import creates the writable layers empty, and the live migration fills them. False when left out. */
+            live?: boolean;
         };
         ExportFile: {
             /** @description Relative to the export (disk.qcow2, seed.iso, volume-<name>.qcow2, deployment.qcow2, disk.json). */
@@ -721,6 +810,8 @@ export interface components {
                 version: string;
             };
             deployment: string;
+            /** @description True for a live export (read-only files only). */
+            live?: boolean;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -756,6 +847,70 @@ export interface components {
             /**
              * Format: date-time
              * @description Moves at least once a second while the transfer's rsync runs; stops when it ends.
+             */
+            heartbeatAt: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            error?: {
+                code: string;
+                message: string;
+            };
+        };
+        IncomingMigrationRequest: {
+            spec: components["schemas"]["DomainSpec"];
+            peer: components["schemas"]["ExportPeer"];
+            /** @description How long the agent waits for the domain; 900 when left out. */
+            ttlSeconds?: number;
+        };
+        IncomingMigration: {
+            /** Format: uuid */
+            id: string;
+            domain: string;
+            peer: components["schemas"]["ExportPeer"];
+            /** @enum {string} */
+            state: "waiting" | "arrived" | "abandoned" | "expired";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            arrivedAt?: string;
+        };
+        LiveMigrationRequest: {
+            destination: {
+                /** Format: uri */
+                agentUrl: string;
+                hostId: components["schemas"]["HostId"];
+                certificateFingerprint256: components["schemas"]["Fingerprint256"];
+                /** Format: uuid */
+                incomingId: string;
+            };
+        };
+        LiveMigration: {
+            /** Format: uuid */
+            id: string;
+            domain: string;
+            destination: {
+                agentUrl: string;
+                hostId: string;
+            };
+            /** @enum {string} */
+            state: "migrating" | "succeeded" | "failed" | "cancelled";
+            /** @description Memory and disk bytes sent so far. */
+            bytesDone: number;
+            /** @description Memory and disk bytes to send, as the hypervisor last estimated; null until known. */
+            bytesTotal: number | null;
+            /** @description 0-1; null until known. */
+            progress: number | null;
+            /** @description Over the last seconds; null unless migrating. */
+            speedBytesPerSecond: number | null;
+            /** @description How long the guest was paused for the switch-over, once it succeeded. */
+            downtimeMs?: number | null;
+            /**
+             * Format: date-time
+             * @description Moves at least once a second while the migration runs; stops when it ends.
              */
             heartbeatAt: string;
             /** Format: date-time */
@@ -1521,6 +1676,154 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createIncomingMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncomingMigrationRequest"];
+            };
+        };
+        responses: {
+            /** @description Waiting for the domain. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncomingMigration"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getIncomingMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incoming migration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncomingMigration"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    abandonIncomingMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Abandoned. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    startLiveMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveMigrationRequest"];
+            };
+        };
+        responses: {
+            /** @description The migration, under way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveMigration"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getLiveMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The migration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveMigration"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    cancelLiveMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The migration, cancelled (or already finished). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveMigration"];
+                };
             };
             default: components["responses"]["Error"];
         };
