@@ -15,6 +15,8 @@ import { VirshHypervisor } from './hypervisor/VirshHypervisor';
 import { ImageStore } from './images/ImageStore';
 import { DiskExports } from './migration/DiskExports';
 import { DiskImports } from './migration/DiskImports';
+import { IncomingMigrations } from './migration/IncomingMigrations';
+import { LiveMigrations } from './migration/LiveMigrations';
 import { canActAsClient } from './migration/peerIdentity';
 import { findProgram } from './exec/findProgram';
 import { GenisoimageSeedBuilder } from './seed/GenisoimageSeedBuilder';
@@ -40,9 +42,11 @@ export interface AgentServices {
   domains: DomainService;
   exports: DiskExports;
   imports: DiskImports;
+  incoming: IncomingMigrations;
+  migrations: LiveMigrations;
   stats: StatsSampler;
   info(): Promise<AgentInfo>;
-  /** Cancels running downloads and imports, withdraws exports, and waits for their cleanup. */
+  /** Cancels running downloads, imports and live migrations, withdraws exports and incoming migrations, and waits for their cleanup. */
   close(): Promise<void>;
 }
 
@@ -63,6 +67,9 @@ export const CAPABILITIES = [
 /** Disk exports and imports between agents: offered when rsync is installed and the agent's certificate may call another agent. */
 export const MIGRATION_CAPABILITY = 'migration';
 
+/** Live migration of running domains: with `migration`, on a hypervisor a peer can reach (libvirt's RPC socket, or simulated). */
+export const LIVE_MIGRATION_CAPABILITY = 'live-migration';
+
 /** Builds the drivers the config names and the services on top of them. */
 export async function createAgentServices(
   config: AgentConfig,
@@ -77,6 +84,10 @@ export async function createAgentServices(
   await fs.mkdir(dataDir, { recursive: true });
   const stateDir = path.join(dataDir, 'simulated');
   const simulated = config.driver === 'simulated';
+  const socketDir = path.resolve(
+    config.migration.socketDir ?? path.join(dataDir, 'migration'),
+  );
+  const hypervisorSocketDir = config.migration.hypervisorSocketDir ?? socketDir;
 
   const hypervisor =
     drivers.hypervisor ??
@@ -88,6 +99,11 @@ export async function createAgentServices(
             memoryBytes: config.simulated.memoryMiB * 1024 ** 2,
           },
           defaultLoad: config.simulated.defaultLoad,
+          // Its "own mount namespace": the hypervisor's socket folder is the agent's.
+          hostPath: p =>
+            p === hypervisorSocketDir || p.startsWith(`${hypervisorSocketDir}/`)
+              ? socketDir + p.slice(hypervisorSocketDir.length)
+              : p,
           addressPools: Object.fromEntries(
             config.networks.map((n, i) => [
               n.libvirtNetwork ?? n.name,
@@ -183,9 +199,39 @@ export async function createAgentServices(
     logger,
   });
   await imports.init();
+  const incoming = new IncomingMigrations({
+    hypervisor,
+    domains,
+    socketDir,
+    hypervisorSocketDir,
+    logger,
+  });
+  await incoming.init();
+  const migrations = new LiveMigrations({
+    hypervisor,
+    domains,
+    canCallPeers,
+    readTls: async () => {
+      const [ca, cert, key] = await Promise.all([
+        fs.readFile(config.tls.ca),
+        fs.readFile(config.tls.cert),
+        fs.readFile(config.tls.key),
+      ]);
+      return { ca, cert, key };
+    },
+    socketDir,
+    hypervisorSocketDir,
+    bandwidthLimitKiBps: config.migration.bandwidthLimitKiBps,
+    logger,
+  });
   const capabilities = [
     ...CAPABILITIES,
     ...(findProgram('rsync') && canCallPeers ? [MIGRATION_CAPABILITY] : []),
+    ...(findProgram('rsync') &&
+    canCallPeers &&
+    (simulated || hypervisor.rpcSocket)
+      ? [LIVE_MIGRATION_CAPABILITY]
+      : []),
     ...(simulated ? ['simulated-load'] : []),
   ];
   const stats = new StatsSampler(hypervisor, () => domains.vcpus());
@@ -278,11 +324,13 @@ export async function createAgentServices(
     domains,
     exports,
     imports,
+    incoming,
+    migrations,
     stats,
     info,
     close: async () => {
-      await Promise.all([images.close(), imports.close()]);
-      await exports.close();
+      await Promise.all([images.close(), imports.close(), migrations.close()]);
+      await Promise.all([exports.close(), incoming.close()]);
     },
   };
 }

@@ -7,6 +7,7 @@ import { diskRoutes } from './diskRoutes';
 import { domainRoutes } from './domainRoutes';
 import { errorHandler } from './errorHandler';
 import { imageRoutes } from './imageRoutes';
+import { liveMigrationRoutes } from './liveMigrationRoutes';
 import { migrationRoutes } from './migrationRoutes';
 import { requireCaller } from './requireClientCertificate';
 import { systemRoutes } from './systemRoutes';
@@ -16,7 +17,7 @@ export function createAgentApp(agent: AgentServices): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requireCaller(agent.exports));
+  app.use(requireCaller(agent.exports, agent.incoming));
   // `/v1/disks/` is not `/v1/disks`: an empty name is refused, never read as the list.
   app.use((req, _res, next) =>
     next(
@@ -43,6 +44,7 @@ export function createAgentApp(agent: AgentServices): express.Express {
   app.use(systemRoutes(agent));
   app.use(imageRoutes(agent));
   app.use(migrationRoutes(agent));
+  app.use(liveMigrationRoutes(agent));
   app.use(diskRoutes(agent));
   app.use(domainRoutes(agent));
   app.use(errorHandler(agent.logger));

@@ -3,21 +3,25 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { AgentError } from '../errors/AgentError';
 import type { DiskExports } from '../migration/DiskExports';
+import type { IncomingMigrations } from '../migration/IncomingMigrations';
 import { hostIdsOf } from '../migration/peerIdentity';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const EXPORT_MANIFEST = /^\/v1\/disks\/([^/]+)\/exports\/([^/]+)$/;
+const INCOMING = /^\/v1\/domains\/([^/]+)\/incoming\/([^/]+)$/;
 
 /**
  * TLS already refused callers without a certificate from our CA; this also
  * refuses certificates issued for another purpose (a server certificate).
  * Then who may call what: the backend's certificate (no `urn:tempest:host:` name)
  * every route; a peer agent's certificate (one naming a host) only the
- * manifest of an export made for exactly that certificate (its transfer is
- * the upgrade, checked there the same way).
+ * manifest of an export made for exactly that certificate, and an incoming
+ * migration waiting for exactly that certificate (their streams are
+ * upgrades, checked there the same way).
  */
 export function requireCaller(
   exports: Pick<DiskExports, 'peerProblem'>,
+  incoming: Pick<IncomingMigrations, 'peerProblem'>,
 ): RequestHandler {
   return (req, _res, next) => {
     const problem = clientCertificateProblem(req.socket);
@@ -32,24 +36,32 @@ export function requireCaller(
       return;
     }
     const manifest = req.method === 'GET' && EXPORT_MANIFEST.exec(req.path);
-    if (manifest) {
+    const waiting = req.method === 'GET' && INCOMING.exec(req.path);
+    const found = manifest || waiting;
+    if (found) {
+      const owner = manifest ? exports : incoming;
       try {
         next(
-          exports.peerProblem(
-            decodeURIComponent(manifest[1]),
-            decodeURIComponent(manifest[2]),
+          owner.peerProblem(
+            decodeURIComponent(found[1]),
+            decodeURIComponent(found[2]),
             cert,
           ),
         );
       } catch {
-        next(new AgentError('NOT_FOUND', `${req.path} names no export`));
+        next(
+          new AgentError(
+            'NOT_FOUND',
+            `${req.path} names no ${manifest ? 'export' : 'incoming migration'}`,
+          ),
+        );
       }
       return;
     }
     next(
       new AgentError(
         'CLIENT_CERT_REQUIRED',
-        `${req.method} ${req.path} needs the backend's certificate; the certificate of host ${hosts.join(', ')} may only read and transfer an export made for it`,
+        `${req.method} ${req.path} needs the backend's certificate; the certificate of host ${hosts.join(', ')} may only read and transfer an export made for it, or read and open an incoming migration waiting for it`,
       ),
     );
   };

@@ -24,8 +24,18 @@ export interface AgentConfig {
     token?: string;
   };
   downloads: { stallTimeoutSeconds: number; reserveBytes: number };
-  /** Disk imports from other agents: rsync's --bwlimit in KiB/s, unlimited when unset. */
-  migration: { bandwidthLimitKiBps?: number };
+  migration: {
+    /** Disk imports (rsync's --bwlimit) and live migrations: KiB/s, unlimited when unset. */
+    bandwidthLimitKiBps?: number;
+    /** Where live migrations' sockets are made, as the agent sees it; default `<dataDir>/migration`. */
+    socketDir?: string;
+    /**
+     * The same folder as the hypervisor (libvirtd and its qemu) sees it, when
+     * it runs in a mount namespace or container of its own; default socketDir.
+     * It must be the same path on every host a domain moves between.
+     */
+    hypervisorSocketDir?: string;
+  };
   /** The networks instances on this host join; the first is the default. */
   networks: AgentNetwork[];
   /** Capacity the simulated host reports. */
@@ -121,6 +131,14 @@ function resolvePaths(input: AgentConfigInput, base: string): AgentConfigInput {
   return {
     ...input,
     ...(input.dataDir ? { dataDir: abs(input.dataDir) } : {}),
+    ...(input.migration?.socketDir
+      ? {
+          migration: {
+            ...input.migration,
+            socketDir: abs(input.migration.socketDir),
+          },
+        }
+      : {}),
     ...(input.tls
       ? {
           tls: {
@@ -145,6 +163,11 @@ export function validateConfig(config: AgentConfig): AgentConfig {
   // Flags and in-process overrides meet the same schema as the file.
   const problems = configProblems(config);
   if (problems.length) fail(problems.join('; '));
+  if (
+    config.migration.hypervisorSocketDir !== undefined &&
+    !path.isAbsolute(config.migration.hypervisorSocketDir)
+  )
+    fail('migration.hypervisorSocketDir must be an absolute path');
   const names = config.networks.map(n => n.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) fail(`networks names ${twice} twice`);

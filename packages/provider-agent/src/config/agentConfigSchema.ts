@@ -45,7 +45,11 @@ export const agentConfigSchema = object({
     stallTimeoutSeconds: positive,
     reserveBytes: { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 },
   }),
-  migration: object({ bandwidthLimitKiBps: count }),
+  migration: object({
+    bandwidthLimitKiBps: count,
+    socketDir: text,
+    hypervisorSocketDir: text,
+  }),
   networks: {
     type: 'array',
     maxItems: 16,

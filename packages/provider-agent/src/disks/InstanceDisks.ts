@@ -246,6 +246,8 @@ export class InstanceDisks {
     staged: string,
     source: DiskRecord,
     applianceLayer: string,
+    /** For a live export: its writable layers are made here, empty, with the instance layer's virtual size. */
+    live?: { instanceVirtualSizeBytes: number },
   ): Promise<DiskView> {
     validateName(name, 'disk name');
     const applianceName = validateName(
@@ -254,10 +256,21 @@ export class InstanceDisks {
     );
     const version = validateVersion(source.appliance?.version);
     const deployment = validateName(source.deployment, 'deployment name');
-    const volumes = (source.volumes ?? []).map(v => ({
-      ...v,
-      name: validateName(v.name, 'volume name'),
-    }));
+    const volumes = (source.volumes ?? []).map(v => {
+      if (live) checkVolumeRequest({ role: v.role, sizeMiB: v.sizeMiB });
+      return { ...v, name: validateName(v.name, 'volume name') };
+    });
+    if (
+      live &&
+      !(
+        Number.isSafeInteger(live.instanceVirtualSizeBytes) &&
+        live.instanceVirtualSizeBytes > 0
+      )
+    )
+      throw new AgentError(
+        'TRANSFER_FAILED',
+        "The live export's disk.json gives no virtual size for the instance layer",
+      );
     const seed: SeedConfig | undefined =
       source.seed && validateSeedConfig({ ...source.seed, instanceId: name });
     const dir = this.dir(name);
@@ -291,9 +304,16 @@ export class InstanceDisks {
       await run;
       await fs.mkdir(dir, { recursive: true });
       const diskPath = path.join(dir, 'disk.qcow2');
-      await fs.rename(from('disk.qcow2'), diskPath);
       placed.push(diskPath);
-      await this.diskStore.adoptLayer(diskPath, deploymentFile);
+      if (live) {
+        // A live migration fills the writable layers; here they start empty.
+        await this.diskStore.createOverlay(diskPath, deploymentFile, {
+          sizeBytes: live.instanceVirtualSizeBytes,
+        });
+      } else {
+        await fs.rename(from('disk.qcow2'), diskPath);
+        await this.diskStore.adoptLayer(diskPath, deploymentFile);
+      }
       let seedPath: string | undefined;
       if (source.seedPath) {
         seedPath = path.join(dir, 'seed.iso');
@@ -302,9 +322,13 @@ export class InstanceDisks {
       const placedVolumes: Volume[] = [];
       for (const volume of volumes) {
         const file = path.join(dir, `volume-${volume.name}.qcow2`);
-        await fs.rename(from(`volume-${volume.name}.qcow2`), file);
         placed.push(file);
-        await this.diskStore.adoptLayer(file);
+        if (live)
+          await this.diskStore.createBlank(file, volume.sizeMiB * 1024 ** 2);
+        else {
+          await fs.rename(from(`volume-${volume.name}.qcow2`), file);
+          await this.diskStore.adoptLayer(file);
+        }
         placedVolumes.push({ ...volume, path: file });
       }
       const layers = await this.diskStore.chain(diskPath);
@@ -328,6 +352,11 @@ export class InstanceDisks {
           await this.diskStore.remove(deploymentFile);
       });
     }
+  }
+
+  /** The virtual size of a disk's instance layer. */
+  async virtualSize(record: DiskRecord): Promise<number> {
+    return (await this.diskStore.chain(record.path))[0].virtualSizeBytes;
   }
 
   /** Every layer below an instance disk: what image removal must not touch. */

@@ -33,6 +33,8 @@ const ACTIVE: DomainState[] = [
 /** Domains this agent defined: typed specs in, libvirt (or simulated) domains out. */
 export class DomainService {
   private readonly records: DomainRecords;
+  /** Domains on their way here (live migration), by name: the disk each will use. */
+  private readonly incoming = new Map<string, string>();
 
   constructor(
     dataDir: string,
@@ -47,62 +49,19 @@ export class DomainService {
   async define(name: string, spec: DefineDomainRequest): Promise<DomainView> {
     validateName(name, 'domain name');
     checkDomainSize(spec);
-    if (await this.records.read(name))
+    if ((await this.records.read(name)) || this.incoming.has(name))
       throw new AgentError(
         'DOMAIN_EXISTS',
         `Domain ${name} is already defined`,
       );
-    const disk = await this.disks.require(spec.disk);
+    await this.disks.require(spec.disk);
     const holder = await this.domainUsingDisk(spec.disk);
     if (holder)
       throw new AgentError(
         'DISK_IN_USE',
         `Disk ${spec.disk} is attached to domain ${holder}`,
       );
-    const nics = await this.resolveNics(name, spec.nics ?? []);
-
-    const resolved: ResolvedDomainSpec = {
-      name,
-      vcpus: spec.vcpus,
-      memoryMiB: spec.memoryMiB,
-      disks: [{ path: disk.path, format: 'qcow2', target: 'vda' }],
-      consoleLogPath: path.join(this.records.dir(name), 'console.log'),
-      nics,
-    };
-    if (disk.seedPath)
-      resolved.disks.push({
-        path: disk.seedPath,
-        format: 'raw',
-        target: 'vdb',
-        readOnly: true,
-      });
-    // Volumes follow, vdc onwards; the guest finds each by its serial.
-    for (const volume of disk.volumes ?? [])
-      resolved.disks.push({
-        path: volume.path,
-        format: 'qcow2',
-        target: `vd${String.fromCharCode(97 + resolved.disks.length)}`,
-        serial: volume.serial,
-      });
-    if (spec.kernel) {
-      if (
-        spec.kernel.cmdline !== undefined &&
-        (spec.kernel.cmdline.length > 1024 ||
-          /[\0\n\r]/.test(spec.kernel.cmdline))
-      ) {
-        throw new AgentError(
-          'INVALID_REQUEST',
-          'kernel.cmdline must be one line of at most 1024 characters',
-        );
-      }
-      resolved.kernel = {
-        path: (await this.images.resolve('boot', spec.kernel.kernel)).path,
-        initrdPath: spec.kernel.initrd
-          ? (await this.images.resolve('boot', spec.kernel.initrd)).path
-          : undefined,
-        cmdline: spec.kernel.cmdline,
-      };
-    }
+    const resolved = await this.resolve(name, spec);
     const record: DomainRecord = {
       name,
       spec,
@@ -167,6 +126,113 @@ export class DomainService {
       mac: n.mac,
       addresses: held.get(n.mac) ?? [],
     }));
+  }
+
+  /**
+   * Holds a name for a domain arriving by live migration: no define takes it,
+   * its disk counts as in use, and the folder for its console log is made.
+   * Returns how the domain resolves here, and the release.
+   */
+  async reserveIncoming(
+    name: string,
+    spec: DefineDomainRequest,
+    taken: () => Promise<boolean>,
+  ): Promise<{ resolved: ResolvedDomainSpec; release(): void }> {
+    validateName(name, 'domain name');
+    checkDomainSize(spec);
+    if (
+      (await this.records.read(name)) ||
+      this.incoming.has(name) ||
+      (await taken())
+    )
+      throw new AgentError(
+        'DOMAIN_EXISTS',
+        `Domain ${name} is already here (defined or on its way)`,
+      );
+    await this.disks.require(spec.disk);
+    const holder = await this.domainUsingDisk(spec.disk);
+    if (holder)
+      throw new AgentError(
+        'DISK_IN_USE',
+        `Disk ${spec.disk} is attached to domain ${holder}`,
+      );
+    const resolved = await this.resolve(name, spec);
+    this.incoming.set(name, spec.disk);
+    return { resolved, release: () => this.incoming.delete(name) };
+  }
+
+  /** Makes the folder of a domain's record and console log (a live migration's guest writes the log before it arrives). */
+  async prepareFolder(name: string) {
+    await fs.mkdir(this.records.dir(name), { recursive: true });
+  }
+
+  /** Removes what a live migration that never arrived left of a domain (its folder); never a recorded domain's. */
+  async removeUnarrived(name: string) {
+    if (!(await this.records.read(name))) await this.records.remove(name);
+  }
+
+  /** Records a domain that arrived running (live migration). */
+  async adoptArrived(name: string, spec: DefineDomainRequest) {
+    const now = new Date().toISOString();
+    await this.records.write({ name, spec, definedAt: now, startedAt: now });
+  }
+
+  /** Forgets a domain that moved to another host running: the hypervisor here has undefined it. */
+  async forgetMoved(name: string) {
+    await this.records.remove(validateName(name, 'domain name'));
+  }
+
+  /** How a domain spec resolves on this host: its disks' paths, console log, boot images and NICs. */
+  async resolve(
+    name: string,
+    spec: DefineDomainRequest,
+  ): Promise<ResolvedDomainSpec> {
+    const disk = await this.disks.require(spec.disk);
+    const nics = await this.resolveNics(name, spec.nics ?? []);
+
+    const resolved: ResolvedDomainSpec = {
+      name,
+      vcpus: spec.vcpus,
+      memoryMiB: spec.memoryMiB,
+      disks: [{ path: disk.path, format: 'qcow2', target: 'vda' }],
+      consoleLogPath: path.join(this.records.dir(name), 'console.log'),
+      nics,
+    };
+    if (disk.seedPath)
+      resolved.disks.push({
+        path: disk.seedPath,
+        format: 'raw',
+        target: 'vdb',
+        readOnly: true,
+      });
+    // Volumes follow, vdc onwards; the guest finds each by its serial.
+    for (const volume of disk.volumes ?? [])
+      resolved.disks.push({
+        path: volume.path,
+        format: 'qcow2',
+        target: `vd${String.fromCharCode(97 + resolved.disks.length)}`,
+        serial: volume.serial,
+      });
+    if (spec.kernel) {
+      if (
+        spec.kernel.cmdline !== undefined &&
+        (spec.kernel.cmdline.length > 1024 ||
+          /[\0\n\r]/.test(spec.kernel.cmdline))
+      ) {
+        throw new AgentError(
+          'INVALID_REQUEST',
+          'kernel.cmdline must be one line of at most 1024 characters',
+        );
+      }
+      resolved.kernel = {
+        path: (await this.images.resolve('boot', spec.kernel.kernel)).path,
+        initrdPath: spec.kernel.initrd
+          ? (await this.images.resolve('boot', spec.kernel.initrd)).path
+          : undefined,
+        cmdline: spec.kernel.cmdline,
+      };
+    }
+    return resolved;
   }
 
   private resolveNic(nic: { network: string; mac: string }): ResolvedNic {
@@ -313,6 +379,7 @@ export class DomainService {
   }
 
   async domainUsingDisk(disk: string): Promise<string | undefined> {
+    for (const [name, used] of this.incoming) if (used === disk) return name;
     const names = await this.records.names();
     for (const name of names) {
       if ((await this.records.read(name))?.spec.disk === disk) return name;

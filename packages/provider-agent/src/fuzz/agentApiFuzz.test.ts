@@ -192,6 +192,29 @@ describe('agent API fuzzing', () => {
             ttlSeconds: 60,
           },
         ];
+      case 'createIncomingMigration':
+        return [
+          {
+            spec: { vcpus: 1, memoryMiB: 64, disk: 'disk-2' },
+            peer: {
+              hostId: 'host-x',
+              certificateFingerprint256: Array(32).fill('CD').join(':'),
+            },
+            ttlSeconds: 60,
+          },
+        ];
+      case 'startLiveMigration':
+        // Nothing listens there: the migration fails at once, and dom-1 runs on.
+        return [
+          {
+            destination: {
+              agentUrl: 'https://127.0.0.1:1',
+              hostId: 'host-x',
+              certificateFingerprint256: Array(32).fill('AB').join(':'),
+              incomingId: '00000000-0000-4000-8000-000000000000',
+            },
+          },
+        ];
       case 'defineDomain':
         return [
           { vcpus: 2, memoryMiB: 256, disk: 'disk-2' },

@@ -10,11 +10,16 @@ import {
   DomainState,
   DomainStatus,
   Hypervisor,
+  IncomingDomain,
+  LiveMoveProgress,
+  LiveMoveResult,
+  LiveMoveTarget,
   NicAddresses,
   NodeInfo,
   ResolvedDomainSpec,
 } from './Hypervisor';
 import { poolAddresses } from './poolAddresses';
+import { receiveSimulatedGuest, sendSimulatedGuest } from './simulatedLiveMove';
 
 interface SimulatedDomain {
   spec: ResolvedDomainSpec;
@@ -35,6 +40,12 @@ export interface SimulatedHypervisorOptions {
   defaultLoad?: number;
   /** The IPv4 pool (CIDR) of each libvirt network name; NICs elsewhere get no address. */
   addressPools?: Record<string, string>;
+  /**
+   * Where a path the hypervisor is given (a live move's socket folder) is on
+   * this host's filesystem, as for a libvirtd in a mount namespace of its
+   * own; unchanged when left out.
+   */
+  hostPath?: (hypervisorPath: string) => string;
 }
 
 /**
@@ -47,11 +58,14 @@ export interface SimulatedHypervisorOptions {
 export class SimulatedHypervisor implements Hypervisor {
   readonly driver = 'simulated' as const;
   readonly uri: string;
+  /** No RPC socket: a live move needs only the memory and disk streams. */
+  readonly rpcSocket: string | undefined = undefined;
   private readonly dir: string;
   private readonly domains = new Map<string, SimulatedDomain>();
   private readonly node: NodeInfo;
   private readonly defaultLoad: number;
   private readonly addressPools: Record<string, string>;
+  private readonly hostPath: (hypervisorPath: string) => string;
   /** Per domain: its file's write under way, and the one waiting to follow it. */
   private readonly saving = new Map<string, Promise<void>>();
   private readonly nextSave = new Map<string, Promise<void>>();
@@ -66,6 +80,7 @@ export class SimulatedHypervisor implements Hypervisor {
     };
     this.defaultLoad = options.defaultLoad ?? 0.05;
     this.addressPools = options.addressPools ?? {};
+    this.hostPath = options.hostPath ?? (p => p);
     fs.mkdirSync(this.dir, { recursive: true });
     // Earlier versions kept every domain in one hypervisor.json: split it once.
     const legacy = path.join(options.stateDir, 'hypervisor.json');
@@ -252,6 +267,82 @@ export class SimulatedHypervisor implements Hypervisor {
       times.set(name, d.cpuTimeNs + this.busyNs(d, now));
     }
     return times;
+  }
+
+  /**
+   * Sends a running guest through the move's sockets (its writable disks'
+   * bytes, then its state); it is gone from here once the destination has
+   * it, and running here as before when the move fails.
+   */
+  async moveLive(
+    name: string,
+    target: LiveMoveTarget,
+    options: {
+      signal: AbortSignal;
+      onProgress(progress: LiveMoveProgress): void;
+    },
+  ): Promise<LiveMoveResult> {
+    const d = this.get(name);
+    if (d.state !== 'running' && d.state !== 'blocked')
+      throw new AgentError(
+        'DOMAIN_NOT_RUNNING',
+        `Domain ${name} is not running (state ${d.state}): only a running domain moves live`,
+      );
+    let paused = false;
+    try {
+      const result = await sendSimulatedGuest({
+        socketDir: this.hostPath(target.socketDir),
+        disks: d.spec.disks.filter(k => !k.readOnly).map(k => k.path),
+        signal: options.signal,
+        onProgress: options.onProgress,
+        bandwidthLimitKiBps: target.bandwidthLimitKiBps,
+        pause: () => {
+          this.settle(d, Date.now());
+          d.state = 'paused';
+          paused = true;
+          return { cpuTimeNs: d.cpuTimeNs, load: d.load, leases: d.leases };
+        },
+      });
+      this.domains.delete(name);
+      await this.save(name);
+      return result;
+    } catch (e) {
+      if (paused && this.domains.get(name) === d) {
+        d.since = Date.now();
+        d.state = 'running';
+      }
+      throw e;
+    }
+  }
+
+  /** Listens on the move's sockets; the guest runs here, defined, once its state has come. */
+  async receiveLive(
+    spec: ResolvedDomainSpec,
+    socketDir: string,
+  ): Promise<IncomingDomain> {
+    validateName(spec.name, 'domain name');
+    if (this.domains.has(spec.name))
+      throw new AgentError(
+        'DOMAIN_EXISTS',
+        `Domain ${spec.name} is already defined`,
+      );
+    return receiveSimulatedGuest({
+      dir: this.hostPath(socketDir),
+      disks: spec.disks.filter(k => !k.readOnly).map(k => k.path),
+      accept: async state => {
+        if (this.domains.has(spec.name))
+          throw new Error(`domain ${spec.name} is already defined here`);
+        this.domains.set(spec.name, {
+          spec: structuredClone(spec),
+          state: 'running',
+          cpuTimeNs: state.cpuTimeNs,
+          since: Date.now(),
+          load: Math.min(1, Math.max(0, state.load)),
+          ...(state.leases ? { leases: state.leases } : {}),
+        });
+        await this.save(spec.name);
+      },
+    });
   }
 
   /** Sets how busy a simulated guest is (0..1 of its vCPUs), to drive load-based scaling. */

@@ -11,11 +11,16 @@ import {
   DomainState,
   DomainStatus,
   Hypervisor,
+  IncomingDomain,
+  LiveMoveProgress,
+  LiveMoveResult,
+  LiveMoveTarget,
   NicAddresses,
   NodeInfo,
   ResolvedDomainSpec,
   ResolvedNic,
 } from './Hypervisor';
+import { VirshCalls, virshMoveLive, virshReceiveLive } from './virshLiveMove';
 
 export interface VirshHypervisorOptions {
   /** libvirt URI: qemu:///system, test:///default, qemu+unix:///system?socket=... */
@@ -30,6 +35,16 @@ export interface VirshHypervisorOptions {
    * namespace passes a way into that namespace.
    */
   connectLoopback?: (port: number) => Promise<Duplex>;
+}
+
+/** The unix socket a libvirt URI connects through: its `socket=` or libvirt's default for the system daemon. */
+export function libvirtSocketOf(uri: string): string | undefined {
+  const query = uri.includes('?') ? uri.slice(uri.indexOf('?') + 1) : '';
+  const socket = new URLSearchParams(query).get('socket');
+  if (socket) return socket;
+  if (/^[a-z0-9]+(\+unix)?:\/\/\/system$/.test(uri))
+    return '/run/libvirt/libvirt-sock';
+  return undefined;
 }
 
 const STATES: Record<string, DomainState> = {
@@ -52,6 +67,7 @@ export class VirshHypervisor implements Hypervisor {
   private readonly virsh: string;
   private readonly timeoutMs: number;
   private readonly connectLoopback: (port: number) => Promise<Duplex>;
+  readonly rpcSocket?: string;
 
   constructor(options: VirshHypervisorOptions) {
     if (
@@ -70,6 +86,35 @@ export class VirshHypervisor implements Hypervisor {
     this.virsh = options.virsh ?? 'virsh';
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.connectLoopback = options.connectLoopback ?? connectTcp;
+    this.rpcSocket = libvirtSocketOf(options.uri);
+  }
+
+  moveLive(
+    name: string,
+    target: LiveMoveTarget,
+    options: { signal: AbortSignal; onProgress(p: LiveMoveProgress): void },
+  ): Promise<LiveMoveResult> {
+    validateName(name, 'domain name');
+    return virshMoveLive(this.calls(), name, target, options);
+  }
+
+  async receiveLive(spec: ResolvedDomainSpec): Promise<IncomingDomain> {
+    validateName(spec.name, 'domain name');
+    if (await this.exists(spec.name))
+      throw new AgentError(
+        'DOMAIN_EXISTS',
+        `Domain ${spec.name} is already defined`,
+      );
+    return virshReceiveLive(this.calls(), spec);
+  }
+
+  private calls(): VirshCalls {
+    return {
+      uri: this.uri,
+      virsh: this.virsh,
+      domainType: this.domainType,
+      run: (args, uri) => this.run(args, uri),
+    };
   }
 
   async nodeInfo(): Promise<NodeInfo> {
@@ -166,7 +211,16 @@ export class VirshHypervisor implements Hypervisor {
       nics.map(n => [n.mac.toLowerCase(), new Set<string>()]),
     );
     const sources = [...new Set(nics.map(n => n.addressSource))];
-    for (const source of sources) {
+    // A guest moved here live keeps its address, but this host's DHCP has no
+    // lease for it until it renews: then its lease NICs are looked up in ARP.
+    const unleased = () =>
+      nics.some(
+        n =>
+          n.addressSource === 'lease' && !found.get(n.mac.toLowerCase())!.size,
+      );
+    const asked = sources.length;
+    for (let i = 0; i < sources.length; i++) {
+      const source = sources[i];
       let out: string;
       try {
         out = await this.run([
@@ -177,6 +231,8 @@ export class VirshHypervisor implements Hypervisor {
           source,
         ]);
       } catch (e) {
+        // The ARP fallback is a best effort: without it the lease NIC shows none.
+        if (i >= asked) break;
         // Not running: it holds no address.
         if (e instanceof AgentError && e.code === 'DOMAIN_STATE_CONFLICT')
           return nics.map(n => ({ mac: n.mac, addresses: [] }));
@@ -184,6 +240,8 @@ export class VirshHypervisor implements Hypervisor {
       }
       for (const { mac, address } of parseDomifaddr(out))
         found.get(mac)?.add(address);
+      if (i === sources.length - 1 && !sources.includes('arp') && unleased())
+        sources.push('arp');
     }
     return nics.map(n => ({
       mac: n.mac,
@@ -260,10 +318,10 @@ export class VirshHypervisor implements Hypervisor {
     await this.run([command, '--domain', name]);
   }
 
-  private async run(args: string[]): Promise<string> {
+  private async run(args: string[], uri = this.uri): Promise<string> {
     try {
       return (
-        await runCommand(this.virsh, ['-q', '-c', this.uri, ...args], {
+        await runCommand(this.virsh, ['-q', '-c', uri, ...args], {
           timeoutMs: this.timeoutMs,
         })
       ).stdout;

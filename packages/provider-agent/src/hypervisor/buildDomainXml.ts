@@ -8,14 +8,21 @@ import { escapeXml as x } from './escapeXml';
 export function buildDomainXml(
   spec: ResolvedDomainSpec,
   domainType: string,
+  /** A live move's destination keeps the source's uuid and machine type. */
+  keep: { uuid?: string; machine?: string } = {},
 ): string {
   const lines: string[] = [];
   lines.push(`<domain type='${x(domainType)}'>`);
   lines.push(`  <name>${x(spec.name)}</name>`);
+  if (keep.uuid) lines.push(`  <uuid>${x(keep.uuid)}</uuid>`);
   lines.push(`  <memory unit='MiB'>${x(spec.memoryMiB)}</memory>`);
   lines.push(`  <vcpu>${x(spec.vcpus)}</vcpu>`);
   lines.push(`  <os>`);
-  lines.push(`    <type arch='x86_64'>hvm</type>`);
+  lines.push(
+    keep.machine
+      ? `    <type arch='x86_64' machine='${x(keep.machine)}'>hvm</type>`
+      : `    <type arch='x86_64'>hvm</type>`,
+  );
   if (spec.kernel) {
     lines.push(`    <kernel>${x(spec.kernel.path)}</kernel>`);
     if (spec.kernel.initrdPath)

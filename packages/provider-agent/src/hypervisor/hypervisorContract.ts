@@ -3,6 +3,7 @@ import { TEST_PATTERN_BARS } from '../console/testPattern';
 import { agentErrorCode as code } from '../testing/agentErrorCode';
 import { rfbConnect } from '../testing/rfbClient';
 import { Hypervisor, ResolvedDomainSpec } from './Hypervisor';
+import { LiveMoveFixture, liveMoveContract } from './liveMoveContract';
 import { shutdownGracefully } from './shutdownGracefully';
 
 export interface HypervisorFixture {
@@ -21,6 +22,8 @@ export interface HypervisorFixture {
    * out without one (libvirt's test driver has no displays).
    */
   display?: 'test-pattern' | 'guest';
+  /** A second hypervisor of this driver and the way to it: the live-move cases are left out without one. */
+  live?: LiveMoveFixture;
 }
 
 /**
@@ -195,6 +198,10 @@ export function hypervisorContract(
     },
     timeouts.testMs,
   );
+
+  describe('live moves', () => {
+    liveMoveContract(fixture, timeouts.testMs);
+  });
 
   it('answers UNKNOWN_DOMAIN for a domain it does not hold', async () => {
     const { hypervisor } = fixture();

@@ -86,11 +86,12 @@ export class DiskExports {
         throw new AgentError('NOT_FOUND', `No disk named ${diskName}`);
       throw e;
     }
-    const domain = await this.activeDomainOn(diskName);
+    const live = request.live === true;
+    const domain = live ? undefined : await this.activeDomainOn(diskName);
     if (domain)
       throw new AgentError(
         'DOMAIN_RUNNING',
-        `Disk ${diskName} belongs to domain ${domain}, which is running or paused; stop it first, then export the disk`,
+        `Disk ${diskName} belongs to domain ${domain}, which is running or paused; stop it first, then export the disk (or export it live to move the running domain)`,
       );
     const id = randomUUID();
     const dir = resolveInside(this.root, id);
@@ -102,19 +103,32 @@ export class DiskExports {
           'The data directory path cannot go into an rsync configuration',
         );
       await fs.mkdir(filesDir, { recursive: true, mode: 0o700 });
-      const sources: Array<[string, string]> = [
-        ['disk.qcow2', record.path],
-        ['deployment.qcow2', record.chain[1]],
-      ];
+      // A live export leaves out the layers the running guest writes: the live migration copies them.
+      const sources: Array<[string, string]> = live
+        ? [['deployment.qcow2', record.chain[1]]]
+        : [
+            ['disk.qcow2', record.path],
+            ['deployment.qcow2', record.chain[1]],
+          ];
       if (record.seedPath) sources.push(['seed.iso', record.seedPath]);
-      for (const volume of record.volumes ?? [])
-        sources.push([`volume-${volume.name}.qcow2`, volume.path]);
+      if (!live)
+        for (const volume of record.volumes ?? [])
+          sources.push([`volume-${volume.name}.qcow2`, volume.path]);
       for (const [name, source] of sources)
         await fs.link(source, path.join(filesDir, name)).catch(async e => {
           if (e.code !== 'EXDEV') throw e;
           await fs.copyFile(source, path.join(filesDir, name));
         });
-      await writeJsonAtomic(path.join(filesDir, 'disk.json'), record);
+      // The destination makes the instance layer empty with the same virtual size.
+      await writeJsonAtomic(
+        path.join(filesDir, 'disk.json'),
+        live
+          ? {
+              ...record,
+              instanceVirtualSizeBytes: await this.disks.virtualSize(record),
+            }
+          : record,
+      );
       await fs.writeFile(path.join(dir, 'rsyncd.conf'), rsyncdConf(dir), {
         mode: 0o600,
       });
@@ -141,6 +155,7 @@ export class DiskExports {
         appliance: record.appliance,
         ...(os ? { os } : {}),
         deployment: record.deployment,
+        ...(live ? { live } : {}),
         createdAt: createdAt.toISOString(),
         expiresAt: new Date(
           createdAt.getTime() + ttlSeconds * 1000,
@@ -163,7 +178,7 @@ export class DiskExports {
           peer: peer.hostId,
           bytes: view.totalBytes,
         },
-        'disk exported',
+        live ? 'disk exported for a live migration' : 'disk exported',
       );
       return view;
     } catch (e) {

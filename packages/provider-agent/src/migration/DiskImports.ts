@@ -160,11 +160,15 @@ export class DiskImports {
           `Export ${source.exportId} at ${source.agentUrl} is not of disk ${disk}`,
         );
       const names = manifest.files.map(f => String(f.path));
+      // A live export offers no writable layer: the live migration fills them.
+      const live = manifest.live === true;
+      const required = live
+        ? ['deployment.qcow2', 'disk.json']
+        : ['disk.qcow2', 'deployment.qcow2', 'disk.json'];
       if (
         !names.every(n => EXPORT_FILE.test(n)) ||
-        !['disk.qcow2', 'deployment.qcow2', 'disk.json'].every(n =>
-          names.includes(n),
-        )
+        !required.every(n => names.includes(n)) ||
+        (live && names.some(n => n === 'disk.qcow2' || n.startsWith('volume-')))
       )
         throw new AgentError(
           'TRANSFER_FAILED',
@@ -289,9 +293,9 @@ export class DiskImports {
             `${file.path} arrived with ${stat?.size ?? 'no'} bytes, expected ${file.bytes}`,
           );
       }
-      const record = await readJson<DiskRecord>(
-        path.join(staging, 'disk.json'),
-      );
+      const record = await readJson<
+        DiskRecord & { instanceVirtualSizeBytes?: number }
+      >(path.join(staging, 'disk.json'));
       if (
         !record ||
         record.appliance?.name !== manifest.appliance.name ||
@@ -308,6 +312,11 @@ export class DiskImports {
         staging,
         record,
         applianceLayer,
+        live
+          ? {
+              instanceVirtualSizeBytes: Number(record.instanceVirtualSizeBytes),
+            }
+          : undefined,
       );
       job.finish('done');
       log.info({ bytes: job.bytesDone }, 'disk imported');

@@ -15,6 +15,8 @@ export interface PeerSource {
   agentUrl: string;
   hostId: string;
   certificateFingerprint256: string;
+  /** What the peer is to this agent, for messages; `source` when left out. */
+  role?: 'source' | 'destination';
 }
 
 const TIMEOUT_MS = 15_000;
@@ -53,7 +55,7 @@ function failure(e: unknown, source: PeerSource): AgentError {
     return new AgentError('TRANSFER_CANCELLED', 'The import was cancelled');
   return new AgentError(
     'TRANSFER_FAILED',
-    `Could not reach the source agent at ${source.agentUrl}: ${(e as Error)?.message ?? e}`,
+    `Could not reach the ${source.role ?? 'source'} agent at ${source.agentUrl}: ${(e as Error)?.message ?? e}`,
   );
 }
 
@@ -69,7 +71,7 @@ function refusal(status: number, body: string, source: PeerSource) {
   }
   return new AgentError(
     'TRANSFER_FAILED',
-    `The source agent at ${source.agentUrl} answered ${status} (${detail})`,
+    `The ${source.role ?? 'source'} agent at ${source.agentUrl} answered ${status} (${detail})`,
   );
 }
 
@@ -102,7 +104,7 @@ export function getFromPeer<T>(
             reject(
               new AgentError(
                 'TRANSFER_FAILED',
-                `The source agent at ${source.agentUrl} answered something other than JSON`,
+                `The ${source.role ?? 'source'} agent at ${source.agentUrl} answered something other than JSON`,
               ),
             );
           }
@@ -122,11 +124,22 @@ export function openRsyncStream(
   path: string,
   signal: AbortSignal,
 ): Promise<Socket> {
+  return openPeerStream(tls, source, path, signal, RSYNC_UPGRADE);
+}
+
+/** GET `path` upgraded to `protocol` on the peer agent: the TLS socket after `101 Switching Protocols`. */
+export function openPeerStream(
+  tls: PeerTls,
+  source: PeerSource,
+  path: string,
+  signal: AbortSignal,
+  protocol: string,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const req = https.request(new URL(path, source.agentUrl), {
       ...requestOptions(tls, source, signal),
       method: 'GET',
-      headers: { Connection: 'Upgrade', Upgrade: RSYNC_UPGRADE },
+      headers: { Connection: 'Upgrade', Upgrade: protocol },
     });
     req.on('upgrade', (_res, socket: Socket, head: Buffer) => {
       socket.setTimeout(0);

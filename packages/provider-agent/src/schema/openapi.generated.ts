@@ -851,6 +851,42 @@ export const spec = {
         }
       }
     },
+    "/v1/domains/{name}/incoming/{id}/streams/{channel}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/Name"
+        },
+        {
+          "$ref": "#/components/parameters/Id"
+        },
+        {
+          "name": "channel",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "enum": [
+              "hypervisor",
+              "memory",
+              "disks"
+            ]
+          }
+        }
+      ],
+      "get": {
+        "operationId": "openMigrationStream",
+        "summary": "One of an incoming migration's streams, for its peer agent only",
+        "description": "Upgraded (`Upgrade: tempest-migration`, 101) to a byte stream joined to this host's hypervisor: `hypervisor` to its RPC socket (libvirtd's), `memory` and `disks` to the sockets the incoming domain's hypervisor listens on (`mem.sock`, `nbd.sock`). Only the peer agent certificate the incoming migration names may open them, while it waits; a plain GET is refused.\n",
+        "responses": {
+          "101": {
+            "description": "Switching to the stream."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
     "/v1/domains/{name}/migrations": {
       "parameters": [
         {
@@ -2250,6 +2286,104 @@ export const spec = {
           "arrivedAt": {
             "type": "string",
             "format": "date-time"
+          },
+          "target": {
+            "type": "object",
+            "description": "The domain as this host resolved it (its disk paths, console log and libvirt networks here), while it waits: what the source's hypervisor defines here.\n",
+            "required": [
+              "vcpus",
+              "memoryMiB",
+              "disks"
+            ],
+            "properties": {
+              "vcpus": {
+                "type": "integer"
+              },
+              "memoryMiB": {
+                "type": "integer"
+              },
+              "disks": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "path",
+                    "format",
+                    "target"
+                  ],
+                  "properties": {
+                    "path": {
+                      "type": "string"
+                    },
+                    "format": {
+                      "type": "string",
+                      "enum": [
+                        "qcow2",
+                        "raw"
+                      ]
+                    },
+                    "target": {
+                      "type": "string"
+                    },
+                    "readOnly": {
+                      "type": "boolean"
+                    },
+                    "serial": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "kernel": {
+                "type": "object",
+                "required": [
+                  "path"
+                ],
+                "properties": {
+                  "path": {
+                    "type": "string"
+                  },
+                  "initrdPath": {
+                    "type": "string"
+                  },
+                  "cmdline": {
+                    "type": "string"
+                  }
+                }
+              },
+              "consoleLogPath": {
+                "type": "string"
+              },
+              "nics": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "network",
+                    "mac",
+                    "addressSource"
+                  ],
+                  "properties": {
+                    "network": {
+                      "type": "string"
+                    },
+                    "mac": {
+                      "type": "string"
+                    },
+                    "addressSource": {
+                      "type": "string",
+                      "enum": [
+                        "lease",
+                        "arp"
+                      ]
+                    }
+                  }
+                }
+              },
+              "vnc": {
+                "type": "boolean"
+              }
+            }
           }
         }
       },

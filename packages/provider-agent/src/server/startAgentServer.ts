@@ -8,6 +8,10 @@ import { consoleUpgradeHandler } from '../console/consoleUpgradeHandler';
 import { AgentServices, createAgentServices } from '../createAgentServices';
 import { HeartbeatSender } from '../heartbeat/HeartbeatSender';
 import {
+  MIGRATION_STREAM_PATH,
+  migrationUpgradeHandler,
+} from '../migration/migrationStreams';
+import {
   RSYNC_PATH,
   rsyncUpgradeHandler,
 } from '../migration/rsyncUpgradeHandler';
@@ -58,12 +62,14 @@ export async function startAgentServer(
   server.keepAliveTimeout = 30_000;
   const consoles = consoleUpgradeHandler(services.domains, logger);
   const transfers = rsyncUpgradeHandler(services.exports, logger);
-  // Upgrades: an export's rsync stream, or else a console (which refuses other paths).
-  server.on('upgrade', (req, socket, head) =>
-    RSYNC_PATH.test(req.url ?? '')
-      ? transfers(req, socket as Socket, head)
-      : consoles(req, socket as Socket, head),
-  );
+  const streams = migrationUpgradeHandler(services.incoming, logger);
+  // Upgrades: an export's rsync stream, a live migration's stream, or else a console (which refuses other paths).
+  server.on('upgrade', (req, socket, head) => {
+    if (RSYNC_PATH.test(req.url ?? '')) transfers(req, socket as Socket, head);
+    else if (MIGRATION_STREAM_PATH.test(req.url ?? ''))
+      void streams(req, socket as Socket, head);
+    else consoles(req, socket as Socket, head);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) =>
     answerUnreadableRequest(err, socket, logger),
   );

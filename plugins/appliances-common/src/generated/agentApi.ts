@@ -402,6 +402,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/domains/{name}/incoming/{id}/streams/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+                channel: "hypervisor" | "memory" | "disks";
+            };
+            cookie?: never;
+        };
+        /**
+         * One of an incoming migration's streams, for its peer agent only
+         * @description Upgraded (`Upgrade: tempest-migration`, 101) to a byte stream joined to this host's hypervisor: `hypervisor` to its RPC socket (libvirtd's), `memory` and `disks` to the sockets the incoming domain's hypervisor listens on (`mem.sock`, `nbd.sock`). Only the peer agent certificate the incoming migration names may open them, while it waits; a plain GET is refused.
+         */
+        get: operations["openMigrationStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/domains/{name}/migrations": {
         parameters: {
             query?: never;
@@ -877,6 +901,32 @@ export interface components {
             expiresAt: string;
             /** Format: date-time */
             arrivedAt?: string;
+            /** @description The domain as this host resolved it (its disk paths, console log and libvirt networks here), while it waits: what the source's hypervisor defines here. */
+            target?: {
+                vcpus: number;
+                memoryMiB: number;
+                disks: {
+                    path: string;
+                    /** @enum {string} */
+                    format: "qcow2" | "raw";
+                    target: string;
+                    readOnly?: boolean;
+                    serial?: string;
+                }[];
+                kernel?: {
+                    path: string;
+                    initrdPath?: string;
+                    cmdline?: string;
+                };
+                consoleLogPath?: string;
+                nics?: {
+                    network: string;
+                    mac: string;
+                    /** @enum {string} */
+                    addressSource: "lease" | "arp";
+                }[];
+                vnc?: boolean;
+            };
         };
         LiveMigrationRequest: {
             destination: {
@@ -1745,6 +1795,29 @@ export interface operations {
         responses: {
             /** @description Abandoned. */
             204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    openMigrationStream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["Name"];
+                id: components["parameters"]["Id"];
+                channel: "hypervisor" | "memory" | "disks";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to the stream. */
+            101: {
                 headers: {
                     [name: string]: unknown;
                 };
