@@ -167,21 +167,37 @@ export interface Config {
       consolidation?: {
         /** Default true. */
         enabled?: boolean;
-        /** An empty host is powered off after being empty this long. Default 1800. */
+        /** An empty host is powered off after being empty this long. Default 900. */
         graceSeconds?: number;
-        /** Free cores on powered-on hosts that must remain after a power-off. Default 8. */
+        /** Free cores on powered-on hosts that must remain after a power-off. Default 4. */
         reserveCores?: number;
         /** Free memory (MB) on powered-on hosts that must remain after a power-off. Default 16384. */
         reserveMemoryMb?: number;
-        /** Below this many free cores one more host is powered on ahead of demand. Default 4. */
+        /** Below this many free cores one more host is powered on ahead of demand. Default 2. */
         lowerBandCores?: number;
         /** Below this much free memory (MB) one more host is powered on ahead of demand. Default 8192. */
         lowerBandMemoryMb?: number;
+        /**
+         * A host powered on stays on at least this long: consolidation neither switches it off
+         * nor empties it before, so no host is power-cycled more than once in this time. Default 3600.
+         */
+        minOnSeconds?: number;
         /**
          * Move the stopped instances of a host where nothing runs onto busy hosts of the same
          * provider, after the grace period, so that it can be switched off. Default true.
          */
         drainStopped?: boolean;
+        /**
+         * Move running instances too (live migration), so that a host whose instances all fit
+         * on the other powered-on hosts of its provider can be emptied and switched off. Each
+         * move copies the guest's memory while it runs and pauses it briefly at the switch-over;
+         * it needs the agents' live migration. Needs drainStopped. Default false.
+         */
+        moveRunning?: boolean;
+        /** A running instance started or moved this recently is not moved (and a host whose drain failed this recently is not drained again). Default 900. */
+        moveHoldSeconds?: number;
+        /** Moves in flight at once, at most, counting those already running; a host needing more is not emptied. Default 16. */
+        maxMovesInFlight?: number;
       };
     };
 

@@ -1,37 +1,37 @@
 import { Knex } from 'knex';
+import { Instance } from '../instances/Instance';
 import { InstanceRow, toInstance } from '../instances/toInstance';
-import { ParkedInstance } from './planDrains';
+import { HostedInstance } from './planDrains';
 
-/** What drains read of instances: the stopped ones on hosts, and the hosts kept busy. */
+function drainStateOf(i: Instance): HostedInstance['state'] {
+  if (i.state === 'migrating') return 'moving';
+  if (i.pendingAction) return 'pinned';
+  if (i.state === 'stopped' || i.state === 'stored') return 'stopped';
+  return i.state === 'started' ? 'running' : 'pinned';
+}
+
+/** What drains read of instances: every one that holds capacity on a host, and whether it can move. */
 export class DrainQueries {
   constructor(private readonly db: Knex) {}
 
-  /** Stopped and stored instances on hosts, which a drain may move. */
-  async listParked(): Promise<ParkedInstance[]> {
+  /**
+   * Instances on hosts (not deleted; not in error, which a drain leaves
+   * where it is): stopped and stored ones, running ones, those a migration
+   * is moving away, and the rest (suspended, or with an action in flight),
+   * which pin their host.
+   */
+  async listHosted(): Promise<HostedInstance[]> {
     const rows = await this.db<InstanceRow>('instances')
-      .whereIn('state', ['stopped', 'stored'])
       .whereNotNull('host_id')
-      .whereNull('pending_action');
+      .whereNotIn('state', ['deleted', 'error']);
     return rows.map(toInstance).map(i => ({
       id: i.id,
       hostname: i.hostname,
       hostId: i.hostId!,
       size: i.size,
       version: i.version,
+      state: drainStateOf(i),
       updatedAt: i.updatedAt,
     }));
-  }
-
-  /** Hosts with an instance that runs, is suspended, or is being worked on. */
-  async busyHostIds(): Promise<Set<string>> {
-    const rows: { host_id: string }[] = await this.db('instances')
-      .whereNotNull('host_id')
-      .andWhere(q =>
-        q
-          .whereNotIn('state', ['stopped', 'stored', 'deleted', 'error'])
-          .orWhereNotNull('pending_action'),
-      )
-      .distinct('host_id');
-    return new Set(rows.map(r => r.host_id));
   }
 }

@@ -3,7 +3,12 @@ import { ConflictError } from '@backstage/errors';
 import { Host, HostStore } from '../hosts/HostStore';
 import { HostPower } from './HostPower';
 import { PowerStore } from './PowerStore';
-import { DrainMove, ParkedInstance, planDrains } from './planDrains';
+import {
+  DrainLimits,
+  DrainMove,
+  HostedInstance,
+  planDrains,
+} from './planDrains';
 
 /** Free capacity, in cores and memory. */
 export type Headroom = { cpuCores: number; memoryMb: number };
@@ -15,6 +20,8 @@ export type ConsolidationPolicy = {
   reserve: Headroom;
   /** Below this much free capacity one more host is powered on ahead of demand. */
   lowerBand: Headroom;
+  /** A host powered on this recently is not switched off (nor emptied by a drain): at most one power cycle per host in this time. */
+  minOnMs?: number;
 };
 
 export type ConsolidationDecision = {
@@ -50,6 +57,8 @@ export function planConsolidation(
   hosts: readonly Host[],
   policy: ConsolidationPolicy,
   now: Date,
+  /** Hosts a drain emptied: they go off once empty, without the grace (it was spent before the drain). */
+  drained: ReadonlySet<string> = new Set(),
 ): ConsolidationDecision[] {
   const manageable = (h: Host) =>
     h.state !== 'maintenance' &&
@@ -108,8 +117,14 @@ export function planConsolidation(
         manageable(h) &&
         isEmpty(h) &&
         h.power.emptySince !== undefined &&
-        now.getTime() - new Date(h.power.emptySince).getTime() >=
-          policy.graceMs,
+        !(
+          policy.minOnMs &&
+          h.power.changedAt &&
+          now.getTime() - new Date(h.power.changedAt).getTime() < policy.minOnMs
+        ) &&
+        (drained.has(h.id) ||
+          now.getTime() - new Date(h.power.emptySince).getTime() >=
+            policy.graceMs),
     )
     // The biggest idle hosts go off first, so that what stays on to hold the
     // reserve is the least capacity that does; among equals, the one empty longest.
@@ -138,21 +153,22 @@ export function planConsolidation(
       hostId: host.id,
       hostName: host.name,
       action: 'off',
-      reason: `Empty for ${minutes} min (grace ${Math.round(policy.graceMs / 60_000)} min); ${describe(after)} stay free on powered-on hosts, at least the reserve of ${describe(policy.reserve)}`,
+      reason: `${drained.has(host.id) ? 'Emptied by a drain, so off without waiting for the grace' : `Empty for ${minutes} min (grace ${Math.round(policy.graceMs / 60_000)} min)`}; ${describe(after)} stay free on powered-on hosts, at least the reserve of ${describe(policy.reserve)}`,
     });
   }
   return decisions;
 }
 
-/** Moving stopped instances off hosts so that they can go off (planDrains). */
+/** Moving instances off hosts so that they can go off (planDrains). */
 export type DrainDeps = {
-  instances: {
-    listParked(): Promise<ParkedInstance[]>;
-    busyHostIds(): Promise<Set<string>>;
-  };
+  instances: { listHosted(): Promise<HostedInstance[]> };
+  limits: DrainLimits;
   /** Starts a migration (it runs on as an operation). */
   migrate(move: DrainMove): Promise<void>;
 };
+
+/** A host a drain emptied goes off without the grace while the drain is this recent. */
+const DRAINED_WINDOW_MS = 3_600_000;
 
 /** Runs consolidation's decisions through the BMCs and records them. */
 export class PowerConsolidator {
@@ -164,7 +180,7 @@ export class PowerConsolidator {
       policy: ConsolidationPolicy;
       logger: LoggerService;
       auditor: AuditorService;
-      /** Without it, stopped instances keep their hosts on. */
+      /** Without it, the instances on a host keep it on. */
       drains?: DrainDeps;
     },
   ) {}
@@ -182,7 +198,23 @@ export class PowerConsolidator {
         host.power.emptySince = undefined;
       }
     }
-    const decisions = planConsolidation(hosts, this.o.policy, now);
+    const recent = this.o.drains
+      ? await this.o.store.latestDrains(
+          new Date(now.getTime() - DRAINED_WINDOW_MS),
+        )
+      : new Map<string, { decidedAt: string; outcome: string }>();
+    // Emptied by a drain since it last came on: the grace was spent before.
+    const drained = new Set(
+      hosts
+        .filter(h => {
+          const d = recent.get(h.id);
+          return (
+            d?.outcome === 'done' && d.decidedAt >= (h.power.changedAt ?? '')
+          );
+        })
+        .map(h => h.id),
+    );
+    const decisions = planConsolidation(hosts, this.o.policy, now, drained);
     const done: ConsolidationDecision[] = [];
     for (const decision of decisions) {
       const event = await this.o.auditor.createEvent({
@@ -218,23 +250,35 @@ export class PowerConsolidator {
       const off = new Set(
         done.filter(d => d.action === 'off').map(d => d.hostId),
       );
+      const failedAt = new Map(
+        [...recent]
+          .filter(([, d]) => d.outcome === 'failed')
+          .map(([id, d]) => [id, d.decidedAt]),
+      );
       await this.drain(
         hosts.filter(h => !off.has(h.id)),
         this.o.drains,
+        failedAt,
         now,
       );
     }
     return done;
   }
 
-  /** Starts the moves that empty hosts holding only stopped instances, and records each drain. */
-  private async drain(hosts: Host[], deps: DrainDeps, now: Date) {
+  /** Starts the moves that empty hosts, and records each drain. */
+  private async drain(
+    hosts: Host[],
+    deps: DrainDeps,
+    failedAt: Map<string, string>,
+    now: Date,
+  ) {
     const plans = planDrains(
       hosts,
-      await deps.instances.listParked(),
-      await deps.instances.busyHostIds(),
+      await deps.instances.listHosted(),
       this.o.policy,
+      deps.limits,
       now,
+      failedAt,
     );
     for (const plan of plans) {
       let failure: string | undefined;
@@ -263,6 +307,7 @@ export class PowerConsolidator {
           moves: plan.moves.map(m => ({
             instanceId: m.instanceId,
             toHostId: m.toHostId,
+            running: m.running,
           })),
           actor: 'power-loop',
         },

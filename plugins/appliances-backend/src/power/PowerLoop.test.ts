@@ -1,116 +1,17 @@
-import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
-import { randomUUID } from 'node:crypto';
-import {
-  provisionTestStores,
-  testPricing,
-} from '../__testUtils__/provisionTestBed';
-import { HostPower } from './HostPower';
-import {
-  ConsolidationPolicy,
-  DrainDeps,
-  PowerConsolidator,
-} from './PowerConsolidator';
-import { DrainMove } from './planDrains';
-import { DrainQueries } from './DrainQueries';
-import { PowerLoop } from './PowerLoop';
-import { PowerReconciler } from './PowerReconciler';
-import { PowerStore } from './PowerStore';
-import { SimulatedBmc } from './SimulatedBmc';
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { DrainDeps } from './PowerConsolidator';
+import { powerLoopBed } from './__testUtils__/powerLoopBed';
 
 jest.setTimeout(120_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
-const MINUTE = 60_000;
-const policy: ConsolidationPolicy = {
-  graceMs: 10 * MINUTE,
-  reserve: { cpuCores: 20, memoryMb: 0 },
-  lowerBand: { cpuCores: 8, memoryMb: 0 },
-};
-
 describe.each(databases.eachSupportedId())(
   'the power loop on %s',
   databaseId => {
-    async function setup(
+    const setup = (
       options: { consolidate?: boolean; drains?: DrainDeps } = {},
-    ) {
-      const { db, hosts, instances } = await provisionTestStores(
-        databases,
-        databaseId,
-      );
-      const bmc = new SimulatedBmc({ timeoutMs: 50 });
-      const store = new PowerStore(db);
-      const logger = mockServices.logger.mock();
-      const auditor = mockServices.auditor.mock();
-      const power = new HostPower({
-        hosts,
-        store,
-        driver: bmc,
-        instances,
-        stopInstance: async () => {
-          throw new Error('no instances here');
-        },
-        softOffTimeoutMs: 0,
-        logger,
-      });
-      const reconciler = new PowerReconciler({
-        hosts,
-        store,
-        driver: bmc,
-        logger,
-        auditor,
-        settleMs: 1000,
-        bootGraceMs: 5 * MINUTE,
-      });
-      const loop = new PowerLoop({
-        reconciler,
-        consolidator:
-          options.consolidate === false
-            ? undefined
-            : new PowerConsolidator({
-                hosts,
-                store,
-                power,
-                policy,
-                logger,
-                auditor,
-                drains: options.drains,
-              }),
-        store,
-        readingsRetentionHours: 2,
-        decisionsRetentionDays: 30,
-        logger,
-      });
-      const t0 = Date.now() + 60 * MINUTE;
-      const at = (minutes: number) => new Date(t0 + minutes * MINUTE);
-
-      async function addHost(
-        name: string,
-        state: 'online' | 'offline' | 'maintenance' = 'online',
-      ) {
-        const host = await hosts.create(
-          {
-            name,
-            owner: 'user:default/provider',
-            cpuModel: 'Sim',
-            coreSpeedMhz: 2000,
-            cpuCores: 16,
-            memoryMb: 65536,
-            storageMb: 1_000_000,
-            pricing: testPricing,
-            agentUrl: 'https://127.0.0.1:1',
-            bmc: { address: `${name}.bmc`, username: 'admin', password: 'pw' },
-          },
-          { tokenHash: randomUUID(), expiresAt: new Date(Date.now() + MINUTE) },
-        );
-        await db('hosts')
-          .where({ id: host.id })
-          .update({ state, last_heartbeat_at: at(0) });
-        return { ...(await hosts.get(host.id))!, address: `${name}.bmc` };
-      }
-      const reload = async (id: string) => (await hosts.get(id))!;
-      return { db, hosts, bmc, store, loop, at, addHost, reload };
-    }
+    ) => powerLoopBed(databases, databaseId, options);
 
     it('corrects drift made behind its back within one interval and records it', async () => {
       const { bmc, store, loop, at, addHost, reload } = await setup({
@@ -230,70 +131,6 @@ describe.each(databases.eachSupportedId())(
         0.15,
         2,
       );
-    });
-
-    it('drains a host holding only long-stopped instances onto a busy host, and records why', async () => {
-      const moves: DrainMove[] = [];
-      const drains: DrainDeps = {
-        instances: undefined as any,
-        migrate: async move => {
-          moves.push(move);
-        },
-      };
-      const { db, hosts, store, loop, at, addHost } = await setup({
-        drains,
-      });
-      drains.instances = new DrainQueries(db);
-      const busy = await addHost('busy');
-      const parked = await addHost('parked');
-      await addHost('spare-1');
-      await addHost('spare-2');
-      const place = async (
-        hostname: string,
-        hostId: string,
-        state: string,
-        changedAt: Date,
-      ) => {
-        const size = { cpuCores: 2, memoryMb: 2048, storageMb: 1000 };
-        await hosts.reserve(hostId, size);
-        await db('instances').insert({
-          id: randomUUID(),
-          hostname,
-          owner: 'user:default/buyer',
-          appliance_id: 'a',
-          host_id: hostId,
-          cpu_cores: size.cpuCores,
-          memory_mb: size.memoryMb,
-          storage_mb: size.storageMb,
-          state,
-          version: 4,
-          created_at: changedAt,
-          updated_at: changedAt,
-        });
-      };
-      await place('web', busy.id, 'started', at(0));
-      await place('old-db', parked.id, 'stopped', at(0));
-
-      await loop.tick(at(5));
-      expect(moves).toEqual([]);
-      await loop.tick(at(11));
-      expect(moves).toEqual([
-        expect.objectContaining({
-          hostname: 'old-db',
-          version: 4,
-          toHostId: busy.id,
-        }),
-      ]);
-      const [drain] = (await store.decisions({ hostIds: [parked.id] })).filter(
-        d => d.action === 'drain',
-      );
-      expect(drain).toMatchObject({
-        actor: 'power-loop',
-        outcome: 'done',
-        reason: expect.stringMatching(
-          /^Only stopped instances for at least 10 min \(old-db\): moved to busy so that it can be switched off/,
-        ),
-      });
     });
 
     it('leaves hosts in maintenance or with a BMC fault alone', async () => {

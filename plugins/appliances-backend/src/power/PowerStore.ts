@@ -166,6 +166,26 @@ export class PowerStore {
     }));
   }
 
+  /** Each host's newest drain since a time: when, and whether its moves started. */
+  async latestDrains(
+    since: Date,
+  ): Promise<Map<string, { decidedAt: string; outcome: 'done' | 'failed' }>> {
+    const rows = await this.db('power_decisions')
+      .where({ action: 'drain' })
+      .andWhere('decided_at', '>=', since)
+      .orderBy([
+        { column: 'decided_at', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ])
+      .select('host_id', 'decided_at', 'outcome');
+    return new Map(
+      rows.map((row: any) => [
+        row.host_id,
+        { decidedAt: iso(row.decided_at), outcome: row.outcome },
+      ]),
+    );
+  }
+
   /** Readings since a time, oldest first, at most `limit` (evenly thinned when more). */
   async readings(
     hostId: string,

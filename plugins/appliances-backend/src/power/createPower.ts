@@ -42,7 +42,7 @@ export function createPower(deps: {
   hosts: HostStore;
   instances: InstanceStore;
   stopInstance(instance: Instance, actor: string): Promise<void>;
-  /** Starts moving a stopped instance (consolidation's drains). */
+  /** Starts moving an instance (consolidation's drains). */
   migrateInstance?(move: DrainMove): Promise<void>;
   /** A host is offline after this long without a heartbeat. */
   offlineAfterMs: number;
@@ -94,10 +94,11 @@ export function createPower(deps: {
         policy: config.consolidation,
         logger,
         auditor: deps.auditor,
-        ...(config.drainStopped && deps.migrateInstance
+        ...(config.drains && deps.migrateInstance
           ? {
               drains: {
                 instances: new DrainQueries(deps.db),
+                limits: config.drains,
                 migrate: deps.migrateInstance,
               },
             }

@@ -2,15 +2,39 @@ import { ResourceDemand } from '@tempest/backstage-plugin-appliances-common';
 import { Host } from '../hosts/Host';
 import { ConsolidationPolicy, Headroom } from './PowerConsolidator';
 
-/** A stopped or stored instance: all of it is on its host's disk, so it can move. */
-export type ParkedInstance = {
+/**
+ * An instance that holds capacity on a host, as drains see it: `stopped`
+ * (or stored: only its disk is on the host), `running` (it moves live: its
+ * guest pauses briefly at the switch-over), `moving` (a migration is taking
+ * it away: its host is being emptied), or `pinned` (suspended, an action in
+ * flight, an error: it cannot move now, so its host stays on).
+ */
+export type HostedInstance = {
   id: string;
   hostname: string;
   hostId: string;
   size: ResourceDemand;
   version: number;
-  /** When it last changed state. */
+  state: 'stopped' | 'running' | 'moving' | 'pinned';
+  /** When it last changed state or host. */
   updatedAt: string;
+};
+
+/** How far drains go, and the hysteresis that keeps them from churning. */
+export type DrainLimits = {
+  /** Running instances move too (live migration), not only stopped ones. */
+  moveRunning: boolean;
+  /** A running instance started or moved this recently stays where it is; a host whose drain failed this recently is left alone. */
+  instanceHoldMs: number;
+  /** Moves in flight at once, at most, counting those already running. */
+  maxMovesInFlight: number;
+};
+
+/** Today's drains: stopped instances only. */
+export const STOPPED_ONLY: DrainLimits = {
+  moveRunning: false,
+  instanceHoldMs: 0,
+  maxMovesInFlight: Number.MAX_SAFE_INTEGER,
 };
 
 export type DrainMove = {
@@ -19,6 +43,7 @@ export type DrainMove = {
   version: number;
   toHostId: string;
   toHostName: string;
+  running: boolean;
 };
 
 export type DrainPlan = {
@@ -28,29 +53,42 @@ export type DrainPlan = {
   moves: DrainMove[];
 };
 
+type Room = Headroom & { storageMb: number };
+
 const describe = (r: Headroom) =>
   `${r.cpuCores} cores and ${r.memoryMb.toLocaleString('en')} MB memory`;
+const minutes = (ms: number) => Math.round(ms / 60_000);
+const list = (names: string[]) => [...new Set(names)].join(', ');
 
 /**
- * Which powered-on hosts to empty by moving their stopped instances away, so
- * that consolidation can then switch them off. Stopped instances keep a host
- * on only because their disks live there. A host is drained when nothing on
- * it runs (`busyHostIds` lists hosts with running, suspended or in-flight
- * instances), its instances have not changed for the grace period, every one
- * of them fits on the busy powered-on hosts of the same provider, and
- * switching it off afterwards keeps the reserve. Pure, like planConsolidation.
+ * Which powered-on hosts to empty by moving their instances onto other
+ * powered-on hosts of the same provider, so that consolidation can then
+ * switch them off (VMware DPM's evacuation, as a pure function shared by the
+ * power loop and bench/power). A host is emptied only whole: when every
+ * instance on it may move (stopped ones unchanged for the grace period;
+ * running ones, with `moveRunning`, unchanged for `instanceHoldMs`), nothing
+ * else holds capacity on it, it has been on for the policy's `minOnMs`, every instance
+ * fits (best fit) on hosts that stay on, and switching it off afterwards
+ * keeps the reserve. Destinations are never powered on for it, never hosts
+ * being emptied, and, without `moveRunning`, only hosts that something keeps
+ * on. The host with the least to move (running memory, then moves) goes
+ * first; at most `maxMovesInFlight` moves run at once.
  */
 export function planDrains(
   hosts: readonly Host[],
-  parked: readonly ParkedInstance[],
-  busyHostIds: ReadonlySet<string>,
+  instances: readonly HostedInstance[],
   policy: ConsolidationPolicy,
+  limits: DrainLimits,
   now: Date,
+  /** Hosts whose last drain failed, and when. */
+  failedAt: ReadonlyMap<string, string> = new Map(),
 ): DrainPlan[] {
+  const age = (at: string | undefined) =>
+    at === undefined ? Infinity : now.getTime() - new Date(at).getTime();
   const on = hosts.filter(
     h => h.power.state === 'on' && h.state === 'online' && !h.power.bmcFault,
   );
-  const free = new Map(
+  const free = new Map<string, Room>(
     on.map(h => [
       h.id,
       {
@@ -60,37 +98,79 @@ export function planDrains(
       },
     ]),
   );
-  let headroom = on.reduce(
-    (sum, h) => ({
-      cpuCores: sum.cpuCores + free.get(h.id)!.cpuCores,
-      memoryMb: sum.memoryMb + free.get(h.id)!.memoryMb,
-    }),
-    { cpuCores: 0, memoryMb: 0 },
+  const byHost = new Map<string, HostedInstance[]>();
+  for (const i of instances)
+    byHost.set(i.hostId, [...(byHost.get(i.hostId) ?? []), i]);
+  const hosted = (h: Host) => byHost.get(h.id) ?? [];
+  const emptying = new Set(
+    on.filter(h => hosted(h).some(i => i.state === 'moving')).map(h => h.id),
   );
-  const parkedOn = new Map<string, ParkedInstance[]>();
-  for (const p of parked)
-    parkedOn.set(p.hostId, [...(parkedOn.get(p.hostId) ?? []), p]);
-
-  const settled = (list: ParkedInstance[]) =>
-    list.every(
-      p => now.getTime() - new Date(p.updatedAt).getTime() >= policy.graceMs,
+  // A host being emptied counts as off already (its instances' room is
+  // reserved on their destinations as their moves start).
+  let headroom = on
+    .filter(h => !emptying.has(h.id))
+    .reduce(
+      (sum, h) => ({
+        cpuCores: sum.cpuCores + free.get(h.id)!.cpuCores,
+        memoryMb: sum.memoryMb + free.get(h.id)!.memoryMb,
+      }),
+      { cpuCores: 0, memoryMb: 0 },
     );
+  let budget =
+    limits.maxMovesInFlight -
+    instances.filter(i => i.state === 'moving').length;
+
+  const movable = (i: HostedInstance) =>
+    (i.state === 'stopped' && age(i.updatedAt) >= policy.graceMs) ||
+    (i.state === 'running' &&
+      limits.moveRunning &&
+      age(i.updatedAt) >= limits.instanceHoldMs);
+  // What the listed instances hold is all the host holds: nothing arriving, nothing unlisted.
+  const accounted = (h: Host) => {
+    const sum = hosted(h).reduce(
+      (s, i) => ({
+        cpuCores: s.cpuCores + i.size.cpuCores,
+        memoryMb: s.memoryMb + i.size.memoryMb,
+        storageMb: s.storageMb + i.size.storageMb,
+      }),
+      { cpuCores: 0, memoryMb: 0, storageMb: 0 },
+    );
+    return (
+      sum.cpuCores === h.used.cpuCores &&
+      sum.memoryMb === h.used.memoryMb &&
+      sum.storageMb === h.used.storageMb
+    );
+  };
+  const runningMb = (h: Host) =>
+    hosted(h)
+      .filter(i => i.state === 'running')
+      .reduce((s, i) => s + i.size.memoryMb, 0);
   const candidates = on
     .filter(
       h =>
         Boolean(h.bmc?.hasCredentials) &&
-        !busyHostIds.has(h.id) &&
-        parkedOn.has(h.id) &&
-        settled(parkedOn.get(h.id)!),
+        !emptying.has(h.id) &&
+        hosted(h).length > 0 &&
+        hosted(h).every(movable) &&
+        accounted(h) &&
+        age(h.power.changedAt) >= (policy.minOnMs ?? 0) &&
+        age(failedAt.get(h.id)) >= limits.instanceHoldMs,
     )
-    // The fewest moves first.
+    // The least to move first: running memory, then moves.
     .sort(
       (a, b) =>
-        parkedOn.get(a.id)!.length - parkedOn.get(b.id)!.length ||
+        runningMb(a) - runningMb(b) ||
+        hosted(a).length - hosted(b).length ||
         a.name.localeCompare(b.name),
     );
+  // Without moveRunning, instances go only where something keeps the host on anyway.
+  const anchored = (h: Host) => hosted(h).some(i => i.state !== 'stopped');
+  const sources = new Set<string>();
+  const receivers = new Set<string>();
   const plans: DrainPlan[] = [];
   for (const host of candidates) {
+    const moving = hosted(host);
+    if (receivers.has(host.id) || moving.length > budget) continue;
     const afterOff = {
       cpuCores: headroom.cpuCores - host.cpuCores,
       memoryMb: headroom.memoryMb - host.memoryMb,
@@ -101,11 +181,18 @@ export function planDrains(
     )
       continue;
     const targets = on.filter(
-      t => t.id !== host.id && t.owner === host.owner && busyHostIds.has(t.id),
+      t =>
+        t.id !== host.id &&
+        t.owner === host.owner &&
+        !emptying.has(t.id) &&
+        !sources.has(t.id) &&
+        (limits.moveRunning
+          ? hosted(t).length > 0 || receivers.has(t.id)
+          : anchored(t)),
     );
     const trial = new Map(targets.map(t => [t.id, { ...free.get(t.id)! }]));
     const moves: DrainMove[] = [];
-    const biggestFirst = [...parkedOn.get(host.id)!].sort(
+    const biggestFirst = [...moving].sort(
       (a, b) =>
         b.size.cpuCores - a.size.cpuCores || b.size.memoryMb - a.size.memoryMb,
     );
@@ -123,6 +210,7 @@ export function planDrains(
         .sort(
           (a, b) =>
             trial.get(a.id)!.cpuCores - trial.get(b.id)!.cpuCores ||
+            trial.get(a.id)!.memoryMb - trial.get(b.id)!.memoryMb ||
             a.name.localeCompare(b.name),
         )[0];
       if (!fit) break;
@@ -136,18 +224,38 @@ export function planDrains(
         version: instance.version,
         toHostId: fit.id,
         toHostName: fit.name,
+        running: instance.state === 'running',
       });
     }
     if (moves.length !== biggestFirst.length) continue;
     for (const [id, room] of trial) free.set(id, room);
+    for (const m of moves) receivers.add(m.toHostId);
+    sources.add(host.id);
     headroom = afterOff;
-    const minutes = Math.round(policy.graceMs / 60_000);
+    budget -= moves.length;
     plans.push({
       hostId: host.id,
       hostName: host.name,
-      reason: `Only stopped instances for at least ${minutes} min (${moves.map(m => m.hostname).join(', ')}): moved to ${[...new Set(moves.map(m => m.toHostName))].join(', ')} so that it can be switched off; ${describe(afterOff)} stay free on powered-on hosts, at least the reserve of ${describe(policy.reserve)}`,
+      reason: reasonFor(moves, moving, policy, limits, afterOff),
       moves,
     });
   }
   return plans;
+}
+
+function reasonFor(
+  moves: DrainMove[],
+  moving: HostedInstance[],
+  policy: ConsolidationPolicy,
+  limits: DrainLimits,
+  afterOff: Headroom,
+): string {
+  const names = list(moves.map(m => m.hostname));
+  const to = list(moves.map(m => m.toHostName));
+  const kept = `${describe(afterOff)} stay free on powered-on hosts, at least the reserve of ${describe(policy.reserve)}`;
+  const running = moving.filter(i => i.state === 'running');
+  if (!running.length)
+    return `Only stopped instances for at least ${minutes(policy.graceMs)} min (${names}): moved to ${to} so that it can be switched off; ${kept}`;
+  const gib = running.reduce((s, i) => s + i.size.memoryMb, 0) / 1024;
+  return `Everything on it fits on other powered-on hosts (${names}; ${running.length} running, ${gib.toLocaleString('en', { maximumFractionDigits: 1 })} GiB of memory to copy, each guest paused briefly at the switch-over): moved live to ${to} so that it can be switched off; none changed for ${minutes(limits.instanceHoldMs)} min, the host on for at least ${minutes(policy.minOnMs ?? 0)} min; ${kept}`;
 }

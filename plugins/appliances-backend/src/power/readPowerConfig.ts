@@ -1,5 +1,6 @@
 import { Config, ConfigReader } from '@backstage/config';
 import { ConsolidationPolicy } from './PowerConsolidator';
+import { DrainLimits } from './planDrains';
 
 export type PowerConfig = {
   driver: 'ipmitool' | 'simulated';
@@ -11,15 +12,22 @@ export type PowerConfig = {
   readingsRetentionHours: number;
   decisionsRetentionDays: number;
   consolidation?: ConsolidationPolicy;
-  /** Consolidation moves stopped instances off hosts so that those can go off. */
-  drainStopped: boolean;
+  /** Consolidation moves instances off hosts so that those can go off (planDrains); none without. */
+  drains?: DrainLimits;
 };
 
-function whole(config: Config, key: string, fallback: number, min = 0): number {
+/** A whole number at `appliances.power.<prefix><key>`, at least `min`. */
+function whole(
+  config: Config,
+  prefix: string,
+  key: string,
+  fallback: number,
+  min = 0,
+): number {
   const value = config.getOptionalNumber(key) ?? fallback;
   if (!Number.isInteger(value) || value < min)
     throw new Error(
-      `Invalid config at appliances.power.${key}: expected a whole number of at least ${min}`,
+      `Invalid config at appliances.power.${prefix}${key}: expected a whole number of at least ${min}, not ${value}`,
     );
   return value;
 }
@@ -35,18 +43,22 @@ export function readPowerConfig(root: Config): PowerConfig {
     );
   const c = config.getOptionalConfig('consolidation');
   let consolidation: ConsolidationPolicy | undefined;
+  let drains: DrainLimits | undefined;
   if (c?.getOptionalBoolean('enabled') ?? true) {
     const cc = c ?? new ConfigReader({});
+    const num = (key: string, fallback: number, min = 0) =>
+      whole(cc, 'consolidation.', key, fallback, min);
     consolidation = {
-      graceMs: whole(cc, 'graceSeconds', 1800) * 1000,
+      graceMs: num('graceSeconds', 900) * 1000,
       reserve: {
-        cpuCores: whole(cc, 'reserveCores', 8),
-        memoryMb: whole(cc, 'reserveMemoryMb', 16384),
+        cpuCores: num('reserveCores', 4),
+        memoryMb: num('reserveMemoryMb', 16384),
       },
       lowerBand: {
-        cpuCores: whole(cc, 'lowerBandCores', 4),
-        memoryMb: whole(cc, 'lowerBandMemoryMb', 8192),
+        cpuCores: num('lowerBandCores', 2),
+        memoryMb: num('lowerBandMemoryMb', 8192),
       },
+      minOnMs: num('minOnSeconds', 3600) * 1000,
     };
     if (
       consolidation.lowerBand.cpuCores > consolidation.reserve.cpuCores ||
@@ -55,21 +67,33 @@ export function readPowerConfig(root: Config): PowerConfig {
       throw new Error(
         'Invalid config at appliances.power.consolidation: the lower band must not exceed the reserve, or hosts would flap',
       );
+    const drainStopped = cc.getOptionalBoolean('drainStopped') ?? true;
+    const moveRunning = cc.getOptionalBoolean('moveRunning') ?? false;
+    if (moveRunning && !drainStopped)
+      throw new Error(
+        'Invalid config at appliances.power.consolidation: moveRunning empties hosts of stopped instances too, so it needs drainStopped (remove drainStopped: false, or moveRunning)',
+      );
+    if (drainStopped)
+      drains = {
+        moveRunning,
+        instanceHoldMs: num('moveHoldSeconds', 900) * 1000,
+        maxMovesInFlight: num('maxMovesInFlight', 16, 1),
+      };
   }
+  const num = (key: string, fallback: number, min: number) =>
+    whole(config, '', key, fallback, min);
   return {
     driver,
     ipmitool: {
-      timeoutMs: whole(config, 'ipmitool.timeoutSeconds', 15, 1) * 1000,
+      timeoutMs: num('ipmitool.timeoutSeconds', 15, 1) * 1000,
       wattsSensor: config.getOptionalString('ipmitool.wattsSensor'),
     },
-    intervalSeconds: whole(config, 'intervalSeconds', 60, 1),
-    softOffTimeoutMs: whole(config, 'softOffTimeoutSeconds', 120, 0) * 1000,
-    powerOnTimeoutMs: whole(config, 'powerOnTimeoutSeconds', 300, 1) * 1000,
-    readingsRetentionHours: whole(config, 'readingsRetentionHours', 48, 1),
-    decisionsRetentionDays: whole(config, 'decisionsRetentionDays', 30, 1),
+    intervalSeconds: num('intervalSeconds', 60, 1),
+    softOffTimeoutMs: num('softOffTimeoutSeconds', 120, 0) * 1000,
+    powerOnTimeoutMs: num('powerOnTimeoutSeconds', 300, 1) * 1000,
+    readingsRetentionHours: num('readingsRetentionHours', 48, 1),
+    decisionsRetentionDays: num('decisionsRetentionDays', 30, 1),
     consolidation,
-    drainStopped: Boolean(
-      consolidation && (c?.getOptionalBoolean('drainStopped') ?? true),
-    ),
+    drains,
   };
 }
