@@ -73,6 +73,7 @@ export function liveMoveContract(
         );
         await incoming.arrived;
         expect(result.bytesDone).toBeGreaterThan(0);
+        expect(result.downtimeMs).toBeGreaterThanOrEqual(0);
         expect(seen.length).toBeGreaterThan(0);
       } finally {
         await tunnel.close();

@@ -86,6 +86,7 @@ export async function virshMoveLive(
   const desturi = destinationUri(v.uri, target.hypervisorSocket);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'tempest-migrate-'));
   let polling: NodeJS.Timeout | undefined;
+  let completed: ReturnType<typeof watchJobCompleted> | undefined;
   try {
     const xmlFile = path.join(work, 'destination.xml');
     await fs.writeFile(
@@ -123,6 +124,7 @@ export async function virshMoveLive(
       '--desturi',
       desturi,
     ];
+    completed = watchJobCompleted(v, name);
     const child = spawn(v.virsh, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
@@ -176,17 +178,8 @@ export async function virshMoveLive(
     clearInterval(polling);
     polling = undefined;
     if (code === 0 && !signal.aborted) {
-      const done = await v
-        .run(
-          ['domjobinfo', '--completed', '--rawstats', '--domain', name],
-          desturi,
-        )
-        .then(parseRawJobStats)
-        .catch((e: Error) => {
-          // The guest moved; only its figures are missing.
-          pollProblem = e.message;
-          return {} as Record<string, number>;
-        });
+      // libvirt's job-completed event carries the final figures, downtime among them.
+      const done = parseRawJobStats(await completed.text(2_000));
       const bytesDone = Math.max(progress.bytesDone, done.data_processed ?? 0);
       options.onProgress({ bytesDone, bytesTotal: bytesDone });
       return { bytesDone, downtimeMs: done.downtime ?? null };
@@ -213,8 +206,38 @@ export async function virshMoveLive(
     );
   } finally {
     if (polling) clearInterval(polling);
+    completed?.stop();
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/** `virsh event --event job-completed` on the domain: its output once the event came (or the wait ran out). */
+function watchJobCompleted(v: VirshCalls, name: string) {
+  const child = spawn(
+    v.virsh,
+    ['-q', '-c', v.uri, 'event', '--domain', name, '--event', 'job-completed'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, LC_ALL: 'C' },
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out = (out + c.toString()).slice(-8000);
+  });
+  const exited = new Promise<void>(resolve => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  return {
+    text: async (waitMs: number) => {
+      await Promise.race([exited, new Promise(r => setTimeout(r, waitMs))]);
+      return out;
+    },
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    },
+  };
 }
 
 /** After a failed move: the guest must be running here (resumed if libvirt left it paused). */

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +15,12 @@ export interface LibvirtdHandle {
   qemuUri: string;
   /** test driver through this daemon; keeps state while the harness holds a connection. */
   testUri: string;
+  /**
+   * The daemon's `/run/libvirt` as this process sees it: a folder made
+   * under it is at `/run/libvirt/<folder>` for the daemon and its guests
+   * (live migrations' sockets).
+   */
+  runDir: string;
   /** A process in the daemon's network namespace (`nsenter -t PID -n` reaches its networks). */
   netnsPid: number;
   /** A TCP stream to a port on the loopback of the daemon's namespace (where its guests' VNC displays listen). */
@@ -25,6 +32,7 @@ const LIBVIRTD_CONF = `unix_sock_dir = "@SOCK@"
 unix_sock_rw_perms = "0700"
 auth_unix_rw = "none"
 auth_unix_ro = "none"
+host_uuid = "@UUID@"
 `;
 // Guests run as root on files in temp dirs: no ownership changes, no security driver.
 const QEMU_CONF = `user = "root"
@@ -61,7 +69,11 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
     await fsp.mkdir(sub(d), { recursive: true });
   await fsp.writeFile(
     sub('etc/libvirtd.conf'),
-    LIBVIRTD_CONF.replace('@SOCK@', sub('sock')),
+    // Each daemon its own host uuid: libvirt refuses to migrate "to the same host".
+    LIBVIRTD_CONF.replace('@SOCK@', sub('sock')).replace(
+      '@UUID@',
+      randomUUID(),
+    ),
   );
   await fsp.writeFile(sub('etc/qemu.conf'), QEMU_CONF);
   let passwd = await fsp.readFile('/etc/passwd', 'utf8');
@@ -229,6 +241,7 @@ export async function startLibvirtd(): Promise<LibvirtdHandle> {
     socket,
     qemuUri,
     testUri,
+    runDir: sub('run'),
     netnsPid: holder.pid!,
     connectLoopback,
     stop,
