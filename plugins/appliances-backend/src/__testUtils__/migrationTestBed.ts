@@ -122,8 +122,8 @@ export function useMigrationTestBed(
     const a = await addHost('host-a');
     const b = await addHost('host-b');
 
-    /** Provisions an instance (it lands on one of the two hosts) and stops it. */
-    async function stoppedInstance(hostname: string) {
+    /** Provisions an instance; it lands on one of the two hosts, running. */
+    async function runningInstance(hostname: string) {
       const { instanceId, operationId } = await insertProvisionRequest(
         db,
         { operations, instances },
@@ -135,6 +135,12 @@ export function useMigrationTestBed(
         throw new Error(
           `provisioning ended ${running.state}: ${running.error}`,
         );
+      return running;
+    }
+
+    /** Provisions an instance (it lands on one of the two hosts) and stops it. */
+    async function stoppedInstance(hostname: string) {
+      const running = await runningInstance(hostname);
       return (await actions.run(running, 'stop', running.version, 'user:x'))
         .instance;
     }
@@ -150,6 +156,7 @@ export function useMigrationTestBed(
       auditor,
       a,
       b,
+      runningInstance,
       stoppedInstance,
     };
   };

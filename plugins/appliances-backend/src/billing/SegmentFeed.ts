@@ -35,10 +35,14 @@ type EventRow = {
 
 const ms = (v: Date | string | number) => new Date(v).getTime();
 
+/** A state in which a running segment goes on: started, or being moved live. */
+const runsOn = (state: string) => state === 'started' || state === 'migrating';
+
 /**
  * The chargeable segments of an instance from its row and its history:
  * storage from placement (when prices were locked) until deleted; running
- * from each move into `started` until the next move out of it.
+ * from each move into `started` until the next move out of it, except into
+ * `migrating`: a running instance moves live and runs on meanwhile.
  */
 export function segmentsOf(row: InstanceRow, events: EventRow[]): Segment[] {
   if (row.priced_at === null || row.running_price_minor === null) return [];
@@ -75,14 +79,14 @@ export function segmentsOf(row: InstanceRow, events: EventRow[]): Segment[] {
     last = Math.max(last, at);
     if (at < pricedAt) continue;
     if (e.to_state === 'started' && open === undefined) open = at;
-    else if (e.to_state !== 'started' && open !== undefined) {
+    else if (!runsOn(e.to_state) && open !== undefined) {
       running(open, at);
       open = undefined;
     }
   }
   if (open !== undefined) {
     // The row moved on without an event (yet): it ended when the row last changed.
-    running(open, row.state === 'started' ? undefined : ms(row.updated_at));
+    running(open, runsOn(row.state) ? undefined : ms(row.updated_at));
   } else if (row.state === 'started' && row.started_at !== null) {
     // Started without an event of it: from when the row says.
     const startedAt = ms(row.started_at);

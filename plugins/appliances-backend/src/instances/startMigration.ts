@@ -1,6 +1,9 @@
 import { Knex } from 'knex';
 import { createHash, randomUUID } from 'node:crypto';
-import { OperationStore } from '../operations/OperationStore';
+import {
+  LIVE_MIGRATION_STEPS,
+  OperationStore,
+} from '../operations/OperationStore';
 import type { MigrationRequest } from '../operations/runMigrationStep';
 import { Instance } from './InstanceStore';
 
@@ -31,6 +34,7 @@ export async function startMigration(
     {
       id,
       kind: 'migrate',
+      ...(instance.state === 'started' ? { steps: LIVE_MIGRATION_STEPS } : {}),
       instanceId: instance.id,
       requestedBy: claim.actor,
       requestHash: createHash('sha256')

@@ -31,7 +31,28 @@ export const MIGRATION_STEPS = [
   'clean-up',
 ] as const;
 
-export type MigrationStepName = (typeof MIGRATION_STEPS)[number];
+/**
+ * A running instance's move (live migration): the destination pulls only the
+ * files that do not change while the guest runs, gets ready to receive the
+ * domain, and the source's hypervisor copies memory and the writable layers
+ * across while the guest runs on, pausing it only for the switch-over. Once
+ * live-move is done the instance runs on the destination: from there on the
+ * operation only goes forward.
+ */
+export const LIVE_MIGRATION_STEPS = [
+  'place',
+  'reserve-capacity',
+  'install-images',
+  'export',
+  'transfer',
+  'receive',
+  'live-move',
+  'commit',
+  'clean-up',
+] as const;
+
+export type MigrationStepName =
+  (typeof MIGRATION_STEPS)[number] | (typeof LIVE_MIGRATION_STEPS)[number];
 
 export type StepName = ProvisionStepName | MigrationStepName;
 
@@ -131,6 +152,8 @@ export class OperationStore {
       request: unknown;
       /** Provisioning unless said otherwise. */
       kind?: OperationKind;
+      /** The kind's steps unless given (a live move has its own). */
+      steps?: readonly StepName[];
     },
     now: Date,
   ) {
@@ -148,7 +171,7 @@ export class OperationStore {
       updated_at: now,
     });
     await trx('operation_steps').insert(
-      STEPS_OF[kind].map((name, position) => ({
+      (input.steps ?? STEPS_OF[kind]).map((name, position) => ({
         operation_id: input.id,
         position,
         name,

@@ -17,6 +17,13 @@ import { UndoPending } from './UndoPending';
 
 export type { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 
+/** A step after a live move failed: the operation stays running and is resumed later. */
+class GoesForward extends Error {}
+
+/** Whether a live move already put the guest on its destination (no way back). */
+const pastLiveMove = (op: Operation | undefined) =>
+  !!op?.steps.some(s => s.name === 'live-move' && s.state === 'done');
+
 /**
  * Drives operations step by step, recording each in the database so that a
  * restart resumes where it stopped; a failure undoes the done steps in
@@ -98,18 +105,35 @@ export class ProvisionRunner {
         const failure = await this.forward({ ...op, state: 'running' }, lease);
         if (!failure) return;
         lease.assertHeld();
+        if (pastLiveMove(await operations.get(id)))
+          throw new GoesForward(`${failure.step} failed: ${failure.message}`);
         await operations.setState(id, 'rolling-back', {
           failedStep: failure.step,
           error: `${failure.step} failed: ${failure.message}`,
         });
       }
       const failed = (await operations.get(id))!;
-      if (failed.kind === 'migrate')
-        await rollBackMigration(this.o, failed, lease);
-      else await rollBackProvision(this.o, failed, lease);
+      if (failed.kind === 'migrate') {
+        if (
+          (await rollBackMigration(this.o, failed, lease)) === 'roll-forward'
+        ) {
+          const failure = await this.forward(
+            (await operations.get(id))!,
+            lease,
+          );
+          if (failure)
+            throw new GoesForward(`${failure.step} failed: ${failure.message}`);
+        }
+      } else await rollBackProvision(this.o, failed, lease);
     } catch (e) {
       // Lost leases are logged when they are lost.
       if (e instanceof LeaseLost) return;
+      if (e instanceof GoesForward) {
+        this.o.logger.warn(
+          `Operation ${id}: the instance already runs on its new host, so the move is retried, not reverted: ${e.message}`,
+        );
+        return;
+      }
       if (!(e instanceof UndoPending)) throw e;
       this.o.logger.warn(`Rollback of ${id} is waiting: ${e.message}`);
     } finally {

@@ -36,18 +36,12 @@ export async function defineDomain(
     throw new StepError(
       `${host.name} offers no network to attach ${instance.hostname} to; its agent configuration needs a networks entry`,
     );
-  const nics = [{ network, mac: instance.mac }];
   try {
     await agentCall(
       'define domain',
       agent.PUT('/v1/domains/{name}', {
         params: { path: { name: domainName } },
-        body: {
-          vcpus: instance.size.cpuCores,
-          memoryMiB: instance.size.memoryMb,
-          disk: domainName,
-          nics,
-        },
+        body: domainSpecOf(instance, network),
       }),
     );
   } catch (e) {
@@ -70,4 +64,15 @@ export async function defineDomain(
     }
   }
   return { domain: domainName, network };
+}
+
+/** The agent's domain spec of an instance on one of its host's networks. */
+export function domainSpecOf(instance: Instance, network: string) {
+  const name = diskNameOf(instance.id);
+  return {
+    vcpus: instance.size.cpuCores,
+    memoryMiB: instance.size.memoryMb,
+    disk: name,
+    nics: [{ network, mac: instance.mac! }],
+  };
 }

@@ -45,3 +45,49 @@ export const withdrawExport = (agent: AgentClient, name: string, id: string) =>
       }),
     ),
   );
+
+/** Cancels the source's live migration; answers the state it ended in (gone already: undefined). */
+export async function cancelLiveMove(
+  agent: AgentClient,
+  name: string,
+  id: string,
+): Promise<string | undefined> {
+  try {
+    const { data } = await agentCall(
+      'cancel the live migration',
+      agent.DELETE('/v1/domains/{name}/migrations/{id}', {
+        params: { path: { name, id } },
+      }),
+    );
+    return data.state;
+  } catch (e) {
+    if (
+      e instanceof AgentCallError &&
+      ['NOT_FOUND', 'HTTP_404'].includes(e.code)
+    )
+      return undefined;
+    throw e;
+  }
+}
+
+/** Abandons the destination's incoming migration; true when the domain had arrived (it stays). */
+export async function abandonIncoming(
+  agent: AgentClient,
+  name: string,
+  id: string,
+): Promise<boolean> {
+  try {
+    await agentCall(
+      'stop waiting for the running domain',
+      agent.DELETE('/v1/domains/{name}/incoming/{id}', {
+        params: { path: { name, id } },
+      }),
+    );
+    return false;
+  } catch (e) {
+    if (!(e instanceof AgentCallError)) throw e;
+    if (e.code === 'DOMAIN_ARRIVED') return true;
+    if (['NOT_FOUND', 'HTTP_404'].includes(e.code)) return false;
+    throw e;
+  }
+}

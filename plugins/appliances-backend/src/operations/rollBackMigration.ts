@@ -5,6 +5,8 @@ import { Operation } from './OperationStore';
 import { ProvisionRunnerOptions } from './ProvisionRunnerOptions';
 import { UndoPending } from './UndoPending';
 import {
+  abandonIncoming,
+  cancelLiveMove,
   ignoring,
   removeDisk,
   undefineDomain,
@@ -23,7 +25,7 @@ export async function rollBackMigration(
   o: ProvisionRunnerOptions,
   op: Operation,
   lease?: { assertHeld(): void },
-) {
+): Promise<'reverted' | 'roll-forward'> {
   const { operations, instances } = o;
   const request = await operations.request<MigrationRequest>(op.id);
   const instance = (await instances.get(op.instanceId))!;
@@ -38,6 +40,25 @@ export async function rollBackMigration(
     lease?.assertHeld();
     try {
       switch (step.name) {
+        case 'live-move': {
+          const agent = await agentOf(request.sourceHostId);
+          const migrationId = step.detail?.migrationId as string | undefined;
+          if (agent && migrationId) {
+            const ended = await cancelLiveMove(agent, disk, migrationId);
+            // It finished just as the backend gave up on it: the guest runs on the destination.
+            if (ended === 'succeeded') return rollForward(o, op, 'live-move');
+          }
+          break;
+        }
+        case 'receive': {
+          const agent = await agentOf(destination);
+          const incomingId = step.detail?.incomingId as string | undefined;
+          if (agent && incomingId) {
+            const arrived = await abandonIncoming(agent, disk, incomingId);
+            if (arrived) return rollForward(o, op, 'live-move');
+          }
+          break;
+        }
         case 'define': {
           const agent = await agentOf(destination);
           if (agent) await undefineDomain(agent, disk, 'destination');
@@ -114,4 +135,26 @@ export async function rollBackMigration(
     },
   });
   await event.fail({ error: new Error(error) });
+  return 'reverted';
+}
+
+/**
+ * A live move that reached the destination after all cannot be undone: its
+ * step is recorded done and the operation goes forward (commit, clean-up).
+ */
+async function rollForward(
+  o: ProvisionRunnerOptions,
+  op: Operation,
+  step: 'live-move',
+): Promise<'roll-forward'> {
+  await o.operations.updateStep(op.id, step, {
+    state: 'done',
+    progress: 1,
+    error: null,
+  });
+  await o.operations.setState(op.id, 'running');
+  o.logger.info(
+    `Operation ${op.id}: the running instance reached the destination; the move goes on instead of reverting`,
+  );
+  return 'roll-forward';
 }

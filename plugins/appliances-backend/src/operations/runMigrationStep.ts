@@ -4,7 +4,9 @@ import { Knex } from 'knex';
 import { Host } from '../hosts/HostStore';
 import { Instance } from '../instances/InstanceStore';
 import { recordMove } from '../instances/recordMove';
-import { AgentCallError, agentCall } from './agentCall';
+import { agentCall } from './agentCall';
+import { averageSpeed, followAgentJob } from './followAgentJob';
+import { moveLive, receiveDomain } from './liveMoveSteps';
 import { removeDisk, undefineDomain, withdrawExport } from './migrationCalls';
 import { defineDomain } from './defineDomain';
 import { diskNameOf } from './diskNameOf';
@@ -32,8 +34,6 @@ const detailOf = (op: Operation, name: MigrationStepName) =>
 /** The destination the operation reserved, once it has. */
 export const destinationOf = (op: Operation): string | undefined =>
   detailOf(op, 'reserve-capacity').hostId as string | undefined;
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 async function usable(
   o: ProvisionRunnerOptions,
@@ -134,6 +134,8 @@ export async function runMigrationStep(
             },
             // The longest an export may stay open: a big disk takes a while.
             ttlSeconds: 3600,
+            // A running guest's writable layers travel with its memory (live-move).
+            ...(request.fromState === 'started' ? { live: true } : {}),
           },
         }),
       );
@@ -180,12 +182,43 @@ export async function runMigrationStep(
       await done({ domain, network, hostName: host.name });
       return 'done';
     }
+    case 'receive': {
+      const source = await assertHostUsable(o, request.sourceHostId);
+      const { host, agent } = await usable(o, destinationOf(op)!);
+      await done(
+        await receiveDomain(host, agent, instance, {
+          hostId: source.id,
+          certificateFingerprint256: fingerprintOf(source),
+        }),
+      );
+      return 'done';
+    }
+    case 'live-move': {
+      const { host: source, agent } = await usable(o, request.sourceHostId);
+      const destination = await assertHostUsable(o, destinationOf(op)!);
+      await moveLive(o, pollMs, op, {
+        source,
+        agent,
+        destination: {
+          agentUrl: destination.agentUrl!,
+          hostId: destination.id,
+          hostName: destination.name,
+          certificateFingerprint256: fingerprintOf(destination),
+        },
+        domain: disk,
+        incomingId: detailOf(op, 'receive').incomingId as string,
+        migrationId: detailOf(op, 'live-move').migrationId as
+          string | undefined,
+      });
+      return 'done';
+    }
     case 'commit': {
       const destination = destinationOf(op)!;
-      const { domain, network } = detailOf(op, 'define') as {
-        domain: string;
-        network: string;
-      };
+      // Where the domain now is: defined there (a stopped move) or received live.
+      const { domain, network, hostName } = detailOf(
+        op,
+        request.fromState === 'started' ? 'receive' : 'define',
+      ) as { domain: string; network: string; hostName: string };
       await o.db.transaction(async trx => {
         const version = await recordMove(trx, instance.id, {
           operationId: op.id,
@@ -209,7 +242,7 @@ export async function runMigrationStep(
             toState: request.fromState,
             version,
             outcome: 'succeeded',
-            message: `Moved to ${detailOf(op, 'define').hostName}`,
+            message: `Moved to ${hostName}`,
           },
           trx,
         );
@@ -243,9 +276,9 @@ export async function runMigrationStep(
 
 /**
  * Follows the destination's import until it is done, recording its progress
- * on the transfer step. The import's heartbeat must move within the
- * heartbeat timeout: one that stops (or an agent that stops answering) fails
- * the step and the move is reverted.
+ * on the transfer step (followAgentJob: a heartbeat that stops fails it and
+ * the move is reverted). The finished step keeps the import's average
+ * speed: a transfer quicker than one poll never showed one.
  */
 async function followTransfer(
   o: ProvisionRunnerOptions,
@@ -256,72 +289,32 @@ async function followTransfer(
   importId: string,
   sourceName: string,
 ) {
-  const timeoutMs = o.migrationHeartbeatTimeoutMs ?? 30_000;
-  let lastBeat: string | undefined;
-  let lastBeatSeen = Date.now();
-  for (;;) {
-    let transfer;
-    try {
-      transfer = (
+  const detail = { importId, from: sourceName, to: host.name };
+  const data = await followAgentJob(o, pollMs, op, 'transfer', {
+    read: async () =>
+      (
         await agentCall(
           'transfer progress',
           agent.GET('/v1/imports/{id}', {
             params: { path: { id: importId } },
           }),
         )
-      ).data;
-    } catch (e) {
-      if (!(e instanceof AgentCallError && e.code === 'UNREACHABLE')) throw e;
-    }
-    if (transfer) {
-      if (transfer.state === 'done') break;
-      if (transfer.state !== 'transferring')
-        throw new StepError(
-          `Pulling the disk from ${sourceName} ${transfer.state}: ${transfer.error?.message ?? 'no reason given'}`,
-        );
-      if (transfer.heartbeatAt !== lastBeat) {
-        lastBeat = transfer.heartbeatAt;
-        lastBeatSeen = Date.now();
-      }
-      await o.operations.updateStep(op.id, 'transfer', {
-        progress: transfer.progress ?? 0,
-        detail: {
-          importId,
-          from: sourceName,
-          to: host.name,
-          bytesDone: transfer.bytesDone,
-          bytesTotal: transfer.bytesTotal,
-          speedBytesPerSecond: transfer.speedBytesPerSecond,
-          heartbeatAt: transfer.heartbeatAt,
-        },
-      });
-    }
-    if (Date.now() - lastBeatSeen > timeoutMs)
-      throw new StepError(
-        `${host.name} sent no heartbeat for ${+(timeoutMs / 1000).toFixed(1)} s while pulling the disk from ${sourceName}`,
-      );
-    await sleep(pollMs);
-  }
-  const { data } = await agentCall(
-    'read transfer',
-    agent.GET('/v1/imports/{id}', { params: { path: { id: importId } } }),
-  );
-  // The finished step keeps the import's average speed: a transfer quicker than one poll never showed one.
-  const tookMs = data.finishedAt
-    ? Date.parse(data.finishedAt) - Date.parse(data.startedAt)
-    : 0;
+      ).data,
+    running: 'transferring',
+    succeeded: 'done',
+    doing: `pulling the disk from ${sourceName}`,
+    hostName: host.name,
+    detail,
+  });
+  const speed = averageSpeed(data);
   await o.operations.updateStep(op.id, 'transfer', {
     state: 'done',
     progress: 1,
     detail: {
-      importId,
-      from: sourceName,
-      to: host.name,
+      ...detail,
       bytesDone: data.bytesDone,
       bytesTotal: data.bytesTotal,
-      ...(tookMs > 0
-        ? { speedBytesPerSecond: Math.round((data.bytesDone * 1000) / tookMs) }
-        : {}),
+      ...(speed !== undefined ? { speedBytesPerSecond: speed } : {}),
     },
   });
 }

@@ -1826,6 +1826,8 @@ export const spec = {
               "publish",
               "export",
               "transfer",
+              "receive",
+              "live-move",
               "commit",
               "clean-up"
             ]
@@ -3440,7 +3442,7 @@ export const spec = {
     "/instances/{id}/actions": {
       "post": {
         "operationId": "actOnInstance",
-        "description": "Runs an action (start, stop, suspend, resume, delete, retry, migrate) through the host's agent. migrate moves a stopped or stored instance to another host of the same provider: it answers at once with the instance migrating and the operationId to follow; the operation commits the move or reverts everything. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found.\n",
+        "description": "Runs an action (start, stop, suspend, resume, delete, retry, migrate) through the host's agent. migrate moves an instance to another host of the same provider: a stopped or stored one with its disk, a running one live (it keeps running while its memory and disk are copied, paused only for the switch-over, and keeps its address); a suspended one cannot move. It answers at once with the instance migrating and the operationId to follow; the operation commits the move or reverts everything. The version the caller saw goes in expectedVersion or If-Match; a stale version, an action the state forbids, another action in flight or an agent refusal answer 409 with the current state, version and allowed actions. Someone else's instance is not found.\n",
         "parameters": [
           {
             "name": "id",

@@ -96,17 +96,34 @@ describe.each(databases.eachSupportedId())(
       ).toBe(0);
     });
 
-    it('refuses to move a running instance (its memory is on its host) and an unknown destination field', async () => {
+    it('refuses to move a suspended instance (its memory is in its host hypervisor) and an unknown destination field', async () => {
       const { seed, migrate } = await start();
-      await seed('web-2', 'started');
-      const running = await migrate('web-2', {});
-      expect(running.status).toBe(409);
-      expect(running.body).toMatchObject({ reason: 'forbidden-action' });
-      expect(running.body.error.message).toBe(
-        'Cannot migrate an instance that is started; allowed: stop, suspend',
+      await seed('web-2', 'suspended');
+      const suspended = await migrate('web-2', {});
+      expect(suspended.status).toBe(409);
+      expect(suspended.body).toMatchObject({ reason: 'forbidden-action' });
+      expect(suspended.body.error.message).toBe(
+        'Cannot migrate an instance that is suspended; allowed: resume, stop',
       );
       const tooLong = await migrate('web-2', { hostId: 'x'.repeat(37) });
       expect(tooLong.status).toBe(400);
+    });
+
+    it('takes a running instance through the same checks: with nowhere to go it is refused before anything changes', async () => {
+      const { seed, migrate, knex } = await start();
+      await seed('web-3', 'started');
+      const running = await migrate('web-3', {});
+      expect(running.status).toBe(409);
+      expect(running.body).toMatchObject({
+        reason: 'no-destination',
+        currentState: 'started',
+      });
+      expect(running.body.error.message).toBe(
+        'Cannot move web-3: user:default/pat has no other host to move to from pats',
+      );
+      expect(
+        await knex('instances').where({ id: 'web-3' }).first('state'),
+      ).toEqual({ state: 'started' });
     });
   },
 );

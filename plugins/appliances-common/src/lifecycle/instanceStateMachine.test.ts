@@ -34,10 +34,10 @@ describe('instance state machine', () => {
     }
   });
 
-  it('moves only instances whose whole state is on disk', () => {
+  it('moves stopped, stored and running instances, never a suspended one', () => {
     expect(allowedActions('stopped')).toEqual(['start', 'delete', 'migrate']);
     expect(allowedActions('stored')).toContain('migrate');
-    expect(allowedActions('started')).not.toContain('migrate');
+    expect(allowedActions('started')).toContain('migrate');
     expect(allowedActions('suspended')).not.toContain('migrate');
   });
 

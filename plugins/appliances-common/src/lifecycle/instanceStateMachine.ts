@@ -39,7 +39,8 @@ export const INSTANCE_TRANSITIONS: Readonly<
   registered: { delete: 'deleted' },
   provisioning: {},
   stored: { start: 'started', delete: 'deleting', migrate: 'migrating' },
-  started: { stop: 'stopped', suspend: 'suspended' },
+  // A running instance moves live: it keeps running while its memory and disk are copied.
+  started: { stop: 'stopped', suspend: 'suspended', migrate: 'migrating' },
   stopped: { start: 'started', delete: 'deleting', migrate: 'migrating' },
   // A suspended guest's memory lives in its host's hypervisor: stop it to move it.
   suspended: { resume: 'started', stop: 'stopped' },

@@ -179,11 +179,11 @@ describe('appliances:instance:migrate', () => {
     expect(ctx.output).not.toHaveBeenCalledWith('hostName', expect.anything());
   });
 
-  it('refuses an instance that is not stopped or stored before calling the backend', async () => {
-    const { action, calls } = backend(['succeeded'], { state: 'started' });
+  it('refuses a suspended instance before calling the backend', async () => {
+    const { action, calls } = backend(['succeeded'], { state: 'suspended' });
     const ctx = createMockActionContext({ input: { instance: ID } });
     await expect(action.handler(ctx as any)).rejects.toThrow(
-      'Cannot move web-1: it is started, and only stopped or stored instances move; allowed now: stop, suspend.',
+      'Cannot move web-1: it is suspended, and only running, stopped or stored instances move; allowed now: resume, stop.',
     );
     expect(calls.filter(c => c.method === 'POST')).toHaveLength(0);
   });

@@ -37,8 +37,8 @@ function describeStep(step: Operation['steps'][number]): string {
 }
 
 /**
- * `appliances:instance:migrate`: moves a stopped or stored instance to
- * another host of its provider (the one given, or Tempest's choice), as the
+ * `appliances:instance:migrate`: moves an instance to another host of its
+ * provider (a running one live, a stopped or stored one with its disk) (the one given, or Tempest's choice), as the
  * user who started the task, at the version it reads (or the one given);
  * waits for the move and outputs the new host. The request is made once per
  * instance and version (a checkpoint), so a retried task never moves twice.
@@ -49,7 +49,7 @@ export function createMigrateInstanceAction(
   return createTemplateAction({
     id: 'appliances:instance:migrate',
     description:
-      'Moves a stopped or stored appliance instance to another host of the same provider and waits until it is there',
+      'Moves an appliance instance to another host of the same provider and waits until it is there: a running one live (it keeps running), a stopped or stored one with its disk',
     examples,
     supportsDryRun: true,
     schema: {
@@ -99,7 +99,7 @@ export function createMigrateInstanceAction(
         : [];
       if (!allowed.includes('migrate')) {
         throw new ActionError(
-          `Cannot move ${instance.hostname}: it is ${instance.state}, and only stopped or stored instances move; allowed now: ${allowed.join(', ') || 'nothing'}`,
+          `Cannot move ${instance.hostname}: it is ${instance.state}, and only running, stopped or stored instances move; allowed now: ${allowed.join(', ') || 'nothing'}`,
         );
       }
       const asked = ctx.input.host?.trim()

@@ -28,7 +28,7 @@ import {
 import { refusalMessage } from './refusalMessage';
 
 /**
- * Asks where to move a stopped or stored instance: the other hosts of its
+ * Asks where to move an instance (a running one moves live): the other hosts of its
  * provider with whether each has room, Tempest's choice picked, and the
  * price it keeps. On confirm sends migrate with the version shown and the
  * host picked, and closes with the backend's answer (nothing when
@@ -126,10 +126,11 @@ export function MigrateDialog(props: {
       <DialogContent>
         <DialogContentText>
           {instance.hostname} is {instance.state} on{' '}
-          {instance.hostName ?? 'its host'}. Tempest copies its disk to the host
-          you pick, another host of the same provider, and moves it there; it
-          stays {instance.state}. If a step fails, the move is reverted and it
-          stays where it is.
+          {instance.hostName ?? 'its host'}.{' '}
+          {instance.state === 'started'
+            ? 'Tempest moves it while it runs to the host you pick, another host of the same provider: its memory and disk are copied across, then it pauses for a moment and carries on there with the same address.'
+            : `Tempest copies its disk to the host you pick, another host of the same provider, and moves it there; it stays ${instance.state}.`}{' '}
+          If a step fails, the move is reverted and it stays where it is.
         </DialogContentText>
         {body}
         {refusal && (

@@ -100,14 +100,14 @@ describe('MigrationTargetPicker', () => {
     expect(screen.getByRole('radio', { name: /sim-host-3/ })).toBeChecked();
   });
 
-  it('says an instance that runs must be stopped first, and reads no targets', async () => {
+  it('says a suspended instance must be resumed or stopped first, and reads no targets', async () => {
     const { fetchApi } = await renderPage(
       <MigrationTargetPicker {...propsFor(undefined, jest.fn())} />,
-      async () => json({ items: [instance('started', ['stop', 'suspend'])] }),
+      async () => json({ items: [instance('suspended', ['resume', 'stop'])] }),
     );
     expect(
       await screen.findByText(
-        /web-1 is started: only stopped or stored instances move/,
+        /web-1 is suspended: only running, stopped or stored instances move. Resume or stop it first/,
       ),
     ).toBeInTheDocument();
     expect(fetchApi.fetch).toHaveBeenCalledTimes(1);

@@ -94,8 +94,8 @@ export function MigrationTargetPicker(
   else if (!instance.allowedActions?.includes('migrate'))
     body = (
       <Alert severity="warning">
-        {instance.hostname} is {instance.state}: only stopped or stored
-        instances move. Stop it first, then run this template again.
+        {instance.hostname} is {instance.state}: only running, stopped or stored
+        instances move. Resume or stop it first, then run this template again.
       </Alert>
     );
   else if (!targets)

@@ -85,6 +85,43 @@ function TransferDetail(props: { step: OperationStep; detail: Detail }) {
   );
 }
 
+/** The running guest's move: memory and writable disk layers sent while it runs, then its pause. */
+function LiveMoveDetail(props: { step: OperationStep; detail: Detail }) {
+  const { step, detail } = props;
+  const from = detail.from ?? 'the old host';
+  const to = detail.to ?? 'the new host';
+  const total = detail.bytesTotal as number | null | undefined;
+  const done = detail.bytesDone as number | undefined;
+  if (step.state === 'done') {
+    const sent =
+      done !== undefined
+        ? `${formatBytes(done)} of memory and disk sent from ${from} to ${to} while it ran`
+        : `moved from ${from} to ${to} while it ran`;
+    const pause =
+      typeof detail.downtimeMs === 'number'
+        ? `; paused for ${detail.downtimeMs.toLocaleString('en')} ms`
+        : '';
+    return <>{`${sent}${pause}`}</>;
+  }
+  if (step.state !== 'running') return <></>;
+  if (done === undefined)
+    return <>{`${from} is starting to send the running instance to ${to}`}</>;
+  return (
+    <>
+      <Typography variant="body2">
+        {`${from} sending memory and disk to ${to}: ${bytesLine(done, total ?? undefined, detail.speedBytesPerSecond)}`}
+      </Typography>
+      {total ? (
+        <LinearProgress
+          variant="determinate"
+          value={Math.min(100, Math.round((done / total) * 100))}
+          aria-label="live move"
+        />
+      ) : null}
+    </>
+  );
+}
+
 function volumeLine(v: Detail) {
   return `${v.role} disk ${v.name} ${formatSize(v.sizeMiB)}`;
 }
@@ -158,6 +195,16 @@ export function StepDetail(props: { step: OperationStep; move?: MoveEnds }) {
       );
     case 'transfer':
       return <TransferDetail step={step} detail={detail} />;
+    case 'receive':
+      return (
+        <>
+          {step.state === 'done'
+            ? `${detail.hostName ?? move?.to ?? 'the new host'} is ready, on network ${detail.network}`
+            : ''}
+        </>
+      );
+    case 'live-move':
+      return <LiveMoveDetail step={step} detail={detail} />;
     case 'commit':
       return (
         <>
@@ -194,7 +241,10 @@ export function stepProgressCaption(step: OperationStep): string {
   let speed: string | undefined;
   if (step.state === 'running' && step.name === 'install-images')
     speed = formatSpeed(detail?.current?.speedBytesPerSecond);
-  if (step.state === 'running' && step.name === 'transfer')
+  if (
+    step.state === 'running' &&
+    (step.name === 'transfer' || step.name === 'live-move')
+  )
     speed = formatSpeed(detail?.speedBytesPerSecond);
   return speed ? `${percent} · ${speed}` : percent;
 }

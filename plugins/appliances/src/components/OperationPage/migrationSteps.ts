@@ -49,6 +49,10 @@ export function migrationStepLabel(
       return `Pull the disk from ${from}`;
     case 'define':
       return `Define the instance on ${to}`;
+    case 'receive':
+      return `Get ${to} ready to receive the running instance`;
+    case 'live-move':
+      return `Move the running instance to ${to}`;
     case 'commit':
       return 'Commit the move';
     case 'clean-up':
