@@ -8,11 +8,11 @@ import {
   Hypervisor,
   DomainState,
   ResolvedDomainSpec,
-  ResolvedNic,
 } from '../hypervisor/Hypervisor';
 import { shutdownGracefully } from '../hypervisor/shutdownGracefully';
 import { ImageStore } from '../images/ImageStore';
 import { checkDomainSize } from './checkDomainSize';
+import { resolveDomainSpec, resolveNic } from './resolveDomainSpec';
 import { DomainRecord, DomainRecords } from './DomainRecords';
 import { validateName } from '../validation/names';
 import { unlessMissing } from '../storage/unlessMissing';
@@ -110,7 +110,7 @@ export class DomainService {
     let held = new Map<string, string[]>();
     if (ACTIVE.includes(state)) {
       try {
-        const resolved = nics.map(n => this.resolveNic(n));
+        const resolved = nics.map(n => resolveNic(this.networks, n));
         held = new Map(
           (await this.hypervisor.interfaceAddresses(record.name, resolved)).map(
             a => [a.mac, a.addresses],
@@ -183,110 +183,20 @@ export class DomainService {
   }
 
   /** How a domain spec resolves on this host: its disks' paths, console log, boot images and NICs. */
-  async resolve(
+  resolve(
     name: string,
     spec: DefineDomainRequest,
   ): Promise<ResolvedDomainSpec> {
-    const disk = await this.disks.require(spec.disk);
-    const nics = await this.resolveNics(name, spec.nics ?? []);
-
-    const resolved: ResolvedDomainSpec = {
+    return resolveDomainSpec(
+      {
+        disks: this.disks,
+        images: this.images,
+        networks: this.networks,
+        records: this.records,
+      },
       name,
-      vcpus: spec.vcpus,
-      memoryMiB: spec.memoryMiB,
-      disks: [{ path: disk.path, format: 'qcow2', target: 'vda' }],
-      consoleLogPath: path.join(this.records.dir(name), 'console.log'),
-      nics,
-    };
-    if (disk.seedPath)
-      resolved.disks.push({
-        path: disk.seedPath,
-        format: 'raw',
-        target: 'vdb',
-        readOnly: true,
-      });
-    // Volumes follow, vdc onwards; the guest finds each by its serial.
-    for (const volume of disk.volumes ?? [])
-      resolved.disks.push({
-        path: volume.path,
-        format: 'qcow2',
-        target: `vd${String.fromCharCode(97 + resolved.disks.length)}`,
-        serial: volume.serial,
-      });
-    if (spec.kernel) {
-      if (
-        spec.kernel.cmdline !== undefined &&
-        (spec.kernel.cmdline.length > 1024 ||
-          /[\0\n\r]/.test(spec.kernel.cmdline))
-      ) {
-        throw new AgentError(
-          'INVALID_REQUEST',
-          'kernel.cmdline must be one line of at most 1024 characters',
-        );
-      }
-      resolved.kernel = {
-        path: (await this.images.resolve('boot', spec.kernel.kernel)).path,
-        initrdPath: spec.kernel.initrd
-          ? (await this.images.resolve('boot', spec.kernel.initrd)).path
-          : undefined,
-        cmdline: spec.kernel.cmdline,
-      };
-    }
-    return resolved;
-  }
-
-  private resolveNic(nic: { network: string; mac: string }): ResolvedNic {
-    const network = this.networks.find(n => n.name === nic.network);
-    if (!network)
-      throw new AgentError(
-        'UNKNOWN_NETWORK',
-        `This host offers no network ${nic.network}; it offers ${this.networks.map(n => n.name).join(', ') || 'none'}`,
-      );
-    return {
-      network: network.libvirtNetwork ?? network.name,
-      mac: nic.mac,
-      addressSource: network.mode === 'nat' ? 'lease' : 'arp',
-    };
-  }
-
-  /** NICs on networks this host offers, with MACs no other domain here holds. */
-  private async resolveNics(
-    name: string,
-    nics: Array<{ network: string; mac: string }>,
-  ): Promise<ResolvedNic[]> {
-    const seen = new Set<string>();
-    for (const nic of nics) {
-      validateName(nic.network, 'network name');
-      if (
-        typeof nic.mac !== 'string' ||
-        !/^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/.test(nic.mac)
-      )
-        throw new AgentError(
-          'INVALID_REQUEST',
-          `Invalid MAC address ${JSON.stringify(nic.mac)}: use a unicast address in lower case, e.g. 02:7e:00:12:34:56`,
-        );
-      if (seen.has(nic.mac))
-        throw new AgentError(
-          'INVALID_REQUEST',
-          `MAC address ${nic.mac} is given to two NICs`,
-        );
-      seen.add(nic.mac);
-    }
-    const resolved = nics.map(n => this.resolveNic(n));
-    if (seen.size) {
-      for (const other of await this.records.names()) {
-        if (other === name) continue;
-        const mac = (await this.records.read(other))?.spec.nics?.find(n =>
-          seen.has(n.mac),
-        )?.mac;
-        if (mac)
-          throw new AgentError(
-            'MAC_IN_USE',
-            `MAC address ${mac} belongs to domain ${other} on this host`,
-          );
-      }
-    }
-    return resolved;
+      spec,
+    );
   }
 
   /** State and uptime only: STORM's get_virt_uptime. */

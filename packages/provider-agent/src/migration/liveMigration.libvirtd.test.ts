@@ -79,8 +79,14 @@ describeWithTools(
         body: { name: 'vm', appliance: 'mail', seed: { hostname: 'vm' } },
       });
       expect(disk.response.status).toBe(201);
-      // Guest data in the instance layer, written before it starts (no OS to write it).
+      const volume = await a.t.client.PUT('/v1/disks/{name}/volumes/{volume}', {
+        params: { path: { name: 'vm', volume: 'data' } },
+        body: { role: 'data', sizeMiB: 16 },
+      });
+      expect(volume.response.status).toBe(201);
+      // Guest data in the instance layer and the volume, written before it starts (no OS to write it).
       await qemuIo(`write -P 0x5a 0 ${MARKER_MIB}M`, disk.data!.path);
+      await qemuIo('write -P 0xcd 1M 1M', volume.data!.path);
       const spec = { vcpus: 1, memoryMiB: 64, disk: 'vm' };
       await a.t.client.PUT('/v1/domains/{name}', {
         params: { path: { name: 'vm' } },
@@ -123,11 +129,11 @@ describeWithTools(
       const seconds = (Date.now() - t0) / 1000;
       expect(ended.error).toBeUndefined();
       expect(ended.state).toBe('succeeded');
-      expect(ended.bytesDone).toBeGreaterThan(MARKER_MIB * 1024 ** 2);
+      expect(ended.bytesDone).toBeGreaterThan((MARKER_MIB + 1) * 1024 ** 2);
       expect(ended.downtimeMs).toBeGreaterThan(0);
       // eslint-disable-next-line no-console
       console.log(
-        `live migration of a 64 MiB TCG guest with ${MARKER_MIB} MiB in its instance layer: ${seconds.toFixed(1)} s, ` +
+        `live migration of a 64 MiB TCG guest with ${MARKER_MIB} MiB in its instance layer and 1 MiB in a volume: ${seconds.toFixed(1)} s, ` +
           `${(ended.bytesDone / 1024 ** 2).toFixed(1)} MiB moved, downtime ${ended.downtimeMs} ms`,
       );
 
@@ -171,6 +177,7 @@ describeWithTools(
         params: { path: { name: 'vm' } },
       });
       await qemuIo(`read -P 0x5a 0 ${MARKER_MIB}M`, onB.path);
+      await qemuIo('read -P 0xcd 1M 1M', onB.volumes![0].path);
       // A keeps the disk until the backend removes it.
       expect(
         (
