@@ -19,6 +19,8 @@ const DEFAULT_TTL_SECONDS = 900;
 const FINGERPRINT = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/;
 const HOST_ID = /^[A-Za-z0-9:._-]{1,64}$/;
 const KEEP_FINISHED = 50;
+/** How long streams still open when the domain arrived may stay open. */
+const ARRIVED_STREAMS_MS = 30_000;
 /** The socket in the migration folder each stream reaches (the hypervisor's own listeners). */
 export const CHANNEL_SOCKETS = { memory: 'mem.sock', disks: 'nbd.sock' };
 
@@ -252,6 +254,10 @@ export class IncomingMigrations {
       );
     }
     this.finish(entry);
+    // The source's virsh still ends its calls here; a stream it keeps open past that is cut.
+    setTimeout(() => {
+      for (const stream of entry.streams) stream.destroy();
+    }, ARRIVED_STREAMS_MS).unref();
     logger.info(
       { incoming: entry.view.id, domain: entry.view.domain },
       'domain arrived (live migration)',
