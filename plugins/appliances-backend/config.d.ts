@@ -190,9 +190,9 @@ export interface Config {
         /**
          * Move running instances too (live migration), so that a host whose instances all fit
          * on the other powered-on hosts of its provider can be emptied and switched off. Each
-         * move copies the guest's memory while it runs and pauses it briefly at the switch-over.
-         * Today the migrate action refuses running instances, so such drains are recorded as
-         * failed until it accepts them. Needs drainStopped. Default false.
+         * move is a live migrate: the guest's memory and writable layers are copied while it
+         * runs, then it pauses briefly at the switch-over (its network stays the same). Off by
+         * default: it touches tenants' running guests. Needs drainStopped. Default false.
          */
         moveRunning?: boolean;
         /** A running instance started or moved this recently is not moved (and a host whose drain failed this recently is not drained again). Default 900. */
