@@ -195,7 +195,7 @@ export interface Config {
          * default: it touches tenants' running guests. Needs drainStopped. Default false.
          */
         moveRunning?: boolean;
-        /** A running instance started or moved this recently is not moved (and a host whose drain failed this recently is not drained again). Default 900. */
+        /** A running instance started or moved this recently is not moved, and a host whose drain, or one of its moves, failed this recently is not drained again. Default 900. */
         moveHoldSeconds?: number;
         /** Moves in flight at once, at most, counting those already running; a host needing more is not emptied. Default 16. */
         maxMovesInFlight?: number;

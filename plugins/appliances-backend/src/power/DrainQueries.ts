@@ -34,4 +34,23 @@ export class DrainQueries {
       updatedAt: i.updatedAt,
     }));
   }
+
+  /**
+   * The source hosts of the power loop's moves that failed (and were
+   * reverted) since then, each with its latest failure: a move can fail
+   * after the drain started it (a destination without the instance's network).
+   */
+  async failedMoves(since: Date): Promise<Map<string, string>> {
+    const rows = await this.db('operations')
+      .where({ kind: 'migrate', requested_by: 'power-loop', state: 'failed' })
+      .andWhere('finished_at', '>=', since)
+      .orderBy('finished_at')
+      .select('request', 'finished_at');
+    return new Map(
+      rows.map(row => [
+        JSON.parse(row.request).sourceHostId as string,
+        new Date(row.finished_at).toISOString(),
+      ]),
+    );
+  }
 }

@@ -161,7 +161,11 @@ export function planConsolidation(
 
 /** Moving instances off hosts so that they can go off (planDrains). */
 export type DrainDeps = {
-  instances: { listHosted(): Promise<HostedInstance[]> };
+  instances: {
+    listHosted(): Promise<HostedInstance[]>;
+    /** Source hosts of the loop's moves that failed since then, and when. */
+    failedMoves(since: Date): Promise<Map<string, string>>;
+  };
   limits: DrainLimits;
   /** Starts a migration (it runs on as an operation). */
   migrate(move: DrainMove): Promise<void>;
@@ -272,6 +276,10 @@ export class PowerConsolidator {
     failedAt: Map<string, string>,
     now: Date,
   ) {
+    // A move that failed after its drain started counts as a failed drain.
+    const since = new Date(now.getTime() - deps.limits.instanceHoldMs);
+    for (const [hostId, at] of await deps.instances.failedMoves(since))
+      if (at > (failedAt.get(hostId) ?? '')) failedAt.set(hostId, at);
     const plans = planDrains(
       hosts,
       await deps.instances.listHosted(),

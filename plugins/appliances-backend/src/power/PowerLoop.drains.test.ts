@@ -80,6 +80,70 @@ describe.each(databases.eachSupportedId())(
       });
     });
 
+    it("waits the hold before draining a host again after one of the loop's moves from it failed", async () => {
+      const moves: DrainMove[] = [];
+      const drains: DrainDeps = {
+        instances: undefined as any,
+        limits: { ...STOPPED_ONLY, instanceHoldMs: 15 * MINUTE },
+        migrate: async move => {
+          moves.push(move);
+        },
+      };
+      const { db, hosts, loop, at, addHost } = await setup({ drains });
+      drains.instances = new DrainQueries(db);
+      const busy = await addHost('busy');
+      const parked = await addHost('parked');
+      await addHost('spare-1');
+      await addHost('spare-2');
+      const size = { cpuCores: 2, memoryMb: 2048, storageMb: 1000 };
+      for (const [hostname, hostId, state] of [
+        ['web', busy.id, 'started'],
+        ['old-db', parked.id, 'stopped'],
+      ]) {
+        await hosts.reserve(hostId, size);
+        await db('instances').insert({
+          id: randomUUID(),
+          hostname,
+          owner: 'user:default/buyer',
+          appliance_id: 'a',
+          host_id: hostId,
+          cpu_cores: size.cpuCores,
+          memory_mb: size.memoryMb,
+          storage_mb: size.storageMb,
+          state,
+          version: 4,
+          created_at: at(-60),
+          updated_at: at(-60),
+        });
+      }
+      // The loop's move of old-db failed at minute 0 (after its drain had started it).
+      await db('operations').insert({
+        id: randomUUID(),
+        kind: 'migrate',
+        instance_id: randomUUID(),
+        requested_by: 'power-loop',
+        request_hash: 'h',
+        request: JSON.stringify({
+          fromState: 'stopped',
+          sourceHostId: parked.id,
+          claimedVersion: 5,
+        }),
+        state: 'failed',
+        created_at: at(-1),
+        updated_at: at(0),
+        finished_at: at(0),
+      });
+
+      // (The spares, empty from minute 10, stay on: the grace is 10 minutes.)
+      await loop.tick(at(10));
+      await loop.tick(at(14));
+      expect(moves).toEqual([]);
+      await loop.tick(at(16));
+      expect(moves).toEqual([
+        expect.objectContaining({ hostname: 'old-db', toHostId: busy.id }),
+      ]);
+    });
+
     it('with moveRunning, moves a settled running instance off a host, which then goes off without the grace', async () => {
       const moves: DrainMove[] = [];
       const drains: DrainDeps = {
