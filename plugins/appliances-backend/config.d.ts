@@ -191,8 +191,9 @@ export interface Config {
          * Move running instances too (live migration), so that a host whose instances all fit
          * on the other powered-on hosts of its provider can be emptied and switched off. Each
          * move is a live migrate: the guest's memory and writable layers are copied while it
-         * runs, then it pauses briefly at the switch-over (its network stays the same). Off by
-         * default: it touches tenants' running guests. Needs drainStopped. Default false.
+         * runs, then it pauses briefly at the switch-over (its network stays the same). Each move
+         * touches a tenant's running guest: set false to move only stopped ones. Needs
+         * drainStopped. Default true (false when drainStopped is false).
          */
         moveRunning?: boolean;
         /** A running instance started or moved this recently is not moved, and a host whose drain, or one of its moves, failed this recently is not drained again. Default 900. */

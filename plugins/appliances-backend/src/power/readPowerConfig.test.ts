@@ -7,7 +7,7 @@ const read = (consolidation: object) =>
   );
 
 describe('readPowerConfig', () => {
-  it('defaults to consolidation with drains of stopped instances, a minimum on-time of an hour, and no live moves', () => {
+  it('defaults to consolidation with drains that move stopped and running instances, and a minimum on-time of an hour', () => {
     const config = readPowerConfig(new ConfigReader({}));
     expect(config.consolidation).toEqual({
       graceMs: 900_000,
@@ -16,7 +16,7 @@ describe('readPowerConfig', () => {
       minOnMs: 3_600_000,
     });
     expect(config.drains).toEqual({
-      moveRunning: false,
+      moveRunning: true,
       instanceHoldMs: 900_000,
       maxMovesInFlight: 16,
     });
@@ -30,6 +30,9 @@ describe('readPowerConfig', () => {
       moveRunning: true,
       instanceHoldMs: 1_800_000,
       maxMovesInFlight: 4,
+    });
+    expect(read({ moveRunning: false }).drains).toMatchObject({
+      moveRunning: false,
     });
     expect(read({ drainStopped: false }).drains).toBeUndefined();
     expect(read({ enabled: false }).drains).toBeUndefined();

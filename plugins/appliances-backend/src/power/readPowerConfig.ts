@@ -68,7 +68,8 @@ export function readPowerConfig(root: Config): PowerConfig {
         'Invalid config at appliances.power.consolidation: the lower band must not exceed the reserve, or hosts would flap',
       );
     const drainStopped = cc.getOptionalBoolean('drainStopped') ?? true;
-    const moveRunning = cc.getOptionalBoolean('moveRunning') ?? false;
+    // Running instances move live too unless drains are off altogether.
+    const moveRunning = cc.getOptionalBoolean('moveRunning') ?? drainStopped;
     if (moveRunning && !drainStopped)
       throw new Error(
         'Invalid config at appliances.power.consolidation: moveRunning empties hosts of stopped instances too, so it needs drainStopped (remove drainStopped: false, or moveRunning)',
