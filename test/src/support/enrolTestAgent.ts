@@ -35,6 +35,8 @@ export async function enrolTestAgent(options: {
   memoryMb: number;
   hypervisorUri: string;
   networks?: AgentConfigInput['networks'];
+  /** Where live moves' sockets go (a libvirtd in its own mount namespace sees them elsewhere). */
+  migration?: AgentConfigInput['migration'];
   onlineWithinMs: number;
 }): Promise<{ agent: RunningAgent; hostId: string }> {
   const { call, work, name } = options;
@@ -88,6 +90,7 @@ export async function enrolTestAgent(options: {
         listen: { host: '127.0.0.1', port: agentPort },
         tls,
         ...(options.networks ? { networks: options.networks } : {}),
+        ...(options.migration ? { migration: options.migration } : {}),
         backend: {
           heartbeatUrl: enrolled.body.heartbeatUrl,
           heartbeatIntervalSeconds: 2,

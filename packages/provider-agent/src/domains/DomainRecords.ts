@@ -12,6 +12,8 @@ export interface DomainRecord {
   spec: AgentApiSchemas['DomainSpec'];
   definedAt: string;
   startedAt?: string;
+  /** Addresses a guest moved here live brought with it, per NIC; they last until it stops. */
+  carriedAddresses?: Array<{ mac: string; addresses: string[] }>;
 }
 
 /**

@@ -121,11 +121,19 @@ export class DomainService {
         held = new Map();
       }
     }
-    return nics.map(n => ({
-      network: n.network,
-      mac: n.mac,
-      addresses: held.get(n.mac) ?? [],
-    }));
+    // A guest moved here live keeps its address until it renews its lease; nothing here may know it yet.
+    const carried = (mac: string) =>
+      ACTIVE.includes(state)
+        ? (record.carriedAddresses?.find(c => c.mac === mac)?.addresses ?? [])
+        : [];
+    return nics.map(n => {
+      const addresses = held.get(n.mac) ?? [];
+      return {
+        network: n.network,
+        mac: n.mac,
+        addresses: addresses.length ? addresses : carried(n.mac),
+      };
+    });
   }
 
   /**
@@ -171,10 +179,20 @@ export class DomainService {
     if (!(await this.records.read(name))) await this.records.remove(name);
   }
 
-  /** Records a domain that arrived running (live migration). */
-  async adoptArrived(name: string, spec: DefineDomainRequest) {
+  /** Records a domain that arrived running (live migration), with the addresses its guest kept. */
+  async adoptArrived(
+    name: string,
+    spec: DefineDomainRequest,
+    carriedAddresses?: DomainRecord['carriedAddresses'],
+  ) {
     const now = new Date().toISOString();
-    await this.records.write({ name, spec, definedAt: now, startedAt: now });
+    await this.records.write({
+      name,
+      spec,
+      definedAt: now,
+      startedAt: now,
+      ...(carriedAddresses?.length ? { carriedAddresses } : {}),
+    });
   }
 
   /** Forgets a domain that moved to another host running: the hypervisor here has undefined it. */
@@ -210,6 +228,8 @@ export class DomainService {
     const record = await this.require(name);
     await this.hypervisor.start(name);
     record.startedAt = new Date().toISOString();
+    // A new run asks DHCP afresh: addresses carried by a live move are over.
+    delete record.carriedAddresses;
     await this.records.write(record);
     return this.state(name);
   }
@@ -323,6 +343,7 @@ export class DomainService {
   private async markStopped(name: string) {
     const record = await this.require(name);
     delete record.startedAt;
+    delete record.carriedAddresses;
     await this.records.write(record);
   }
 

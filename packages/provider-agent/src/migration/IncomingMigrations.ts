@@ -1,8 +1,8 @@
 import type { AgentApiSchemas } from '../api/apiTypes';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import { isIP, type Socket } from 'node:net';
 import path from 'node:path';
-import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import { DomainService } from '../domains/DomainService';
@@ -83,6 +83,7 @@ export class IncomingMigrations {
         'INVALID_REQUEST',
         'ttlSeconds must be a whole number from 1 to 3600',
       );
+    const carried = carriedAddressesOf(request);
     const { hypervisor, domains, logger } = this.options;
     const { resolved, release } = await domains.reserveIncoming(
       name,
@@ -144,7 +145,7 @@ export class IncomingMigrations {
     }
     const arrived = entry;
     arrived.incoming!.arrived.then(
-      () => this.arrive(arrived, request.spec),
+      () => this.arrive(arrived, request.spec, carried),
       e => {
         // Abandoned or expired: told where it ends; anything else is news.
         if (!isAgentError(e, 'MIGRATION_CANCELLED'))
@@ -240,13 +241,17 @@ export class IncomingMigrations {
         await this.end(entry.view.id, 'abandoned');
   }
 
-  private async arrive(entry: Entry, spec: IncomingRequest['spec']) {
+  private async arrive(
+    entry: Entry,
+    spec: IncomingRequest['spec'],
+    carried: Array<{ mac: string; addresses: string[] }>,
+  ) {
     if (entry.view.state !== 'waiting') return;
     const { domains, logger } = this.options;
     entry.view.state = 'arrived';
     entry.view.arrivedAt = new Date().toISOString();
     try {
-      await domains.adoptArrived(entry.view.domain, spec);
+      await domains.adoptArrived(entry.view.domain, spec, carried);
     } catch (e) {
       logger.error(
         { err: (e as Error).message, domain: entry.view.domain },
@@ -327,4 +332,26 @@ export class IncomingMigrations {
     for (const e of ended.slice(0, Math.max(0, ended.length - KEEP_FINISHED)))
       this.entries.delete(e.view.id);
   }
+}
+
+/** The guest's addresses the request carries, for NICs of its spec only; anything not an IP address is refused. */
+export function carriedAddressesOf(
+  request: IncomingRequest,
+): Array<{ mac: string; addresses: string[] }> {
+  const macs = new Set((request.spec.nics ?? []).map(n => n.mac));
+  const carried = request.addresses ?? [];
+  for (const nic of carried) {
+    if (!macs.has(nic.mac))
+      throw new AgentError(
+        'INVALID_REQUEST',
+        `addresses names ${nic.mac}, which is not a NIC of the domain`,
+      );
+    const bad = nic.addresses.find(a => isIP(a) === 0);
+    if (bad !== undefined)
+      throw new AgentError(
+        'INVALID_REQUEST',
+        `${JSON.stringify(bad)} in addresses is not an IP address`,
+      );
+  }
+  return carried.map(n => ({ mac: n.mac, addresses: [...n.addresses] }));
 }

@@ -161,4 +161,52 @@ describeWithTools(['rsync'], 'live migration refusals (simulated)', () => {
       await filesUnder(path.join(b.t.config.dataDir, 'migration')),
     ).toEqual([]);
   });
+
+  it('refuses carried addresses that are not IP addresses or belong to no NIC of the domain, and keeps nothing', async () => {
+    await b.t.client.POST('/v1/disks', {
+      body: { name: 'carrier', appliance: 'mail' },
+    });
+    const spec = {
+      vcpus: 1,
+      memoryMiB: 64,
+      disk: 'carrier',
+      nics: [{ network: 'default', mac: '02:7e:00:00:00:09' }],
+    };
+    const ask = (addresses: Array<{ mac: string; addresses: string[] }>) =>
+      b.t.client.POST('/v1/domains/{name}/incoming', {
+        params: { path: { name: 'carrier' } },
+        body: {
+          spec,
+          peer: { hostId: a.hostId, certificateFingerprint256: a.fingerprint },
+          addresses,
+        },
+      });
+    const notIp = await ask([
+      { mac: '02:7e:00:00:00:09', addresses: ['10.0.0.300'] },
+    ]);
+    expect(notIp.response.status).toBe(400);
+    expect(notIp.error).toMatchObject({
+      error: {
+        code: 'INVALID_REQUEST',
+        message: '"10.0.0.300" in addresses is not an IP address',
+      },
+    });
+    const otherNic = await ask([
+      { mac: '02:7e:00:00:00:0a', addresses: ['10.0.0.3'] },
+    ]);
+    expect(otherNic.response.status).toBe(400);
+    expect(otherNic.error).toMatchObject({
+      error: {
+        code: 'INVALID_REQUEST',
+        message:
+          'addresses names 02:7e:00:00:00:0a, which is not a NIC of the domain',
+      },
+    });
+    // Nothing was held: the same request with a true address is taken.
+    const fine = await ask([
+      { mac: '02:7e:00:00:00:09', addresses: ['10.0.0.3', 'fd00::3'] },
+    ]);
+    expect(fine.response.status).toBe(201);
+    expect(fine.data).toMatchObject({ domain: 'carrier', state: 'waiting' });
+  });
 });

@@ -2242,6 +2242,33 @@ export const spec = {
             "minimum": 1,
             "maximum": 3600,
             "description": "How long the agent waits for the domain; 900 when left out."
+          },
+          "addresses": {
+            "type": "array",
+            "maxItems": 8,
+            "description": "The addresses the guest holds on each NIC as it leaves the source. A guest moved live keeps them, but this host's DHCP server has no lease for them until the guest renews: until then (and only while this run of the domain lasts) the domain's interfaces report them when neither a lease nor the ARP table names one.\n",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "mac",
+                "addresses"
+              ],
+              "properties": {
+                "mac": {
+                  "$ref": "#/components/schemas/Mac"
+                },
+                "addresses": {
+                  "type": "array",
+                  "maxItems": 16,
+                  "items": {
+                    "type": "string",
+                    "maxLength": 45,
+                    "pattern": "^[0-9A-Fa-f:.]+$"
+                  }
+                }
+              }
+            }
           }
         }
       },

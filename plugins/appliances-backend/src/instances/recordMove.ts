@@ -17,9 +17,10 @@ async function versionOf(trx: Knex, id: string): Promise<number> {
 
 /**
  * Commits a migration on the instance's row: its new host, domain and
- * network, back to the state it left, one version on, its addresses
- * forgotten until the new host reports them. Answers the new version, or
- * undefined unless this operation was still moving the instance.
+ * network, back to the state it left, one version on. A stopped move's
+ * addresses are forgotten until the new host reports them; a live move
+ * keeps them (the running guest keeps its address). Answers the new
+ * version, or undefined unless this operation was still moving the instance.
  */
 export async function recordMove(
   trx: Knex,
@@ -30,6 +31,8 @@ export async function recordMove(
     domainName: string;
     network: string;
     state: InstanceState;
+    /** A live move: the guest kept running, and its addresses with it. */
+    live?: boolean;
   },
 ): Promise<number | undefined> {
   const n = await moving(trx, id, move.operationId).update({
@@ -39,9 +42,8 @@ export async function recordMove(
     state: move.state,
     version: trx.raw('version + 1'),
     error: null,
-    // The old addresses were leased on the old host's network.
-    addresses: null,
-    addresses_at: null,
+    // A stopped guest's old addresses were leased on the old host's network.
+    ...(move.live ? {} : { addresses: null, addresses_at: null }),
     updated_at: new Date(),
   });
   return n === 1 ? versionOf(trx, id) : undefined;

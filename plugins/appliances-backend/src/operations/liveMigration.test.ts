@@ -95,7 +95,10 @@ describe.each(databases.eachSupportedId())(
         version: instance.version + 2,
         hostId: to.host.id,
         network: instance.network,
+        // The guest kept running, and its address with it.
+        addresses: instance.addresses,
       });
+      expect(instance.addresses).toHaveLength(1);
       expect((await hosts.get(from.host.id))!.used.cpuCores).toBe(0);
       expect((await hosts.get(to.host.id))!.used).toEqual(testSize);
       expect(

@@ -48,6 +48,12 @@ export async function receiveDomain(
         spec: domainSpecOf(instance, instance.network),
         peer: source,
         ttlSeconds: 3600,
+        // The guest keeps its addresses; the destination's DHCP learns of them only when it renews.
+        ...(instance.addresses.length
+          ? {
+              addresses: [{ mac: instance.mac, addresses: instance.addresses }],
+            }
+          : {}),
       },
     }),
   );

@@ -226,6 +226,7 @@ export async function runMigrationStep(
           domainName: domain,
           network,
           state: request.fromState,
+          live: request.fromState === 'started',
         });
         if (version === undefined)
           throw new StepError(

@@ -887,6 +887,11 @@ export interface components {
             peer: components["schemas"]["ExportPeer"];
             /** @description How long the agent waits for the domain; 900 when left out. */
             ttlSeconds?: number;
+            /** @description The addresses the guest holds on each NIC as it leaves the source. A guest moved live keeps them, but this host's DHCP server has no lease for them until the guest renews: until then (and only while this run of the domain lasts) the domain's interfaces report them when neither a lease nor the ARP table names one. */
+            addresses?: {
+                mac: components["schemas"]["Mac"];
+                addresses: string[];
+            }[];
         };
         IncomingMigration: {
             /** Format: uuid */
