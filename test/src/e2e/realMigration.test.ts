@@ -5,22 +5,12 @@ import {
   useTwoLibvirtHosts,
 } from '../support/twoLibvirtHosts';
 import { waitFor } from '../support/waitFor';
-import { seconds, stepTimes } from '../support/testBedCalls';
+import { Step, mib, seconds, stepTimes } from '../support/testBedCalls';
 
 // Building the images when they are missing takes up to ~10 minutes; TCG guests boot slowly on a busy machine.
 jest.setTimeout(60 * 60_000);
 
 const present = twoHostToolsPresent();
-
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
-type Step = {
-  name: string;
-  state: string;
-  startedAt?: string;
-  finishedAt?: string;
-  detail?: Record<string, any>;
-};
 
 (present ? describe : describe.skip)(
   'a real guest moved between two libvirt hosts through the backend (TCG)',

@@ -1,3 +1,15 @@
+/** `7.7 MiB` */
+export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** An operation's step as the operations API answers it. */
+export type Step = {
+  name: string;
+  state: string;
+  startedAt?: string;
+  finishedAt?: string;
+  detail?: Record<string, any>;
+};
+
 /** `12.3 s` */
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 

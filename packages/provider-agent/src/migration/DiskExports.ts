@@ -11,16 +11,13 @@ import { ImageStore } from '../images/ImageStore';
 import { writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { resolveInside } from '../validation/dataPath';
 import { validateName } from '../validation/names';
-import { peerMismatch } from './peerIdentity';
+import { checkPeerGrant, peerMismatch } from './peerIdentity';
 
 export type ExportView = AgentApiSchemas['Export'];
 export type ExportRequest = AgentApiSchemas['ExportRequest'];
 
 /** The one rsync module an export's daemon serves. */
 export const RSYNC_MODULE = 'export';
-const DEFAULT_TTL_SECONDS = 900;
-const FINGERPRINT = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/;
-const HOST_ID = /^[A-Za-z0-9:._-]{1,64}$/;
 
 interface ExportEntry {
   view: ExportView;
@@ -60,24 +57,8 @@ export class DiskExports {
 
   async create(diskName: string, request: ExportRequest): Promise<ExportView> {
     validateName(diskName, 'disk name');
-    const peer = request?.peer;
-    if (
-      !peer ||
-      typeof peer.hostId !== 'string' ||
-      !HOST_ID.test(peer.hostId) ||
-      typeof peer.certificateFingerprint256 !== 'string' ||
-      !FINGERPRINT.test(peer.certificateFingerprint256)
-    )
-      throw new AgentError(
-        'INVALID_REQUEST',
-        'peer needs a hostId and the certificateFingerprint256 of its certificate (upper-case hex pairs joined by colons)',
-      );
-    const ttlSeconds = request.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 3600)
-      throw new AgentError(
-        'INVALID_REQUEST',
-        'ttlSeconds must be a whole number from 1 to 3600',
-      );
+    const ttlSeconds = checkPeerGrant(request, 'the destination agent');
+    const peer = request.peer;
     let record: DiskRecord;
     try {
       record = await this.disks.require(diskName);

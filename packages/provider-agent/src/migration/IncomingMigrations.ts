@@ -9,15 +9,12 @@ import { DomainService } from '../domains/DomainService';
 import { AgentError, isAgentError } from '../errors/AgentError';
 import { Hypervisor, IncomingDomain } from '../hypervisor/Hypervisor';
 import { validateName } from '../validation/names';
-import { peerMismatch } from './peerIdentity';
+import { checkPeerGrant, peerMismatch } from './peerIdentity';
 
 export type IncomingView = AgentApiSchemas['IncomingMigration'];
 export type IncomingRequest = AgentApiSchemas['IncomingMigrationRequest'];
 export type MigrationChannel = 'hypervisor' | 'memory' | 'disks';
 
-const DEFAULT_TTL_SECONDS = 900;
-const FINGERPRINT = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/;
-const HOST_ID = /^[A-Za-z0-9:._-]{1,64}$/;
 const KEEP_FINISHED = 50;
 /** How long streams still open when the domain arrived may stay open. */
 const ARRIVED_STREAMS_MS = 30_000;
@@ -65,24 +62,8 @@ export class IncomingMigrations {
 
   async create(name: string, request: IncomingRequest): Promise<IncomingView> {
     validateName(name, 'domain name');
-    const peer = request?.peer;
-    if (
-      !peer ||
-      typeof peer.hostId !== 'string' ||
-      !HOST_ID.test(peer.hostId) ||
-      typeof peer.certificateFingerprint256 !== 'string' ||
-      !FINGERPRINT.test(peer.certificateFingerprint256)
-    )
-      throw new AgentError(
-        'INVALID_REQUEST',
-        'peer needs the source agent hostId and the certificateFingerprint256 of its certificate',
-      );
-    const ttlSeconds = request.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 3600)
-      throw new AgentError(
-        'INVALID_REQUEST',
-        'ttlSeconds must be a whole number from 1 to 3600',
-      );
+    const ttlSeconds = checkPeerGrant(request, 'the source agent');
+    const peer = request.peer;
     const carried = carriedAddressesOf(request);
     const { hypervisor, domains, logger } = this.options;
     const { resolved, release } = await domains.reserveIncoming(

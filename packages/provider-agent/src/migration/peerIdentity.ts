@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
+import { AgentError } from '../errors/AgentError';
 
 const HOST_URI = 'URI:urn:tempest:host:';
 
@@ -33,4 +34,40 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 export function canActAsClient(pem: string | Buffer): boolean {
   const usages = new X509Certificate(pem).keyUsage;
   return !usages || usages.includes(CLIENT_AUTH);
+}
+
+const FINGERPRINT = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/;
+const HOST_ID = /^[A-Za-z0-9:._-]{1,64}$/;
+
+/**
+ * Checks what grants one peer agent something for a while (an export, an
+ * incoming migration): the peer's host id and certificate fingerprint, and
+ * the grant's lifetime (900 s when left out). Answers the lifetime.
+ */
+export function checkPeerGrant(
+  request: {
+    peer?: { hostId?: unknown; certificateFingerprint256?: unknown };
+    ttlSeconds?: number;
+  },
+  peerIs: string,
+): number {
+  const peer = request?.peer;
+  if (
+    !peer ||
+    typeof peer.hostId !== 'string' ||
+    !HOST_ID.test(peer.hostId) ||
+    typeof peer.certificateFingerprint256 !== 'string' ||
+    !FINGERPRINT.test(peer.certificateFingerprint256)
+  )
+    throw new AgentError(
+      'INVALID_REQUEST',
+      `peer needs ${peerIs}'s hostId and the certificateFingerprint256 of its certificate (upper-case hex pairs joined by colons)`,
+    );
+  const ttlSeconds = request.ttlSeconds ?? 900;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 3600)
+    throw new AgentError(
+      'INVALID_REQUEST',
+      'ttlSeconds must be a whole number from 1 to 3600',
+    );
+  return ttlSeconds;
 }

@@ -2,12 +2,14 @@ import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
 import { writeCertificate, writePrivateKey } from '@tempest/provider-agent';
 import { TestAgent, startTestAgent } from '@tempest/provider-agent/testing';
 import { AgentConnector } from '../hosts/AgentConnector';
 import { BackendPki } from '../hosts/BackendPki';
 import { InstanceActions } from '../instances/InstanceActions';
 import { InstanceEventStore } from '../instances/InstanceEventStore';
+import { diskNameOf } from '../operations/diskNameOf';
 import { ProvisionRunner } from '../operations/ProvisionRunner';
 import { ProvisionRunnerOptions } from '../operations/ProvisionRunnerOptions';
 import {
@@ -160,4 +162,16 @@ export function useMigrationTestBed(
       stoppedInstance,
     };
   };
+}
+
+/** What an agent holds of an instance: its disk and its domain's state, or undefined. */
+export async function onAgent(client: AgentClient, instanceId: string) {
+  const name = diskNameOf(instanceId);
+  const disk = await client.GET('/v1/disks/{name}', {
+    params: { path: { name } },
+  });
+  const domain = await client.GET('/v1/domains/{name}/state', {
+    params: { path: { name } },
+  });
+  return { disk: disk.data?.name, domain: domain.data?.state };
 }

@@ -1,9 +1,11 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { randomUUID } from 'node:crypto';
-import type { AgentClient } from '@tempest/backstage-plugin-appliances-common/agent';
 import { AgentConnector } from '../hosts/AgentConnector';
 import { InterruptedActions } from '../instances/InterruptedActions';
-import { useMigrationTestBed } from '../__testUtils__/migrationTestBed';
+import {
+  onAgent,
+  useMigrationTestBed,
+} from '../__testUtils__/migrationTestBed';
 import {
   testBuyer as buyer,
   testSize,
@@ -13,18 +15,6 @@ import { diskNameOf } from './diskNameOf';
 jest.setTimeout(120_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
-/** What an agent holds of an instance: its disk and its domain, or undefined. */
-async function onAgent(client: AgentClient, instanceId: string) {
-  const name = diskNameOf(instanceId);
-  const disk = await client.GET('/v1/disks/{name}', {
-    params: { path: { name } },
-  });
-  const domain = await client.GET('/v1/domains/{name}/state', {
-    params: { path: { name } },
-  });
-  return { disk: disk.data?.name, domain: domain.data?.state };
-}
 
 describe.each(databases.eachSupportedId())(
   'migrating a stopped instance between two real agents on %s',
