@@ -10,7 +10,10 @@ describe('live moves with virsh: URIs and figures', () => {
       'qemu+unix:///system?socket=/run/x/hv.sock',
     );
     expect(
-      destinationUri('qemu+unix:///system?socket=/tmp/a/sock', '/tmp/b/hv.sock'),
+      destinationUri(
+        'qemu+unix:///system?socket=/tmp/a/sock',
+        '/tmp/b/hv.sock',
+      ),
     ).toBe('qemu+unix:///system?socket=/tmp/b/hv.sock');
     expect(() => destinationUri('qemu:///system', '/tmp/a b&c')).toThrow(
       /cannot carry/,
