@@ -15,6 +15,7 @@ import { VirshHypervisor } from './hypervisor/VirshHypervisor';
 import { ImageStore } from './images/ImageStore';
 import { DiskExports } from './migration/DiskExports';
 import { DiskImports } from './migration/DiskImports';
+import { defaultSocketDir } from './migration/defaultSocketDir';
 import { IncomingMigrations } from './migration/IncomingMigrations';
 import { LiveMigrations } from './migration/LiveMigrations';
 import { canActAsClient } from './migration/peerIdentity';
@@ -85,7 +86,7 @@ export async function createAgentServices(
   const stateDir = path.join(dataDir, 'simulated');
   const simulated = config.driver === 'simulated';
   const socketDir = path.resolve(
-    config.migration.socketDir ?? path.join(dataDir, 'migration'),
+    config.migration.socketDir ?? defaultSocketDir(dataDir),
   );
   const hypervisorSocketDir = config.migration.hypervisorSocketDir ?? socketDir;
 

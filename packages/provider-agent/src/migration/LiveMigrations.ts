@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { MAX_SOCKET_PATH } from './defaultSocketDir';
 import { DomainService } from '../domains/DomainService';
 import { AgentError, isAgentError } from '../errors/AgentError';
 import { Hypervisor, ResolvedDomainSpec } from '../hypervisor/Hypervisor';
@@ -20,7 +21,6 @@ const HOST_ID = /^[A-Za-z0-9:._-]{1,64}$/;
 const ABSOLUTE = /^\/[^\0\r\n]*$/;
 const KEEP_FINISHED = 50;
 /** A unix socket's path must fit in sun_path (108 bytes, with its NUL). */
-const MAX_SOCKET_PATH = 107;
 
 export interface LiveMigrationsOptions {
   hypervisor: Hypervisor;

@@ -44,7 +44,7 @@ function operation(liveMove: object, rest: object[]) {
         importId: 'm1',
         from: 'sim-host-1',
         to: 'sim-host-2',
-        bytesDone: 3 * MiB,
+        bytesDone: 40 * 1024,
       }),
       done('receive', {
         incomingId: 'r1',
@@ -95,6 +95,10 @@ describe('OperationView of a running instance moved live', () => {
       expect(screen.getByText(label)).toBeInTheDocument();
     expect(
       screen.getByText('sim-host-2 is ready, on network default'),
+    ).toBeInTheDocument();
+    // A live export holds only the small read-only files: they read in KiB, not as 0.0 MiB.
+    expect(
+      screen.getByText('40.0 KiB pulled from sim-host-1 to sim-host-2'),
     ).toBeInTheDocument();
     expect(
       screen.getByText(

@@ -146,19 +146,24 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
           {!isMove && operation.state === 'rolling-back' && (
             <Alert severity="warning">Rolling back: {operation.error}</Alert>
           )}
-          <Table size="small" aria-label="steps">
+          {/* Fixed columns: a long detail (a path, an error) wraps in its own column instead of squeezing the others. */}
+          <Table
+            size="small"
+            aria-label="steps"
+            style={{ tableLayout: 'fixed' }}
+          >
             <TableHead>
               <TableRow>
-                <TableCell>Step</TableCell>
-                <TableCell style={{ whiteSpace: 'nowrap' }}>State</TableCell>
-                <TableCell style={{ width: '30%' }}>Progress</TableCell>
+                <TableCell style={{ width: '30%' }}>Step</TableCell>
+                <TableCell style={{ width: '6.5em' }}>State</TableCell>
+                <TableCell style={{ width: '18%' }}>Progress</TableCell>
                 <TableCell>Detail</TableCell>
               </TableRow>
             </TableHead>
             <TableBody>
               {operation.steps.map(step => (
                 <TableRow key={step.name}>
-                  <TableCell style={{ whiteSpace: 'nowrap' }}>
+                  <TableCell>
                     {move ? migrationStepLabel(step.name, move) : step.name}
                   </TableCell>
                   <TableCell style={{ whiteSpace: 'nowrap' }}>
@@ -175,7 +180,7 @@ export function OperationView(props: { operationId: string; pollMs?: number }) {
                       {stepProgressCaption(step)}
                     </Typography>
                   </TableCell>
-                  <TableCell>
+                  <TableCell style={{ overflowWrap: 'anywhere' }}>
                     <StepDetail step={step} move={move} />
                   </TableCell>
                 </TableRow>

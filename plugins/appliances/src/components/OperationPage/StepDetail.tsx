@@ -7,11 +7,11 @@ type Detail = Record<string, any>;
 
 const MiB = 1048576;
 
-/** `3.0 MiB`, `1.2 GiB`. */
+/** `40.0 KiB`, `3.0 MiB`, `1.2 GiB`. */
 function formatBytes(bytes: number): string {
-  return bytes >= 1024 * MiB
-    ? `${(bytes / (1024 * MiB)).toFixed(1)} GiB`
-    : `${(bytes / MiB).toFixed(1)} MiB`;
+  if (bytes >= 1024 * MiB) return `${(bytes / (1024 * MiB)).toFixed(1)} GiB`;
+  if (bytes >= MiB) return `${(bytes / MiB).toFixed(1)} MiB`;
+  return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 function formatSize(mib: number): string {
