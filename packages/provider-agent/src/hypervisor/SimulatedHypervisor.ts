@@ -18,10 +18,14 @@ import {
   NodeInfo,
   ResolvedDomainSpec,
 } from './Hypervisor';
-import { poolAddresses } from './poolAddresses';
+import {
+  leaseFromPools,
+  loadSimulatedDomains,
+  writeSimulatedBootLog,
+} from './simulatedGuest';
 import { receiveSimulatedGuest, sendSimulatedGuest } from './simulatedLiveMove';
 
-interface SimulatedDomain {
+export interface SimulatedDomain {
   spec: ResolvedDomainSpec;
   state: DomainState;
   /** CPU time accumulated up to `since`, in ns. */
@@ -81,24 +85,8 @@ export class SimulatedHypervisor implements Hypervisor {
     this.defaultLoad = options.defaultLoad ?? 0.05;
     this.addressPools = options.addressPools ?? {};
     this.hostPath = options.hostPath ?? (p => p);
-    fs.mkdirSync(this.dir, { recursive: true });
-    // Earlier versions kept every domain in one hypervisor.json: split it once.
-    const legacy = path.join(options.stateDir, 'hypervisor.json');
-    if (fs.existsSync(legacy)) {
-      const saved = JSON.parse(fs.readFileSync(legacy, 'utf8')) as {
-        domains: SimulatedDomain[];
-      };
-      for (const d of saved.domains)
-        fs.writeFileSync(this.fileOf(d.spec.name), JSON.stringify(d));
-      fs.rmSync(legacy);
-    }
-    for (const file of fs.readdirSync(this.dir)) {
-      if (!file.endsWith('.json')) continue; // a write's leftover temp file
-      const d = JSON.parse(
-        fs.readFileSync(path.join(this.dir, file), 'utf8'),
-      ) as SimulatedDomain;
+    for (const d of loadSimulatedDomains(options.stateDir, this.dir))
       this.domains.set(d.spec.name, d);
-    }
   }
 
   private fileOf(name: string) {
@@ -136,7 +124,7 @@ export class SimulatedHypervisor implements Hypervisor {
     );
     const d = this.get(name);
     await this.lease(d);
-    await this.writeBootLog(d);
+    await writeSimulatedBootLog(d.spec, d.leases);
   }
 
   /** The simulated display: an in-process RFB server drawing colour bars. */
@@ -154,26 +142,6 @@ export class SimulatedHypervisor implements Hypervisor {
     return viewer;
   }
 
-  /** A stand-in serial log, as a guest booting on ttyS0 would write one. */
-  private async writeBootLog(d: SimulatedDomain) {
-    if (!d.spec.consoleLogPath) return;
-    const address = Object.values(d.leases ?? {})[0];
-    const lines = [
-      `[    0.000000] Linux version 6.1.0-simulated (Tempest simulated guest)`,
-      `[    0.412000] Run /init as init process`,
-      `Starting ${d.spec.name} (simulated: no guest runs on this host)`,
-      ...(address ? [`eth0: leased ${address}`] : []),
-      `${d.spec.name} login: `,
-    ];
-    await fs.promises.mkdir(path.dirname(d.spec.consoleLogPath), {
-      recursive: true,
-    });
-    await fs.promises.appendFile(
-      d.spec.consoleLogPath,
-      `${lines.join('\n')}\n`,
-    );
-  }
-
   async interfaceAddresses(name: string): Promise<NicAddresses[]> {
     const d = this.get(name);
     const active = ['running', 'blocked', 'paused'].includes(d.state);
@@ -188,24 +156,15 @@ export class SimulatedHypervisor implements Hypervisor {
     const taken = new Set(
       [...this.domains.values()].flatMap(o => Object.values(o.leases ?? {})),
     );
-    let changed = false;
-    for (const nic of d.spec.nics ?? []) {
-      if (d.leases?.[nic.mac]) continue;
-      const pool = this.addressPools[nic.network];
-      if (!pool) continue;
-      let free: string | undefined;
-      for (const a of poolAddresses(pool)) {
-        if (!taken.has(a)) {
-          free = a;
-          break;
-        }
-      }
-      if (!free) continue; // An exhausted pool leaves the NIC without an address, as DHCP would.
-      d.leases = { ...d.leases, [nic.mac]: free };
-      taken.add(free);
-      changed = true;
-    }
-    if (changed) await this.save(d.spec.name);
+    const leases = leaseFromPools(
+      d.spec.nics ?? [],
+      d.leases,
+      this.addressPools,
+      taken,
+    );
+    if (leases === d.leases) return;
+    d.leases = leases;
+    await this.save(d.spec.name);
   }
 
   async shutdown(name: string): Promise<void> {
