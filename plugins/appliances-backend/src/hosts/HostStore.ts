@@ -300,6 +300,29 @@ export class HostStore {
   }
 
   /** Every registered host as placement sees it. */
+  /**
+   * The networks each host's agent offered in its last heartbeat, by host id;
+   * a host whose agent has not said is left out (unknown, not none).
+   */
+  async offeredNetworks(): Promise<Map<string, string[]>> {
+    const rows = await this.db<HostRow>('hosts')
+      .whereNotNull('last_info')
+      .select('id', 'last_info');
+    const offered = new Map<string, string[]>();
+    for (const row of rows) {
+      const networks = (JSON.parse(row.last_info!) as { networks?: unknown })
+        ?.networks;
+      if (Array.isArray(networks))
+        offered.set(
+          row.id,
+          networks
+            .map(n => (n as { name?: unknown })?.name)
+            .filter((n): n is string => typeof n === 'string'),
+        );
+    }
+    return offered;
+  }
+
   async placementHosts(): Promise<PlacementHost[]> {
     const rows = await this.db<HostRow>('hosts').whereNot({ state: 'pending' });
     return rows.map(row => {

@@ -12,8 +12,11 @@ const size = { cpuCores: 2, memoryMb: 2048, storageMb: 4096 };
 describe.each(databases.eachSupportedId())(
   'where an instance may move, on %p',
   databaseId => {
+    /** The fleet's database, to change what its hosts' agents last said. */
+    let fleetDb: Awaited<ReturnType<typeof migrated>>;
     async function fleet() {
       const knex = await migrated(await databases.init(databaseId));
+      fleetDb = knex;
       const pat = 'user:default/pat';
       for (const id of ['source', 'roomy', 'snug', 'full', 'asleep'])
         await insertHost(knex, { id, owner: pat });
@@ -53,6 +56,51 @@ describe.each(databases.eachSupportedId())(
       expect(byId.asleep.detail).toBe(
         'asleep is powered off, and a move does not power hosts on',
       );
+    });
+
+    it('moves a running instance live only to a host whose agent offers its network', async () => {
+      const hosts = await fleet();
+      const offers = (id: string, names: string[]) =>
+        fleetDb('hosts')
+          .where({ id })
+          .update({
+            last_info: JSON.stringify({
+              networks: names.map(name => ({ name, mode: 'nat' })),
+            }),
+          });
+      await offers('snug', ['dmz']);
+      await offers('roomy', ['lab', 'dmz']);
+      const running = {
+        hostId: 'source',
+        size,
+        state: 'started' as const,
+        network: 'lab',
+      };
+      const decision = await migrationPlacement(hosts, running);
+      expect(decision.chosen?.hostId).toBe('roomy');
+      expect(decision.rejected).toContainEqual({
+        hostId: 'snug',
+        hostName: 'snug',
+        reason: 'network',
+        detail:
+          'does not offer the network lab that the running instance keeps',
+      });
+      const asked = await migrationPlacement(hosts, running, {
+        hostId: 'snug',
+      });
+      expect(asked.chosen).toBeUndefined();
+      expect(asked.summary).toBe(
+        'Cannot move to snug: it does not offer the network lab that the running instance keeps',
+      );
+      // Stopped, it moves with its disk and takes the new host's network: snug is the best fit again.
+      expect(
+        (
+          await migrationPlacement(hosts, {
+            ...running,
+            state: 'stopped' as const,
+          })
+        ).chosen?.hostId,
+      ).toBe('snug');
     });
 
     it('refuses with a sentence a host of another provider, the same host, or one that is full', async () => {

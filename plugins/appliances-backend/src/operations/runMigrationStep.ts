@@ -75,10 +75,15 @@ export async function runMigrationStep(
 
   switch (name) {
     case 'place': {
-      const decision = await migrationPlacement(o.hosts, instance, {
-        hostId: request.hostId,
-        currency: o.currency,
-      });
+      // The claim made it migrating: where it may go depends on the state it left.
+      const decision = await migrationPlacement(
+        o.hosts,
+        { ...instance, state: request.fromState },
+        {
+          hostId: request.hostId,
+          currency: o.currency,
+        },
+      );
       if (!decision.chosen) throw new StepError(decision.summary);
       await done({ decision });
       return 'done';

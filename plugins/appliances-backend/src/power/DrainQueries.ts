@@ -32,6 +32,7 @@ export class DrainQueries {
       version: i.version,
       state: drainStateOf(i),
       updatedAt: i.updatedAt,
+      ...(i.network ? { network: i.network } : {}),
     }));
   }
 

@@ -287,6 +287,7 @@ export class PowerConsolidator {
       deps.limits,
       now,
       failedAt,
+      await this.o.hosts.offeredNetworks(),
     );
     for (const plan of plans) {
       let failure: string | undefined;

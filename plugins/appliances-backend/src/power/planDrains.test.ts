@@ -186,6 +186,41 @@ describe('planDrains, running instances too (moveRunning)', () => {
     );
   });
 
+  it("moves a running guest only to a host whose agent offers the guest's network (unknown networks are tried)", () => {
+    const onLab = load().map(i =>
+      i.state === 'running' ? { ...i, network: 'lab' } : i,
+    );
+    // a does not offer lab: c's running guest goes to b (without the check, to a), and its stopped one after it (best fit).
+    const elsewhere = new Map([['a', ['dmz']]]);
+    const [plan] = planDrains(
+      hosts(),
+      onLab,
+      noReserve,
+      live,
+      now,
+      new Map(),
+      elsewhere,
+    );
+    expect(plan.moves.map(m => [m.hostname, m.toHostId])).toEqual([
+      ['c1', 'b'],
+      ['c2', 'b'],
+    ]);
+    // Neither a nor b offers it: c stays on (b's guest may still go to c, whose networks are unknown).
+    const stuck = planDrains(
+      hosts(),
+      onLab,
+      noReserve,
+      live,
+      now,
+      new Map(),
+      new Map([
+        ['a', ['dmz']],
+        ['b', ['dmz']],
+      ]),
+    );
+    expect(stuck.map(p => p.hostId)).not.toContain('c');
+  });
+
   it('empties a host only when that frees it whole and the reserve holds after it goes off', () => {
     // 25 cores are free; any host off leaves 9, under a reserve of 10.
     const reserve = { ...policy, reserve: { cpuCores: 10, memoryMb: 0 } };

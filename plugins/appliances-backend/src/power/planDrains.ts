@@ -18,6 +18,8 @@ export type HostedInstance = {
   state: 'stopped' | 'running' | 'moving' | 'pinned';
   /** When it last changed state or host. */
   updatedAt: string;
+  /** Its network: a running one keeps it when it moves live. */
+  network?: string;
 };
 
 /** How far drains go, and the hysteresis that keeps them from churning. */
@@ -82,7 +84,13 @@ export function planDrains(
   now: Date,
   /** Hosts whose last drain failed, and when. */
   failedAt: ReadonlyMap<string, string> = new Map(),
+  /** The networks each host's agent offers, where known: a running instance goes only where its network is. */
+  offered: ReadonlyMap<string, readonly string[]> = new Map(),
 ): DrainPlan[] {
+  const onItsNetwork = (instance: HostedInstance, hostId: string) =>
+    instance.state !== 'running' ||
+    !instance.network ||
+    (offered.get(hostId)?.includes(instance.network) ?? true);
   const age = (at: string | undefined) =>
     at === undefined ? Infinity : now.getTime() - new Date(at).getTime();
   const on = hosts.filter(
@@ -202,6 +210,7 @@ export function planDrains(
         .filter(t => {
           const room = trial.get(t.id)!;
           return (
+            onItsNetwork(instance, t.id) &&
             room.cpuCores >= instance.size.cpuCores &&
             room.memoryMb >= instance.size.memoryMb &&
             room.storageMb >= instance.size.storageMb

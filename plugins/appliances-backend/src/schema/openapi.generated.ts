@@ -1302,7 +1302,8 @@ export const spec = {
                     "cpu",
                     "memory",
                     "storage",
-                    "price"
+                    "price",
+                    "network"
                   ]
                 },
                 "detail": {

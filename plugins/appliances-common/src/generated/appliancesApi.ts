@@ -969,7 +969,7 @@ export interface components {
                 hostId: string;
                 hostName: string;
                 /** @enum {string} */
-                reason: "offline" | "maintenance" | "tried" | "cpu" | "memory" | "storage" | "price";
+                reason: "offline" | "maintenance" | "tried" | "cpu" | "memory" | "storage" | "price" | "network";
                 detail: string;
             }[];
             candidates: number;

@@ -49,7 +49,9 @@ export type PlacementRejection = {
     | 'cpu'
     | 'memory'
     | 'storage'
-    | 'price';
+    | 'price'
+    /** A running instance moves live only to a host on its own network. */
+    | 'network';
   detail: string;
 };
 
