@@ -7,11 +7,15 @@ import { SeedBuilder, SeedConfig } from '../seed/SeedBuilder';
 import { validateSeedConfig } from '../seed/seedFiles';
 import { readJson, writeJsonAtomic } from '../storage/writeJsonAtomic';
 import { resolveInside } from '../validation/dataPath';
-import { validateName, validateVersion } from '../validation/names';
+import { validateName } from '../validation/names';
 import { DiskStore, LayerInfo } from './DiskStore';
 import { unlessMissing } from '../storage/unlessMissing';
 import { cleanUpAfter } from '../errors/cleanUpAfter';
-import { checkDiskSize, checkVolumeRequest } from './checkDiskRequests';
+import {
+  checkDiskSize,
+  checkImportedRecord,
+  checkVolumeRequest,
+} from './checkDiskRequests';
 
 export type CreateDiskRequest = AgentApiSchemas['CreateDiskRequest'];
 export type VolumeRequest = AgentApiSchemas['VolumeRequest'];
@@ -249,30 +253,8 @@ export class InstanceDisks {
     /** For a live export: its writable layers are made here, empty, with the instance layer's virtual size. */
     live?: { instanceVirtualSizeBytes: number },
   ): Promise<DiskView> {
-    validateName(name, 'disk name');
-    const applianceName = validateName(
-      source.appliance?.name,
-      'appliance name',
-    );
-    const version = validateVersion(source.appliance?.version);
-    const deployment = validateName(source.deployment, 'deployment name');
-    const volumes = (source.volumes ?? []).map(v => {
-      if (live) checkVolumeRequest({ role: v.role, sizeMiB: v.sizeMiB });
-      return { ...v, name: validateName(v.name, 'volume name') };
-    });
-    if (
-      live &&
-      !(
-        Number.isSafeInteger(live.instanceVirtualSizeBytes) &&
-        live.instanceVirtualSizeBytes > 0
-      )
-    )
-      throw new AgentError(
-        'TRANSFER_FAILED',
-        "The live export's disk.json gives no virtual size for the instance layer",
-      );
-    const seed: SeedConfig | undefined =
-      source.seed && validateSeedConfig({ ...source.seed, instanceId: name });
+    const { applianceName, version, deployment, volumes, seed } =
+      checkImportedRecord(name, source, live);
     const dir = this.dir(name);
     const from = (file: string) => resolveInside(staged, file);
     const deploymentFile = resolveInside(

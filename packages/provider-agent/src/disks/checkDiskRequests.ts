@@ -1,5 +1,9 @@
 import type { AgentApiSchemas } from '../api/apiTypes';
 import { AgentError } from '../errors/AgentError';
+import type { SeedConfig } from '../seed/SeedBuilder';
+import { validateSeedConfig } from '../seed/seedFiles';
+import { validateName, validateVersion } from '../validation/names';
+import type { DiskRecord } from './InstanceDisks';
 
 const VOLUME_ROLES = ['swap', 'user', 'data'] as const;
 
@@ -32,4 +36,38 @@ export function checkVolumeRequest(request: AgentApiSchemas['VolumeRequest']) {
       'INVALID_REQUEST',
       'sizeMiB must be a whole number from 1 to 16777216',
     );
+}
+
+/**
+ * The names, volumes and seed of a disk record another agent exported,
+ * checked before any of it names a file here; a live export must give the
+ * instance layer's virtual size (its writable layers are made here empty).
+ */
+export function checkImportedRecord(
+  name: string,
+  source: DiskRecord,
+  live?: { instanceVirtualSizeBytes: number },
+) {
+  validateName(name, 'disk name');
+  const applianceName = validateName(source.appliance?.name, 'appliance name');
+  const version = validateVersion(source.appliance?.version);
+  const deployment = validateName(source.deployment, 'deployment name');
+  const volumes = (source.volumes ?? []).map(v => {
+    if (live) checkVolumeRequest({ role: v.role, sizeMiB: v.sizeMiB });
+    return { ...v, name: validateName(v.name, 'volume name') };
+  });
+  if (
+    live &&
+    !(
+      Number.isSafeInteger(live.instanceVirtualSizeBytes) &&
+      live.instanceVirtualSizeBytes > 0
+    )
+  )
+    throw new AgentError(
+      'TRANSFER_FAILED',
+      "The live export's disk.json gives no virtual size for the instance layer",
+    );
+  const seed: SeedConfig | undefined =
+    source.seed && validateSeedConfig({ ...source.seed, instanceId: name });
+  return { applianceName, version, deployment, volumes, seed };
 }
